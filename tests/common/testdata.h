@@ -1,0 +1,46 @@
+#pragma once
+
+// Where the shared datasets and peer reference outputs live: $CROWDSIFT_SHARED, else the path
+// CMake saw at configure time (../shared beside the checkout). A test that needs a file fails
+// loudly when it is missing; it never skips.
+
+#include <QDir>
+#include <QFileInfo>
+#include <QString>
+#include <QTest>
+
+#include <string>
+
+namespace crowdsift::testing {
+
+inline QString sharedDir()
+{
+    const QByteArray env = qgetenv("CROWDSIFT_SHARED");
+    return QDir::cleanPath(env.isEmpty() ? QString::fromUtf8(CROWDSIFT_SHARED_DIR) : QString::fromLocal8Bit(env));
+}
+
+// Absolute path of a file under the shared folder, e.g. "reference/dog/answers.csv".
+inline std::string sharedPath(const QString& relative)
+{
+    return (sharedDir() + "/" + relative).toStdString();
+}
+
+inline bool sharedExists(const QString& relative)
+{
+    return QFileInfo::exists(sharedDir() + "/" + relative);
+}
+
+inline QString cliPath()
+{
+    return QString::fromUtf8(CROWDSIFT_CLI_PATH);
+}
+
+}  // namespace crowdsift::testing
+
+// Fails the current test when a shared file is missing.
+#define CROWDSIFT_REQUIRE_SHARED(relative)                                                       \
+    do {                                                                                          \
+        if (!crowdsift::testing::sharedExists(relative))                                          \
+            QFAIL(qPrintable(QStringLiteral("missing shared file: ") + crowdsift::testing::sharedDir() \
+                             + "/" + (relative)));                                                \
+    } while (false)
