@@ -1,0 +1,27 @@
+#pragma once
+
+#include "util/progress.h"
+
+#include <string>
+
+namespace crowdsift::cli {
+
+// Draws a one-line progress bar on stderr when it is a terminal; silent otherwise, so logs and
+// pipes stay clean. Finish() ends the line.
+class TerminalProgress {
+public:
+    explicit TerminalProgress(bool enabled = true);
+    ~TerminalProgress();
+    Progress& token() { return progress_; }
+    void finish();
+
+private:
+    void draw(double fraction, const std::string& stage);
+
+    Progress progress_;
+    bool active_ = false;
+    bool drawn_ = false;
+    long long startMs_ = 0;
+};
+
+}  // namespace crowdsift::cli
