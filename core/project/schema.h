@@ -1,0 +1,32 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace SQLite {
+class Database;
+}
+
+namespace crowdsift::schema {
+
+// Written into the SQLite header (`PRAGMA application_id`, bytes 68-71, big-endian) so that a
+// project can be told from any other SQLite file without running a query: ASCII "CSFT".
+constexpr std::int32_t applicationId = 0x43534654;
+
+// The schema this build writes and reads; also `PRAGMA user_version` of every project.
+constexpr int currentVersion = 1;
+
+// steps[v] upgrades a database from schema v to v + 1; steps[0] creates the schema from nothing.
+using MigrationStep = std::function<void(SQLite::Database& db)>;
+
+// This build's migration steps, currentVersion of them.
+const std::vector<MigrationStep>& migrations();
+
+// Runs steps[from] .. steps[to - 1] in one transaction, then sets `PRAGMA user_version` to `to`
+// (and the metadata row `schema_version`, when the table exists). Either every step is applied
+// or none: a step that throws rolls the whole upgrade back and the exception propagates.
+// Throws StoreError when `from` > `to` or a step is missing.
+void migrate(SQLite::Database& db, int from, int to, const std::vector<MigrationStep>& steps);
+
+}  // namespace crowdsift::schema

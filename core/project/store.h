@@ -1,0 +1,122 @@
+#pragma once
+
+#include "data/dataset.h"
+#include "util/npy.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace SQLite {
+class Database;
+}
+
+namespace crowdsift {
+
+class Progress;
+
+// One background job recorded in a project (aggregation, training, t-SNE, ...).
+struct RunInfo {
+    std::int64_t id = 0;
+    std::string kind;                  // e.g. "aggregate", "train"
+    std::string name;                  // user-facing label, may be empty
+    nlohmann::json params;             // as given to beginRun
+    std::string status;                // running | done | failed | cancelled
+    double created = 0;                // seconds since the Unix epoch (UTC)
+    double finished = 0;               // 0 while running
+    nlohmann::json summary;            // null until finished
+    std::vector<std::string> outputs;  // output array names, sorted
+};
+
+// One review decision. Decisions are never edited or deleted: an undo is a new decision whose
+// `undoes` names the one it takes back, so the full history survives restarts.
+struct Decision {
+    std::int64_t id = 0;     // assigned by appendDecision, increasing from 1
+    std::int32_t item = 0;   // item index
+    std::int32_t label = -1; // new class index; -1 = none (accept consensus, cleared)
+    std::string status;      // relabel | accept | revert | ...
+    std::string reviewer;
+    double time = 0;         // seconds since the Unix epoch (UTC); 0 = stamped on append
+    std::string note;
+    std::int64_t undoes = 0; // id of the decision this one takes back; 0 = none
+};
+
+// A project: one SQLite file (`.csift`, WAL mode) holding the imported dataset, the runs and
+// the review decisions, plus the sibling cache folder `<path>.cache/` for large arrays (`.npy`,
+// readable from Python). Every write is one transaction, so a crash or a kill at any moment
+// leaves the last committed state. A Project owns its connection: use it from one thread at a
+// time. Methods throw StoreError when the file cannot be read or written.
+class Project {
+public:
+    // Creates the project at `path` and imports `dataset` in one transaction. The file is built
+    // as `<path>.tmp-<pid>` and renamed into place once complete, so a kill mid-import leaves
+    // nothing at `path`. A relative dataset root is stored made absolute. Throws StoreError when
+    // `path` exists (unless `overwrite`), std::logic_error when the dataset is inconsistent,
+    // Cancelled when `progress` is cancelled (nothing is left behind then either).
+    static Project create(const std::string& path, const Dataset& dataset, Progress& progress,
+                          bool overwrite = false);
+    // Opens an existing project, migrating an older schema. Throws StoreError naming the file
+    // for a missing, empty, damaged or foreign file and for a schema newer than this build's.
+    static Project open(const std::string& path);
+    // True when `path` starts with the SQLite magic and carries Crowdsift's application id.
+    // Reads 100 bytes; never throws.
+    static bool looksLikeProject(const std::string& path);
+
+    Project(Project&&) noexcept;
+    Project& operator=(Project&&) noexcept;
+    ~Project();
+
+    // The dataset as it was imported: same keys, splits, image paths (relative to root), truth
+    // (empty when no item had one), answers, features and vote counts.
+    Dataset loadDataset(Progress& progress) const;
+
+    int schemaVersion() const;
+    const std::string& path() const { return path_; }
+    // `<path>.cache`; may not exist when the project has no arrays yet.
+    std::string cacheDir() const;
+    int itemCount() const { return itemCount_; }
+    int classCount() const { return classCount_; }
+
+    // Runs. beginRun records a run as "running" and returns its id. addRunOutput writes the
+    // array to `<cache>/runs/<run>/<name>.npy` (replacing an output of that name) and then
+    // records it; `name` is a file stem: letters, digits, '_', '-', '.', not starting with '.'.
+    // `data` holds product(shape) values, row-major. finishRun sets the final status (done,
+    // failed or cancelled), the finish time and the summary.
+    std::int64_t beginRun(const std::string& kind, const nlohmann::json& params,
+                          const std::string& name = {});
+    void addRunOutput(std::int64_t run, const std::string& name, const float* data,
+                      const std::vector<std::size_t>& shape);
+    void addRunOutput(std::int64_t run, const std::string& name, const double* data,
+                      const std::vector<std::size_t>& shape);
+    void addRunOutput(std::int64_t run, const std::string& name, const std::int32_t* data,
+                      const std::vector<std::size_t>& shape);
+    void finishRun(std::int64_t run, const std::string& status, const nlohmann::json& summary);
+    std::vector<RunInfo> runs() const;  // in id order
+    RunInfo run(std::int64_t id) const;  // std::invalid_argument for an unknown id
+    // The array as written, for dtype float32, float64 or int32; std::invalid_argument for an
+    // unknown run or name, StoreError when its file is missing from the cache folder.
+    NpyArray runOutput(std::int64_t run, const std::string& name) const;
+
+    // Decisions. appendDecision commits one transaction and is durable (fsynced) when it
+    // returns; it returns the new id. Throws std::invalid_argument for an item or label out of
+    // range or an `undoes` that names no earlier decision.
+    std::int64_t appendDecision(const Decision& decision);
+    std::vector<Decision> decisions() const;  // in id order
+
+private:
+    explicit Project(std::string path);
+    void readHeader();
+    template <typename T>
+    void addRunOutputTyped(std::int64_t run, const std::string& name, const T* data,
+                           const std::vector<std::size_t>& shape);
+
+    std::string path_;
+    std::unique_ptr<SQLite::Database> db_;
+    int itemCount_ = 0;
+    int classCount_ = 0;
+};
+
+}  // namespace crowdsift
