@@ -1,0 +1,240 @@
+#include "util/csv.h"
+
+#include "util/error.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace crowdsift {
+
+namespace fs = std::filesystem;
+
+static std::string systemError(int error)
+{
+    return std::strerror(error);
+}
+
+std::string readFileBytes(const std::string& path)
+{
+    std::error_code ec;
+    if (fs::is_directory(path, ec))
+        throw InputError(path, "", "is a folder where a file was expected");
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        throw InputError(path, "", "cannot open: " + systemError(errno));
+    struct stat info {};
+    if (::fstat(fd, &info) != 0) {
+        const int error = errno;
+        ::close(fd);
+        throw InputError(path, "", "cannot read: " + systemError(error));
+    }
+    std::string bytes;
+    bytes.resize(static_cast<std::size_t>(info.st_size));
+    std::size_t done = 0;
+    char spill[65536];
+    while (true) {
+        // Read into the sized string; anything past st_size (a growing file, a pipe) is appended.
+        const bool inside = done < bytes.size();
+        const ssize_t got = inside ? ::read(fd, bytes.data() + done, bytes.size() - done)
+                                   : ::read(fd, spill, sizeof spill);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            const int error = errno;
+            ::close(fd);
+            throw InputError(path, "", "cannot read: " + systemError(error));
+        }
+        if (got == 0)
+            break;
+        if (!inside)
+            bytes.append(spill, static_cast<std::size_t>(got));
+        done += static_cast<std::size_t>(got);
+    }
+    ::close(fd);
+    bytes.resize(done);
+    return bytes;
+}
+
+void writeFileAtomically(const std::string& path, std::string_view data)
+{
+    const std::string temporary = path + ".tmp";
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        throw InputError(path, "", "cannot write: " + systemError(errno));
+    const auto fail = [&](int error) {
+        ::close(fd);
+        ::unlink(temporary.c_str());
+        throw InputError(path, "", "cannot write: " + systemError(error));
+    };
+    std::size_t done = 0;
+    while (done < data.size()) {
+        const ssize_t wrote = ::write(fd, data.data() + done, data.size() - done);
+        if (wrote < 0) {
+            if (errno == EINTR)
+                continue;
+            fail(errno);
+        }
+        done += static_cast<std::size_t>(wrote);
+    }
+    if (::fsync(fd) != 0)
+        fail(errno);
+    if (::close(fd) != 0) {
+        const int error = errno;
+        ::unlink(temporary.c_str());
+        throw InputError(path, "", "cannot write: " + systemError(error));
+    }
+    if (::rename(temporary.c_str(), path.c_str()) != 0) {
+        const int error = errno;
+        ::unlink(temporary.c_str());
+        throw InputError(path, "", "cannot replace the file: " + systemError(error));
+    }
+    // The rename itself is only durable once the folder entry is on disk.
+    std::string folder = fs::path(path).parent_path().string();
+    if (folder.empty())
+        folder = ".";
+    const int dirFd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirFd >= 0) {
+        ::fsync(dirFd);
+        ::close(dirFd);
+    }
+}
+
+static bool isBlank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+CsvReader::CsvReader(std::string_view text, std::string file, Separator separator)
+    : text_(text), file_(std::move(file)), separator_(separator)
+{
+    if (text_.size() >= 3 && text_.compare(0, 3, "\xEF\xBB\xBF") == 0)
+        pos_ = 3;
+}
+
+std::string_view CsvReader::parseQuoted()
+{
+    const std::size_t n = text_.size();
+    std::size_t p = pos_ + 1;
+    const std::size_t start = p;
+    bool doubled = false;
+    while (true) {
+        const std::size_t quote = text_.find('"', p);
+        if (quote == std::string_view::npos)
+            throw InputError(file_, lineName(), "quoted field is never closed");
+        for (std::size_t i = p; i < quote; ++i)
+            if (text_[i] == '\n')
+                ++currentLine_;
+        if (quote + 1 < n && text_[quote + 1] == '"') {
+            doubled = true;
+            p = quote + 2;
+            continue;
+        }
+        pos_ = quote + 1;
+        const std::string_view raw = text_.substr(start, quote - start);
+        if (!doubled)
+            return raw;
+        std::string& unescaped = scratch_.emplace_back();
+        unescaped.reserve(raw.size());
+        for (std::size_t i = 0; i < raw.size(); ++i) {
+            unescaped.push_back(raw[i]);
+            if (raw[i] == '"')
+                ++i;
+        }
+        return unescaped;
+    }
+}
+
+bool CsvReader::next(std::vector<std::string_view>& fields)
+{
+    fields.clear();
+    scratch_.clear();
+    const std::size_t n = text_.size();
+    while (true) {
+        std::size_t p = pos_;
+        while (p < n && (isBlank(text_[p]) || text_[p] == '\r'))
+            ++p;
+        if (p == n) {
+            pos_ = n;
+            return false;
+        }
+        if (text_[p] != '\n')
+            break;
+        pos_ = p + 1;
+        ++currentLine_;
+    }
+    recordLine_ = currentLine_;
+    const char* data = text_.data();
+
+    if (separator_ == Separator::Whitespace) {
+        std::size_t p = pos_;
+        while (true) {
+            while (p < n && (isBlank(data[p]) || data[p] == '\r'))
+                ++p;
+            if (p == n || data[p] == '\n')
+                break;
+            const std::size_t start = p;
+            while (p < n && !isBlank(data[p]) && data[p] != '\r' && data[p] != '\n')
+                ++p;
+            fields.emplace_back(data + start, p - start);
+        }
+        if (p < n) {
+            ++p;
+            ++currentLine_;
+        }
+        pos_ = p;
+        return true;
+    }
+
+    while (true) {
+        while (pos_ < n && isBlank(data[pos_]))
+            ++pos_;
+        if (pos_ < n && data[pos_] == '"') {
+            fields.push_back(parseQuoted());
+            while (pos_ < n && (isBlank(data[pos_]) || data[pos_] == '\r'))
+                ++pos_;
+            if (pos_ < n && data[pos_] != ',' && data[pos_] != '\n')
+                throw InputError(file_, lineName(), "unexpected text after a closing quote");
+        } else {
+            const std::size_t start = pos_;
+            std::size_t p = pos_;
+            while (p < n && data[p] != ',' && data[p] != '\n')
+                ++p;
+            pos_ = p;
+            while (p > start && (isBlank(data[p - 1]) || data[p - 1] == '\r'))
+                --p;
+            fields.emplace_back(data + start, p - start);
+        }
+        if (pos_ < n && data[pos_] == ',') {
+            ++pos_;
+            continue;
+        }
+        if (pos_ < n) {
+            ++pos_;
+            ++currentLine_;
+        }
+        return true;
+    }
+}
+
+std::string normalizedName(std::string_view text)
+{
+    std::size_t first = 0;
+    std::size_t last = text.size();
+    while (first < last && isBlank(text[first]))
+        ++first;
+    while (last > first && isBlank(text[last - 1]))
+        --last;
+    std::string out(text.substr(first, last - first));
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+}  // namespace crowdsift

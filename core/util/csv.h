@@ -1,0 +1,58 @@
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crowdsift {
+
+// The whole file in memory: one read instead of per-line stream parsing. Throws InputError
+// when the file cannot be opened or read.
+std::string readFileBytes(const std::string& path);
+
+// Replaces `path` with `data` so that a crash never leaves half a file: writes path.tmp,
+// fsyncs it, renames it over `path`, fsyncs the folder. Throws InputError on failure (and
+// removes the temporary file).
+void writeFileAtomically(const std::string& path, std::string_view data);
+
+// Splits text into records and fields without copying: fields are views into the text (or,
+// for quoted fields with doubled quotes, into storage owned by the reader, valid until the
+// next call). A leading UTF-8 byte order mark is skipped, CRLF and LF line ends are accepted,
+// blank lines are skipped, fields are trimmed of spaces and tabs.
+//   Comma:      RFC 4180 fields: "a,b", "say ""hi""" and quoted line breaks.
+//   Whitespace: fields separated by runs of spaces/tabs (Rodrigues answers.txt), no quoting.
+class CsvReader {
+public:
+    enum class Separator { Comma, Whitespace };
+
+    // `file` only names the file in error messages; `text` must outlive the reader.
+    CsvReader(std::string_view text, std::string file, Separator separator = Separator::Comma);
+
+    // Reads the next non-blank record into `fields`; returns false at the end of the text.
+    // Throws InputError for an unterminated quoted field or text after a closing quote.
+    bool next(std::vector<std::string_view>& fields);
+
+    long long line() const { return recordLine_; }        // 1-based line the last record started on
+    std::size_t offset() const { return pos_; }          // bytes consumed so far
+    std::size_t size() const { return text_.size(); }
+    const std::string& file() const { return file_; }
+    std::string lineName() const { return "line " + std::to_string(recordLine_); }
+
+private:
+    std::string_view parseQuoted();
+
+    std::string_view text_;
+    std::string file_;
+    Separator separator_;
+    std::size_t pos_ = 0;
+    long long currentLine_ = 1;
+    long long recordLine_ = 0;
+    std::deque<std::string> scratch_;
+};
+
+// Lower-case ASCII copy with surrounding spaces and tabs removed, for header names.
+std::string normalizedName(std::string_view text);
+
+}  // namespace crowdsift
