@@ -129,24 +129,28 @@ static std::string statsText(const CountStats& s)
 std::string toText(const DatasetSummary& s)
 {
     std::ostringstream out;
-    out << "Dataset      " << (s.name.empty() ? "(unnamed)" : s.name) << "\n";
+    const auto row = [&out](const char* label, const std::string& value) {
+        char head[32];
+        std::snprintf(head, sizeof head, "%-15s", label);
+        out << head << value << "\n";
+    };
+    row("Dataset", s.name.empty() ? "(unnamed)" : s.name);
     if (!s.source.empty())
-        out << "Source       " << s.source << " (" << s.format << ")\n";
-    out << "Items        " << s.items << "\n"
-        << "Annotators   " << s.annotators << "\n"
-        << "Answers      " << s.answers << "\n"
-        << "Classes      " << s.classes << "\n"
-        << "Per item     " << statsText(s.answersPerItem) << "\n"
-        << "Per annotator " << statsText(s.answersPerAnnotator) << "\n"
-        << "Images       " << s.itemsWithImages << " of " << s.items << " items\n"
-        << "Truth        " << (s.truthPresent ? std::to_string(s.itemsWithTruth) + " items (evaluation only)" : std::string("none"))
-        << "\n";
+        row("Source", s.source + " (" + s.format + ")");
+    row("Items", std::to_string(s.items));
+    row("Annotators", std::to_string(s.annotators));
+    row("Answers", std::to_string(s.answers));
+    row("Classes", std::to_string(s.classes));
+    row("Per item", statsText(s.answersPerItem));
+    row("Per annotator", statsText(s.answersPerAnnotator));
+    row("Images", std::to_string(s.itemsWithImages) + " of " + std::to_string(s.items) + " items");
+    row("Truth", s.truthPresent ? std::to_string(s.itemsWithTruth) + " items (evaluation only)" : std::string("none"));
     if (s.itemsWithoutAnswers > 0)
-        out << "Unanswered   " << s.itemsWithoutAnswers << " items\n";
+        row("Unanswered", std::to_string(s.itemsWithoutAnswers) + " items");
     if (s.hasFeatures)
-        out << "Features     " << s.featureDim << " per item\n";
+        row("Features", std::to_string(s.featureDim) + " per item");
     if (s.hasVoteCounts)
-        out << "Vote counts  " << static_cast<long long>(s.voteCountTotal) << " votes without annotator ids\n";
+        row("Vote counts", std::to_string(static_cast<long long>(s.voteCountTotal)) + " votes without annotator ids");
     out << "\n  #  class                      votes";
     if (s.truthPresent)
         out << "     truth";

@@ -1,0 +1,17 @@
+# Debian package: `cpack -G DEB` in the build folder after `cmake --build build`.
+set(CPACK_PACKAGE_NAME "crowdsift")
+set(CPACK_PACKAGE_VENDOR "Crowdsift")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Curate crowdsourced image-classification labels")
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_GENERATOR "DEB")
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "Crowdsift developers")
+set(CPACK_DEBIAN_PACKAGE_SECTION "science")
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+if(CROWDSIFT_BUILD_GUI)
+  install(FILES ${CMAKE_SOURCE_DIR}/resources/crowdsift.desktop DESTINATION share/applications OPTIONAL)
+  install(FILES ${CMAKE_SOURCE_DIR}/resources/crowdsift.metainfo.xml DESTINATION share/metainfo OPTIONAL)
+  install(FILES ${CMAKE_SOURCE_DIR}/resources/icons/crowdsift.svg
+          DESTINATION share/icons/hicolor/scalable/apps)
+endif()
+include(CPack)
