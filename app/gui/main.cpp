@@ -1,1 +1,97 @@
-int main() { return 0; }
+#include "mainwindow.h"
+#include "projectdocument.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QTimer>
+
+#include <cstdio>
+
+namespace {
+
+// Saves the window to `file` once the event loop has laid it out and painted it, then quits.
+void grabAndQuit(crowdsift::MainWindow& window, const QString& file, int exitCode)
+{
+    QTimer::singleShot(200, &window, [&window, file, exitCode] {
+        const bool saved = window.grab().save(file);
+        if (!saved)
+            std::fprintf(stderr, "crowdsift: could not write screenshot %s\n", qPrintable(file));
+        QCoreApplication::exit(saved ? exitCode : 1);
+    });
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("Crowdsift"));
+    QApplication::setOrganizationName(QStringLiteral("Crowdsift"));
+    QApplication::setApplicationVersion(QStringLiteral(CROWDSIFT_VERSION));
+    QApplication::setDesktopFileName(QStringLiteral("crowdsift"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("Curate crowdsourced image-classification labels: aggregate, review, relabel."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("path"),
+                                 QStringLiteral("Project file (.csift), dataset file or dataset folder to open."),
+                                 QStringLiteral("[path]"));
+    const QCommandLineOption screenshotOption(
+        QStringLiteral("screenshot"),
+        QStringLiteral("Save a PNG of the window once <path> has loaded (or failed to), then quit."),
+        QStringLiteral("file"));
+    const QCommandLineOption tabOption(QStringLiteral("tab"),
+                                       QStringLiteral("Tab to show first: overview or annotators."),
+                                       QStringLiteral("name"), QStringLiteral("overview"));
+    const QCommandLineOption sizeOption(QStringLiteral("size"),
+                                        QStringLiteral("Window size, e.g. 1200x760."), QStringLiteral("WxH"));
+    parser.addOptions({screenshotOption, tabOption, sizeOption});
+    parser.process(app);
+
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() > 1)
+        parser.showHelp(2);
+    const QString tab = parser.value(tabOption).toLower();
+    if (tab != QLatin1String("overview") && tab != QLatin1String("annotators")) {
+        std::fprintf(stderr, "crowdsift: --tab must be overview or annotators, not %s\n", qPrintable(tab));
+        return 2;
+    }
+
+    crowdsift::MainWindow window;
+    if (parser.isSet(sizeOption)) {
+        const QStringList parts = parser.value(sizeOption).split(QLatin1Char('x'));
+        bool widthOk = false;
+        bool heightOk = false;
+        const int width = parts.size() == 2 ? parts[0].toInt(&widthOk) : 0;
+        const int height = parts.size() == 2 ? parts[1].toInt(&heightOk) : 0;
+        if (!widthOk || !heightOk || width < 200 || height < 150) {
+            std::fprintf(stderr, "crowdsift: --size must look like 1200x760\n");
+            return 2;
+        }
+        window.resize(width, height);
+    }
+    window.showPage(tab == QLatin1String("annotators") ? crowdsift::MainWindow::Page::Annotators
+                                                       : crowdsift::MainWindow::Page::Overview);
+    window.show();
+
+    const QString screenshot = parser.value(screenshotOption);
+    crowdsift::ProjectDocument* document = window.document();
+    if (!screenshot.isEmpty()) {
+        QObject::connect(document, &crowdsift::ProjectDocument::loaded, &window,
+                         [&window, screenshot] { grabAndQuit(window, screenshot, 0); });
+        QObject::connect(document, &crowdsift::ProjectDocument::loadFailed, &window,
+                         [&window, screenshot](const QString&, const QString& message) {
+                             std::fprintf(stderr, "crowdsift: %s\n", qPrintable(message));
+                             grabAndQuit(window, screenshot, 1);
+                         });
+        if (positional.isEmpty())
+            grabAndQuit(window, screenshot, 0);
+    }
+    if (!positional.isEmpty())
+        window.openPath(QFileInfo(positional.front()).absoluteFilePath());
+    return app.exec();
+}

@@ -1,0 +1,360 @@
+#include "mainwindow.h"
+
+#include "annotatorspage.h"
+#include "overviewpage.h"
+#include "projectdocument.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QLocale>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QStyle>
+#include <QTabWidget>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+// The resources live in this static library; nothing references them by symbol, so the linker
+// would drop them unless they are registered explicitly (outside any namespace).
+static void initCrowdsiftResources()
+{
+    static const bool registered = [] {
+        Q_INIT_RESOURCE(crowdsift);
+        return true;
+    }();
+    Q_UNUSED(registered);
+}
+
+namespace crowdsift {
+
+namespace {
+
+const char* const kLastDirectoryKey = "paths/lastOpenDirectory";
+
+QString fileNameOf(const QString& path)
+{
+    const QString name = QFileInfo(path).fileName();
+    return name.isEmpty() ? path : name;
+}
+
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
+{
+    initCrowdsiftResources();
+    setWindowIcon(QIcon(QStringLiteral(":/icons/crowdsift.svg")));
+    setAcceptDrops(true);
+
+    document_ = new ProjectDocument(this);
+    connect(document_, &ProjectDocument::loadStarted, this, &MainWindow::onLoadStarted);
+    connect(document_, &ProjectDocument::loadProgress, this, &MainWindow::onLoadProgress);
+    connect(document_, &ProjectDocument::loaded, this, &MainWindow::onLoaded);
+    connect(document_, &ProjectDocument::loadFailed, this, &MainWindow::onLoadFailed);
+    connect(document_, &ProjectDocument::loadCancelled, this, &MainWindow::onLoadCancelled);
+
+    overview_ = new OverviewPage(document_);
+    annotators_ = new AnnotatorsPage(document_);
+    tabs_ = new QTabWidget;
+    tabs_->setObjectName(QStringLiteral("pages"));
+    tabs_->setDocumentMode(true);
+    tabs_->addTab(overview_, tr("Overview"));
+    tabs_->addTab(annotators_, tr("Annotators"));
+
+    startPage_ = createStartPage();
+    stack_ = new QStackedWidget(this);
+    stack_->addWidget(startPage_);
+    stack_->addWidget(tabs_);
+    setCentralWidget(stack_);
+
+    createActions();
+
+    countsLabel_ = new QLabel;
+    countsLabel_->setObjectName(QStringLiteral("countsLabel"));
+    progressBar_ = new QProgressBar;
+    progressBar_->setObjectName(QStringLiteral("loadProgress"));
+    progressBar_->setRange(0, 1000);
+    progressBar_->setMaximumWidth(220);
+    progressBar_->setTextVisible(false);
+    progressBar_->hide();
+    cancelButton_ = new QToolButton;
+    cancelButton_->setDefaultAction(cancelAction_);
+    cancelButton_->setAutoRaise(true);
+    cancelButton_->hide();
+    statusBar()->addPermanentWidget(countsLabel_);
+    statusBar()->addPermanentWidget(progressBar_);
+    statusBar()->addPermanentWidget(cancelButton_);
+    statusBar()->showMessage(tr("Ready"));
+
+    updateTitle();
+    resize(1100, 720);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createActions()
+{
+    openProjectAction_ = new QAction(tr("Open &Project…"), this);
+    openProjectAction_->setShortcut(QKeySequence::Open);
+    openProjectAction_->setStatusTip(tr("Open a Crowdsift project file (*.csift)"));
+    connect(openProjectAction_, &QAction::triggered, this, &MainWindow::openProject);
+
+    openFolderAction_ = new QAction(tr("Open Dataset &Folder…"), this);
+    openFolderAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+    openFolderAction_->setStatusTip(tr("Read a dataset folder, e.g. in peerannot layout"));
+    connect(openFolderAction_, &QAction::triggered, this, &MainWindow::openDatasetFolder);
+
+    openFileAction_ = new QAction(tr("Open Dataset Fi&le…"), this);
+    openFileAction_->setStatusTip(tr("Read answers from a CSV, JSON, label-matrix or vote-count file"));
+    connect(openFileAction_, &QAction::triggered, this, &MainWindow::openDatasetFile);
+
+    cancelAction_ = new QAction(tr("&Cancel Loading"), this);
+    cancelAction_->setShortcut(QKeySequence::Cancel);
+    cancelAction_->setIcon(style()->standardIcon(QStyle::SP_DialogCancelButton));
+    cancelAction_->setToolTip(tr("Cancel loading"));
+    cancelAction_->setEnabled(false);
+    connect(cancelAction_, &QAction::triggered, this, &MainWindow::cancelLoad);
+
+    quitAction_ = new QAction(tr("&Quit"), this);
+    quitAction_->setShortcut(QKeySequence::Quit);
+    quitAction_->setMenuRole(QAction::QuitRole);
+    connect(quitAction_, &QAction::triggered, this, &QWidget::close);
+
+    aboutAction_ = new QAction(tr("&About Crowdsift"), this);
+    aboutAction_->setMenuRole(QAction::AboutRole);
+    connect(aboutAction_, &QAction::triggered, this, &MainWindow::about);
+    auto* aboutQtAction = new QAction(tr("About &Qt"), this);
+    aboutQtAction->setMenuRole(QAction::AboutQtRole);
+    connect(aboutQtAction, &QAction::triggered, qApp, &QApplication::aboutQt);
+
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(openProjectAction_);
+    file->addAction(openFolderAction_);
+    file->addAction(openFileAction_);
+    file->addSeparator();
+    file->addAction(cancelAction_);
+    file->addSeparator();
+    file->addAction(quitAction_);
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(aboutAction_);
+    help->addAction(aboutQtAction);
+}
+
+QWidget* MainWindow::createStartPage()
+{
+    auto* page = new QWidget;
+    page->setObjectName(QStringLiteral("startPage"));
+
+    auto* icon = new QLabel(page);
+    icon->setPixmap(QIcon(QStringLiteral(":/icons/crowdsift.svg")).pixmap(96, 96));
+    icon->setAlignment(Qt::AlignCenter);
+
+    auto* title = new QLabel(tr("Crowdsift"), page);
+    QFont titleFont = title->font();
+    titleFont.setPointSizeF(titleFont.pointSizeF() * 2.0);
+    titleFont.setBold(true);
+    title->setFont(titleFont);
+    title->setAlignment(Qt::AlignCenter);
+
+    auto* subtitle = new QLabel(tr("Aggregate, review and relabel crowdsourced image-classification labels."), page);
+    subtitle->setAlignment(Qt::AlignCenter);
+    subtitle->setForegroundRole(QPalette::PlaceholderText);
+
+    auto* openProjectButton = new QPushButton(tr("Open Project…"), page);
+    auto* openFolderButton = new QPushButton(tr("Open Dataset Folder…"), page);
+    auto* openFileButton = new QPushButton(tr("Open Dataset File…"), page);
+    for (QPushButton* button : {openProjectButton, openFolderButton, openFileButton})
+        button->setMinimumWidth(220);
+    connect(openProjectButton, &QPushButton::clicked, this, &MainWindow::openProject);
+    connect(openFolderButton, &QPushButton::clicked, this, &MainWindow::openDatasetFolder);
+    connect(openFileButton, &QPushButton::clicked, this, &MainWindow::openDatasetFile);
+
+    auto* hint = new QLabel(tr("or drop a project file, dataset file or folder here"), page);
+    hint->setAlignment(Qt::AlignCenter);
+    hint->setForegroundRole(QPalette::PlaceholderText);
+
+    auto* layout = new QVBoxLayout(page);
+    layout->addStretch(2);
+    layout->addWidget(icon);
+    layout->addSpacing(8);
+    layout->addWidget(title);
+    layout->addWidget(subtitle);
+    layout->addSpacing(24);
+    for (QPushButton* button : {openProjectButton, openFolderButton, openFileButton})
+        layout->addWidget(button, 0, Qt::AlignHCenter);
+    layout->addSpacing(8);
+    layout->addWidget(hint);
+    layout->addStretch(3);
+    return page;
+}
+
+void MainWindow::showPage(Page page)
+{
+    tabs_->setCurrentWidget(page == Page::Overview ? static_cast<QWidget*>(overview_) : annotators_);
+}
+
+void MainWindow::openPath(const QString& path)
+{
+    document_->open(path);
+}
+
+void MainWindow::openProject()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open Project"), startDirectory(),
+                                                      tr("Crowdsift projects (*.csift);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    rememberDirectory(QFileInfo(path).absolutePath());
+    openPath(path);
+}
+
+void MainWindow::openDatasetFolder()
+{
+    const QString path = QFileDialog::getExistingDirectory(this, tr("Open Dataset Folder"), startDirectory());
+    if (path.isEmpty())
+        return;
+    rememberDirectory(QFileInfo(path).absolutePath());
+    openPath(path);
+}
+
+void MainWindow::openDatasetFile()
+{
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open Dataset File"), startDirectory(),
+        tr("Datasets (*.csv *.json *.npy *.txt *.yaml *.yml);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    rememberDirectory(QFileInfo(path).absolutePath());
+    openPath(path);
+}
+
+void MainWindow::cancelLoad()
+{
+    document_->cancelLoad();
+}
+
+void MainWindow::about()
+{
+    QMessageBox::about(
+        this, tr("About Crowdsift"),
+        tr("<h3>Crowdsift %1</h3>"
+           "<p>Aggregate crowdsourced image-classification labels, train models on the consensus, "
+           "review the images flagged as hard or doubtful and inspect annotator quality.</p>"
+           "<p>Built with Qt %2.</p>")
+            .arg(QStringLiteral(CROWDSIFT_VERSION), QString::fromLatin1(qVersion())));
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    // The document waits for its loader thread when destroyed; cancelling first keeps that short.
+    document_->cancelLoad();
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (urls.size() == 1 && urls.front().isLocalFile())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (urls.size() != 1 || !urls.front().isLocalFile())
+        return;
+    event->acceptProposedAction();
+    openPath(urls.front().toLocalFile());
+}
+
+void MainWindow::onLoadStarted(const QString& path)
+{
+    progressBar_->setRange(0, 0);
+    progressBar_->show();
+    cancelButton_->show();
+    cancelAction_->setEnabled(true);
+    statusBar()->showMessage(tr("Opening %1…").arg(fileNameOf(path)));
+}
+
+void MainWindow::onLoadProgress(double fraction, const QString& stage)
+{
+    progressBar_->setRange(0, 1000);
+    progressBar_->setValue(static_cast<int>(fraction * 1000.0 + 0.5));
+    if (!stage.isEmpty())
+        statusBar()->showMessage(tr("Opening %1: %2…").arg(fileNameOf(document_->loadingPath()), stage));
+}
+
+void MainWindow::endLoading()
+{
+    if (document_->isLoading())
+        return;
+    progressBar_->hide();
+    cancelButton_->hide();
+    cancelAction_->setEnabled(false);
+}
+
+void MainWindow::onLoaded()
+{
+    endLoading();
+    const DatasetSummary& s = document_->summary();
+    const QLocale locale;
+    countsLabel_->setText(tr("%1 items · %2 annotators · %3 answers · %4 classes")
+                              .arg(locale.toString(s.items), locale.toString(s.annotators),
+                                   locale.toString(static_cast<qlonglong>(s.answers)), locale.toString(s.classes)));
+    stack_->setCurrentWidget(tabs_);
+    updateTitle();
+    statusBar()->showMessage(tr("Opened %1").arg(fileNameOf(document_->path())), 5000);
+}
+
+void MainWindow::onLoadFailed(const QString& path, const QString& message)
+{
+    endLoading();
+    statusBar()->showMessage(tr("Could not open %1: %2").arg(fileNameOf(path), message));
+    // Window-modal and non-blocking, so a load started meanwhile (or a test) is not held up.
+    auto* box = new QMessageBox(QMessageBox::Warning, tr("Could not open %1").arg(fileNameOf(path)),
+                                tr("Could not open %1.").arg(fileNameOf(path)), QMessageBox::Ok, this);
+    box->setObjectName(QStringLiteral("loadErrorBox"));
+    box->setInformativeText(message);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
+void MainWindow::onLoadCancelled(const QString& path)
+{
+    endLoading();
+    statusBar()->showMessage(tr("Cancelled opening %1").arg(fileNameOf(path)), 5000);
+}
+
+void MainWindow::updateTitle()
+{
+    if (document_->hasDataset())
+        setWindowTitle(tr("%1 — Crowdsift").arg(document_->displayName()));
+    else
+        setWindowTitle(tr("Crowdsift"));
+}
+
+QString MainWindow::startDirectory() const
+{
+    const QString last = QSettings().value(QLatin1String(kLastDirectoryKey)).toString();
+    return !last.isEmpty() && QFileInfo(last).isDir() ? last : QDir::homePath();
+}
+
+void MainWindow::rememberDirectory(const QString& path)
+{
+    QSettings().setValue(QLatin1String(kLastDirectoryKey), path);
+}
+
+}  // namespace crowdsift
