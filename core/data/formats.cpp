@@ -319,22 +319,6 @@ void Ticker::report(double done, double total)
         progress_->step(done, total, stage_);
 }
 
-std::string csvField(const std::string& text)
-{
-    const bool needsQuotes = text.find_first_of(",\"\r\n") != std::string::npos
-                             || (!text.empty() && (text.front() == ' ' || text.front() == '\t'
-                                                   || text.back() == ' ' || text.back() == '\t'));
-    if (!needsQuotes)
-        return text;
-    std::string out = "\"";
-    for (char c : text) {
-        out.push_back(c);
-        if (c == '"')
-            out.push_back('"');
-    }
-    out.push_back('"');
-    return out;
-}
 
 void requireNoComplementary(const Dataset& dataset, const std::string& path)
 {

@@ -209,11 +209,11 @@ void writeLongCsv(const Dataset& dataset, const std::string& path)
     std::vector<std::string> workers;
     workers.reserve(dataset.annotatorIds.size());
     for (const std::string& id : dataset.annotatorIds)
-        workers.push_back(formats::csvField(id));
+        workers.push_back(csvField(id));
     std::string out = "task,worker,label\n";
     out.reserve(dataset.answers.size() * 16 + out.size());
     for (int i = 0; i < dataset.itemCount(); ++i) {
-        const std::string task = formats::csvField(dataset.itemKeys[static_cast<std::size_t>(i)]) + ",";
+        const std::string task = csvField(dataset.itemKeys[static_cast<std::size_t>(i)]) + ",";
         for (const auto& e : dataset.answers.ofItem(i)) {
             out += task;
             out += workers[static_cast<std::size_t>(e.other)];

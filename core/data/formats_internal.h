@@ -136,8 +136,6 @@ private:
     std::string stage_;
 };
 
-// Quotes a CSV field when it holds a comma, quote, line break or surrounding blanks.
-std::string csvField(const std::string& text);
 
 // Throws InputError(path, ...) when the dataset has complementary answers (no writer format
 // holds them).

@@ -339,14 +339,14 @@ void writeMatrix(const Dataset& dataset, const std::string& path)
         throw InputError(path, "", "a label matrix is written as .csv or .npy");
     std::string out = "task";
     for (const std::string& id : dataset.annotatorIds)
-        out += "," + formats::csvField(id);
+        out += "," + csvField(id);
     out += '\n';
     std::vector<int> row(m, -1);
     for (std::size_t i = 0; i < n; ++i) {
         std::fill(row.begin(), row.end(), -1);
         for (const auto& e : dataset.answers.ofItem(static_cast<int>(i)))
             row[static_cast<std::size_t>(e.other)] = e.label;
-        out += formats::csvField(dataset.itemKeys[i]);
+        out += csvField(dataset.itemKeys[i]);
         for (int label : row) {
             out += ',';
             if (label >= 0)

@@ -3,6 +3,7 @@
 #include "util/error.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -59,6 +60,21 @@ std::string readFileBytes(const std::string& path)
     ::close(fd);
     bytes.resize(done);
     return bytes;
+}
+
+std::string siblingPath(const std::string& path, const std::string& suffix)
+{
+    const fs::path p(path);
+    return (p.parent_path() / (p.stem().string() + suffix)).string();
+}
+
+std::string csvNumber(double value)
+{
+    if (!std::isfinite(value))
+        return {};
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.10g", value);
+    return buffer;
 }
 
 void writeFileAtomically(const std::string& path, std::string_view data)
@@ -234,6 +250,23 @@ std::string normalizedName(std::string_view text)
     for (char& c : out)
         if (c >= 'A' && c <= 'Z')
             c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+std::string csvField(const std::string& text)
+{
+    const bool needsQuotes = text.find_first_of(",\"\r\n") != std::string::npos
+                             || (!text.empty() && (text.front() == ' ' || text.front() == '\t'
+                                                   || text.back() == ' ' || text.back() == '\t'));
+    if (!needsQuotes)
+        return text;
+    std::string out = "\"";
+    for (char c : text) {
+        out.push_back(c);
+        if (c == '"')
+            out.push_back('"');
+    }
+    out.push_back('"');
     return out;
 }
 

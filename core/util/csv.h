@@ -17,6 +17,14 @@ std::string readFileBytes(const std::string& path);
 // removes the temporary file).
 void writeFileAtomically(const std::string& path, std::string_view data);
 
+// `path` with its extension replaced by `suffix`: ("out/x.csv", ".annotators.csv") ->
+// "out/x.annotators.csv". Names the companion files of an export.
+std::string siblingPath(const std::string& path, const std::string& suffix);
+
+// A number for a CSV cell of an export: 10 significant digits ("%.10g"), "" for NaN and
+// infinities (pandas reads an empty cell as NaN).
+std::string csvNumber(double value);
+
 // Splits text into records and fields without copying: fields are views into the text (or,
 // for quoted fields with doubled quotes, into storage owned by the reader, valid until the
 // next call). A leading UTF-8 byte order mark is skipped, CRLF and LF line ends are accepted,
@@ -51,6 +59,9 @@ private:
     long long recordLine_ = 0;
     std::deque<std::string> scratch_;
 };
+
+// Quotes a CSV field when it holds a comma, quote, line break or surrounding blanks.
+std::string csvField(const std::string& text);
 
 // Lower-case ASCII copy with surrounding spaces and tabs removed, for header names.
 std::string normalizedName(std::string_view text);
