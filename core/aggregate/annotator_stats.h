@@ -1,0 +1,43 @@
+#pragma once
+
+// Per-annotator quality figures derived from an aggregation result: what the CLI's
+// `annotators` verb prints and the GUI's Annotators tab shows.
+
+#include "aggregate/result.h"
+#include "data/dataset.h"
+
+#include <Eigen/Core>
+#include <nlohmann/json.hpp>
+
+#include <vector>
+
+namespace crowdsift {
+
+struct AnnotatorStats {
+    int labels = 0;          // answers given (complementary ones excluded)
+    int classesUsed = 0;     // distinct labels given
+    // Fraction of the annotator's labels equal to the result's hard label; NaN without labels.
+    double agreement = 0.0;
+    // Probability of a right answer under the result's model:
+    // sum_t prior_t * confusion(t, t) / sum over t of prior_t where the annotator's row has mass.
+    double estimatedAccuracy = 0.0;
+    // Raykar & Yu (2012) spammer score of the confusion matrix, in [0, 1]:
+    // 1 / (K (K - 1)) * sum over class pairs c < c' of ||row_c - row_c'||^2. Rows that are all
+    // alike (answers independent of the truth) give 0; the identity gives 1. Rows without mass
+    // are left out of the pairs; NaN when fewer than two rows have mass.
+    double spammerScore = 0.0;
+    double skill = 0.0;      // the strategy's own annotator skill (see its registry entry)
+};
+
+// M entries, one per annotator, from `result` (its confusions, priors, labels and skills).
+std::vector<AnnotatorStats> annotatorStats(const Dataset& dataset, const AggregationResult& result);
+
+double spammerScore(const Eigen::MatrixXd& confusion);
+
+// JSON array of M objects: id, labels, classes_used, agreement, estimated_accuracy,
+// spammer_score, skill and, with `withConfusions`, the K x K confusion (rows = true class).
+// NaN values are written as null.
+nlohmann::json annotatorStatsJson(const Dataset& dataset, const AggregationResult& result,
+                                  const std::vector<AnnotatorStats>& stats, bool withConfusions);
+
+}  // namespace crowdsift

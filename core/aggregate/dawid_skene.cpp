@@ -1,0 +1,428 @@
+#include "aggregate/dawid_skene.h"
+
+#include "aggregate/common.h"
+#include "util/parallel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace crowdsift {
+
+namespace {
+
+constexpr double kClip = 1e-10;
+// Item blocks: at most 8, and never smaller than 1024 items. Annotator blocks: 32 annotators.
+// Both depend on the data only, never on the thread count, so that every floating-point sum
+// (within a block, then over blocks in order) is the same for any number of threads.
+constexpr std::int64_t kMaxItemBlocks = 8;
+constexpr std::int64_t kMinItemBlock = 1024;
+constexpr std::int64_t kAnnotatorBlock = 32;
+// Running products are rescaled when their largest entry falls below this; with every factor
+// >= 1e-10 and a check every 8 answers they stay far from underflow.
+constexpr double kRescaleBelow = 1e-150;
+constexpr int kRescaleEvery = 8;
+constexpr int kStackClasses = 64;
+
+enum class Model { Full, OneCoin };
+
+// dst += src and dst *= src (element-wise) over the K values of a table row, through Eigen maps:
+// fixed-size when K is known at compile time, so that they compile to a few SIMD instructions
+// (the compiler does not vectorise the plain loops here on its own).
+template <int KC>
+using KVector = Eigen::Map<Eigen::Matrix<double, (KC > 0 ? KC : Eigen::Dynamic), 1>>;
+template <int KC>
+using ConstKVector = Eigen::Map<const Eigen::Matrix<double, (KC > 0 ? KC : Eigen::Dynamic), 1>>;
+
+template <int KC>
+inline void addRow(double* dst, const double* src, int k)
+{
+    KVector<KC>(dst, k) += ConstKVector<KC>(src, k);
+}
+
+template <int KC>
+inline void multiplyRow(double* dst, const double* src, int k)
+{
+    KVector<KC>(dst, k).array() *= ConstKVector<KC>(src, k).array();
+}
+
+// Sufficient statistics gathered by one item block in one pass.
+struct BlockStats {
+    std::vector<double> counts;  // Full model with tables: M x K(given) x K(true) posterior mass
+    std::vector<double> skill;   // One-coin: per annotator, the sum of posteriors of its labels
+    std::vector<double> prior;   // K: sum of posteriors
+    double logLikelihood = 0;
+};
+
+// Parameters and posteriors of a Dawid-Skene run. conf is stored [annotator][given][true] so that
+// the E-step multiplies one contiguous K-vector per answer. Each iteration is one pass over the
+// answers item by item: E-step for an item, then its posterior is added to the statistics of the
+// next M-step (per-block tables, reduced in block order). When those tables would take more
+// memory than the answers themselves, the full model's M-step instead reads the posteriors
+// annotator by annotator.
+class ConfusionEm {
+public:
+    ConfusionEm(const Dataset& dataset, Model model, ThreadPool& pool)
+        : answers_(dataset.answers), model_(model), pool_(pool), n_(dataset.itemCount()),
+          m_(dataset.annotatorCount()), k_(dataset.classCount()),
+          items_(n_, std::max(kMinItemBlock, (n_ + kMaxItemBlocks - 1) / kMaxItemBlocks)),
+          annotators_(m_, kAnnotatorBlock)
+    {
+        answered_ = answeredItems(dataset);
+        answeredCount_ = std::count(answered_.begin(), answered_.end(), 1);
+        observed_.assign(static_cast<std::size_t>(m_) * k_, 0);
+        answerCounts_.assign(static_cast<std::size_t>(m_), 0);
+        for (int w = 0; w < m_; ++w)
+            for (const Answers::Entry& e : answers_.ofAnnotator(w))
+                if (!e.complementary()) {
+                    observed_[static_cast<std::size_t>(w) * k_ + e.label] = 1;
+                    ++answerCounts_[static_cast<std::size_t>(w)];
+                }
+        conf_.assign(static_cast<std::size_t>(m_) * k_ * k_, 0.0);
+        skill_ = Eigen::VectorXd::Zero(m_);
+        const Eigen::VectorXd uniform = Eigen::VectorXd::Constant(k_, 1.0 / k_);
+        post_ = voteFractions(dataset);
+        priors_ = uniform;
+        clippedPriors_ = uniform;
+
+        const double tableBytes = static_cast<double>(items_.blocks()) * m_ * k_ * k_ * sizeof(double);
+        tables_ = model_ == Model::Full && tableBytes <= static_cast<double>(answers_.size()) * 2 * sizeof(Answers::Entry);
+        stats_.resize(static_cast<std::size_t>(items_.blocks()));
+        for (BlockStats& s : stats_) {
+            s.prior.assign(static_cast<std::size_t>(k_), 0.0);
+            if (tables_)
+                s.counts.assign(static_cast<std::size_t>(m_) * k_ * k_, 0.0);
+            if (model_ == Model::OneCoin)
+                s.skill.assign(static_cast<std::size_t>(m_), 0.0);
+        }
+        switch (k_) {
+        case 2: pass_ = &ConfusionEm::passBlock<2>; break;
+        case 3: pass_ = &ConfusionEm::passBlock<3>; break;
+        case 4: pass_ = &ConfusionEm::passBlock<4>; break;
+        case 5: pass_ = &ConfusionEm::passBlock<5>; break;
+        case 6: pass_ = &ConfusionEm::passBlock<6>; break;
+        case 8: pass_ = &ConfusionEm::passBlock<8>; break;
+        case 10: pass_ = &ConfusionEm::passBlock<10>; break;
+        default: pass_ = &ConfusionEm::passBlock<0>; break;
+        }
+    }
+
+    // The crowd-kit sequence: priors and M-step from the current posteriors, then iterations of
+    // E-step, priors, M-step.
+    void run(int maxIterations, double tolerance, std::int64_t answerCount, Progress& progress,
+             const std::string& stage)
+    {
+        pass(false);
+        converged_ = maxIterations == 0 || tolerance < 0;
+        for (int t = 1; t <= maxIterations; ++t) {
+            progress.step(t - 1, maxIterations, stage);
+            const double ll = pass(true);
+            logLikelihood_.push_back(ll);
+            iterations_ = t;
+            if (t >= 2 && tolerance >= 0
+                && ll - logLikelihood_[logLikelihood_.size() - 2] < tolerance * static_cast<double>(answerCount)) {
+                converged_ = true;
+                break;
+            }
+        }
+        progress.step(maxIterations, maxIterations, stage);
+    }
+
+    void fill(AggregationResult& r)
+    {
+        r.posteriors = std::move(post_);
+        for (int i = 0; i < n_; ++i)
+            if (!answered_[static_cast<std::size_t>(i)])
+                r.posteriors.row(i) = priors_.transpose();
+        HardLabels hard = hardLabels(r.posteriors, answered_);
+        r.labels = std::move(hard.labels);
+        r.tiedItems = std::move(hard.tied);
+        r.classPriors = priors_;
+        r.confusions.resize(static_cast<std::size_t>(m_));
+        for (int w = 0; w < m_; ++w) {
+            Eigen::MatrixXd c(k_, k_);
+            for (int o = 0; o < k_; ++o)
+                for (int t = 0; t < k_; ++t)
+                    c(t, o) = conf_[(static_cast<std::size_t>(w) * k_ + o) * k_ + t];
+            r.confusions[static_cast<std::size_t>(w)] = std::move(c);
+        }
+        if (model_ == Model::OneCoin) {
+            r.annotatorSkill = skill_;
+        } else {
+            r.annotatorSkill.resize(m_);
+            for (int w = 0; w < m_; ++w) {
+                if (answerCounts_[static_cast<std::size_t>(w)] == 0) {
+                    r.annotatorSkill[w] = std::numeric_limits<double>::quiet_NaN();
+                    continue;
+                }
+                double s = 0;
+                for (int t = 0; t < k_; ++t)
+                    s += priors_[t] * conf_[(static_cast<std::size_t>(w) * k_ + t) * k_ + t];
+                r.annotatorSkill[w] = s;
+            }
+        }
+        r.iterations = iterations_;
+        r.converged = converged_;
+        r.logLikelihood = logLikelihood_;
+    }
+
+private:
+    double oneCoinEntry(double skill, bool diagonal) const
+    {
+        const double v = diagonal ? skill : (1.0 - skill) / (k_ - 1);
+        return std::clamp(v, kClip, 1.0 - kClip);
+    }
+
+    // One pass: with `estimate`, an E-step (posteriors from priors and confusions) first; then
+    // priors and M-step from the posteriors. Returns the marginal log-likelihood of the E-step.
+    double pass(bool estimate)
+    {
+        for (int c = 0; c < k_; ++c)
+            clippedPriors_[c] = std::max(priors_[c], kClip);
+        pool_.run(items_.blocks(), [&](std::int64_t b) { (this->*pass_)(b, estimate); });
+        double ll = 0;
+        Eigen::VectorXd total = Eigen::VectorXd::Zero(k_);
+        for (const BlockStats& s : stats_) {
+            ll += s.logLikelihood;
+            for (int c = 0; c < k_; ++c)
+                total[c] += s.prior[static_cast<std::size_t>(c)];
+        }
+        priors_ = answeredCount_ > 0 ? Eigen::VectorXd(total / static_cast<double>(answeredCount_))
+                                     : Eigen::VectorXd::Constant(k_, 1.0 / k_);
+        pool_.run(annotators_.blocks(), [&](std::int64_t b) {
+            std::vector<double> counts(static_cast<std::size_t>(k_) * k_);
+            for (std::int64_t w = annotators_.begin(b); w < annotators_.end(b); ++w) {
+                if (model_ == Model::OneCoin)
+                    oneCoinMStep(static_cast<int>(w));
+                else
+                    fullMStep(static_cast<int>(w), counts);
+            }
+        });
+        return ll;
+    }
+
+    template <int KC>
+    void passBlock(std::int64_t b, bool estimate)
+    {
+        const int k = KC > 0 ? KC : k_;
+        BlockStats& s = stats_[static_cast<std::size_t>(b)];
+        std::fill(s.prior.begin(), s.prior.end(), 0.0);
+        std::fill(s.counts.begin(), s.counts.end(), 0.0);
+        std::fill(s.skill.begin(), s.skill.end(), 0.0);
+        double stackAcc[kStackClasses];
+        std::vector<double> heapAcc(k > kStackClasses ? static_cast<std::size_t>(k) : 0u);
+        double* acc = k > kStackClasses ? heapAcc.data() : stackAcc;
+        const double* prior = clippedPriors_.data();
+        double* priorSum = s.prior.data();
+        double ll = 0;
+        for (std::int64_t i = items_.begin(b); i < items_.end(b); ++i) {
+            if (!answered_[static_cast<std::size_t>(i)])
+                continue;
+            const Answers::Range entries = answers_.ofItem(static_cast<int>(i));
+            double* row = post_.row(i).data();
+            if (estimate) {
+                for (int c = 0; c < k; ++c)
+                    acc[c] = prior[c];
+                double logScale = 0;
+                int sinceCheck = 0;
+                for (const Answers::Entry& e : entries) {
+                    if (e.complementary())
+                        continue;
+                    multiplyRow<KC>(acc, &conf_[(static_cast<std::size_t>(e.other) * k + e.label) * k], k);
+                    if (++sinceCheck == kRescaleEvery) {
+                        sinceCheck = 0;
+                        double top = acc[0];
+                        for (int c = 1; c < k; ++c)
+                            top = std::max(top, acc[c]);
+                        if (top < kRescaleBelow && top > 0) {
+                            const double inverse = 1.0 / top;
+                            for (int c = 0; c < k; ++c)
+                                acc[c] *= inverse;
+                            logScale += std::log(top);
+                        }
+                    }
+                }
+                double sum = 0;
+                for (int c = 0; c < k; ++c)
+                    sum += acc[c];
+                for (int c = 0; c < k; ++c)
+                    acc[c] /= sum;
+                for (int c = 0; c < k; ++c)
+                    row[c] = acc[c];
+                ll += std::log(sum) + logScale;
+            } else {
+                for (int c = 0; c < k; ++c)
+                    acc[c] = row[c];
+            }
+            // From here on acc holds the item's posterior.
+            addRow<KC>(priorSum, acc, k);
+            if (tables_) {
+                for (const Answers::Entry& e : entries)
+                    if (!e.complementary())
+                        addRow<KC>(&s.counts[(static_cast<std::size_t>(e.other) * k + e.label) * k], acc, k);
+            } else if (model_ == Model::OneCoin) {
+                for (const Answers::Entry& e : entries)
+                    if (!e.complementary())
+                        s.skill[static_cast<std::size_t>(e.other)] += acc[e.label];
+            }
+        }
+        s.logLikelihood = ll;
+    }
+
+    // Confusions of annotator w from the posterior mass of its answers: from the block tables, or
+    // read from the posteriors when there are no tables.
+    void fullMStep(int w, std::vector<double>& counts)
+    {
+        std::fill(counts.begin(), counts.end(), 0.0);
+        if (tables_) {
+            const std::size_t offset = static_cast<std::size_t>(w) * k_ * k_;
+            for (const BlockStats& s : stats_)
+                for (std::size_t j = 0; j < counts.size(); ++j)
+                    counts[j] += s.counts[offset + j];
+        } else {
+            for (const Answers::Entry& e : answers_.ofAnnotator(w)) {
+                if (e.complementary())
+                    continue;
+                addRow<0>(&counts[static_cast<std::size_t>(e.label) * k_], post_.row(e.other).data(), k_);
+            }
+        }
+        const char* seen = &observed_[static_cast<std::size_t>(w) * k_];
+        std::vector<double> norm(static_cast<std::size_t>(k_), 0.0);
+        for (int o = 0; o < k_; ++o) {
+            if (!seen[o])
+                continue;
+            double* row = &counts[static_cast<std::size_t>(o) * k_];
+            for (int c = 0; c < k_; ++c) {
+                row[c] = std::max(row[c], kClip);
+                norm[static_cast<std::size_t>(c)] += row[c];
+            }
+        }
+        double* out = &conf_[static_cast<std::size_t>(w) * k_ * k_];
+        for (int o = 0; o < k_; ++o)
+            for (int c = 0; c < k_; ++c)
+                out[o * k_ + c] = seen[o] ? counts[static_cast<std::size_t>(o) * k_ + c] / norm[static_cast<std::size_t>(c)] : 0.0;
+    }
+
+    void oneCoinMStep(int w)
+    {
+        double sum = 0;
+        for (const BlockStats& s : stats_)
+            sum += s.skill[static_cast<std::size_t>(w)];
+        const std::int64_t count = answerCounts_[static_cast<std::size_t>(w)];
+        // An annotator without answers keeps an uninformative matrix (never used by the E-step).
+        const double skill = count > 0 ? sum / static_cast<double>(count) : 1.0 / k_;
+        skill_[w] = count > 0 ? skill : std::numeric_limits<double>::quiet_NaN();
+        // The one-coin model defines every entry, also for labels w never gave.
+        double* out = &conf_[static_cast<std::size_t>(w) * k_ * k_];
+        for (int o = 0; o < k_; ++o)
+            for (int c = 0; c < k_; ++c)
+                out[o * k_ + c] = oneCoinEntry(skill, o == c);
+    }
+
+    const Answers& answers_;
+    Model model_;
+    ThreadPool& pool_;
+    int n_;
+    int m_;
+    int k_;
+    BlockPartition items_;
+    BlockPartition annotators_;
+    std::vector<char> answered_;
+    std::int64_t answeredCount_ = 0;
+    std::vector<char> observed_;             // M x K: annotator w gave label l at least once
+    std::vector<std::int64_t> answerCounts_;  // M: usable answers per annotator
+    std::vector<double> conf_;               // M x K(given) x K(true)
+    Eigen::VectorXd skill_;                  // one-coin skills
+    RowMatrixXd post_;                       // N x K
+    Eigen::VectorXd priors_;                 // K, mean posterior
+    Eigen::VectorXd clippedPriors_;          // K, priors clipped to >= 1e-10 for the E-step
+    bool tables_ = false;
+    std::vector<BlockStats> stats_;
+    void (ConfusionEm::*pass_)(std::int64_t, bool) = nullptr;
+    std::vector<double> logLikelihood_;
+    int iterations_ = 0;
+    bool converged_ = false;
+};
+
+AggregationResult runConfusionEm(const Dataset& dataset, const AggregationParams& params, Progress& progress,
+                                 Model model, const char* name, const char* stage)
+{
+    checkAggregationInput(dataset, name, model == Model::OneCoin ? 2 : 1);
+    ThreadPool pool(params.threads);
+    ConfusionEm em(dataset, model, pool);
+    em.run(params.maxIterations, params.tolerance, usableAnswerCount(dataset), progress, stage);
+    AggregationResult r;
+    r.strategy = name;
+    r.params = params.toJson();
+    em.fill(r);
+    r.extra["skipped_complementary_answers"] =
+        static_cast<std::int64_t>(dataset.answers.size()) - usableAnswerCount(dataset);
+    return r;
+}
+
+}  // namespace
+
+AggregationResult dawidSkene(const Dataset& dataset, const AggregationParams& params, Progress& progress)
+{
+    return runConfusionEm(dataset, params, progress, Model::Full, "ds", "Dawid-Skene EM");
+}
+
+AggregationResult oneCoinDawidSkene(const Dataset& dataset, const AggregationParams& params, Progress& progress)
+{
+    return runConfusionEm(dataset, params, progress, Model::OneCoin, "one-coin-ds", "one-coin Dawid-Skene EM");
+}
+
+static void wdsPosteriorsInto(const Dataset& dataset, const std::vector<Eigen::MatrixXd>& confusions,
+                              RowMatrixXd& posteriors)
+{
+    const int k = dataset.classCount();
+    posteriors.resize(dataset.itemCount(), k);
+    std::vector<double> weights(static_cast<std::size_t>(k));
+    std::vector<double> votes(static_cast<std::size_t>(k));
+    for (int i = 0; i < dataset.itemCount(); ++i) {
+        std::fill(weights.begin(), weights.end(), 0.0);
+        std::fill(votes.begin(), votes.end(), 0.0);
+        for (const Answers::Entry& e : dataset.answers.ofItem(i)) {
+            if (e.complementary())
+                continue;
+            weights[static_cast<std::size_t>(e.label)] += confusions[static_cast<std::size_t>(e.other)](e.label, e.label);
+            votes[static_cast<std::size_t>(e.label)] += 1;
+        }
+        double weightSum = 0;
+        double voteSum = 0;
+        for (int c = 0; c < k; ++c) {
+            weightSum += weights[static_cast<std::size_t>(c)];
+            voteSum += votes[static_cast<std::size_t>(c)];
+        }
+        for (int c = 0; c < k; ++c)
+            posteriors(i, c) = weightSum > 0 ? weights[static_cast<std::size_t>(c)] / weightSum
+                               : voteSum > 0 ? votes[static_cast<std::size_t>(c)] / voteSum
+                                             : 1.0 / k;
+    }
+}
+
+RowMatrixXd wdsPosteriors(const Dataset& dataset, const std::vector<Eigen::MatrixXd>& confusions)
+{
+    RowMatrixXd posteriors;
+    wdsPosteriorsInto(dataset, confusions, posteriors);
+    return posteriors;
+}
+
+AggregationResult weightedDawidSkene(const Dataset& dataset, const AggregationParams& params, Progress& progress)
+{
+    AggregationResult r = runConfusionEm(dataset, params, progress, Model::Full, "wds", "Dawid-Skene EM (WDS)");
+    const std::vector<char> answered = answeredItems(dataset);
+    wdsPosteriorsInto(dataset, r.confusions, r.posteriors);
+    HardLabels hard = hardLabels(r.posteriors, answered, params.randomTies, params.seed);
+    r.labels = std::move(hard.labels);
+    r.tiedItems = std::move(hard.tied);
+    r.extra["class_priors_of_ds"] = std::vector<double>(r.classPriors.data(), r.classPriors.data() + r.classPriors.size());
+    r.classPriors = meanPosterior(r.posteriors, answered);
+    for (int i = 0; i < dataset.itemCount(); ++i)
+        if (!answered[static_cast<std::size_t>(i)])
+            r.posteriors.row(i) = r.classPriors.transpose();
+    return r;
+}
+
+}  // namespace crowdsift

@@ -1,0 +1,48 @@
+#pragma once
+
+// The aggregation strategies by name, for the CLI (`crowdsift-cli aggregate --strategy NAME`),
+// the GUI and the project store (which keeps a run's name and parameters as JSON).
+
+#include "aggregate/params.h"
+#include "aggregate/result.h"
+#include "data/dataset.h"
+#include "util/progress.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace crowdsift {
+
+struct StrategyInfo {
+    using Run = AggregationResult (*)(const Dataset&, const AggregationParams&, Progress&);
+
+    std::string name;         // "ds"
+    std::string title;        // "Dawid-Skene"
+    std::string description;  // one line, for --help
+    std::string skill;        // what AggregationResult::annotatorSkill means for this strategy
+    std::vector<std::string> parameters;  // the AggregationParams JSON keys it reads
+    AggregationParams defaults;
+    bool iterative = false;   // EM: iterations, convergence and an objective are reported
+    Run run = nullptr;
+};
+
+// All strategies, in the order a menu shows them: mv, naive-soft, wawa, ds, one-coin-ds, wds,
+// glad, mace.
+const std::vector<StrategyInfo>& strategies();
+std::vector<std::string> strategyNames();
+
+// Throws InputError naming the known strategies when `name` is not one of them.
+const StrategyInfo& strategyInfo(const std::string& name);
+AggregationParams defaultParams(const std::string& name);
+
+// Runs strategy `name` with its defaults overridden by `params` (a JSON object with the keys of
+// AggregationParams; keys the strategy does not read are rejected, so a typo never goes
+// unnoticed). Throws InputError for a bad name or parameter, Cancelled when `progress` is
+// cancelled.
+AggregationResult aggregate(const std::string& name, const Dataset& dataset,
+                            const nlohmann::json& params = nlohmann::json::object(),
+                            Progress& progress = Progress::none());
+
+}  // namespace crowdsift

@@ -1,0 +1,197 @@
+#pragma once
+
+// Loaders for the peer reference outputs in ../shared/reference/<dataset>/ used by the
+// aggregation tests: answers.csv (task,worker,label, 0-based contiguous indices), classes.csv,
+// truth.csv, the peers' JSON files and the float64 .npy probability matrices.
+
+#include "testdata.h"
+
+#include "aggregate/result.h"
+#include "data/dataset.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QString>
+#include <QStringList>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace crowdsift::testing {
+
+inline QStringList referenceDatasets()
+{
+    return {"dog", "bluebirds", "labelme", "cifar10h500"};
+}
+
+inline std::vector<std::vector<std::string>> readCsvRows(const std::string& path)
+{
+    std::ifstream in(path);
+    if (!in)
+        throw std::runtime_error("cannot open " + path);
+    std::vector<std::vector<std::string>> rows;
+    std::string line;
+    bool header = true;
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        if (header) {
+            header = false;
+            continue;
+        }
+        if (line.empty())
+            continue;
+        std::vector<std::string> cells;
+        std::stringstream ss(line);
+        std::string cell;
+        while (std::getline(ss, cell, ','))
+            cells.push_back(cell);
+        rows.push_back(cells);
+    }
+    return rows;
+}
+
+// The reference dataset with items, annotators and classes indexed as in the reference files.
+inline Dataset loadReferenceDataset(const QString& name)
+{
+    const QString dir = "reference/" + name + "/";
+    Dataset d;
+    d.name = name.toStdString();
+    d.source = sharedPath(dir + "answers.csv");
+    for (const auto& row : readCsvRows(sharedPath(dir + "classes.csv")))
+        d.classNames.push_back(row.at(1));
+    std::vector<Answer> triplets;
+    int n = 0;
+    int m = 0;
+    for (const auto& row : readCsvRows(d.source)) {
+        Answer a;
+        a.item = std::stoi(row.at(0));
+        a.annotator = std::stoi(row.at(1));
+        a.label = std::stoi(row.at(2));
+        n = std::max(n, a.item + 1);
+        m = std::max(m, a.annotator + 1);
+        triplets.push_back(a);
+    }
+    for (int i = 0; i < n; ++i)
+        d.itemKeys.push_back(std::to_string(i));
+    for (int w = 0; w < m; ++w)
+        d.annotatorIds.push_back(std::to_string(w));
+    d.splits.assign(static_cast<std::size_t>(n), Split::Train);
+    d.imagePaths.assign(static_cast<std::size_t>(n), std::string());
+    d.answers = Answers::fromTriplets(n, m, triplets);
+    if (sharedExists(dir + "truth.csv")) {
+        d.truth.assign(static_cast<std::size_t>(n), -1);
+        for (const auto& row : readCsvRows(sharedPath(dir + "truth.csv")))
+            d.truth.at(static_cast<std::size_t>(std::stoi(row.at(0)))) = std::stoi(row.at(1));
+    }
+    d.validate();
+    return d;
+}
+
+inline nlohmann::json loadReferenceJson(const QString& name, const QString& file)
+{
+    std::ifstream in(sharedPath("reference/" + name + "/" + file));
+    if (!in)
+        throw std::runtime_error("cannot open reference " + (name + "/" + file).toStdString());
+    return nlohmann::json::parse(in);
+}
+
+// A float64 C-order 2-D .npy file.
+inline RowMatrixXd loadNpyMatrix(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw std::runtime_error("cannot open " + path);
+    char magic[8];
+    in.read(magic, 8);
+    if (std::memcmp(magic, "\x93NUMPY", 6) != 0)
+        throw std::runtime_error("not a .npy file: " + path);
+    std::uint32_t headerLength = 0;
+    if (magic[6] == 1) {
+        unsigned char b[2];
+        in.read(reinterpret_cast<char*>(b), 2);
+        headerLength = b[0] | (b[1] << 8);
+    } else {
+        unsigned char b[4];
+        in.read(reinterpret_cast<char*>(b), 4);
+        headerLength = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<std::uint32_t>(b[3]) << 24);
+    }
+    std::string header(headerLength, '\0');
+    in.read(header.data(), headerLength);
+    if (header.find("'<f8'") == std::string::npos || header.find("'fortran_order': False") == std::string::npos)
+        throw std::runtime_error("expected a C-order float64 array: " + path);
+    const auto open = header.find('(');
+    const auto close = header.find(')');
+    std::stringstream shape(header.substr(open + 1, close - open - 1));
+    long rows = 0;
+    long cols = 0;
+    char comma = 0;
+    shape >> rows >> comma >> cols;
+    RowMatrixXd m(rows, cols);
+    in.read(reinterpret_cast<char*>(m.data()), static_cast<std::streamsize>(sizeof(double) * rows * cols));
+    if (!in)
+        throw std::runtime_error("truncated .npy file: " + path);
+    return m;
+}
+
+inline RowMatrixXd jsonMatrix(const nlohmann::json& rows)
+{
+    const auto n = static_cast<Eigen::Index>(rows.size());
+    const auto k = n == 0 ? 0 : static_cast<Eigen::Index>(rows[0].size());
+    RowMatrixXd m(n, k);
+    for (Eigen::Index i = 0; i < n; ++i)
+        for (Eigen::Index j = 0; j < k; ++j)
+            m(i, j) = rows[i][j].is_null() ? std::nan("") : rows[i][j].get<double>();
+    return m;
+}
+
+inline Eigen::VectorXd jsonVector(const nlohmann::json& values)
+{
+    Eigen::VectorXd v(static_cast<Eigen::Index>(values.size()));
+    for (Eigen::Index i = 0; i < v.size(); ++i)
+        v[i] = values[i].is_null() ? std::nan("") : values[i].get<double>();
+    return v;
+}
+
+inline std::vector<int> jsonInts(const nlohmann::json& values)
+{
+    std::vector<int> v;
+    for (const auto& x : values)
+        v.push_back(x.get<int>());
+    return v;
+}
+
+// Largest |a - b| over entries where both are finite; entries finite in one and not the other
+// count as infinite.
+inline double maxAbsDiff(const Eigen::Ref<const Eigen::MatrixXd>& a, const Eigen::Ref<const Eigen::MatrixXd>& b)
+{
+    if (a.rows() != b.rows() || a.cols() != b.cols())
+        return INFINITY;
+    double worst = 0;
+    for (Eigen::Index i = 0; i < a.rows(); ++i)
+        for (Eigen::Index j = 0; j < a.cols(); ++j) {
+            const bool fa = std::isfinite(a(i, j));
+            const bool fb = std::isfinite(b(i, j));
+            if (fa != fb)
+                return INFINITY;
+            if (fa)
+                worst = std::max(worst, std::abs(a(i, j) - b(i, j)));
+        }
+    return worst;
+}
+
+inline int countDifferent(const std::vector<int>& a, const std::vector<int>& b)
+{
+    int n = 0;
+    for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+        n += a[i] != b[i] ? 1 : 0;
+    return n + static_cast<int>(std::max(a.size(), b.size()) - std::min(a.size(), b.size()));
+}
+
+}  // namespace crowdsift::testing
