@@ -1,0 +1,200 @@
+#include "commands.h"
+#include "read_options.h"
+#include "terminal_progress.h"
+
+#include "aggregate/annotator_stats.h"
+#include "aggregate/common.h"
+#include "aggregate/crowdlab.h"
+#include "aggregate/export.h"
+#include "aggregate/registry.h"
+#include "project/aggregation_runs.h"
+#include "project/store.h"
+#include "util/error.h"
+#include "util/npy.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <map>
+#include <optional>
+
+namespace crowdsift::cli {
+
+namespace {
+struct AggregateArgs {
+    std::string path;
+    std::string strategy = "ds";
+    std::string predProbs;
+    std::string output;
+    std::vector<std::string> params;
+    std::string qualityMethod = "crowdlab";
+    bool json = false;
+    bool noStore = false;
+    ReadArgs read;
+};
+
+nlohmann::json parseParams(const std::vector<std::string>& pairs)
+{
+    nlohmann::json params = nlohmann::json::object();
+    for (const std::string& pair : pairs) {
+        const auto eq = pair.find('=');
+        if (eq == std::string::npos || eq == 0)
+            throw InputError("--param", pair, "expected key=value");
+        const std::string key = pair.substr(0, eq);
+        const std::string value = pair.substr(eq + 1);
+        // Numbers and booleans as JSON, anything else as a string; the registry checks types.
+        nlohmann::json parsed = nlohmann::json::parse(value, nullptr, false);
+        params[key] = parsed.is_discarded() ? nlohmann::json(value) : parsed;
+    }
+    return params;
+}
+
+RowMatrixXd readProbabilities(const std::string& path, const Dataset& dataset)
+{
+    const NpyArray array = readNpy(path);
+    if (array.shape.size() != 2 || array.shape[0] != static_cast<std::size_t>(dataset.itemCount())
+        || array.shape[1] != static_cast<std::size_t>(dataset.classCount()))
+        throw InputError(path, "", "expected model probabilities of shape " + std::to_string(dataset.itemCount()) + " x "
+                                       + std::to_string(dataset.classCount()) + " (items x classes)");
+    const std::vector<double> values = array.as<double>();
+    RowMatrixXd p(dataset.itemCount(), dataset.classCount());
+    std::copy(values.begin(), values.end(), p.data());
+    return p;
+}
+
+// CROWDLAB's consensus in the shape every strategy returns, so outputs and the store treat it alike.
+AggregationResult crowdlabAsAggregation(const Dataset& dataset, const CrowdlabResult& c, const nlohmann::json& params)
+{
+    AggregationResult r;
+    r.strategy = "crowdlab";
+    r.params = params;
+    r.labels = c.consensusLabel;
+    r.posteriors = c.posteriors;
+    r.confusions = confusionsFromPosteriors(dataset, c.posteriors);
+    r.classPriors = meanPosterior(c.posteriors, answeredItems(dataset));
+    r.annotatorSkill = c.annotatorQuality;
+    r.extra = {{"model_weight", c.modelWeight}};
+    return r;
+}
+
+}  // namespace
+
+void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
+{
+    auto args = std::make_shared<AggregateArgs>();
+    std::string strategies;
+    for (const StrategyInfo& s : crowdsift::strategies())
+        strategies += "\n  " + s.name + std::string(12 - std::min<std::size_t>(11, s.name.size()), ' ') + s.description;
+    strategies += "\n  crowdlab    CROWDLAB consensus from answers and model probabilities (--pred-probs)";
+    CLI::App* command = app.add_subcommand("aggregate", "Aggregate the answers into labels and posteriors");
+    command->footer("Strategies:" + strategies);
+    command->add_option("path", args->path, "Project file (.csift) or dataset folder/file")->required();
+    command->add_option("-s,--strategy", args->strategy, "Strategy name (see below)")->capture_default_str();
+    command->add_option("--pred-probs", args->predProbs, "crowdlab: out-of-sample model probabilities, N x K .npy");
+    command->add_option("--quality-method", args->qualityMethod, "crowdlab: crowdlab|agreement")->capture_default_str();
+    command->add_option("-p,--param", args->params, "Strategy parameter key=value (repeatable), e.g. max_iterations=50");
+    command->add_option("-o,--output", args->output, "Write labels, posteriors and annotator statistics (.csv, .json or .npy)");
+    command->add_flag("--json", args->json, "Print the run summary as JSON");
+    command->add_flag("--no-store", args->noStore, "Do not record the run in the project");
+    args->read.addTo(command);
+
+    command->callback([args, &global, &exitCode] {
+        TerminalProgress bar(!global.quiet && !args->json);
+        std::optional<Project> project;
+        Dataset dataset;
+        if (Project::looksLikeProject(args->path)) {
+            project.emplace(Project::open(args->path));
+            dataset = project->loadDataset(bar.token());
+        } else {
+            ReadOptions options = args->read.toOptions();
+            options.progress = &bar.token();
+            dataset = readDataset(args->path, options);
+        }
+
+        const nlohmann::json params = parseParams(args->params);
+        const auto start = std::chrono::steady_clock::now();
+        AggregationResult result;
+        std::optional<CrowdlabResult> crowdlabResult;
+        nlohmann::json runParams;
+        if (args->strategy == "crowdlab") {
+            if (args->predProbs.empty())
+                throw InputError("crowdlab needs out-of-sample model probabilities: pass --pred-probs FILE.npy "
+                                 "(N x K). Crowdsift cannot train a model yet, so export them from your own "
+                                 "cross-validated classifier.");
+            if (!params.empty())
+                throw InputError("--param", "", "crowdlab takes no strategy parameters");
+            CrowdlabOptions options;
+            if (args->qualityMethod == "agreement")
+                options.quality = ConsensusQuality::Agreement;
+            else if (args->qualityMethod != "crowdlab")
+                throw InputError("--quality-method", args->qualityMethod, "expected crowdlab or agreement");
+            const RowMatrixXd probabilities = readProbabilities(args->predProbs, dataset);
+            crowdlabResult = crowdlab(dataset, probabilities, options, bar.token());
+            runParams = {{"strategy", "crowdlab"}, {"pred_probs", args->predProbs}, {"quality_method", args->qualityMethod}};
+            result = crowdlabAsAggregation(dataset, *crowdlabResult, runParams);
+        } else {
+            if (!args->predProbs.empty())
+                throw InputError("--pred-probs", "", "only the crowdlab strategy uses model probabilities");
+            result = aggregate(args->strategy, dataset, params, bar.token());
+            runParams = {{"strategy", result.strategy}, {"params", result.params}};
+        }
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        bar.finish();
+
+        nlohmann::json summary = {{"strategy", result.strategy},
+                                  {"items", dataset.itemCount()},
+                                  {"iterations", result.iterations},
+                                  {"converged", result.converged},
+                                  {"seconds", seconds},
+                                  {"tied_items", result.tiedItems.size()}};
+        if (!result.logLikelihood.empty() && std::isfinite(result.logLikelihood.back()))
+            summary["log_likelihood"] = result.logLikelihood.back();
+        const double acc = accuracy(result.labels, dataset.truth);
+        summary["accuracy"] = std::isfinite(acc) ? nlohmann::json(acc) : nlohmann::json(nullptr);
+        std::vector<std::int64_t> perClass(static_cast<std::size_t>(dataset.classCount()), 0);
+        for (int label : result.labels)
+            if (label >= 0)
+                ++perClass[static_cast<std::size_t>(label)];
+        summary["labels_per_class"] = perClass;
+
+        if (project && !args->noStore) {
+            std::map<std::string, Eigen::VectorXd> extra;
+            if (crowdlabResult) {
+                extra["consensus_quality"] = crowdlabResult->consensusQuality;
+                extra["annotator_agreement"] = crowdlabResult->annotatorAgreement;
+                extra["answer_quality"] = crowdlabResult->answerQuality;
+            }
+            summary["run"] = storeAggregationRun(*project, dataset, result, runParams, summary, extra);
+        }
+        std::vector<std::string> written;
+        if (!args->output.empty())
+            written = writeAggregation(dataset, result, args->output);
+        summary["outputs"] = written;
+
+        if (args->json) {
+            std::printf("%s\n", summary.dump(2).c_str());
+        } else if (!global.quiet) {
+            std::printf("%s on %d items, %zu answers: %d iteration(s)%s in %.3f s\n", result.strategy.c_str(),
+                        dataset.itemCount(), dataset.answers.size(), result.iterations,
+                        result.converged ? "" : " (not converged)", seconds);
+            if (std::isfinite(acc))
+                std::printf("accuracy against truth: %.4f\n", acc);
+            std::printf("labels per class:");
+            for (int c = 0; c < dataset.classCount(); ++c)
+                std::printf(" %s=%lld", dataset.classNames[static_cast<std::size_t>(c)].c_str(),
+                            static_cast<long long>(perClass[static_cast<std::size_t>(c)]));
+            std::printf("\n");
+            if (summary.contains("run"))
+                std::printf("stored as run %lld in %s\n", static_cast<long long>(summary["run"].get<std::int64_t>()),
+                            args->path.c_str());
+            for (const std::string& file : written)
+                std::printf("wrote %s\n", file.c_str());
+        }
+        exitCode = 0;
+    });
+}
+
+}  // namespace crowdsift::cli

@@ -1,0 +1,117 @@
+#include "commands.h"
+#include "read_options.h"
+#include "terminal_progress.h"
+
+#include "aggregate/annotator_stats.h"
+#include "aggregate/registry.h"
+#include "project/aggregation_runs.h"
+#include "project/store.h"
+#include "util/error.h"
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+namespace crowdsift::cli {
+
+namespace {
+struct AnnotatorsArgs {
+    std::string path;
+    std::int64_t run = 0;
+    std::string strategy;
+    bool json = false;
+    bool confusions = false;
+    ReadArgs read;
+};
+
+std::string cell(double value, const char* format)
+{
+    if (!std::isfinite(value))
+        return "-";
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, format, value);
+    return buffer;
+}
+}  // namespace
+
+void addAnnotatorsCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
+{
+    auto args = std::make_shared<AnnotatorsArgs>();
+    CLI::App* command = app.add_subcommand(
+        "annotators", "Annotator table: labels given, agreement, estimated accuracy, spammer score, confusion matrices");
+    command->add_option("path", args->path, "Project file (.csift) or dataset folder/file")->required();
+    command->add_option("--run", args->run, "Aggregation run of the project to use (default: the newest)");
+    command->add_option("-s,--strategy", args->strategy,
+                        "Aggregate with this strategy now instead of reading a stored run (default for datasets: ds)");
+    command->add_flag("--json", args->json, "Print JSON (with every confusion matrix)");
+    command->add_flag("--confusions", args->confusions, "Also print each annotator's confusion matrix");
+    args->read.addTo(command);
+
+    command->callback([args, &global, &exitCode] {
+        TerminalProgress bar(!global.quiet && !args->json);
+        std::optional<Project> project;
+        Dataset dataset;
+        if (Project::looksLikeProject(args->path)) {
+            project.emplace(Project::open(args->path));
+            dataset = project->loadDataset(bar.token());
+        } else {
+            ReadOptions options = args->read.toOptions();
+            options.progress = &bar.token();
+            dataset = readDataset(args->path, options);
+        }
+
+        AggregationResult result;
+        std::string origin;
+        if (project && args->strategy.empty()) {
+            const std::int64_t run = args->run != 0 ? args->run : latestAggregationRun(*project);
+            if (run == 0)
+                throw InputError(args->path, "", "the project has no aggregation run yet: run `crowdsift-cli aggregate "
+                                                 + args->path + " -s ds` first, or pass -s STRATEGY");
+            result = loadAggregationRun(*project, dataset, run);
+            origin = "run " + std::to_string(run) + " (" + result.strategy + ")";
+        } else {
+            if (args->run != 0)
+                throw InputError("--run", std::to_string(args->run), "runs exist only in project files");
+            result = aggregate(args->strategy.empty() ? "ds" : args->strategy, dataset, nlohmann::json::object(),
+                               bar.token());
+            origin = result.strategy + ", computed now";
+        }
+        bar.finish();
+        const auto stats = annotatorStats(dataset, result);
+
+        if (args->json) {
+            const nlohmann::json j = {{"source", origin},
+                                      {"classes", dataset.classNames},
+                                      {"annotators", annotatorStatsJson(dataset, result, stats, true)}};
+            std::printf("%s\n", j.dump(2).c_str());
+            exitCode = 0;
+            return;
+        }
+        std::printf("Annotators of %s, from %s\n\n", dataset.name.c_str(), origin.c_str());
+        std::printf("%-20s %8s %8s %10s %9s %8s %8s\n", "annotator", "labels", "classes", "agreement", "accuracy",
+                    "spammer", "skill");
+        for (int w = 0; w < dataset.annotatorCount(); ++w) {
+            const AnnotatorStats& s = stats[static_cast<std::size_t>(w)];
+            std::printf("%-20s %8d %8d %10s %9s %8s %8s\n", dataset.annotatorIds[static_cast<std::size_t>(w)].c_str(),
+                        s.labels, s.classesUsed, cell(s.agreement, "%.3f").c_str(),
+                        cell(s.estimatedAccuracy, "%.3f").c_str(), cell(s.spammerScore, "%.3f").c_str(),
+                        cell(s.skill, "%.3f").c_str());
+            if (args->confusions && static_cast<std::size_t>(w) < result.confusions.size()) {
+                const Eigen::MatrixXd& c = result.confusions[static_cast<std::size_t>(w)];
+                for (int t = 0; t < c.rows(); ++t) {
+                    std::printf("    %-14.14s", dataset.classNames[static_cast<std::size_t>(t)].c_str());
+                    for (int o = 0; o < c.cols(); ++o)
+                        std::printf(" %6.3f", c(t, o));
+                    std::printf("\n");
+                }
+            }
+        }
+        std::printf("\nagreement: share of the annotator's labels equal to the consensus; accuracy: P(right answer) "
+                    "under the confusion matrix;\nspammer: Raykar & Yu's score, 0 = answers independent of the true "
+                    "class, 1 = perfect.\n");
+        exitCode = 0;
+    });
+}
+
+}  // namespace crowdsift::cli

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace crowdsift::cli {
+
+// Each verb registers its subcommand and options on the app; the callback runs the verb and
+// returns the process exit code through CLI11's exception-free path in main.
+struct GlobalOptions {
+    bool quiet = false;
+    bool verbose = false;
+};
+
+void addImportCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
+void addInfoCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
+void addDemoCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
+void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
+void addAnnotatorsCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
+void addExportCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
+
+}  // namespace crowdsift::cli

@@ -1,0 +1,26 @@
+#include "read_options.h"
+
+namespace crowdsift::cli {
+
+void ReadArgs::addTo(CLI::App* command)
+{
+    command->add_option("--format", format, "Dataset format: auto|peerannot|csv|matrix|cifar10h|rodrigues|counts")
+        ->capture_default_str();
+    command->add_option("--truth", truth,
+                        "Ground truth for evaluation only: a .npy label vector or a task,label CSV");
+    command->add_flag("--truth-from-folders", truthFromFolders,
+                      "peerannot: take ground truth from the train/<class>/ folder of each image");
+    command->add_option("--classes", classes, "Number of classes, when the data cannot tell")->check(CLI::NonNegativeNumber);
+}
+
+ReadOptions ReadArgs::toOptions() const
+{
+    ReadOptions options;
+    options.format = parseFormat(format);
+    options.truthPath = truth;
+    options.truthFromFolders = truthFromFolders;
+    options.classCount = classes;
+    return options;
+}
+
+}  // namespace crowdsift::cli

@@ -1,0 +1,113 @@
+#include "project/aggregation_runs.h"
+
+#include "util/error.h"
+
+#include <algorithm>
+
+namespace crowdsift {
+
+std::int64_t storeAggregationRun(Project& project, const Dataset& dataset, const AggregationResult& result,
+                                 const nlohmann::json& params, const nlohmann::json& summary,
+                                 const std::map<std::string, Eigen::VectorXd>& extraOutputs)
+{
+    const auto n = static_cast<std::size_t>(dataset.itemCount());
+    const auto m = static_cast<std::size_t>(dataset.annotatorCount());
+    const auto k = static_cast<std::size_t>(dataset.classCount());
+    const std::int64_t run = project.beginRun("aggregate", params, result.strategy);
+    try {
+        std::vector<std::int32_t> labels(result.labels.begin(), result.labels.end());
+        project.addRunOutput(run, "labels", labels.data(), {n});
+        project.addRunOutput(run, "posteriors", result.posteriors.data(), {n, k});
+        std::vector<double> confusions(m * k * k, 0.0);
+        for (std::size_t w = 0; w < m && w < result.confusions.size(); ++w)
+            for (std::size_t t = 0; t < k; ++t)
+                for (std::size_t o = 0; o < k; ++o)
+                    confusions[(w * k + t) * k + o]
+                        = result.confusions[w](static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(o));
+        project.addRunOutput(run, "confusions", confusions.data(), {m, k, k});
+        if (result.annotatorSkill.size() == static_cast<Eigen::Index>(m))
+            project.addRunOutput(run, "annotator_skill", result.annotatorSkill.data(), {m});
+        if (result.classPriors.size() == static_cast<Eigen::Index>(k))
+            project.addRunOutput(run, "class_priors", result.classPriors.data(), {k});
+        if (result.itemDifficulty.size() == static_cast<Eigen::Index>(n))
+            project.addRunOutput(run, "item_difficulty", result.itemDifficulty.data(), {n});
+        for (const auto& [name, values] : extraOutputs)
+            project.addRunOutput(run, name, values.data(), {static_cast<std::size_t>(values.size())});
+        project.finishRun(run, "done", summary);
+    } catch (...) {
+        project.finishRun(run, "failed", summary);
+        throw;
+    }
+    return run;
+}
+
+static void requireShape(const NpyArray& array, const std::vector<std::size_t>& shape, std::int64_t run,
+                         const std::string& name)
+{
+    if (array.shape != shape)
+        throw StoreError("run " + std::to_string(run) + ": output '" + name
+                         + "' does not match the project's items, annotators or classes");
+}
+
+AggregationResult loadAggregationRun(const Project& project, const Dataset& dataset, std::int64_t run)
+{
+    const RunInfo info = project.run(run);
+    if (info.kind != "aggregate" || info.status != "done")
+        throw StoreError("run " + std::to_string(run) + " is not a finished aggregation run (" + info.kind + ", "
+                         + info.status + ")");
+    const auto n = static_cast<std::size_t>(dataset.itemCount());
+    const auto m = static_cast<std::size_t>(dataset.annotatorCount());
+    const auto k = static_cast<std::size_t>(dataset.classCount());
+    const auto has = [&](const std::string& name) {
+        return std::find(info.outputs.begin(), info.outputs.end(), name) != info.outputs.end();
+    };
+
+    AggregationResult r;
+    r.strategy = info.name;
+    r.params = info.params;
+    if (info.summary.is_object()) {
+        r.iterations = info.summary.value("iterations", 0);
+        r.converged = info.summary.value("converged", true);
+    }
+    NpyArray labels = project.runOutput(run, "labels");
+    requireShape(labels, {n}, run, "labels");
+    const auto labelValues = labels.as<std::int32_t>();
+    r.labels.assign(labelValues.begin(), labelValues.end());
+
+    NpyArray posteriors = project.runOutput(run, "posteriors");
+    requireShape(posteriors, {n, k}, run, "posteriors");
+    const auto p = posteriors.as<double>();
+    r.posteriors = Eigen::Map<const RowMatrixXd>(p.data(), static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(k));
+
+    NpyArray confusions = project.runOutput(run, "confusions");
+    requireShape(confusions, {m, k, k}, run, "confusions");
+    const auto c = confusions.as<double>();
+    r.confusions.resize(m);
+    for (std::size_t w = 0; w < m; ++w)
+        r.confusions[w] = Eigen::Map<const RowMatrixXd>(c.data() + w * k * k, static_cast<Eigen::Index>(k),
+                                                        static_cast<Eigen::Index>(k));
+    if (has("annotator_skill")) {
+        const auto s = project.runOutput(run, "annotator_skill").as<double>();
+        r.annotatorSkill = Eigen::Map<const Eigen::VectorXd>(s.data(), static_cast<Eigen::Index>(s.size()));
+    }
+    if (has("class_priors")) {
+        const auto s = project.runOutput(run, "class_priors").as<double>();
+        r.classPriors = Eigen::Map<const Eigen::VectorXd>(s.data(), static_cast<Eigen::Index>(s.size()));
+    }
+    if (has("item_difficulty")) {
+        const auto s = project.runOutput(run, "item_difficulty").as<double>();
+        r.itemDifficulty = Eigen::Map<const Eigen::VectorXd>(s.data(), static_cast<Eigen::Index>(s.size()));
+    }
+    return r;
+}
+
+std::int64_t latestAggregationRun(const Project& project)
+{
+    const auto runs = project.runs();
+    for (auto it = runs.rbegin(); it != runs.rend(); ++it)
+        if (it->kind == "aggregate" && it->status == "done")
+            return it->id;
+    return 0;
+}
+
+}  // namespace crowdsift

@@ -1,0 +1,280 @@
+// End-to-end tests of crowdsift-cli: the real executable on the real shared datasets.
+
+#include "testdata.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <fstream>
+
+using crowdsift::testing::cliPath;
+using crowdsift::testing::sharedPath;
+
+namespace {
+struct Run {
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+Run runCli(const QStringList& arguments, int timeoutMs = 120000)
+{
+    QProcess process;
+    process.start(cliPath(), arguments);
+    Run run;
+    if (!process.waitForFinished(timeoutMs)) {
+        process.kill();
+        process.waitForFinished();
+        run.err = "timed out";
+        return run;
+    }
+    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2;
+    run.out = QString::fromUtf8(process.readAllStandardOutput());
+    run.err = QString::fromUtf8(process.readAllStandardError());
+    return run;
+}
+
+QJsonObject infoJson(const QStringList& extra)
+{
+    const Run run = runCli(QStringList{"info", "--json"} + extra);
+    if (run.exitCode != 0)
+        qWarning() << "info failed:" << run.err;
+    return QJsonDocument::fromJson(run.out.toUtf8()).object();
+}
+
+QString q(const std::string& s)
+{
+    return QString::fromStdString(s);
+}
+}  // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void infoOnDogCsv()
+    {
+        CROWDSIFT_REQUIRE_SHARED("datasets/dog-zhou/datasets/s4_Dog data/answer.csv");
+        const QJsonObject j = infoJson({q(sharedPath("datasets/dog-zhou/datasets/s4_Dog data/answer.csv"))});
+        QCOMPARE(j["items"].toInt(), 807);
+        QCOMPARE(j["annotators"].toInt(), 109);
+        QCOMPARE(j["answers"].toInt(), 8070);
+        QCOMPARE(j["classes"].toInt(), 4);
+        QCOMPARE(j["truth_present"].toBool(), false);
+    }
+
+    void truthIsReadOnlyFromAnExplicitSource()
+    {
+        const QString dog = q(sharedPath("datasets/dog-zhou/datasets/s4_Dog data"));
+        const QJsonObject j = infoJson({dog + "/answer.csv", "--truth", dog + "/truth.csv"});
+        QCOMPARE(j["truth_present"].toBool(), true);
+        QCOMPARE(j["items_with_truth"].toInt(), 807);
+    }
+
+    void importLabelMeThenInfoOnProject()
+    {
+        CROWDSIFT_REQUIRE_SHARED("datasets/labelme/datasets/labelme/answers.json");
+        QTemporaryDir dir;
+        const QString project = dir.filePath("labelme.csift");
+        const Run run = runCli({"import", q(sharedPath("datasets/labelme/datasets/labelme")), "-o", project});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QVERIFY(run.out.contains("1000 items"));
+
+        const QJsonObject j = infoJson({project});
+        QCOMPARE(j["items"].toInt(), 1000);
+        QCOMPARE(j["annotators"].toInt(), 59);
+        QCOMPARE(j["answers"].toInt(), 2547);
+        QCOMPARE(j["classes"].toInt(), 8);
+        QCOMPARE(j["items_with_images"].toInt(), 1000);
+
+        const Run text = runCli({"info", project});
+        QCOMPARE(text.exitCode, 0);
+        QVERIFY(text.out.contains("tallbuilding"));
+        QVERIFY(text.out.contains(QRegularExpression("Items\\s+1000\\n")));
+    }
+
+    void importRefusesToOverwriteWithoutForce()
+    {
+        QTemporaryDir dir;
+        const QString project = dir.filePath("dog.csift");
+        const QString dog = q(sharedPath("datasets/dog-zhou/datasets/s4_Dog data/answer.csv"));
+        QCOMPARE(runCli({"import", dog, "-o", project}).exitCode, 0);
+        const Run again = runCli({"import", dog, "-o", project});
+        QCOMPARE(again.exitCode, 1);
+        QVERIFY2(again.err.contains(project), qPrintable(again.err));
+        QCOMPARE(runCli({"import", dog, "-o", project, "--force"}).exitCode, 0);
+    }
+
+    void badInputNamesFileAndLine()
+    {
+        QTemporaryDir dir;
+        const QString csv = dir.filePath("bad.csv");
+        {
+            std::ofstream out(csv.toStdString());
+            out << "task,worker,label\n1,1,0\n1,2,1\n2,1,cat\n";
+        }
+        const Run run = runCli({"import", csv, "-o", dir.filePath("bad.csift")});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("bad.csv"), qPrintable(run.err));
+        QVERIFY2(run.err.contains("line 4"), qPrintable(run.err));
+        QVERIFY(!QFileInfo::exists(dir.filePath("bad.csift")));
+    }
+
+    void unknownFormatIsAnError()
+    {
+        const Run run = runCli({"info", "--format", "xml", q(sharedPath("reference/dog/answers.csv"))});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("xml"), qPrintable(run.err));
+    }
+
+    void missingPathIsAnError()
+    {
+        const Run run = runCli({"info", "/nonexistent/crowd.csv"});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("/nonexistent/crowd.csv"), qPrintable(run.err));
+    }
+
+    void demoBuildsAReadableDataset()
+    {
+        QTemporaryDir dir;
+        const QString demo = dir.filePath("demo");
+        const Run build = runCli({"demo", "-o", demo, "--items", "120"});
+        QVERIFY2(build.exitCode == 0, qPrintable(build.err));
+        const QString project = dir.filePath("demo.csift");
+        const Run import = runCli({"import", demo, "--truth", demo + "/truth.csv", "-o", project});
+        QVERIFY2(import.exitCode == 0, qPrintable(import.err));
+        const QJsonObject j = infoJson({project});
+        QCOMPARE(j["items"].toInt(), 120);
+        QCOMPARE(j["classes"].toInt(), 10);
+        QCOMPARE(j["items_with_images"].toInt(), 120);
+        QCOMPARE(j["items_with_truth"].toInt(), 120);
+        QVERIFY(j["annotators"].toInt() > 20);
+    }
+
+    void demoDescribesItsCrowd()
+    {
+        const Run run = runCli({"demo", "--describe"});
+        QCOMPARE(run.exitCode, 0);
+        QVERIFY(run.out.contains("spammer", Qt::CaseInsensitive));
+    }
+
+    void aggregateDogBeatsMajorityVote()
+    {
+        const QString dog = q(sharedPath("datasets/dog-zhou/datasets/s4_Dog data"));
+        const Run mv = runCli({"aggregate", dog + "/answer.csv", "--truth", dog + "/truth.csv", "-s", "mv", "--json"});
+        QVERIFY2(mv.exitCode == 0, qPrintable(mv.err));
+        const Run ds = runCli({"aggregate", dog + "/answer.csv", "--truth", dog + "/truth.csv", "-s", "ds", "--json"});
+        QVERIFY2(ds.exitCode == 0, qPrintable(ds.err));
+        const double mvAccuracy = QJsonDocument::fromJson(mv.out.toUtf8()).object()["accuracy"].toDouble();
+        const double dsAccuracy = QJsonDocument::fromJson(ds.out.toUtf8()).object()["accuracy"].toDouble();
+        // crowd-kit's MajorityVote (ties -> smallest class) and DawidSkene on the same answers.
+        QCOMPARE(qRound(mvAccuracy * 807), 660);
+        QVERIFY2(dsAccuracy >= 0.8426 - 1e-9, qPrintable(QString::number(dsAccuracy)));
+    }
+
+    void aggregateStoresARunAndWritesCsv()
+    {
+        QTemporaryDir dir;
+        const QString project = dir.filePath("dog.csift");
+        const QString dog = q(sharedPath("datasets/dog-zhou/datasets/s4_Dog data"));
+        QCOMPARE(runCli({"import", dog + "/answer.csv", "--truth", dog + "/truth.csv", "-o", project}).exitCode, 0);
+        const QString csv = dir.filePath("ds.csv");
+        const Run run = runCli({"aggregate", project, "-s", "ds", "-o", csv});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QVERIFY(run.out.contains("stored as run 1"));
+
+        QFile file(csv);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QStringList lines = QString::fromUtf8(file.readAll()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 808);
+        QCOMPARE(lines[0], QStringLiteral("task,label,p_0,p_1,p_2,p_3"));
+        // Rows follow the natural order of the dataset's own question ids, labels are its label values.
+        QVERIFY(lines[1].startsWith("1,"));
+        const QStringList fields = lines[1].split(',');
+        QCOMPARE(fields.size(), 6);
+        double sum = 0;
+        for (int c = 2; c < 6; ++c)
+            sum += fields[c].toDouble();
+        QVERIFY(qAbs(sum - 1.0) < 1e-6);
+        QVERIFY(QFileInfo::exists(dir.filePath("ds.annotators.csv")));
+
+        const Run annotators = runCli({"annotators", project, "--json"});
+        QVERIFY2(annotators.exitCode == 0, qPrintable(annotators.err));
+        const QJsonObject j = QJsonDocument::fromJson(annotators.out.toUtf8()).object();
+        QVERIFY(j["source"].toString().contains("run 1"));
+        const QJsonArray table = j["annotators"].toArray();
+        QCOMPARE(table.size(), 109);
+        const QJsonObject first = table[0].toObject();
+        QCOMPARE(first["confusion"].toArray().size(), 4);
+        const double spam = first["spammer_score"].toDouble();
+        QVERIFY(spam >= 0.0 && spam <= 1.0);
+    }
+
+    void annotatorsWithoutRunsSaysWhatToDo()
+    {
+        QTemporaryDir dir;
+        const QString project = dir.filePath("dog.csift");
+        QCOMPARE(runCli({"import", q(sharedPath("reference/dog/answers.csv")), "-o", project}).exitCode, 0);
+        const Run run = runCli({"annotators", project});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("crowdsift-cli aggregate"), qPrintable(run.err));
+    }
+
+    void crowdlabMatchesCleanlabThroughTheCli()
+    {
+        CROWDSIFT_REQUIRE_SHARED("reference/dog/crowdlab_informative_crowdlab.json");
+        QTemporaryDir dir;
+        const QString out = dir.filePath("crowdlab.json");
+        const Run run = runCli({"aggregate", q(sharedPath("reference/dog/answers.csv")), "-s", "crowdlab", "--pred-probs",
+                                q(sharedPath("reference/dog/pred_probs_informative.npy")), "-o", out});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QFile ours(out);
+        QVERIFY(ours.open(QIODevice::ReadOnly));
+        const QJsonArray items = QJsonDocument::fromJson(ours.readAll()).object()["items"].toArray();
+        QFile reference(q(sharedPath("reference/dog/crowdlab_informative_crowdlab.json")));
+        QVERIFY(reference.open(QIODevice::ReadOnly));
+        const QJsonArray expected =
+            QJsonDocument::fromJson(reference.readAll()).object()["label_quality"].toObject()["consensus_label"].toArray();
+        QCOMPARE(items.size(), expected.size());
+        for (int i = 0; i < items.size(); ++i)
+            QCOMPARE(items[i].toObject()["label"].toInt(), expected[i].toInt());
+    }
+
+    void crowdlabWithoutProbabilitiesSaysSo()
+    {
+        const Run run = runCli({"aggregate", q(sharedPath("reference/dog/answers.csv")), "-s", "crowdlab"});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("--pred-probs"), qPrintable(run.err));
+    }
+
+    void unknownStrategyListsTheKnownOnes()
+    {
+        const Run run = runCli({"aggregate", q(sharedPath("reference/dog/answers.csv")), "-s", "bogus"});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("bogus") && run.err.contains("glad"), qPrintable(run.err));
+    }
+
+    void badParameterIsRejected()
+    {
+        const Run run = runCli({"aggregate", q(sharedPath("reference/dog/answers.csv")), "-s", "ds", "-p", "max_iteratons=5"});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("max_iteratons"), qPrintable(run.err));
+    }
+
+    void helpListsTheVerbs()
+    {
+        const Run run = runCli({"--help"});
+        QCOMPARE(run.exitCode, 0);
+        for (const char* verb : {"import", "info", "aggregate", "annotators", "demo"})
+            QVERIFY(run.out.contains(verb));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"
