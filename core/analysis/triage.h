@@ -1,0 +1,96 @@
+#pragma once
+
+// Easy / need-review / hard triage of items from an aggregation run, until model-based triage
+// (Data Parameter trajectories) exists. The rule reads three numbers per item, computed once per
+// run (TriageEvidence), so the GUI can re-apply it on every slider move: 100k items take well
+// under a millisecond.
+//
+// The rule, in this order:
+//   hard         the item has no consensus label (no usable answer), or its consensus posterior
+//                is below hardPosterior, or its agreement is below hardAgreement;
+//   easy         consensus posterior >= easyPosterior, agreement >= easyAgreement and at least
+//                easyMinAnswers usable answers;
+//   need review  every other item.
+// "Consensus posterior" is the run's posterior probability of its own hard label; "agreement" is
+// the fraction of the item's usable (non-complementary) answers equal to that label.
+
+#include "aggregate/result.h"
+#include "data/dataset.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace crowdsift {
+
+enum class Triage : std::uint8_t { Easy = 0, NeedReview = 1, Hard = 2 };
+
+// "easy", "need_review", "hard".
+const char* triageName(Triage triage);
+
+struct TriageRule {
+    double easyPosterior = 0.9;  // in [0, 1]
+    double easyAgreement = 1.0;  // in [0, 1]; 1 = unanimous
+    int easyMinAnswers = 2;      // >= 0; a single answer is never "unanimous" evidence by default
+    double hardPosterior = 0.6;  // in [0, 1], at most easyPosterior
+    double hardAgreement = 0.0;  // in [0, 1], at most easyAgreement; 0 = agreement never makes an item hard
+
+    // Throws InputError naming the offending field when a threshold is out of range or the hard
+    // thresholds exceed the easy ones (an item could then be both).
+    void validate() const;
+    // One line for the UI, e.g. "easy: posterior >= 0.90, agreement >= 100%, >= 2 answers;
+    // hard: no consensus, or posterior < 0.60; need review: the rest".
+    std::string describe() const;
+    // {"easy_posterior", "easy_agreement", "easy_min_answers", "hard_posterior", "hard_agreement"}.
+    nlohmann::json toJson() const;
+    // Keys missing from `json` keep their defaults; unknown keys, wrong types and invalid values
+    // throw InputError, so a mistyped setting never goes unnoticed.
+    static TriageRule fromJson(const nlohmann::json& json);
+
+    bool operator==(const TriageRule& other) const;
+    bool operator!=(const TriageRule& other) const { return !(*this == other); }
+
+    // The rule for one item (no checks). `posterior` and `agreement` are NaN when `label` < 0.
+    Triage classify(int label, double posterior, double agreement, int answers) const
+    {
+        if (label < 0 || !(posterior >= hardPosterior) || !(agreement >= hardAgreement))
+            return Triage::Hard;
+        if (posterior >= easyPosterior && agreement >= easyAgreement && answers >= easyMinAnswers)
+            return Triage::Easy;
+        return Triage::NeedReview;
+    }
+};
+
+// What the rule reads, per item, N entries each.
+struct TriageEvidence {
+    std::vector<int> labels;          // the run's consensus label, -1 = no usable answer
+    std::vector<double> posterior;    // posterior of that label; NaN when -1
+    std::vector<double> agreement;    // fraction of usable answers equal to it; NaN when -1
+    std::vector<int> answers;         // usable (non-complementary) answers
+
+    int itemCount() const { return static_cast<int>(labels.size()); }
+};
+
+// One pass over the answers. Throws InputError when `result` does not match the dataset's
+// items and classes.
+TriageEvidence triageEvidence(const Dataset& dataset, const AggregationResult& result);
+
+// N entries: fraction of item i's usable answers equal to labels[i]; NaN when labels[i] < 0 or
+// the item has no usable answer. `labels` has N entries.
+std::vector<double> consensusAgreement(const Dataset& dataset, const std::vector<int>& labels);
+
+// The rule applied to every item (N entries). The rule is validated first.
+std::vector<Triage> triage(const TriageEvidence& evidence, const TriageRule& rule);
+std::vector<Triage> triage(const Dataset& dataset, const AggregationResult& result, const TriageRule& rule);
+
+// Number of items per category, indexed by Triage (easy, need review, hard).
+std::vector<int> triageCounts(const std::vector<Triage>& categories);
+
+// `items` sorted worst first, for showing a band: by consensus posterior ascending (the
+// self-confidence label-quality score of the consensus label), then agreement ascending, then
+// index; items without consensus come first.
+std::vector<int> reviewOrder(const TriageEvidence& evidence, std::vector<int> items);
+
+}  // namespace crowdsift
