@@ -25,7 +25,9 @@ struct Dataset;
 // not queue work for rows already gone. Decoded items are announced by thumbnailReady(), always
 // emitted on this object's thread whatever the connection type, after which image() / pixmap()
 // return them; an item that could not be decoded is announced too, and isFailed() /
-// failureReason() say why, so the delegate can paint a broken-image placeholder.
+// failureReason() say why, so the delegate can paint a broken-image placeholder. Right after
+// setSource() a late thumbnailReady() may still name an item of the old source; image() then
+// answers for the new one (usually a null image), so a receiver needs no special case.
 class ThumbnailProvider : public QObject {
     Q_OBJECT
 public:
