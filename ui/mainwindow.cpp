@@ -3,6 +3,7 @@
 #include "annotatorspage.h"
 #include "overviewpage.h"
 #include "projectdocument.h"
+#include "reviewpage.h"
 
 #include <QAction>
 #include <QApplication>
@@ -25,6 +26,7 @@
 #include <QStyle>
 #include <QTabWidget>
 #include <QToolButton>
+#include <QUndoStack>
 #include <QVBoxLayout>
 
 // The resources live in this static library; nothing references them by symbol, so the linker
@@ -64,14 +66,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(document_, &ProjectDocument::loaded, this, &MainWindow::onLoaded);
     connect(document_, &ProjectDocument::loadFailed, this, &MainWindow::onLoadFailed);
     connect(document_, &ProjectDocument::loadCancelled, this, &MainWindow::onLoadCancelled);
+    connect(document_, &ProjectDocument::reviewError, this,
+            [this](const QString& message) { statusBar()->showMessage(message); });
 
     overview_ = new OverviewPage(document_);
     annotators_ = new AnnotatorsPage(document_);
+    review_ = new ReviewPage(document_);
+    connect(review_, &ReviewPage::runFinished, this,
+            [this](bool, const QString& message) { statusBar()->showMessage(message, 5000); });
     tabs_ = new QTabWidget;
     tabs_->setObjectName(QStringLiteral("pages"));
     tabs_->setDocumentMode(true);
     tabs_->addTab(overview_, tr("Overview"));
     tabs_->addTab(annotators_, tr("Annotators"));
+    tabs_->addTab(review_, tr("Review"));
 
     startPage_ = createStartPage();
     stack_ = new QStackedWidget(this);
@@ -139,6 +147,11 @@ void MainWindow::createActions()
     aboutQtAction->setMenuRole(QAction::AboutQtRole);
     connect(aboutQtAction, &QAction::triggered, qApp, &QApplication::aboutQt);
 
+    undoAction_ = document_->undoStack()->createUndoAction(this, tr("&Undo"));
+    undoAction_->setShortcut(QKeySequence::Undo);
+    redoAction_ = document_->undoStack()->createRedoAction(this, tr("&Redo"));
+    redoAction_->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence::Redo});
+
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(openProjectAction_);
     file->addAction(openFolderAction_);
@@ -147,6 +160,10 @@ void MainWindow::createActions()
     file->addAction(cancelAction_);
     file->addSeparator();
     file->addAction(quitAction_);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(undoAction_);
+    edit->addAction(redoAction_);
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(aboutAction_);
@@ -203,7 +220,17 @@ QWidget* MainWindow::createStartPage()
 
 void MainWindow::showPage(Page page)
 {
-    tabs_->setCurrentWidget(page == Page::Overview ? static_cast<QWidget*>(overview_) : annotators_);
+    switch (page) {
+    case Page::Overview:
+        tabs_->setCurrentWidget(overview_);
+        break;
+    case Page::Annotators:
+        tabs_->setCurrentWidget(annotators_);
+        break;
+    case Page::Review:
+        tabs_->setCurrentWidget(review_);
+        break;
+    }
 }
 
 void MainWindow::openPath(const QString& path)

@@ -14,6 +14,7 @@ namespace crowdsift {
 class AnnotatorsPage;
 class OverviewPage;
 class ProjectDocument;
+class ReviewPage;
 
 // The application window: a start page until something is loaded, then one tab per view of the
 // open ProjectDocument. Opening runs in the background with a progress bar and a cancel button
@@ -21,7 +22,7 @@ class ProjectDocument;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    enum class Page { Overview, Annotators };
+    enum class Page { Overview, Annotators, Review };
 
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -29,6 +30,9 @@ public:
     ProjectDocument* document() const { return document_; }
     OverviewPage* overviewPage() const { return overview_; }
     AnnotatorsPage* annotatorsPage() const { return annotators_; }
+    ReviewPage* reviewPage() const { return review_; }
+    QAction* undoAction() const { return undoAction_; }
+    QAction* redoAction() const { return redoAction_; }
     void showPage(Page page);
 
 public Q_SLOTS:
@@ -64,6 +68,7 @@ private:
     QTabWidget* tabs_ = nullptr;
     OverviewPage* overview_ = nullptr;
     AnnotatorsPage* annotators_ = nullptr;
+    ReviewPage* review_ = nullptr;
     QLabel* countsLabel_ = nullptr;
     QProgressBar* progressBar_ = nullptr;
     QToolButton* cancelButton_ = nullptr;
@@ -73,6 +78,8 @@ private:
     QAction* cancelAction_ = nullptr;
     QAction* quitAction_ = nullptr;
     QAction* aboutAction_ = nullptr;
+    QAction* undoAction_ = nullptr;
+    QAction* redoAction_ = nullptr;
 };
 
 }  // namespace crowdsift

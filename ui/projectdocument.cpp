@@ -1,10 +1,17 @@
 #include "projectdocument.h"
 
 #include "documentloader.h"
+#include "reviewcommands.h"
+
+#include "project/aggregation_runs.h"
 #include "project/store.h"
 #include "util/progress.h"
 
 #include <QFileInfo>
+#include <QUndoStack>
+
+#include <chrono>
+#include <exception>
 
 namespace crowdsift {
 
@@ -18,6 +25,10 @@ ProjectDocument::ProjectDocument(QObject* parent)
     connect(loader_, &DocumentLoader::succeeded, this, &ProjectDocument::onSucceeded);
     connect(loader_, &DocumentLoader::failed, this, &ProjectDocument::onFailed);
     connect(loader_, &DocumentLoader::cancelled, this, &ProjectDocument::onCancelled);
+
+    undoStack_ = new QUndoStack(this);
+    const QByteArray user = qgetenv("USER");
+    reviewer_ = user.isEmpty() ? std::string("curator") : user.toStdString();
 }
 
 ProjectDocument::~ProjectDocument()
@@ -92,6 +103,90 @@ QString ProjectDocument::displayName() const
     return QFileInfo(current_->path).completeBaseName();
 }
 
+void ProjectDocument::setAggregation(std::shared_ptr<const AggregationResult> result, std::int64_t runId)
+{
+    aggregation_ = std::move(result);
+    aggregationRunId_ = aggregation_ ? runId : 0;
+    Q_EMIT aggregationChanged();
+}
+
+void ProjectDocument::loadReview()
+{
+    undoStack_->clear();
+    aggregation_.reset();
+    aggregationRunId_ = 0;
+    const Dataset& dataset = current_->dataset;
+    review_ = ReviewState(dataset.itemCount());
+    Project* project = current_->project.get();
+    if (!project)
+        return;
+    try {
+        review_ = loadReviewState(*project);
+        for (const std::vector<Decision>& step : review_.undoSteps())
+            undoStack_->push(new DecisionCommand(this, step));
+    } catch (const std::exception& e) {
+        review_ = ReviewState(dataset.itemCount());
+        undoStack_->clear();
+        Q_EMIT reviewError(tr("Could not read the review decisions: %1").arg(QString::fromStdString(e.what())));
+    }
+    try {
+        if (const std::int64_t run = latestAggregationRun(*project)) {
+            aggregation_ = std::make_shared<const AggregationResult>(loadAggregationRun(*project, dataset, run));
+            aggregationRunId_ = run;
+        }
+    } catch (const std::exception& e) {
+        Q_EMIT reviewError(tr("Could not read the aggregation run: %1").arg(QString::fromStdString(e.what())));
+    }
+}
+
+void ProjectDocument::relabel(const QVector<int>& items, int label, const QString& note)
+{
+    if (items.isEmpty())
+        return;
+    if (items.size() == 1)
+        undoStack_->push(new RelabelCommand(this, items.front(), label, note));
+    else
+        undoStack_->push(new BulkRelabelCommand(this, items, label, note));
+}
+
+void ProjectDocument::accept(const QVector<int>& items, const QString& note)
+{
+    if (!items.isEmpty())
+        undoStack_->push(new AcceptCommand(this, items, note));
+}
+
+std::vector<std::int64_t> ProjectDocument::recordDecisions(std::vector<Decision> rows)
+{
+    // One time for the whole action, so that a reopened log regroups it into one undo step.
+    const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    std::vector<std::int64_t> ids;
+    QVector<int> items;
+    try {
+        for (Decision& row : rows) {
+            row.time = now;
+            review_.check(row);
+        }
+        Project* project = current_->project.get();
+        for (Decision& row : rows) {
+            if (project) {
+                ids.push_back(recordDecision(*project, review_, row));
+            } else {
+                row.id = review_.log().empty() ? 1 : review_.log().back().id + 1;
+                review_.apply(row);
+                ids.push_back(row.id);
+            }
+            items.push_back(row.item);
+        }
+    } catch (const std::exception& e) {
+        Q_EMIT reviewError(tr("Could not record the decision: %1").arg(QString::fromStdString(e.what())));
+        if (!items.isEmpty())
+            Q_EMIT decisionsChanged(items);
+        return ids;
+    }
+    Q_EMIT decisionsChanged(items);
+    return ids;
+}
+
 bool ProjectDocument::finishTicket(quint64 ticket)
 {
     if (ticket != loadingTicket_)
@@ -113,6 +208,7 @@ void ProjectDocument::onSucceeded(quint64 ticket, std::shared_ptr<LoadedDocument
         return;
     current_ = std::make_unique<LoadedDocument>(std::move(*document));
     loadingPath_.clear();
+    loadReview();
     Q_EMIT loaded();
 }
 

@@ -1,13 +1,20 @@
 #pragma once
 
+#include "aggregate/result.h"
 #include "data/dataset.h"
 #include "data/summary.h"
+#include "project/review.h"
 
 #include <QObject>
 #include <QString>
 #include <QThread>
+#include <QVector>
 
+#include <cstdint>
 #include <memory>
+#include <vector>
+
+class QUndoStack;
 
 namespace crowdsift {
 
@@ -17,8 +24,9 @@ class Project;
 struct LoadedDocument;
 
 // The open document: the loaded Dataset, its summary and, when a project file was opened, the
-// Project store. Views and models read it; edits (later: undo commands) go through it, and it
-// announces every change by signal. Loading runs on a private worker thread; the previous
+// Project store, plus the review: the active aggregation run, the curator's decisions
+// (ReviewState) and the undo stack. Views and models read it; every edit is an undo command
+// that changes data through it, and it announces every change by signal. Loading runs on a private worker thread; the previous
 // content stays in place until a new load has fully succeeded.
 class ProjectDocument : public QObject {
     Q_OBJECT
@@ -46,6 +54,35 @@ public:
     // The dataset's own name, else the opened file's base name.
     QString displayName() const;
 
+    // The aggregation run the review reads: after a project loads, its newest finished
+    // aggregation run; null when there is none (or it could not be read, see reviewError).
+    const AggregationResult* aggregation() const { return aggregation_.get(); }
+    // Its id in the project; 0 when none or not stored (a dataset opened without a project).
+    std::int64_t aggregationRunId() const { return aggregationRunId_; }
+    // Makes `result` (N items of this dataset) the active run; emits aggregationChanged.
+    void setAggregation(std::shared_ptr<const AggregationResult> result, std::int64_t runId);
+
+    // Replayed from the project's decision log on load; without a project, decisions live in
+    // memory only.
+    const ReviewState& reviewState() const { return review_; }
+    // Holds one command per user action; cleared on load, then refilled with the effective
+    // steps of the reopened log so that they can be undone.
+    QUndoStack* undoStack() const { return undoStack_; }
+    // Who the decisions are recorded for: $USER, else "curator".
+    const std::string& reviewer() const { return reviewer_; }
+
+    // Undoable edits, each pushed on undoStack() as one command. `label` in [0, K).
+    void relabel(const QVector<int>& items, int label, const QString& note = {});
+    void accept(const QVector<int>& items, const QString& note = {});
+
+    // For the undo commands: checks every row against reviewState(), then appends them (to the
+    // project when one is open, durable on return) stamped with one common time and applies
+    // them. Returns the ids of the rows written, in order: all of them, or those before the
+    // first row whose check or write failed (reviewError then says why; the checks run on every
+    // row before any is written, so only a store failure leaves a prefix). Emits
+    // decisionsChanged with the rows' items.
+    std::vector<std::int64_t> recordDecisions(std::vector<Decision> rows);
+
 Q_SIGNALS:
     void loadStarted(const QString& path);
     // fraction in [0, 1] of the current stage; stage is a short label ("reading answers").
@@ -53,8 +90,14 @@ Q_SIGNALS:
     void loaded();
     void loadFailed(const QString& path, const QString& message);
     void loadCancelled(const QString& path);
+    void aggregationChanged();
+    void decisionsChanged(const QVector<int>& items);
+    // A decision could not be recorded, or the project's run or decision log could not be read.
+    void reviewError(const QString& message);
 
 private:
+    void loadReview();
+
     void onProgressed(quint64 ticket, double fraction, const QString& stage);
     void onSucceeded(quint64 ticket, std::shared_ptr<LoadedDocument> document);
     void onFailed(quint64 ticket, const QString& message);
@@ -68,6 +111,12 @@ private:
     QString loadingPath_;
     quint64 nextTicket_ = 1;
     quint64 loadingTicket_ = 0;  // 0 = idle
+
+    std::shared_ptr<const AggregationResult> aggregation_;
+    std::int64_t aggregationRunId_ = 0;
+    ReviewState review_;
+    QUndoStack* undoStack_ = nullptr;
+    std::string reviewer_;
 };
 
 }  // namespace crowdsift

@@ -45,7 +45,7 @@ int main(int argc, char** argv)
         QStringLiteral("Save a PNG of the window once <path> has loaded (or failed to), then quit."),
         QStringLiteral("file"));
     const QCommandLineOption tabOption(QStringLiteral("tab"),
-                                       QStringLiteral("Tab to show first: overview or annotators."),
+                                       QStringLiteral("Tab to show first: overview, annotators or review."),
                                        QStringLiteral("name"), QStringLiteral("overview"));
     const QCommandLineOption sizeOption(QStringLiteral("size"),
                                         QStringLiteral("Window size, e.g. 1200x760."), QStringLiteral("WxH"));
@@ -56,8 +56,13 @@ int main(int argc, char** argv)
     if (positional.size() > 1)
         parser.showHelp(2);
     const QString tab = parser.value(tabOption).toLower();
-    if (tab != QLatin1String("overview") && tab != QLatin1String("annotators")) {
-        std::fprintf(stderr, "crowdsift: --tab must be overview or annotators, not %s\n", qPrintable(tab));
+    crowdsift::MainWindow::Page page = crowdsift::MainWindow::Page::Overview;
+    if (tab == QLatin1String("annotators")) {
+        page = crowdsift::MainWindow::Page::Annotators;
+    } else if (tab == QLatin1String("review")) {
+        page = crowdsift::MainWindow::Page::Review;
+    } else if (tab != QLatin1String("overview")) {
+        std::fprintf(stderr, "crowdsift: --tab must be overview, annotators or review, not %s\n", qPrintable(tab));
         return 2;
     }
 
@@ -74,8 +79,7 @@ int main(int argc, char** argv)
         }
         window.resize(width, height);
     }
-    window.showPage(tab == QLatin1String("annotators") ? crowdsift::MainWindow::Page::Annotators
-                                                       : crowdsift::MainWindow::Page::Overview);
+    window.showPage(page);
     window.show();
 
     const QString screenshot = parser.value(screenshotOption);

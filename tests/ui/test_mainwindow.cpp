@@ -148,9 +148,10 @@ void TestMainWindow::opensAProject()
     auto* tabs = window.findChild<QTabWidget*>(QStringLiteral("pages"));
     QVERIFY(tabs);
     QCOMPARE(window.findChild<QStackedWidget*>()->currentWidget(), tabs);
-    QCOMPARE(tabs->count(), 2);
+    QCOMPARE(tabs->count(), 3);
     QCOMPARE(tabs->tabText(0), QStringLiteral("Overview"));
     QCOMPARE(tabs->tabText(1), QStringLiteral("Annotators"));
+    QCOMPARE(tabs->tabText(2), QStringLiteral("Review"));
     QVERIFY(!window.findChild<QProgressBar*>(QStringLiteral("loadProgress"))->isVisible());
 
     QCOMPARE(summaryValue(window, "itemsValue"), number(5));

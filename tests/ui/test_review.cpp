@@ -1,0 +1,254 @@
+#include "inspectorpanel.h"
+#include "mainwindow.h"
+#include "projectdocument.h"
+#include "reviewcommands.h"
+#include "reviewpage.h"
+#include "thumbnailgridmodel.h"
+#include "thumbnailprovider.h"
+
+#include "data/demo.h"
+#include "data/formats.h"
+#include "project/aggregation_runs.h"
+#include "project/review.h"
+#include "project/store.h"
+#include "util/progress.h"
+
+#include <QAction>
+#include <QDoubleSpinBox>
+#include <QListView>
+#include <QPixmap>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTreeWidget>
+#include <QUndoStack>
+#include <QtTest>
+
+#include <memory>
+
+using namespace crowdsift;
+
+namespace {
+
+constexpr int kTimeoutMs = 60000;
+constexpr int kDemoItems = 300;
+
+}  // namespace
+
+class TestReview : public QObject {
+    Q_OBJECT
+
+private:
+    // A fresh project of the demo dataset (300 Fashion-MNIST images, 40 simulated annotators).
+    QString createProject(const QString& name);
+    static void waitLoaded(ProjectDocument* document, const QString& path);
+
+    QTemporaryDir dir_;
+    Dataset demo_;
+
+private Q_SLOTS:
+    void initTestCase();
+    void commandsWriteTheLog();
+    void reopenedLogCanBeUndone();
+    void keyMapping();
+    void reviewByKeys();
+};
+
+void TestReview::initTestCase()
+{
+    QVERIFY(dir_.isValid());
+    DemoOptions options;
+    options.itemCount = kDemoItems;
+    const DemoResult built = buildDemo((dir_.path() + "/demo").toStdString(), options);
+    QCOMPARE(built.items, kDemoItems);
+    demo_ = readDataset(built.folder);
+    QCOMPARE(demo_.itemCount(), kDemoItems);
+    QCOMPARE(demo_.imageCount(), kDemoItems);
+}
+
+QString TestReview::createProject(const QString& name)
+{
+    const QString path = dir_.path() + "/" + name + ".csift";
+    Project::create(path.toStdString(), demo_, Progress::none());
+    return path;
+}
+
+void TestReview::waitLoaded(ProjectDocument* document, const QString& path)
+{
+    QSignalSpy loaded(document, &ProjectDocument::loaded);
+    document->open(path);
+    QVERIFY(loaded.wait(kTimeoutMs));
+}
+
+void TestReview::commandsWriteTheLog()
+{
+    const QString path = createProject("commands");
+    ProjectDocument document;
+    waitLoaded(&document, path);
+    QVERIFY(document.project());
+    QVERIFY(!document.aggregation());
+    QSignalSpy changed(&document, &ProjectDocument::decisionsChanged);
+
+    document.relabel({4, 7, 9}, 2, QStringLiteral("sleeves"));
+    QCOMPARE(document.undoStack()->count(), 1);
+    QCOMPARE(document.reviewState().relabelledCount(), 3);
+    QCOMPARE(document.reviewState().decisionOf(7), 2);
+    QCOMPARE(QString::fromStdString(document.reviewState().noteOf(9)), QStringLiteral("sleeves"));
+    QCOMPARE(changed.count(), 1);
+    QCOMPARE(changed.front().front().value<QVector<int>>(), QVector<int>({4, 7, 9}));
+
+    document.accept({11});
+    QCOMPARE(document.reviewState().acceptedCount(), 1);
+
+    document.undoStack()->undo();
+    document.undoStack()->undo();
+    QCOMPARE(document.reviewState().decidedCount(), 0);
+    document.undoStack()->redo();
+    QCOMPARE(document.reviewState().relabelledCount(), 3);
+    QCOMPARE(document.reviewState().acceptedCount(), 0);
+
+    // 3 relabels + 1 accept, 4 undo rows, 3 redo rows: every step is in the store.
+    const std::vector<Decision> log = document.project()->decisions();
+    QCOMPARE(static_cast<int>(log.size()), 11);
+    QCOMPARE(static_cast<int>(std::count_if(log.begin(), log.end(),
+                                            [](const Decision& d) { return d.status == "undo"; })),
+             4);
+    // One user action, one time: the bulk relabel's rows share it.
+    QCOMPARE(log[0].time, log[2].time);
+    QCOMPARE(loadReviewState(*document.project()).relabelledCount(), 3);
+}
+
+void TestReview::reopenedLogCanBeUndone()
+{
+    const QString path = createProject("reopen");
+    {
+        ProjectDocument document;
+        waitLoaded(&document, path);
+        document.relabel({1, 2}, 5);
+        document.relabel({3}, 6);
+        document.accept({8});
+    }
+    ProjectDocument document;
+    waitLoaded(&document, path);
+    const ReviewState& state = document.reviewState();
+    QCOMPARE(state.relabelledCount(), 3);
+    QCOMPARE(state.acceptedCount(), 1);
+    QCOMPARE(state.decisionOf(3), 6);
+    // The three steps come back as three undoable commands.
+    QCOMPARE(document.undoStack()->count(), 3);
+    QCOMPARE(document.undoStack()->undoText(), QStringLiteral("Accept 1 item(s)"));
+    document.undoStack()->undo();
+    document.undoStack()->undo();
+    QCOMPARE(document.reviewState().acceptedCount(), 0);
+    QCOMPARE(document.reviewState().decisionOf(3), -1);
+    QCOMPARE(document.reviewState().decisionOf(1), 5);
+    document.undoStack()->redo();
+    QCOMPARE(document.reviewState().decisionOf(3), 6);
+}
+
+void TestReview::keyMapping()
+{
+    const QString path = createProject("keys");
+    ProjectDocument document;
+    waitLoaded(&document, path);
+    InspectorPanel inspector(&document);
+    QCOMPARE(inspector.classForKey(Qt::Key_1), 0);
+    QCOMPARE(inspector.classForKey(Qt::Key_9), 8);
+    QCOMPARE(inspector.classForKey(Qt::Key_0), 9);
+    // The demo has ten classes: no letter is bound.
+    QCOMPARE(inspector.classForKey(Qt::Key_A), -1);
+    QCOMPARE(InspectorPanel::keyForClass(9), QStringLiteral("0"));
+    QCOMPARE(InspectorPanel::keyForClass(10), QStringLiteral("A"));
+}
+
+void TestReview::reviewByKeys()
+{
+    const QString path = createProject("gui");
+    std::vector<int> relabelled;
+    {
+        MainWindow window;
+        ProjectDocument* document = window.document();
+        waitLoaded(document, path);
+        window.showPage(MainWindow::Page::Review);
+        window.resize(1200, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        ReviewPage* page = window.reviewPage();
+        QVERIFY(!document->aggregation());
+        QVERIFY(page->runButton()->isVisible());
+
+        QSignalSpy finished(page, &ReviewPage::runFinished);
+        QTest::mouseClick(page->runButton(), Qt::LeftButton);
+        QVERIFY(finished.wait(kTimeoutMs));
+        QCOMPARE(finished.front().front().toBool(), true);
+        QVERIFY(document->aggregation());
+        QVERIFY(document->aggregationRunId() > 0);
+        QCOMPARE(latestAggregationRun(*document->project()), document->aggregationRunId());
+        QCOMPARE(static_cast<int>(page->categories().size()), kDemoItems);
+
+        // Shirts (class 6) are the class the simulated confusers garble: all bands are busy.
+        page->showClass(6);
+        int classSize = 0;
+        for (Triage t : {Triage::Easy, Triage::NeedReview, Triage::Hard}) {
+            classSize += page->bandModel(t)->rowCount();
+            for (int row = 0; row < page->bandModel(t)->rowCount(); ++row)
+                QCOMPARE(document->aggregation()->labels[page->bandModel(t)->itemAt(row)], 6);
+        }
+        QVERIFY(classSize > 0);
+
+        // A stricter rule moves items out of the easy band, live; the class keeps its size.
+        const int easyBefore = page->bandModel(Triage::Easy)->rowCount();
+        page->findChild<QDoubleSpinBox*>(QStringLiteral("easyPosterior"))->setValue(1.0);
+        QVERIFY(page->bandModel(Triage::Easy)->rowCount() <= easyBefore);
+        int sizeAfter = 0;
+        for (Triage t : {Triage::Easy, Triage::NeedReview, Triage::Hard})
+            sizeAfter += page->bandModel(t)->rowCount();
+        QCOMPARE(sizeAfter, classSize);
+        page->setRule(TriageRule());
+
+        Triage busiest = Triage::Easy;
+        for (Triage t : {Triage::NeedReview, Triage::Hard}) {
+            if (page->bandModel(t)->rowCount() > page->bandModel(busiest)->rowCount())
+                busiest = t;
+        }
+        QListView* view = page->band(busiest);
+        ThumbnailGridModel* model = page->bandModel(busiest);
+        QVERIFY(model->rowCount() >= 4);
+
+        // Only what is visible is decoded; the first tile gets its pixmap.
+        QTRY_VERIFY_WITH_TIMEOUT(!model->data(model->index(0), Qt::DecorationRole).value<QPixmap>().isNull(),
+                                 kTimeoutMs);
+
+        view->setFocus();
+        view->setCurrentIndex(model->index(0));
+        QCOMPARE(page->inspector()->currentItem(), model->itemAt(0));
+        QVERIFY(page->inspector()->votesTree()->topLevelItemCount() >= 3);
+        QCOMPARE(page->inspector()->posteriorTree()->topLevelItemCount(), 10);
+        for (int row = 0; row < 3; ++row)
+            relabelled.push_back(model->itemAt(row));
+        // Key 3 = class 2 (Pullover); each decision moves on to the next tile.
+        for (int i = 0; i < 3; ++i)
+            QTest::keyClick(view, Qt::Key_3);
+        QCOMPARE(document->reviewState().relabelledCount(), 3);
+        for (int item : relabelled)
+            QCOMPARE(document->reviewState().decisionOf(item), 2);
+        QCOMPARE(view->currentIndex().row(), 3);
+        QCOMPARE(model->data(model->index(0), ThumbnailGridModel::DecidedRole).toBool(), true);
+        QCOMPARE(model->data(model->index(0), Qt::DisplayRole).toString(),
+                 QString::fromStdString(document->dataset().classNames[2]));
+
+        window.undoAction()->trigger();
+        QCOMPARE(document->reviewState().relabelledCount(), 2);
+        QCOMPARE(document->reviewState().decisionOf(relabelled[2]), -1);
+    }
+    Project project = Project::open(path.toStdString());
+    const ReviewState state = loadReviewState(project);
+    QCOMPARE(state.decidedCount(), 2);
+    QCOMPARE(state.decisionOf(relabelled[0]), 2);
+    QCOMPARE(state.decisionOf(relabelled[1]), 2);
+    QCOMPARE(state.isDecided(relabelled[2]), false);
+    QVERIFY(latestAggregationRun(project) > 0);
+}
+
+QTEST_MAIN(TestReview)
+#include "test_review.moc"

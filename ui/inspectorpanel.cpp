@@ -1,0 +1,285 @@
+#include "inspectorpanel.h"
+
+#include "projectdocument.h"
+#include "sharebardelegate.h"
+#include "tableroles.h"
+
+#include "data/thumbnails.h"
+
+#include <QFileInfo>
+#include <QGridLayout>
+#include <QHeaderView>
+#include <QImage>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPixmap>
+#include <QPushButton>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace crowdsift {
+
+namespace {
+
+constexpr int kImageSide = 240;
+constexpr int kMaxKeyedClasses = 36;
+
+QImage toImage(const Thumbnail& thumbnail)
+{
+    const QImage::Format format = thumbnail.format == Thumbnail::Format::Gray8   ? QImage::Format_Grayscale8
+                                  : thumbnail.format == Thumbnail::Format::Rgba8 ? QImage::Format_RGBA8888
+                                                                                 : QImage::Format_RGB888;
+    return QImage(thumbnail.pixels.data(), thumbnail.width, thumbnail.height, thumbnail.stride, format).copy();
+}
+
+QTreeWidget* makeTree(const QStringList& headers)
+{
+    auto* tree = new QTreeWidget;
+    tree->setHeaderLabels(headers);
+    tree->setRootIsDecorated(false);
+    tree->setUniformRowHeights(true);
+    tree->setSelectionMode(QAbstractItemView::NoSelection);
+    tree->setFocusPolicy(Qt::NoFocus);
+    tree->header()->setStretchLastSection(true);
+    return tree;
+}
+
+}  // namespace
+
+InspectorPanel::InspectorPanel(ProjectDocument* document, QWidget* parent)
+    : QWidget(parent), document_(document)
+{
+    image_ = new QLabel;
+    image_->setObjectName(QStringLiteral("inspectorImage"));
+    image_->setAlignment(Qt::AlignCenter);
+    image_->setFixedSize(kImageSide, kImageSide);
+    image_->setStyleSheet(QStringLiteral("background: #202020; color: #a0a0a0;"));
+    title_ = new QLabel;
+    title_->setWordWrap(true);
+    QFont titleFont = title_->font();
+    titleFont.setBold(true);
+    title_->setFont(titleFont);
+    consensus_ = new QLabel;
+    consensus_->setObjectName(QStringLiteral("consensusLabel"));
+    decision_ = new QLabel;
+    decision_->setWordWrap(true);
+
+    votes_ = makeTree({tr("Annotator"), tr("Vote"), tr("Accuracy")});
+    votes_->setObjectName(QStringLiteral("votesTree"));
+    posteriors_ = makeTree({tr("Class"), tr("Posterior")});
+    posteriors_->setObjectName(QStringLiteral("posteriorTree"));
+    posteriors_->setItemDelegateForColumn(1, new ShareBarDelegate(posteriors_));
+
+    note_ = new QLineEdit;
+    note_->setObjectName(QStringLiteral("noteEdit"));
+    note_->setPlaceholderText(tr("Note (saved with the next decision)"));
+
+    buttonBox_ = new QWidget;
+    buttonLayout_ = new QGridLayout(buttonBox_);
+    buttonLayout_->setContentsMargins(0, 0, 0, 0);
+    buttonLayout_->setSpacing(3);
+    acceptButton_ = new QPushButton(tr("Accept consensus  (Enter)"));
+    acceptButton_->setObjectName(QStringLiteral("acceptButton"));
+    acceptButton_->setFocusPolicy(Qt::NoFocus);
+    connect(acceptButton_, &QPushButton::clicked, this, &InspectorPanel::acceptConsensus);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 6);
+    layout->addWidget(image_, 0, Qt::AlignHCenter);
+    layout->addWidget(title_);
+    layout->addWidget(consensus_);
+    layout->addWidget(decision_);
+    layout->addWidget(new QLabel(tr("Votes")));
+    layout->addWidget(votes_, 2);
+    layout->addWidget(new QLabel(tr("Posterior of the active run")));
+    layout->addWidget(posteriors_, 2);
+    layout->addWidget(note_);
+    layout->addWidget(buttonBox_);
+    layout->addWidget(acceptButton_);
+
+    connect(document_, &ProjectDocument::decisionsChanged, this, &InspectorPanel::onDecisionsChanged);
+    connect(document_, &ProjectDocument::loaded, this, [this] {
+        rebuildClassButtons();
+        setSelection(-1, {});
+    });
+    connect(document_, &ProjectDocument::aggregationChanged, this, &InspectorPanel::refresh);
+    rebuildClassButtons();
+    refresh();
+}
+
+int InspectorPanel::classForKey(int key) const
+{
+    int label = -1;
+    if (key >= Qt::Key_1 && key <= Qt::Key_9)
+        label = key - Qt::Key_1;
+    else if (key == Qt::Key_0)
+        label = 9;
+    else if (key >= Qt::Key_A && key <= Qt::Key_Z)
+        label = 10 + (key - Qt::Key_A);
+    return label >= 0 && label < document_->dataset().classCount() ? label : -1;
+}
+
+QString InspectorPanel::keyForClass(int label)
+{
+    if (label >= 0 && label < 9)
+        return QString::number(label + 1);
+    if (label == 9)
+        return QStringLiteral("0");
+    if (label >= 10 && label < kMaxKeyedClasses)
+        return QString(QChar('A' + (label - 10)));
+    return {};
+}
+
+void InspectorPanel::rebuildClassButtons()
+{
+    qDeleteAll(classButtons_);
+    classButtons_.clear();
+    const std::vector<std::string>& names = document_->dataset().classNames;
+    const int columns = 2;
+    for (int label = 0; label < static_cast<int>(names.size()); ++label) {
+        const QString key = keyForClass(label);
+        const QString name = QString::fromStdString(names[static_cast<std::size_t>(label)]);
+        auto* button = new QPushButton(key.isEmpty() ? name : QStringLiteral("%1  %2").arg(key, name));
+        button->setObjectName(QStringLiteral("classButton%1").arg(label));
+        button->setFocusPolicy(Qt::NoFocus);
+        button->setStyleSheet(QStringLiteral("text-align: left; padding: 2px 6px;"));
+        connect(button, &QPushButton::clicked, this, [this, label] { assignClass(label); });
+        buttonLayout_->addWidget(button, label / columns, label % columns);
+        classButtons_.push_back(button);
+    }
+}
+
+void InspectorPanel::setSelection(int current, const QVector<int>& selection)
+{
+    current_ = current;
+    selection_ = selection;
+    if (selection_.isEmpty() && current_ >= 0)
+        selection_ = {current_};
+    // A decision carries the note the curator sees, so the item's note is kept unless edited.
+    const ReviewState& review = document_->reviewState();
+    note_->setText(selection_.size() == 1 && current_ >= 0 && current_ < review.itemCount()
+                       ? QString::fromStdString(review.noteOf(current_))
+                       : QString());
+    refresh();
+}
+
+void InspectorPanel::onDecisionsChanged(const QVector<int>& items)
+{
+    if (current_ >= 0 && items.contains(current_))
+        refresh();
+}
+
+void InspectorPanel::refresh()
+{
+    const Dataset& dataset = document_->dataset();
+    const AggregationResult* run = document_->aggregation();
+    const bool enabled = !selection_.isEmpty() && run;
+    for (QPushButton* button : classButtons_)
+        button->setEnabled(enabled);
+    acceptButton_->setEnabled(enabled);
+    votes_->clear();
+    posteriors_->clear();
+    if (current_ < 0 || current_ >= dataset.itemCount()) {
+        image_->setPixmap({});
+        image_->setText(tr("No image selected"));
+        title_->clear();
+        consensus_->clear();
+        decision_->clear();
+        return;
+    }
+    const int item = current_;
+    const auto className = [&dataset](int label) {
+        return label >= 0 && label < dataset.classCount()
+                   ? QString::fromStdString(dataset.classNames[static_cast<std::size_t>(label)])
+                   : tr("none");
+    };
+
+    const std::string& relative = dataset.imagePaths[static_cast<std::size_t>(item)];
+    if (relative.empty()) {
+        image_->setPixmap({});
+        image_->setText(tr("No image"));
+    } else {
+        const std::string path = QFileInfo(QString::fromStdString(relative)).isAbsolute()
+                                     ? relative
+                                     : dataset.root + "/" + relative;
+        const std::shared_ptr<Thumbnail> thumbnail = decodeThumbnail(path, {kImageSide, true});
+        if (thumbnail->failed()) {
+            image_->setPixmap({});
+            image_->setText(QString::fromStdString(thumbnail->error));
+        } else {
+            const QImage picture = toImage(*thumbnail).scaled(kImageSide, kImageSide, Qt::KeepAspectRatio,
+                                                              Qt::SmoothTransformation);
+            image_->setPixmap(QPixmap::fromImage(picture));
+        }
+    }
+    QString title = QString::fromStdString(dataset.itemKeys[static_cast<std::size_t>(item)]);
+    if (selection_.size() > 1)
+        title += tr("  ·  %n items selected", nullptr, static_cast<int>(selection_.size()));
+    title_->setText(title);
+
+    const int consensus = run ? run->labels[static_cast<std::size_t>(item)] : -1;
+    if (run) {
+        const double posterior = consensus >= 0 ? run->posteriors(item, consensus) : std::nan("");
+        consensus_->setText(consensus >= 0 ? tr("Consensus (%1): %2, posterior %3")
+                                                 .arg(QString::fromStdString(run->strategy), className(consensus))
+                                                 .arg(posterior, 0, 'f', 2)
+                                           : tr("No consensus: the item has no usable answer"));
+    } else {
+        consensus_->setText(tr("No aggregation run yet"));
+    }
+    const ReviewState& review = document_->reviewState();
+    switch (review.kindOf(item)) {
+    case ReviewKind::Relabel:
+        decision_->setText(tr("Relabelled as %1").arg(className(review.decisionOf(item))));
+        break;
+    case ReviewKind::Accept:
+        decision_->setText(tr("Consensus accepted"));
+        break;
+    case ReviewKind::None:
+        decision_->setText(tr("Not reviewed"));
+        break;
+    }
+    if (!review.noteOf(item).empty())
+        decision_->setText(decision_->text() + tr(" — note: %1").arg(QString::fromStdString(review.noteOf(item))));
+
+    for (const Answers::Entry& entry : dataset.answers.ofItem(item)) {
+        auto* row = new QTreeWidgetItem(votes_);
+        row->setText(0, QString::fromStdString(dataset.annotatorIds[static_cast<std::size_t>(entry.other)]));
+        row->setText(1, (entry.complementary() ? tr("not ") : QString()) + className(entry.label));
+        if (run && entry.other < run->annotatorSkill.size())
+            row->setText(2, QStringLiteral("%1").arg(run->annotatorSkill(entry.other), 0, 'f', 2));
+        if (consensus >= 0 && entry.label != consensus && !entry.complementary())
+            row->setForeground(1, QColor(0xd0, 0x2f, 0x2f));
+    }
+    votes_->resizeColumnToContents(0);
+    if (run) {
+        for (int label = 0; label < run->classCount(); ++label) {
+            auto* row = new QTreeWidgetItem(posteriors_);
+            const double p = run->posteriors(item, label);
+            row->setText(0, className(label));
+            row->setText(1, QStringLiteral("%1").arg(p, 0, 'f', 3));
+            row->setData(1, FractionRole, p);
+        }
+        posteriors_->resizeColumnToContents(0);
+    }
+}
+
+void InspectorPanel::assignClass(int label)
+{
+    if (selection_.isEmpty() || !document_->aggregation() || label < 0 || label >= document_->dataset().classCount())
+        return;
+    document_->relabel(selection_, label, note_->text());
+    Q_EMIT decided();
+}
+
+void InspectorPanel::acceptConsensus()
+{
+    if (selection_.isEmpty() || !document_->aggregation())
+        return;
+    document_->accept(selection_, note_->text());
+    Q_EMIT decided();
+}
+
+}  // namespace crowdsift

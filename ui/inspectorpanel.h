@@ -1,0 +1,71 @@
+#pragma once
+
+#include <QVector>
+#include <QWidget>
+
+class QButtonGroup;
+class QGridLayout;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QTreeWidget;
+
+namespace crowdsift {
+
+class ProjectDocument;
+
+// The review inspector: the current item's image large, every annotator's vote with the
+// annotator's estimated accuracy from the active run, the consensus and its posterior per class,
+// the decision, a note field, and one button per class (with its key) plus "Accept consensus".
+// The buttons act on the selection (bulk relabel when several items are selected) through the
+// document's undoable edits; ReviewPage routes the keys to the same actions.
+class InspectorPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit InspectorPanel(ProjectDocument* document, QWidget* parent = nullptr);
+
+    // `current`: the item shown, -1 for none; `selection`: the items the actions apply to.
+    void setSelection(int current, const QVector<int>& selection);
+    int currentItem() const { return current_; }
+    const QVector<int>& selection() const { return selection_; }
+
+    // The class a key assigns: 1-9 then 0 for the first ten classes, a-z for the next 26; -1 when
+    // the key assigns none (or the class does not exist).
+    int classForKey(int key) const;
+    static QString keyForClass(int label);
+
+    // Relabels the selection to `label`, or accepts its consensus, with the note field's text.
+    void assignClass(int label);
+    void acceptConsensus();
+
+    QLineEdit* noteEdit() const { return note_; }
+    QTreeWidget* votesTree() const { return votes_; }
+    QTreeWidget* posteriorTree() const { return posteriors_; }
+    QLabel* consensusLabel() const { return consensus_; }
+
+Q_SIGNALS:
+    // After an action on the selection, so the page can move on to the next item.
+    void decided();
+
+private:
+    void rebuildClassButtons();
+    void refresh();
+    void onDecisionsChanged(const QVector<int>& items);
+
+    ProjectDocument* document_;
+    int current_ = -1;
+    QVector<int> selection_;
+    QLabel* image_ = nullptr;
+    QLabel* title_ = nullptr;
+    QLabel* consensus_ = nullptr;
+    QLabel* decision_ = nullptr;
+    QTreeWidget* votes_ = nullptr;
+    QTreeWidget* posteriors_ = nullptr;
+    QLineEdit* note_ = nullptr;
+    QWidget* buttonBox_ = nullptr;
+    QGridLayout* buttonLayout_ = nullptr;
+    QVector<QPushButton*> classButtons_;
+    QPushButton* acceptButton_ = nullptr;
+};
+
+}  // namespace crowdsift

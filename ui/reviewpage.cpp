@@ -1,0 +1,602 @@
+#include "reviewpage.h"
+
+#include "inspectorpanel.h"
+#include "projectdocument.h"
+#include "thumbnaildelegate.h"
+#include "thumbnailgridmodel.h"
+#include "thumbnailprovider.h"
+
+#include "aggregate/registry.h"
+#include "project/aggregation_runs.h"
+#include "util/error.h"
+#include "util/progress.h"
+
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QListView>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScrollBar>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QTimer>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <algorithm>
+#include <exception>
+
+namespace crowdsift {
+
+namespace {
+
+constexpr int kRequestDebounceMs = 30;
+constexpr int kNoConsensus = -1;
+
+QString bandName(Triage triage)
+{
+    switch (triage) {
+    case Triage::Easy:
+        return QObject::tr("Easy");
+    case Triage::NeedReview:
+        return QObject::tr("Need review");
+    case Triage::Hard:
+        return QObject::tr("Hard");
+    }
+    return {};
+}
+
+QDoubleSpinBox* fractionBox(const QString& name)
+{
+    auto* box = new QDoubleSpinBox;
+    box->setObjectName(name);
+    box->setRange(0.0, 1.0);
+    box->setSingleStep(0.05);
+    box->setDecimals(2);
+    box->setKeyboardTracking(false);
+    return box;
+}
+
+}  // namespace
+
+struct ReviewPage::RunOutcome {
+    int generation = 0;  // the document load the run was started on
+    std::shared_ptr<const AggregationResult> result;
+    QString error;
+    bool cancelled = false;
+};
+
+ReviewPage::ReviewPage(ProjectDocument* document, QWidget* parent) : QWidget(parent), document_(document)
+{
+    provider_ = new ThumbnailProvider(this);
+    delegate_ = new ThumbnailDelegate(96, this);
+
+    // The page without a run.
+    emptyPage_ = new QWidget;
+    emptyText_ = new QLabel(tr("This project has no aggregation run yet. Review sorts items by the consensus "
+                               "of a run: run Dawid-Skene to get one."));
+    emptyText_->setWordWrap(true);
+    emptyText_->setAlignment(Qt::AlignCenter);
+    runButton_ = new QPushButton(tr("Run Dawid-Skene"));
+    runButton_->setObjectName(QStringLiteral("runDawidSkeneButton"));
+    runProgress_ = new QProgressBar;
+    runProgress_->setObjectName(QStringLiteral("runProgress"));
+    runProgress_->setRange(0, 1000);
+    runProgress_->setMaximumWidth(320);
+    runProgress_->hide();
+    runStage_ = new QLabel;
+    runStage_->setAlignment(Qt::AlignCenter);
+    cancelButton_ = new QPushButton(tr("Cancel"));
+    cancelButton_->hide();
+    connect(runButton_, &QPushButton::clicked, this, &ReviewPage::runDawidSkene);
+    connect(cancelButton_, &QPushButton::clicked, this, &ReviewPage::cancelRun);
+    auto* emptyLayout = new QVBoxLayout(emptyPage_);
+    emptyLayout->addStretch(2);
+    emptyLayout->addWidget(emptyText_);
+    emptyLayout->addSpacing(12);
+    emptyLayout->addWidget(runButton_, 0, Qt::AlignHCenter);
+    emptyLayout->addWidget(runProgress_, 0, Qt::AlignHCenter);
+    emptyLayout->addWidget(runStage_);
+    emptyLayout->addWidget(cancelButton_, 0, Qt::AlignHCenter);
+    emptyLayout->addStretch(3);
+
+    // Left: the rule and the classes.
+    easyPosterior_ = fractionBox(QStringLiteral("easyPosterior"));
+    easyAgreement_ = fractionBox(QStringLiteral("easyAgreement"));
+    hardPosterior_ = fractionBox(QStringLiteral("hardPosterior"));
+    hardAgreement_ = fractionBox(QStringLiteral("hardAgreement"));
+    easyMinAnswers_ = new QSpinBox;
+    easyMinAnswers_->setObjectName(QStringLiteral("easyMinAnswers"));
+    easyMinAnswers_->setRange(0, 1000);
+    easyMinAnswers_->setKeyboardTracking(false);
+    auto* ruleForm = new QFormLayout;
+    ruleForm->addRow(tr("Easy: posterior ≥"), easyPosterior_);
+    ruleForm->addRow(tr("Easy: agreement ≥"), easyAgreement_);
+    ruleForm->addRow(tr("Easy: answers ≥"), easyMinAnswers_);
+    ruleForm->addRow(tr("Hard: posterior <"), hardPosterior_);
+    ruleForm->addRow(tr("Hard: agreement <"), hardAgreement_);
+    ruleText_ = new QLabel;
+    ruleText_->setObjectName(QStringLiteral("ruleText"));
+    ruleText_->setWordWrap(true);
+    ruleText_->setForegroundRole(QPalette::PlaceholderText);
+    classes_ = new QTreeWidget;
+    classes_->setObjectName(QStringLiteral("classList"));
+    classes_->setHeaderLabels({tr("Class"), tr("Easy"), tr("Review"), tr("Hard")});
+    classes_->setRootIsDecorated(false);
+    classes_->setUniformRowHeights(true);
+    classes_->header()->setStretchLastSection(false);
+    classes_->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+    for (int column = 1; column < 4; ++column)
+        classes_->header()->setSectionResizeMode(column, QHeaderView::ResizeToContents);
+    for (int column = 1; column < 4; ++column)
+        classes_->headerItem()->setForeground(column, ThumbnailDelegate::triageColor(static_cast<Triage>(column - 1)));
+    auto* left = new QWidget;
+    auto* leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(6, 6, 0, 6);
+    leftLayout->addWidget(new QLabel(tr("<b>Triage rule</b>")));
+    leftLayout->addLayout(ruleForm);
+    leftLayout->addWidget(ruleText_);
+    leftLayout->addSpacing(6);
+    leftLayout->addWidget(new QLabel(tr("<b>Classes</b> (consensus of the active run)")));
+    leftLayout->addWidget(classes_, 1);
+
+    // Centre: three bands.
+    auto* bands = new QSplitter(Qt::Vertical);
+    bands->setChildrenCollapsible(false);
+    requestTimer_ = new QTimer(this);
+    requestTimer_->setSingleShot(true);
+    requestTimer_->setInterval(kRequestDebounceMs);
+    connect(requestTimer_, &QTimer::timeout, this, &ReviewPage::requestVisibleThumbnails);
+    for (Triage triage : {Triage::Easy, Triage::NeedReview, Triage::Hard}) {
+        const auto i = static_cast<std::size_t>(triage);
+        auto* model = new ThumbnailGridModel(document_, provider_, triage, this);
+        auto* view = new QListView;
+        view->setObjectName(QStringLiteral("band_%1").arg(QString::fromLatin1(triageName(triage))));
+        view->setViewMode(QListView::IconMode);
+        view->setMovement(QListView::Static);
+        view->setResizeMode(QListView::Adjust);
+        view->setUniformItemSizes(true);
+        view->setLayoutMode(QListView::Batched);
+        view->setBatchSize(500);
+        view->setGridSize(delegate_->tileSize());
+        view->setSpacing(0);
+        view->setWrapping(true);
+        view->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
+        view->verticalScrollBar()->setSingleStep(delegate_->tileSize().height() / 3);
+        view->setSelectionMode(QAbstractItemView::ExtendedSelection);
+        view->setEditTriggers(QAbstractItemView::NoEditTriggers);
+        view->setItemDelegate(delegate_);
+        view->setModel(model);
+        view->installEventFilter(this);
+        view->viewport()->installEventFilter(this);
+        connect(view->verticalScrollBar(), &QScrollBar::valueChanged, this, &ReviewPage::scheduleThumbnailRequest);
+        connect(view->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+                [this, triage] { onSelectionChanged(triage); });
+        connect(view->selectionModel(), &QItemSelectionModel::currentChanged, this,
+                [this, triage] { onSelectionChanged(triage); });
+        auto* title = new QLabel;
+        title->setObjectName(QStringLiteral("bandTitle_%1").arg(QString::fromLatin1(triageName(triage))));
+        title->setStyleSheet(QStringLiteral("QLabel { color: %1; font-weight: bold; }")
+                                 .arg(ThumbnailDelegate::triageColor(triage).name()));
+        auto* box = new QWidget;
+        auto* boxLayout = new QVBoxLayout(box);
+        boxLayout->setContentsMargins(0, 2, 0, 0);
+        boxLayout->setSpacing(2);
+        boxLayout->addWidget(title);
+        boxLayout->addWidget(view, 1);
+        bands->addWidget(box);
+        bandTitles_[i] = title;
+        views_[i] = view;
+        models_[i] = model;
+    }
+
+    inspector_ = new InspectorPanel(document_);
+    inspector_->setObjectName(QStringLiteral("inspector"));
+    inspector_->installEventFilter(this);
+    connect(inspector_, &InspectorPanel::decided, this, [this] { advance(activeView()); });
+
+    auto* splitter = new QSplitter(Qt::Horizontal);
+    splitter->addWidget(left);
+    splitter->addWidget(bands);
+    splitter->addWidget(inspector_);
+    splitter->setStretchFactor(0, 0);
+    splitter->setStretchFactor(1, 1);
+    splitter->setStretchFactor(2, 0);
+    splitter->setSizes({280, 600, 300});
+    reviewPane_ = splitter;
+
+    stack_ = new QStackedWidget;
+    stack_->addWidget(emptyPage_);
+    stack_->addWidget(reviewPane_);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(stack_);
+
+    setRule(TriageRule());
+    for (QDoubleSpinBox* box : {easyPosterior_, easyAgreement_, hardPosterior_, hardAgreement_})
+        connect(box, &QDoubleSpinBox::valueChanged, this, &ReviewPage::onRuleEdited);
+    connect(easyMinAnswers_, &QSpinBox::valueChanged, this, &ReviewPage::onRuleEdited);
+    connect(classes_, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
+        if (item)
+            showClass(item->data(0, Qt::UserRole).toInt());
+    });
+    connect(document_, &ProjectDocument::loaded, this, &ReviewPage::onDocumentLoaded);
+    connect(document_, &ProjectDocument::aggregationChanged, this, &ReviewPage::onAggregationChanged);
+    connect(document_, &ProjectDocument::decisionsChanged, this, [this] { requestTimer_->start(); });
+    onDocumentLoaded();
+}
+
+ReviewPage::~ReviewPage()
+{
+    if (progress_)
+        progress_->cancel();
+    if (watcher_)
+        watcher_->waitForFinished();
+}
+
+void ReviewPage::setRule(const TriageRule& rule)
+{
+    settingRule_ = true;
+    easyPosterior_->setValue(rule.easyPosterior);
+    easyAgreement_->setValue(rule.easyAgreement);
+    easyMinAnswers_->setValue(rule.easyMinAnswers);
+    hardPosterior_->setValue(rule.hardPosterior);
+    hardAgreement_->setValue(rule.hardAgreement);
+    settingRule_ = false;
+    onRuleEdited();
+}
+
+void ReviewPage::onRuleEdited()
+{
+    if (settingRule_)
+        return;
+    TriageRule rule;
+    rule.easyPosterior = easyPosterior_->value();
+    rule.easyAgreement = easyAgreement_->value();
+    rule.easyMinAnswers = easyMinAnswers_->value();
+    rule.hardPosterior = hardPosterior_->value();
+    rule.hardAgreement = hardAgreement_->value();
+    try {
+        rule.validate();
+    } catch (const std::exception& e) {
+        ruleText_->setForegroundRole(QPalette::NoRole);
+        ruleText_->setStyleSheet(QStringLiteral("color: #d02f2f;"));
+        ruleText_->setText(tr("Not applied: %1").arg(QString::fromStdString(e.what())));
+        return;
+    }
+    ruleText_->setStyleSheet(QString());
+    ruleText_->setText(QString::fromStdString(rule.describe()));
+    rule_ = rule;
+    recomputeTriage();
+}
+
+void ReviewPage::onDocumentLoaded()
+{
+    cancelRun();
+    ++generation_;
+    provider_->setSource(document_->dataset());
+    evidence_ = TriageEvidence();
+    onAggregationChanged();
+}
+
+void ReviewPage::onAggregationChanged()
+{
+    const AggregationResult* run = document_->aggregation();
+    evidence_ = TriageEvidence();
+    if (run) {
+        try {
+            evidence_ = triageEvidence(document_->dataset(), *run);
+        } catch (const std::exception& e) {
+            emptyText_->setText(tr("The active aggregation run does not match the dataset: %1")
+                                    .arg(QString::fromStdString(e.what())));
+            run = nullptr;
+        }
+    } else {
+        emptyText_->setText(document_->hasDataset()
+                                ? tr("This project has no aggregation run yet. Review sorts items by the "
+                                     "consensus of a run: run Dawid-Skene to get one.")
+                                : tr("Open a project to review it."));
+    }
+    runButton_->setEnabled(document_->hasDataset() && !isRunning());
+    stack_->setCurrentWidget(run ? reviewPane_ : emptyPage_);
+    recomputeTriage();
+}
+
+void ReviewPage::recomputeTriage()
+{
+    categories_ = evidence_.itemCount() > 0 ? triage(evidence_, rule_) : std::vector<Triage>();
+    fillClassList();
+    fillBands();
+}
+
+void ReviewPage::fillClassList()
+{
+    const Dataset& dataset = document_->dataset();
+    const int classCount = dataset.classCount();
+    // counts[label + 1][category]; row 0 holds the items without consensus.
+    std::vector<std::array<int, 3>> counts(static_cast<std::size_t>(classCount) + 1, {0, 0, 0});
+    for (int item = 0; item < static_cast<int>(categories_.size()); ++item) {
+        const int label = evidence_.labels[static_cast<std::size_t>(item)];
+        ++counts[static_cast<std::size_t>(label + 1)][static_cast<std::size_t>(categories_[item])];
+    }
+    const QSignalBlocker blocker(classes_);
+    classes_->clear();
+    QTreeWidgetItem* current = nullptr;
+    for (int label = -1; label < classCount; ++label) {
+        const std::array<int, 3>& c = counts[static_cast<std::size_t>(label + 1)];
+        if (label == kNoConsensus && c[0] + c[1] + c[2] == 0)
+            continue;
+        auto* row = new QTreeWidgetItem(classes_);
+        row->setText(0, label == kNoConsensus ? tr("(no consensus)")
+                                              : QStringLiteral("%1  %2").arg(InspectorPanel::keyForClass(label),
+                                                                             QString::fromStdString(dataset.classNames[label])));
+        row->setData(0, Qt::UserRole, label);
+        for (int column = 1; column < 4; ++column) {
+            row->setText(column, QString::number(c[static_cast<std::size_t>(column - 1)]));
+            row->setTextAlignment(column, Qt::AlignRight | Qt::AlignVCenter);
+        }
+        if (label == currentClass_)
+            current = row;
+    }
+    if (!current && classes_->topLevelItemCount() > 0) {
+        current = classes_->topLevelItem(0);
+        currentClass_ = current->data(0, Qt::UserRole).toInt();
+    }
+    if (current)
+        classes_->setCurrentItem(current);
+}
+
+void ReviewPage::showClass(int label)
+{
+    currentClass_ = label;
+    const QSignalBlocker blocker(classes_);
+    for (int row = 0; row < classes_->topLevelItemCount(); ++row) {
+        QTreeWidgetItem* item = classes_->topLevelItem(row);
+        if (item->data(0, Qt::UserRole).toInt() == label)
+            classes_->setCurrentItem(item);
+    }
+    fillBands();
+}
+
+void ReviewPage::fillBands()
+{
+    std::array<std::vector<int>, 3> members;
+    for (int item = 0; item < static_cast<int>(categories_.size()); ++item) {
+        if (evidence_.labels[static_cast<std::size_t>(item)] == currentClass_)
+            members[static_cast<std::size_t>(categories_[item])].push_back(item);
+    }
+    const int current = inspector_->currentItem();
+    syncingSelection_ = true;
+    for (Triage triage : {Triage::Easy, Triage::NeedReview, Triage::Hard}) {
+        const auto i = static_cast<std::size_t>(triage);
+        std::vector<int> items = reviewOrder(evidence_, std::move(members[i]));
+        bandTitles_[i]->setText(tr("%1 (%2)").arg(bandName(triage)).arg(items.size()));
+        models_[i]->setItems(std::move(items));
+    }
+    syncingSelection_ = false;
+    // Keep the inspected item selected when it is still shown.
+    bool found = false;
+    for (Triage triage : {Triage::Easy, Triage::NeedReview, Triage::Hard}) {
+        const int row = bandModel(triage)->rowOf(current);
+        if (current >= 0 && row >= 0) {
+            band(triage)->setCurrentIndex(bandModel(triage)->index(row));
+            found = true;
+            break;
+        }
+    }
+    // Otherwise start with the worst item shown, so the keys work at once.
+    for (Triage triage : {Triage::Hard, Triage::NeedReview, Triage::Easy}) {
+        if (found)
+            break;
+        if (bandModel(triage)->rowCount() > 0) {
+            band(triage)->setCurrentIndex(bandModel(triage)->index(0));
+            found = true;
+        }
+    }
+    if (!found)
+        inspector_->setSelection(-1, {});
+    scheduleThumbnailRequest();
+}
+
+void ReviewPage::onSelectionChanged(Triage triage)
+{
+    if (syncingSelection_)
+        return;
+    QListView* view = band(triage);
+    const QModelIndexList selected = view->selectionModel()->selectedIndexes();
+    const QModelIndex current = view->currentIndex();
+    if (selected.isEmpty() && !current.isValid())
+        return;
+    // One selection at a time across the bands.
+    syncingSelection_ = true;
+    for (QListView* other : views_) {
+        if (other != view)
+            other->selectionModel()->clear();
+    }
+    syncingSelection_ = false;
+    QVector<int> items;
+    items.reserve(selected.size());
+    for (const QModelIndex& index : selected)
+        items.push_back(index.data(ThumbnailGridModel::ItemRole).toInt());
+    std::sort(items.begin(), items.end());
+    const int currentItem = current.isValid() ? current.data(ThumbnailGridModel::ItemRole).toInt()
+                                              : (items.isEmpty() ? -1 : items.front());
+    inspector_->setSelection(currentItem, items);
+}
+
+QListView* ReviewPage::activeView() const
+{
+    for (QListView* view : views_) {
+        if (view->selectionModel()->currentIndex().isValid() && view->selectionModel()->hasSelection())
+            return view;
+    }
+    for (QListView* view : views_) {
+        if (view->currentIndex().isValid())
+            return view;
+    }
+    return nullptr;
+}
+
+void ReviewPage::advance(QListView* view)
+{
+    if (!view || view->selectionModel()->selectedIndexes().size() > 1)
+        return;
+    const QModelIndex current = view->currentIndex();
+    if (!current.isValid() || current.row() + 1 >= view->model()->rowCount())
+        return;
+    view->setCurrentIndex(view->model()->index(current.row() + 1, 0));
+}
+
+bool ReviewPage::eventFilter(QObject* watched, QEvent* event)
+{
+    if (event->type() == QEvent::Resize)
+        scheduleThumbnailRequest();
+    if (event->type() != QEvent::KeyPress)
+        return QWidget::eventFilter(watched, event);
+    auto* key = static_cast<QKeyEvent*>(event);
+    const Qt::KeyboardModifiers modifiers = key->modifiers() & ~(Qt::KeypadModifier | Qt::ShiftModifier);
+    if (modifiers != Qt::NoModifier)
+        return QWidget::eventFilter(watched, event);
+    if (key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter) {
+        inspector_->acceptConsensus();
+        return true;
+    }
+    const int label = inspector_->classForKey(key->key());
+    if (label >= 0) {
+        inspector_->assignClass(label);
+        return true;
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
+void ReviewPage::scheduleThumbnailRequest()
+{
+    requestTimer_->start();
+}
+
+void ReviewPage::requestVisibleThumbnails()
+{
+    // With uniform tiles on a fixed grid, the visible rows follow from the scroll position alone,
+    // whatever the band's length.
+    QVector<int> visible;
+    QVector<int> ahead;
+    const QSize grid = delegate_->tileSize();
+    for (std::size_t i = 0; i < views_.size(); ++i) {
+        QListView* view = views_[i];
+        const ThumbnailGridModel* model = models_[i];
+        const int count = model->rowCount();
+        if (count == 0 || !view->isVisible())
+            continue;
+        const QSize viewport = view->viewport()->size();
+        const int columns = std::max(1, viewport.width() / std::max(1, grid.width()));
+        const int firstLine = view->verticalScrollBar()->value() / std::max(1, grid.height());
+        const int lines = viewport.height() / std::max(1, grid.height()) + 2;
+        const int first = std::min(count, firstLine * columns);
+        const int last = std::min(count, (firstLine + lines) * columns);
+        const int beyond = std::min(count, last + lines * columns);
+        for (int row = first; row < last; ++row)
+            visible.push_back(model->itemAt(row));
+        for (int row = last; row < beyond; ++row)
+            ahead.push_back(model->itemAt(row));
+    }
+    visible += ahead;
+    if (!visible.isEmpty())
+        provider_->request(visible);
+}
+
+void ReviewPage::runDawidSkene()
+{
+    if (isRunning() || !document_->hasDataset())
+        return;
+    auto progress = std::make_shared<Progress>();
+    progress_ = progress;
+    progress->setCallback(
+        [this](double fraction, const std::string& stage) {
+            const QString text = QString::fromStdString(stage);
+            QMetaObject::invokeMethod(
+                this,
+                [this, fraction, text] {
+                    runProgress_->setValue(static_cast<int>(fraction * 1000.0 + 0.5));
+                    runStage_->setText(text);
+                },
+                Qt::QueuedConnection);
+        },
+        100);
+    runButton_->setEnabled(false);
+    runProgress_->setValue(0);
+    runProgress_->show();
+    cancelButton_->show();
+    runStage_->setText(tr("starting"));
+
+    // The job reads its own copy: a load may replace the document's dataset meanwhile, and
+    // then the result is dropped.
+    auto dataset = std::make_shared<const Dataset>(document_->dataset());
+    const int generation = generation_;
+    if (!watcher_) {
+        watcher_ = new QFutureWatcher<std::shared_ptr<RunOutcome>>(this);
+        connect(watcher_, &QFutureWatcherBase::finished, this, &ReviewPage::onRunFinished);
+    }
+    watcher_->setFuture(QtConcurrent::run([dataset, progress, generation] {
+        auto outcome = std::make_shared<RunOutcome>();
+        outcome->generation = generation;
+        try {
+            outcome->result = std::make_shared<const AggregationResult>(
+                aggregate("ds", *dataset, nlohmann::json::object(), *progress));
+        } catch (const Cancelled&) {
+            outcome->cancelled = true;
+        } catch (const std::exception& e) {
+            outcome->error = QString::fromStdString(e.what());
+        }
+        return outcome;
+    }));
+}
+
+void ReviewPage::cancelRun()
+{
+    if (progress_)
+        progress_->cancel();
+}
+
+void ReviewPage::onRunFinished()
+{
+    progress_.reset();
+    runProgress_->hide();
+    cancelButton_->hide();
+    runButton_->setEnabled(document_->hasDataset());
+    const std::shared_ptr<RunOutcome> outcome = watcher_->result();
+    if (outcome->cancelled || outcome->generation != generation_) {
+        runStage_->setText(tr("Cancelled"));
+        Q_EMIT runFinished(false, tr("Cancelled"));
+        return;
+    }
+    if (!outcome->result) {
+        runStage_->setText(tr("Dawid-Skene failed: %1").arg(outcome->error));
+        Q_EMIT runFinished(false, outcome->error);
+        return;
+    }
+    std::int64_t runId = 0;
+    QString message = tr("Dawid-Skene finished");
+    if (Project* project = document_->project()) {
+        try {
+            const AggregationResult& result = *outcome->result;
+            const nlohmann::json params = {{"strategy", result.strategy}, {"params", result.params}};
+            nlohmann::json summary = {{"iterations", result.iterations}, {"converged", result.converged}};
+            if (!result.logLikelihood.empty())
+                summary["log_likelihood"] = result.logLikelihood.back();
+            runId = storeAggregationRun(*project, document_->dataset(), result, params, summary);
+        } catch (const std::exception& e) {
+            message = tr("Dawid-Skene finished, but the run could not be stored: %1").arg(QString::fromStdString(e.what()));
+        }
+    }
+    runStage_->clear();
+    document_->setAggregation(outcome->result, runId);
+    Q_EMIT runFinished(true, message);
+}
+
+}  // namespace crowdsift

@@ -1,0 +1,133 @@
+#pragma once
+
+#include "analysis/triage.h"
+
+#include <QFutureWatcher>
+#include <QVector>
+#include <QWidget>
+
+#include <array>
+#include <memory>
+#include <vector>
+
+class QDoubleSpinBox;
+class QLabel;
+class QListView;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+class QStackedWidget;
+class QTimer;
+class QTreeWidget;
+
+namespace crowdsift {
+
+class InspectorPanel;
+class Progress;
+class ProjectDocument;
+class ThumbnailDelegate;
+class ThumbnailGridModel;
+class ThumbnailProvider;
+struct AggregationResult;
+
+// The "Review" tab. Left: the triage rule with its thresholds (spin boxes; every change
+// re-sorts at once) and the classes with their easy / need-review / hard counts. Centre: for the
+// selected class (the active run's consensus label), three bands of thumbnails, worst first:
+// easy (green), need review (orange), hard (red). Right: the InspectorPanel.
+//
+// Keys on a band or the inspector: 1-9, 0 and a-z relabel the selection to that class, Enter
+// accepts its consensus; either moves on to the next item of the band. Arrows and Shift/Ctrl
+// selection are the list view's own. Without an aggregation run the page offers
+// "Run Dawid-Skene", which runs off the GUI thread with a progress bar and cancel and stores
+// the run in the project.
+class ReviewPage : public QWidget {
+    Q_OBJECT
+public:
+    explicit ReviewPage(ProjectDocument* document, QWidget* parent = nullptr);
+    // Cancels a running aggregation and waits for it.
+    ~ReviewPage() override;
+
+    // The bands by Triage value (Easy, NeedReview, Hard).
+    QListView* band(Triage triage) const { return views_[static_cast<std::size_t>(triage)]; }
+    ThumbnailGridModel* bandModel(Triage triage) const { return models_[static_cast<std::size_t>(triage)]; }
+    QTreeWidget* classList() const { return classes_; }
+    InspectorPanel* inspector() const { return inspector_; }
+    QPushButton* runButton() const { return runButton_; }
+    ThumbnailProvider* thumbnails() const { return provider_; }
+
+    TriageRule rule() const { return rule_; }
+    // Sets the spin boxes, which re-sorts the bands.
+    void setRule(const TriageRule& rule);
+    // The triage of every item under the current rule; empty without a run.
+    const std::vector<Triage>& categories() const { return categories_; }
+    // The class whose bands are shown, -1 for the items without consensus.
+    int currentClass() const { return currentClass_; }
+    void showClass(int label);
+
+    // Starts "ds" on the open dataset in the background; no-op while one runs.
+    void runDawidSkene();
+    void cancelRun();
+    bool isRunning() const { return progress_ != nullptr; }
+
+Q_SIGNALS:
+    // An aggregation started from this page finished (stored when a project is open), failed or
+    // was cancelled.
+    void runFinished(bool ok, const QString& message);
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
+private:
+    struct RunOutcome;
+
+    void onDocumentLoaded();
+    void onAggregationChanged();
+    void onRuleEdited();
+    void onRunFinished();
+    void recomputeTriage();
+    void fillClassList();
+    void fillBands();
+    void onSelectionChanged(Triage triage);
+    void scheduleThumbnailRequest();
+    void requestVisibleThumbnails();
+    void advance(QListView* view);
+    QListView* activeView() const;
+
+    ProjectDocument* document_;
+    ThumbnailProvider* provider_ = nullptr;
+    ThumbnailDelegate* delegate_ = nullptr;
+    QStackedWidget* stack_ = nullptr;
+    QWidget* emptyPage_ = nullptr;
+    QWidget* reviewPane_ = nullptr;
+    QLabel* emptyText_ = nullptr;
+    QPushButton* runButton_ = nullptr;
+    QProgressBar* runProgress_ = nullptr;
+    QPushButton* cancelButton_ = nullptr;
+    QLabel* runStage_ = nullptr;
+
+    QDoubleSpinBox* easyPosterior_ = nullptr;
+    QDoubleSpinBox* easyAgreement_ = nullptr;
+    QSpinBox* easyMinAnswers_ = nullptr;
+    QDoubleSpinBox* hardPosterior_ = nullptr;
+    QDoubleSpinBox* hardAgreement_ = nullptr;
+    QLabel* ruleText_ = nullptr;
+    QTreeWidget* classes_ = nullptr;
+    std::array<QLabel*, 3> bandTitles_{};
+    std::array<QListView*, 3> views_{};
+    std::array<ThumbnailGridModel*, 3> models_{};
+    InspectorPanel* inspector_ = nullptr;
+    QTimer* requestTimer_ = nullptr;
+
+    TriageRule rule_;
+    TriageEvidence evidence_;
+    std::vector<Triage> categories_;
+    int currentClass_ = 0;
+    bool syncingSelection_ = false;
+    bool settingRule_ = false;
+    int generation_ = 0;  // counts document loads
+
+    std::shared_ptr<Progress> progress_;
+    QFutureWatcher<std::shared_ptr<RunOutcome>>* watcher_ = nullptr;
+};
+
+}  // namespace crowdsift
