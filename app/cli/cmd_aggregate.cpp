@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "input.h"
 #include "read_options.h"
 #include "terminal_progress.h"
 
@@ -103,16 +104,9 @@ void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCo
 
     command->callback([args, &global, &exitCode] {
         TerminalProgress bar(!global.quiet && !args->json);
-        std::optional<Project> project;
-        Dataset dataset;
-        if (Project::looksLikeProject(args->path)) {
-            project.emplace(Project::open(args->path));
-            dataset = project->loadDataset(bar.token());
-        } else {
-            ReadOptions options = args->read.toOptions();
-            options.progress = &bar.token();
-            dataset = readDataset(args->path, options);
-        }
+        Input input = openInput(args->path, args->read, bar.token());
+        std::optional<Project>& project = input.project;
+        const Dataset& dataset = input.dataset;
 
         const nlohmann::json params = parseParams(args->params);
         const auto start = std::chrono::steady_clock::now();

@@ -1,5 +1,6 @@
 // End-to-end tests of crowdsift-cli: the real executable on the real shared datasets.
 
+#include "clirun.h"
 #include "testdata.h"
 
 #include <QFile>
@@ -13,33 +14,11 @@
 
 #include <fstream>
 
-using crowdsift::testing::cliPath;
+using crowdsift::testing::runCli;
+using Run = crowdsift::testing::CliRun;
 using crowdsift::testing::sharedPath;
 
 namespace {
-struct Run {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-Run runCli(const QStringList& arguments, int timeoutMs = 120000)
-{
-    QProcess process;
-    process.start(cliPath(), arguments);
-    Run run;
-    if (!process.waitForFinished(timeoutMs)) {
-        process.kill();
-        process.waitForFinished();
-        run.err = "timed out";
-        return run;
-    }
-    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2;
-    run.out = QString::fromUtf8(process.readAllStandardOutput());
-    run.err = QString::fromUtf8(process.readAllStandardError());
-    return run;
-}
-
 QJsonObject infoJson(const QStringList& extra)
 {
     const Run run = runCli(QStringList{"info", "--json"} + extra);
@@ -271,7 +250,7 @@ private Q_SLOTS:
     {
         const Run run = runCli({"--help"});
         QCOMPARE(run.exitCode, 0);
-        for (const char* verb : {"import", "info", "aggregate", "annotators", "demo"})
+        for (const char* verb : {"import", "info", "aggregate", "annotators", "export", "demo"})
             QVERIFY(run.out.contains(verb));
     }
 };

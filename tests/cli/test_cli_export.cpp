@@ -1,6 +1,7 @@
 // End-to-end tests of `crowdsift-cli export`: the real executable on a project of the dog
 // reference answers, with decisions written through the core store as the GUI writes them.
 
+#include "clirun.h"
 #include "testdata.h"
 
 #include "project/review.h"
@@ -13,33 +14,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-using crowdsift::testing::cliPath;
+using crowdsift::testing::runCli;
+using Run = crowdsift::testing::CliRun;
 using crowdsift::testing::sharedPath;
 
 namespace {
-struct Run {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-Run runCli(const QStringList& arguments, int timeoutMs = 120000)
-{
-    QProcess process;
-    process.start(cliPath(), arguments);
-    Run run;
-    if (!process.waitForFinished(timeoutMs)) {
-        process.kill();
-        process.waitForFinished();
-        run.err = "timed out";
-        return run;
-    }
-    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2;
-    run.out = QString::fromUtf8(process.readAllStandardOutput());
-    run.err = QString::fromUtf8(process.readAllStandardError());
-    return run;
-}
-
 QStringList csvLines(const QString& path)
 {
     QFile file(path);
