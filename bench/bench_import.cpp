@@ -6,6 +6,7 @@
 #include "data/formats.h"
 #include "project/store.h"
 #include "util/progress.h"
+#include "util/random.h"
 
 #include <sys/resource.h>
 
@@ -72,24 +73,7 @@ Options parseArgs(int argc, char** argv)
     return options;
 }
 
-// Portable draws from the raw engine output, as in the demo.
-class Rng {
-public:
-    explicit Rng(std::uint64_t s) : engine_(s) {}
-    double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
-    std::uint64_t below(std::uint64_t n)
-    {
-        const std::uint64_t threshold = (0 - n) % n;
-        for (;;) {
-            const std::uint64_t x = engine_();
-            if (x >= threshold)
-                return x % n;
-        }
-    }
-
-private:
-    std::mt19937_64 engine_;
-};
+using Rng = PortableRandom;
 
 // answers / 10 items, each labelled by 10 distinct annotators out of 1000 (each right with an
 // accuracy drawn from [0.5, 0.95], otherwise uniform), rows item-major, annotators in draw order.

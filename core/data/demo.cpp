@@ -1,7 +1,9 @@
 #include "data/demo.h"
 
+
 #include "data/idx.h"
 #include "util/error.h"
+#include "util/random.h"
 
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
@@ -40,29 +42,7 @@ constexpr double sloppyWeightLow = 1.0, sloppyWeightHigh = 2.5;
 constexpr double confuserWeightLow = 0.5, confuserWeightHigh = 2.0;
 constexpr double spammerWeight = 2.0;
 
-// Portable draws from the raw engine output; see demo.h.
-class Rng {
-public:
-    explicit Rng(std::uint64_t seed) : engine_(seed) {}
-
-    // Uniform in [0, 1), 53 random bits.
-    double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
-    double uniform(double low, double high) { return low + (high - low) * uniform(); }
-
-    // Uniform integer in [0, n), unbiased by rejection.
-    std::uint64_t below(std::uint64_t n)
-    {
-        const std::uint64_t threshold = (0 - n) % n;
-        for (;;) {
-            const std::uint64_t x = engine_();
-            if (x >= threshold)
-                return x % n;
-        }
-    }
-
-private:
-    std::mt19937_64 engine_;
-};
+using Rng = PortableRandom;
 
 struct Composition {
     int reliable = 0, sloppy = 0, confusers = 0, randomSpammers = 1, constantSpammers = 1;
