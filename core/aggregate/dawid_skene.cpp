@@ -23,33 +23,39 @@ constexpr std::int64_t kAnnotatorBlock = 32;
 // >= 1e-10 and a check every 8 answers they stay far from underflow.
 constexpr double kRescaleBelow = 1e-150;
 constexpr int kRescaleEvery = 8;
-constexpr int kStackClasses = 64;
+// The per-block product of the items' likelihoods is renormalised (by a power of 2) when it leaves
+// [1 / kLikelihoodRange, kLikelihoodRange]: an item's sum is >= about 1e-150 * 1e-70 (a checked
+// product times at most 7 more factors) and <= K, so the next product stays a normal double.
+constexpr double kLikelihoodRange = 1e30;
+// The confusion and count rows an item's answers touch are scattered over tables larger than
+// the L2 cache; they are requested this many items ahead so that their latency overlaps work.
+constexpr std::int64_t kPrefetchItems = 4;
 
 enum class Model { Full, OneCoin };
 
-// dst += src and dst *= src (element-wise) over the K values of a table row, through Eigen maps:
-// fixed-size when K is known at compile time, so that they compile to a few SIMD instructions
-// (the compiler does not vectorise the plain loops here on its own).
-template <int KC>
-using KVector = Eigen::Map<Eigen::Matrix<double, (KC > 0 ? KC : Eigen::Dynamic), 1>>;
-template <int KC>
-using ConstKVector = Eigen::Map<const Eigen::Matrix<double, (KC > 0 ? KC : Eigen::Dynamic), 1>>;
-
-template <int KC>
+// dst += src over the K values of a table row (an Eigen map, so it vectorises).
 inline void addRow(double* dst, const double* src, int k)
 {
-    KVector<KC>(dst, k) += ConstKVector<KC>(src, k);
+    Eigen::Map<Eigen::VectorXd>(dst, k) += Eigen::Map<const Eigen::VectorXd>(src, k);
 }
 
-template <int KC>
-inline void multiplyRow(double* dst, const double* src, int k)
+// Asks the cache for the first and last line of the row of K doubles at `row` (all of it for
+// K <= 10: 80 bytes at a 16-byte boundary span at most 2 lines).
+inline void prefetchRow(const double* row, int k)
 {
-    KVector<KC>(dst, k).array() *= ConstKVector<KC>(src, k).array();
+#if defined(__GNUC__)
+    __builtin_prefetch(row);
+    __builtin_prefetch(row + k - 1);
+#else
+    (void)row;
+    (void)k;
+#endif
 }
 
 // Sufficient statistics gathered by one item block in one pass.
 struct BlockStats {
-    std::vector<double> counts;  // Full model with tables: M x K(given) x K(true) posterior mass
+    std::vector<double> counts;  // Full model with tables: M x K(given) x K(true) posterior mass,
+                                 // all 0 again once the M-step has read them
     std::vector<double> skill;   // One-coin: per annotator, the sum of posteriors of its labels
     std::vector<double> prior;   // K: sum of posteriors
     double logLikelihood = 0;
@@ -202,72 +208,86 @@ private:
         return ll;
     }
 
+    // One item block of a pass. KC is K when known at compile time (then the running posterior
+    // lives in registers and each row operation is a few SIMD instructions), 0 otherwise.
     template <int KC>
     void passBlock(std::int64_t b, bool estimate)
     {
+        using Vector = Eigen::Matrix<double, (KC > 0 ? KC : Eigen::Dynamic), 1>;
+        using Row = Eigen::Map<Vector>;
+        using ConstRow = Eigen::Map<const Vector>;
         const int k = KC > 0 ? KC : k_;
         BlockStats& s = stats_[static_cast<std::size_t>(b)];
         std::fill(s.prior.begin(), s.prior.end(), 0.0);
-        std::fill(s.counts.begin(), s.counts.end(), 0.0);
         std::fill(s.skill.begin(), s.skill.end(), 0.0);
-        double stackAcc[kStackClasses];
-        std::vector<double> heapAcc(k > kStackClasses ? static_cast<std::size_t>(k) : 0u);
-        double* acc = k > kStackClasses ? heapAcc.data() : stackAcc;
-        const double* prior = clippedPriors_.data();
-        double* priorSum = s.prior.data();
-        double ll = 0;
-        for (std::int64_t i = items_.begin(b); i < items_.end(b); ++i) {
+        Vector acc;
+        if constexpr (KC == 0)
+            acc.resize(k);
+        const ConstRow prior(clippedPriors_.data(), k);
+        Row priorSum(s.prior.data(), k);
+        // The log-likelihood is the sum over items of log(sum of the unnormalised posterior) plus
+        // the logs of rescaling; the sums are multiplied into likelihood * 2^exponent, so that a
+        // block takes one log instead of one per item.
+        double logScale = 0;
+        double likelihood = 1;
+        long exponent = 0;
+        const std::int64_t last = items_.end(b);
+        const std::int64_t* offsets = answers_.itemOffsets().data();
+        const Answers::Entry* byItem = answers_.byItem().data();
+        for (std::int64_t i = items_.begin(b); i < last; ++i) {
+            if (i + kPrefetchItems < last) {
+                for (std::int64_t j = offsets[i + kPrefetchItems]; j < offsets[i + kPrefetchItems + 1]; ++j) {
+                    const std::size_t at = (static_cast<std::size_t>(byItem[j].other) * k + byItem[j].label) * k;
+                    if (estimate)
+                        prefetchRow(&conf_[at], k);
+                    if (tables_)
+                        prefetchRow(&s.counts[at], k);
+                }
+            }
             if (!answered_[static_cast<std::size_t>(i)])
                 continue;
-            const Answers::Range entries = answers_.ofItem(static_cast<int>(i));
-            double* row = post_.row(i).data();
+            const Answers::Range entries{byItem + offsets[i], byItem + offsets[i + 1]};
+            Row row(post_.row(i).data(), k);
             if (estimate) {
-                for (int c = 0; c < k; ++c)
-                    acc[c] = prior[c];
-                double logScale = 0;
+                acc = prior;
                 int sinceCheck = 0;
                 for (const Answers::Entry& e : entries) {
                     if (e.complementary())
                         continue;
-                    multiplyRow<KC>(acc, &conf_[(static_cast<std::size_t>(e.other) * k + e.label) * k], k);
+                    acc.array() *= ConstRow(&conf_[(static_cast<std::size_t>(e.other) * k + e.label) * k], k).array();
                     if (++sinceCheck == kRescaleEvery) {
                         sinceCheck = 0;
-                        double top = acc[0];
-                        for (int c = 1; c < k; ++c)
-                            top = std::max(top, acc[c]);
+                        const double top = acc.maxCoeff();
                         if (top < kRescaleBelow && top > 0) {
-                            const double inverse = 1.0 / top;
-                            for (int c = 0; c < k; ++c)
-                                acc[c] *= inverse;
+                            acc /= top;
                             logScale += std::log(top);
                         }
                     }
                 }
-                double sum = 0;
-                for (int c = 0; c < k; ++c)
-                    sum += acc[c];
-                for (int c = 0; c < k; ++c)
-                    acc[c] /= sum;
-                for (int c = 0; c < k; ++c)
-                    row[c] = acc[c];
-                ll += std::log(sum) + logScale;
+                const double sum = acc.sum();
+                acc *= 1.0 / sum;
+                row = acc;
+                likelihood *= sum;
+                if (likelihood < 1.0 / kLikelihoodRange || likelihood > kLikelihoodRange) {
+                    int e = 0;
+                    likelihood = std::frexp(likelihood, &e);
+                    exponent += e;
+                }
             } else {
-                for (int c = 0; c < k; ++c)
-                    acc[c] = row[c];
+                acc = row;
             }
-            // From here on acc holds the item's posterior.
-            addRow<KC>(priorSum, acc, k);
+            priorSum += acc;
             if (tables_) {
                 for (const Answers::Entry& e : entries)
                     if (!e.complementary())
-                        addRow<KC>(&s.counts[(static_cast<std::size_t>(e.other) * k + e.label) * k], acc, k);
+                        Row(&s.counts[(static_cast<std::size_t>(e.other) * k + e.label) * k], k) += acc;
             } else if (model_ == Model::OneCoin) {
                 for (const Answers::Entry& e : entries)
                     if (!e.complementary())
                         s.skill[static_cast<std::size_t>(e.other)] += acc[e.label];
             }
         }
-        s.logLikelihood = ll;
+        s.logLikelihood = std::log(likelihood) + static_cast<double>(exponent) * std::log(2.0) + logScale;
     }
 
     // Confusions of annotator w from the posterior mass of its answers: from the block tables, or
@@ -277,14 +297,17 @@ private:
         std::fill(counts.begin(), counts.end(), 0.0);
         if (tables_) {
             const std::size_t offset = static_cast<std::size_t>(w) * k_ * k_;
-            for (const BlockStats& s : stats_)
-                for (std::size_t j = 0; j < counts.size(); ++j)
+            // The tables are cleared here, while their rows are in cache, for the next pass.
+            for (BlockStats& s : stats_)
+                for (std::size_t j = 0; j < counts.size(); ++j) {
                     counts[j] += s.counts[offset + j];
+                    s.counts[offset + j] = 0;
+                }
         } else {
             for (const Answers::Entry& e : answers_.ofAnnotator(w)) {
                 if (e.complementary())
                     continue;
-                addRow<0>(&counts[static_cast<std::size_t>(e.label) * k_], post_.row(e.other).data(), k_);
+                addRow(&counts[static_cast<std::size_t>(e.label) * k_], post_.row(e.other).data(), k_);
             }
         }
         const char* seen = &observed_[static_cast<std::size_t>(w) * k_];
