@@ -1,20 +1,58 @@
 #include "annotatorspage.h"
 
 #include "annotatortablemodel.h"
+#include "confusionheatmap.h"
 #include "projectdocument.h"
 #include "sharebardelegate.h"
 #include "tableroles.h"
 
+#include <QBarCategoryAxis>
+#include <QBarSeries>
+#include <QBarSet>
+#include <QChart>
+#include <QChartView>
+#include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
 #include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QTabWidget>
 #include <QTableView>
 #include <QVBoxLayout>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace crowdsift {
+
+namespace {
+
+constexpr int kHistogramBins = 10;
+
+QLabel* captionLabel(const QString& name, QWidget* parent)
+{
+    auto* label = new QLabel(parent);
+    label->setObjectName(name);
+    label->setWordWrap(true);
+    label->setTextFormat(Qt::RichText);
+    return label;
+}
+
+QLabel* hintLabel(const QString& text, QWidget* parent)
+{
+    auto* label = new QLabel(text, parent);
+    label->setForegroundRole(QPalette::PlaceholderText);
+    label->setWordWrap(true);
+    return label;
+}
+
+}  // namespace
 
 AnnotatorsPage::AnnotatorsPage(ProjectDocument* document, QWidget* parent) : QWidget(parent), document_(document)
 {
@@ -28,11 +66,14 @@ AnnotatorsPage::AnnotatorsPage(ProjectDocument* document, QWidget* parent) : QWi
     count_ = new QLabel(this);
     count_->setObjectName(QStringLiteral("annotatorCount"));
 
+    note_ = hintLabel(tr("Run an aggregation (Review tab) to see quality figures"), this);
+    note_->setObjectName(QStringLiteral("qualityNote"));
+
     filter_ = new QLineEdit(this);
     filter_->setObjectName(QStringLiteral("annotatorFilter"));
     filter_->setPlaceholderText(tr("Filter by annotator id"));
     filter_->setClearButtonEnabled(true);
-    filter_->setMinimumWidth(260);
+    filter_->setMinimumWidth(220);
     connect(filter_, &QLineEdit::textChanged, this, [this](const QString& text) {
         proxy_->setFilterFixedString(text);
         updateCount();
@@ -45,6 +86,7 @@ AnnotatorsPage::AnnotatorsPage(ProjectDocument* document, QWidget* parent) : QWi
     table_->setSortingEnabled(true);
     table_->sortByColumn(AnnotatorTableModel::IdColumn, Qt::AscendingOrder);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table_->setSelectionMode(QAbstractItemView::SingleSelection);
     table_->setAlternatingRowColors(true);
     table_->setShowGrid(false);
     table_->setWordWrap(false);
@@ -57,21 +99,118 @@ AnnotatorsPage::AnnotatorsPage(ProjectDocument* document, QWidget* parent) : QWi
     // The id takes what is left, like a file name; the numbers keep a steady width.
     header->setSectionResizeMode(AnnotatorTableModel::IdColumn, QHeaderView::Stretch);
     header->setSectionResizeMode(AnnotatorTableModel::LabelsColumn, QHeaderView::Interactive);
-    header->setSectionResizeMode(AnnotatorTableModel::ClassesUsedColumn, QHeaderView::ResizeToContents);
-    table_->setColumnWidth(AnnotatorTableModel::LabelsColumn, 300);
+    for (int column = AnnotatorTableModel::ClassesUsedColumn; column < AnnotatorTableModel::ColumnCount; ++column)
+        header->setSectionResizeMode(column, QHeaderView::ResizeToContents);
+    table_->setColumnWidth(AnnotatorTableModel::LabelsColumn, 130);
+    connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            &AnnotatorsPage::onCurrentRowChanged);
 
+    // "Annotator": the selected annotator's confusion.
+    auto* annotatorPane = new QWidget(this);
+    confusionTitle_ = captionLabel(QStringLiteral("confusionTitle"), annotatorPane);
+    mode_ = new QComboBox(annotatorPane);
+    mode_->setObjectName(QStringLiteral("heatmapMode"));
+    mode_->addItem(tr("Counts"));
+    mode_->addItem(tr("Row-normalised"));
+    mode_->addItem(tr("Model estimate"));
+    mode_->setToolTip(tr("Counts of the annotator's answers, the same counts as shares of each row, "
+                         "or the active run's confusion matrix of the annotator"));
+    connect(mode_, qOverload<int>(&QComboBox::currentIndexChanged), this, &AnnotatorsPage::refreshConfusion);
+    confusion_ = new ConfusionHeatmap(annotatorPane);
+    confusion_->setObjectName(QStringLiteral("confusionHeatmap"));
+    confusion_->setAxisTitles(tr("Consensus"), tr("Given label"));
+    connect(confusion_, &ConfusionHeatmap::cellClicked, this, &AnnotatorsPage::onConfusionClicked);
+    confusionHint_ = hintLabel(tr("Click a cell to list those items in the Review tab."), annotatorPane);
+    auto* modeRow = new QHBoxLayout;
+    modeRow->addWidget(confusionTitle_, 1);
+    modeRow->addWidget(mode_);
+    auto* annotatorLayout = new QVBoxLayout(annotatorPane);
+    annotatorLayout->addLayout(modeRow);
+    annotatorLayout->addWidget(confusion_, 1);
+    annotatorLayout->addWidget(confusionHint_);
+
+    // "All annotators": the managers' view.
+    auto* teamPane = new QWidget(this);
+    histogramTitle_ = captionLabel(QStringLiteral("histogramTitle"), teamPane);
+    auto* chart = new QChart;
+    chart->legend()->hide();
+    chart->setMargins(QMargins(4, 4, 4, 4));
+    chart->setBackgroundVisible(false);
+    chart_ = new QChartView(chart, teamPane);
+    chart_->setObjectName(QStringLiteral("accuracyChart"));
+    chart_->setRenderHint(QPainter::Antialiasing);
+    chart_->setMinimumHeight(200);
+    auto* agreementTitle = captionLabel(QStringLiteral("agreementTitle"), teamPane);
+    agreementTitle->setText(tr("<b>Class-by-class agreement</b>: share of all answers on items of each "
+                               "consensus class that gave each label"));
+    agreement_ = new ConfusionHeatmap(teamPane);
+    agreement_->setObjectName(QStringLiteral("agreementHeatmap"));
+    agreement_->setAxisTitles(tr("Consensus"), tr("Given label"));
+    connect(agreement_, &ConfusionHeatmap::cellClicked, this, &AnnotatorsPage::onAgreementClicked);
+    auto* histogramBox = new QWidget(teamPane);
+    auto* histogramLayout = new QVBoxLayout(histogramBox);
+    histogramLayout->setContentsMargins(0, 0, 0, 0);
+    histogramLayout->addWidget(histogramTitle_);
+    histogramLayout->addWidget(chart_, 1);
+    auto* agreementBox = new QWidget(teamPane);
+    auto* agreementLayout = new QVBoxLayout(agreementBox);
+    agreementLayout->setContentsMargins(0, 0, 0, 0);
+    agreementLayout->addWidget(agreementTitle);
+    agreementLayout->addWidget(agreement_, 1);
+    auto* teamSplitter = new QSplitter(Qt::Vertical, teamPane);
+    teamSplitter->setChildrenCollapsible(false);
+    teamSplitter->addWidget(histogramBox);
+    teamSplitter->addWidget(agreementBox);
+    teamSplitter->setStretchFactor(0, 2);
+    teamSplitter->setStretchFactor(1, 3);
+    auto* teamLayout = new QVBoxLayout(teamPane);
+    teamLayout->addWidget(teamSplitter);
+
+    details_ = new QTabWidget(this);
+    details_->setObjectName(QStringLiteral("annotatorDetails"));
+    details_->setDocumentMode(true);
+    details_->addTab(annotatorPane, tr("Annotator"));
+    details_->addTab(teamPane, tr("All annotators"));
+
+    auto* tablePane = new QWidget(this);
     auto* bar = new QHBoxLayout;
     bar->addWidget(count_);
     bar->addStretch(1);
     bar->addWidget(filter_);
+    auto* tableLayout = new QVBoxLayout(tablePane);
+    tableLayout->setContentsMargins(0, 0, 0, 0);
+    tableLayout->addLayout(bar);
+    tableLayout->addWidget(note_);
+    tableLayout->addWidget(table_, 1);
+
+    splitter_ = new QSplitter(Qt::Horizontal, this);
+    splitter_->setObjectName(QStringLiteral("annotatorSplitter"));
+    splitter_->setChildrenCollapsible(false);
+    splitter_->addWidget(tablePane);
+    splitter_->addWidget(details_);
+    splitter_->setStretchFactor(0, 1);
+    splitter_->setStretchFactor(1, 1);
 
     auto* layout = new QVBoxLayout(this);
-    layout->addLayout(bar);
-    layout->addWidget(table_, 1);
+    layout->addWidget(splitter_, 1);
 
     // Connected after the model's own reload, so the count reads the new rows.
     connect(document_, &ProjectDocument::loaded, this, &AnnotatorsPage::updateCount);
+    connect(model_, &AnnotatorTableModel::statsChanged, this, &AnnotatorsPage::onStatsChanged);
     updateCount();
+    onStatsChanged();
+}
+
+void AnnotatorsPage::showEvent(QShowEvent* event)
+{
+    // Half and half on first show, when the width is known: room for every column of the table
+    // and for a 10-class heatmap; the splitter's own split follows the panes' size hints instead.
+    if (!splitInitialised_ && splitter_->width() > 0) {
+        splitInitialised_ = true;
+        const int half = splitter_->width() / 2;
+        splitter_->setSizes({half, splitter_->width() - half});
+    }
+    QWidget::showEvent(event);
 }
 
 void AnnotatorsPage::updateCount()
@@ -82,6 +221,275 @@ void AnnotatorsPage::updateCount()
         count_->setText(total == 1 ? tr("1 annotator") : tr("%1 annotators").arg(QLocale().toString(total)));
     else
         count_->setText(tr("%1 of %2 annotators").arg(QLocale().toString(shown), QLocale().toString(total)));
+}
+
+QString AnnotatorsPage::annotatorName(int annotator) const
+{
+    return QString::fromStdString(document_->dataset().annotatorIds[static_cast<std::size_t>(annotator)]);
+}
+
+QString AnnotatorsPage::className(int label) const
+{
+    return QString::fromStdString(document_->dataset().classNames[static_cast<std::size_t>(label)]);
+}
+
+void AnnotatorsPage::onStatsChanged()
+{
+    const bool quality = model_->hasStats();
+    note_->setVisible(document_->hasDataset() && !quality);
+    for (int column = AnnotatorTableModel::AccuracyColumn; column <= AnnotatorTableModel::AgreementColumn; ++column)
+        table_->setColumnHidden(column, !quality);
+    table_->setColumnHidden(AnnotatorTableModel::CrowdlabColumn, !model_->hasCrowdlabQuality());
+    mode_->setEnabled(quality);
+
+    // A reload drops the selection; start on the first row so the heatmap is never empty for nothing.
+    const QModelIndex current = table_->selectionModel()->currentIndex();
+    if (!current.isValid() && proxy_->rowCount() > 0)
+        table_->selectionModel()->setCurrentIndex(proxy_->index(0, 0),
+                                                  QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    else
+        onCurrentRowChanged();
+    refreshManagersView();
+}
+
+void AnnotatorsPage::onCurrentRowChanged()
+{
+    const QModelIndex current = table_->selectionModel()->currentIndex();
+    currentAnnotator_ = current.isValid() ? proxy_->mapToSource(current).row() : -1;
+    refreshConfusion();
+}
+
+void AnnotatorsPage::selectAnnotator(int annotator)
+{
+    if (annotator < 0 || annotator >= model_->rowCount())
+        return;
+    QModelIndex index = proxy_->mapFromSource(model_->index(annotator, 0));
+    if (!index.isValid()) {
+        filter_->clear();
+        index = proxy_->mapFromSource(model_->index(annotator, 0));
+    }
+    table_->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    table_->scrollTo(index);
+}
+
+AnnotatorsPage::HeatmapMode AnnotatorsPage::heatmapMode() const
+{
+    return static_cast<HeatmapMode>(mode_->currentIndex());
+}
+
+void AnnotatorsPage::setHeatmapMode(HeatmapMode mode)
+{
+    mode_->setCurrentIndex(static_cast<int>(mode));
+}
+
+QVector<int> AnnotatorsPage::itemsOfCell(int annotator, int trueClass, int givenClass) const
+{
+    QVector<int> items;
+    const AggregationResult* result = document_->aggregation();
+    if (!result || annotator < 0 || annotator >= document_->dataset().annotatorCount())
+        return items;
+    for (const Answers::Entry& e : document_->dataset().answers.ofAnnotator(annotator)) {
+        if (!e.complementary() && e.label == givenClass && result->labels[static_cast<std::size_t>(e.other)] == trueClass)
+            items.push_back(e.other);
+    }
+    return items;
+}
+
+QVector<int> AnnotatorsPage::itemsOfAgreementCell(int trueClass, int givenClass) const
+{
+    QVector<int> items;
+    const AggregationResult* result = document_->aggregation();
+    if (!result)
+        return items;
+    const Dataset& dataset = document_->dataset();
+    for (int item = 0; item < dataset.itemCount(); ++item) {
+        if (result->labels[static_cast<std::size_t>(item)] != trueClass)
+            continue;
+        for (const Answers::Entry& e : dataset.answers.ofItem(item)) {
+            if (!e.complementary() && e.label == givenClass) {
+                items.push_back(item);
+                break;
+            }
+        }
+    }
+    return items;
+}
+
+void AnnotatorsPage::refreshConfusion()
+{
+    const AggregationResult* result = document_->aggregation();
+    const int w = currentAnnotator_;
+    if (!document_->hasDataset() || w < 0) {
+        confusionTitle_->setText(tr("<b>Confusion matrix</b>"));
+        confusion_->clear(tr("Select an annotator to see their confusion matrix."));
+        confusionHint_->hide();
+        return;
+    }
+    const Dataset& dataset = document_->dataset();
+    const AnnotatorSummary& row = document_->summary().annotatorTable[static_cast<std::size_t>(w)];
+    const QString name = annotatorName(w).toHtmlEscaped();
+    confusionTitle_->setText(row.labels == 1
+                                 ? tr("Annotator <b>%1</b> \u00b7 1 label").arg(name)
+                                 : tr("Annotator <b>%1</b> \u00b7 %2 labels").arg(name, QLocale().toString(row.labels)));
+    if (!result) {
+        confusion_->clear(tr("Run an aggregation (Review tab) to see quality figures"));
+        confusionHint_->hide();
+        return;
+    }
+
+    const int k = dataset.classCount();
+    QStringList names;
+    for (int c = 0; c < k; ++c)
+        names << className(c);
+    QVector<double> counts(k * k, 0.0);
+    for (const Answers::Entry& e : dataset.answers.ofAnnotator(w)) {
+        const int consensus = result->labels[static_cast<std::size_t>(e.other)];
+        if (!e.complementary() && consensus >= 0 && e.label < k)
+            counts[consensus * k + e.label] += 1.0;
+    }
+
+    switch (heatmapMode()) {
+    case HeatmapMode::Counts:
+        confusion_->setMatrix(names, counts, ConfusionHeatmap::Format::Count);
+        break;
+    case HeatmapMode::RowNormalised: {
+        QVector<double> shares(k * k, std::numeric_limits<double>::quiet_NaN());
+        for (int t = 0; t < k; ++t) {
+            double sum = 0.0;
+            for (int g = 0; g < k; ++g)
+                sum += counts[t * k + g];
+            if (sum > 0.0) {
+                for (int g = 0; g < k; ++g)
+                    shares[t * k + g] = counts[t * k + g] / sum;
+            }
+        }
+        confusion_->setMatrix(names, shares, ConfusionHeatmap::Format::Fraction);
+        break;
+    }
+    case HeatmapMode::Model: {
+        if (static_cast<std::size_t>(w) >= result->confusions.size()) {
+            confusion_->clear(tr("The active run has no confusion matrix for this annotator."));
+            break;
+        }
+        QVector<double> model(k * k, 0.0);
+        const Eigen::MatrixXd& confusion = result->confusions[static_cast<std::size_t>(w)];
+        for (int t = 0; t < k; ++t) {
+            for (int g = 0; g < k; ++g)
+                model[t * k + g] = confusion(t, g);
+        }
+        confusion_->setMatrix(names, model, ConfusionHeatmap::Format::Fraction);
+        break;
+    }
+    }
+    confusionHint_->show();
+}
+
+void AnnotatorsPage::refreshManagersView()
+{
+    QChart* chart = chart_->chart();
+    chart->removeAllSeries();
+    for (QAbstractAxis* axis : chart->axes())
+        chart->removeAxis(axis);
+    bars_ = nullptr;
+    histogram_.clear();
+
+    const AggregationResult* result = document_->aggregation();
+    if (!result || !model_->hasStats()) {
+        histogramTitle_->setText(tr("<b>Estimated accuracy</b>: run an aggregation (Review tab) to see it"));
+        agreement_->clear(tr("Run an aggregation (Review tab) to see quality figures"));
+        return;
+    }
+
+    histogram_.fill(0, kHistogramBins);
+    int undefined = 0;
+    for (const AnnotatorStats& s : model_->stats()) {
+        if (std::isnan(s.estimatedAccuracy)) {
+            ++undefined;
+            continue;
+        }
+        const int bin = std::clamp(static_cast<int>(s.estimatedAccuracy * kHistogramBins), 0, kHistogramBins - 1);
+        ++histogram_[bin];
+    }
+    const int counted = static_cast<int>(model_->stats().size()) - undefined;
+    QString title = counted == 1 ? tr("<b>Estimated accuracy</b> of 1 annotator")
+                                 : tr("<b>Estimated accuracy</b> of %1 annotators").arg(QLocale().toString(counted));
+    if (undefined > 0)
+        title += tr(" (%1 without an estimate)").arg(QLocale().toString(undefined));
+    histogramTitle_->setText(title);
+
+    bars_ = new QBarSet(tr("Annotators"));
+    bars_->setColor(palette().color(QPalette::Highlight));
+    bars_->setBorderColor(palette().color(QPalette::Highlight));
+    QStringList categories;
+    int tallest = 0;
+    for (int bin = 0; bin < kHistogramBins; ++bin) {
+        *bars_ << histogram_[bin];
+        tallest = std::max(tallest, histogram_[bin]);
+        categories << QStringLiteral("%1\u2013%2").arg(bin * 100 / kHistogramBins).arg((bin + 1) * 100 / kHistogramBins);
+    }
+    auto* series = new QBarSeries;
+    series->setBarWidth(0.9);
+    series->append(bars_);
+    chart->addSeries(series);
+    auto* x = new QBarCategoryAxis;
+    x->append(categories);
+    x->setTitleText(tr("Estimated accuracy (%)"));
+    x->setGridLineVisible(false);
+    QFont small = x->labelsFont();
+    small.setPointSizeF(small.pointSizeF() * 0.85);
+    x->setLabelsFont(small);
+    auto* y = new QValueAxis;
+    y->setRange(0, std::max(1, tallest));
+    y->setLabelFormat(QStringLiteral("%d"));
+    y->setTickType(QValueAxis::TicksDynamic);
+    y->setTickAnchor(0);
+    y->setTickInterval(std::max(1, (tallest + 4) / 5));
+    y->setTitleText(tr("Annotators"));
+    chart->addAxis(x, Qt::AlignBottom);
+    chart->addAxis(y, Qt::AlignLeft);
+    series->attachAxis(x);
+    series->attachAxis(y);
+
+    const Dataset& dataset = document_->dataset();
+    const int k = dataset.classCount();
+    QStringList names;
+    for (int c = 0; c < k; ++c)
+        names << className(c);
+    QVector<double> shares(k * k, 0.0);
+    std::vector<double> rowTotal(static_cast<std::size_t>(k), 0.0);
+    for (int item = 0; item < dataset.itemCount(); ++item) {
+        const int consensus = result->labels[static_cast<std::size_t>(item)];
+        if (consensus < 0)
+            continue;
+        for (const Answers::Entry& e : dataset.answers.ofItem(item)) {
+            if (e.complementary() || e.label >= k)
+                continue;
+            shares[consensus * k + e.label] += 1.0;
+            rowTotal[static_cast<std::size_t>(consensus)] += 1.0;
+        }
+    }
+    for (int c = 0; c < k; ++c) {
+        for (int g = 0; g < k; ++g) {
+            const double total = rowTotal[static_cast<std::size_t>(c)];
+            shares[c * k + g] = total > 0.0 ? shares[c * k + g] / total : std::numeric_limits<double>::quiet_NaN();
+        }
+    }
+    agreement_->setMatrix(names, shares, ConfusionHeatmap::Format::Fraction);
+}
+
+void AnnotatorsPage::onConfusionClicked(int trueClass, int givenClass)
+{
+    const QVector<int> items = itemsOfCell(currentAnnotator_, trueClass, givenClass);
+    Q_EMIT showItemsRequested(items, tr("%1 said \u201c%2\u201d, consensus \u201c%3\u201d")
+                                         .arg(annotatorName(currentAnnotator_), className(givenClass),
+                                              className(trueClass)));
+}
+
+void AnnotatorsPage::onAgreementClicked(int trueClass, int givenClass)
+{
+    const QVector<int> items = itemsOfAgreementCell(trueClass, givenClass);
+    Q_EMIT showItemsRequested(items, tr("Consensus \u201c%1\u201d, labelled \u201c%2\u201d by someone")
+                                         .arg(className(trueClass), className(givenClass)));
 }
 
 }  // namespace crowdsift

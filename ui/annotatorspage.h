@@ -1,36 +1,104 @@
 #pragma once
 
+#include <QVector>
 #include <QWidget>
 
+class QBarSet;
+class QChartView;
+class QComboBox;
 class QLabel;
 class QLineEdit;
 class QSortFilterProxyModel;
+class QSplitter;
+class QTabWidget;
 class QTableView;
 
 namespace crowdsift {
 
 class AnnotatorTableModel;
+class ConfusionHeatmap;
 class ProjectDocument;
 
-// The "Annotators" tab: a sortable, filterable table of annotators with the labels each gave
-// and the classes each used.
+// The "Annotators" tab. Left: a sortable, filterable table of annotators with the labels each
+// gave, the classes each used and, under the active aggregation run, their quality figures.
+// Right, "Annotator": the selected annotator's confusion matrix as a heatmap, rows = the run's
+// consensus label, columns = the label given, as counts of its answers, row-normalised counts,
+// or the run's own model of it; clicking a cell asks to show those items (showItemsRequested).
+// Right, "All annotators" (the managers' view): a histogram of the estimated accuracies and the
+// class-by-class agreement matrix, where cell (c, g) is the share of all answers on items with
+// consensus c that said g.
 class AnnotatorsPage : public QWidget {
     Q_OBJECT
 public:
+    // What the annotator heatmap shows, in the order of its combo box.
+    enum class HeatmapMode { Counts, RowNormalised, Model };
+
     explicit AnnotatorsPage(ProjectDocument* document, QWidget* parent = nullptr);
 
     QTableView* annotatorTable() const { return table_; }
     QLineEdit* filterEdit() const { return filter_; }
+    AnnotatorTableModel* annotatorModel() const { return model_; }
+    QLabel* qualityNote() const { return note_; }
+    QTabWidget* detailTabs() const { return details_; }
+    ConfusionHeatmap* confusionHeatmap() const { return confusion_; }
+    ConfusionHeatmap* agreementHeatmap() const { return agreement_; }
+    QChartView* accuracyChart() const { return chart_; }
+
+    // The annotator whose confusion is shown (dataset index), -1 when none.
+    int currentAnnotator() const { return currentAnnotator_; }
+    // Selects the annotator's row in the table (clearing the filter if it hides the row).
+    void selectAnnotator(int annotator);
+    HeatmapMode heatmapMode() const;
+    void setHeatmapMode(HeatmapMode mode);
+    // Annotators per tenth of estimated accuracy, [0, 0.1), ..., [0.9, 1.0]; annotators whose
+    // accuracy is undefined are left out. Empty without an aggregation run.
+    QVector<int> accuracyHistogram() const { return histogram_; }
+
+    // Items with consensus `trueClass` in the active run that `annotator` labelled `givenClass`,
+    // ascending.
+    QVector<int> itemsOfCell(int annotator, int trueClass, int givenClass) const;
+    // Items with consensus `trueClass` that at least one annotator labelled `givenClass`.
+    QVector<int> itemsOfAgreementCell(int trueClass, int givenClass) const;
+
+Q_SIGNALS:
+    // A heatmap cell was clicked: show these dataset items under this title.
+    void showItemsRequested(const QVector<int>& items, const QString& title);
+
+protected:
+    void showEvent(QShowEvent* event) override;
 
 private:
     void updateCount();
+    void onStatsChanged();
+    void onCurrentRowChanged();
+    void refreshConfusion();
+    void refreshManagersView();
+    void onConfusionClicked(int trueClass, int givenClass);
+    void onAgreementClicked(int trueClass, int givenClass);
+    QString annotatorName(int annotator) const;
+    QString className(int label) const;
 
     ProjectDocument* document_;
     AnnotatorTableModel* model_ = nullptr;
     QSortFilterProxyModel* proxy_ = nullptr;
     QLabel* count_ = nullptr;
+    QLabel* note_ = nullptr;
     QLineEdit* filter_ = nullptr;
     QTableView* table_ = nullptr;
+    QSplitter* splitter_ = nullptr;
+    QTabWidget* details_ = nullptr;
+    QLabel* confusionTitle_ = nullptr;
+    QComboBox* mode_ = nullptr;
+    ConfusionHeatmap* confusion_ = nullptr;
+    QLabel* confusionHint_ = nullptr;
+    QChartView* chart_ = nullptr;
+    QBarSet* bars_ = nullptr;
+    QLabel* histogramTitle_ = nullptr;
+    ConfusionHeatmap* agreement_ = nullptr;
+
+    int currentAnnotator_ = -1;
+    bool splitInitialised_ = false;
+    QVector<int> histogram_;
 };
 
 }  // namespace crowdsift

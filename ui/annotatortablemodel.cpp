@@ -6,14 +6,56 @@
 #include <QLocale>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace crowdsift {
+
+namespace {
+
+QString percent(double fraction)
+{
+    return QStringLiteral("%1 %").arg(QLocale().toString(100.0 * fraction, 'f', 1));
+}
+
+}  // namespace
 
 AnnotatorTableModel::AnnotatorTableModel(ProjectDocument* document, QObject* parent)
     : QAbstractTableModel(parent), document_(document)
 {
     connect(document_, &ProjectDocument::loaded, this, &AnnotatorTableModel::reload);
+    connect(document_, &ProjectDocument::aggregationChanged, this, [this] {
+        reloadStats();
+        if (rowCount() > 0)
+            Q_EMIT dataChanged(index(0, AccuracyColumn), index(rowCount() - 1, CrowdlabColumn));
+        Q_EMIT statsChanged();
+    });
     reload();
+}
+
+void AnnotatorTableModel::reloadStats()
+{
+    stats_.clear();
+    hasCrowdlab_ = false;
+    const AggregationResult* result = document_->aggregation();
+    if (!result)
+        return;
+    stats_ = annotatorStats(document_->dataset(), *result);
+    hasCrowdlab_ = result->strategy == "crowdlab";
+}
+
+QVariant AnnotatorTableModel::figure(int row, int column) const
+{
+    if (stats_.empty())
+        return {};
+    const AnnotatorStats& s = stats_[static_cast<std::size_t>(row)];
+    switch (column) {
+    case AccuracyColumn: return s.estimatedAccuracy;
+    case SpammerColumn: return s.spammerScore;
+    case AgreementColumn: return s.agreement;
+    case CrowdlabColumn: return hasCrowdlab_ ? s.skill : std::numeric_limits<double>::quiet_NaN();
+    }
+    return {};
 }
 
 void AnnotatorTableModel::reload()
@@ -31,7 +73,9 @@ void AnnotatorTableModel::reload()
         maxLabels_ = std::max(maxLabels_, row.labels);
     for (std::size_t position = 0; position < order.size(); ++position)
         idRank_[static_cast<std::size_t>(order[position])] = static_cast<int>(position);
+    reloadStats();
     endResetModel();
+    Q_EMIT statsChanged();
 }
 
 int AnnotatorTableModel::rowCount(const QModelIndex& parent) const
@@ -57,6 +101,17 @@ QVariant AnnotatorTableModel::data(const QModelIndex& index, int role) const
         case IdColumn: return QString::fromStdString(row.id);
         case LabelsColumn: return static_cast<qlonglong>(row.labels);
         case ClassesUsedColumn: return row.classesUsed;
+        default: {
+            const QVariant v = figure(index.row(), index.column());
+            if (!v.isValid())
+                return {};
+            const double value = v.toDouble();
+            if (std::isnan(value))
+                return QStringLiteral("\u2013");
+            if (index.column() == AccuracyColumn || index.column() == AgreementColumn)
+                return percent(value);
+            return QLocale().toString(value, 'f', 3);
+        }
         }
         break;
     case SortRole:
@@ -64,11 +119,21 @@ QVariant AnnotatorTableModel::data(const QModelIndex& index, int role) const
         case IdColumn: return idRank_[static_cast<std::size_t>(index.row())];
         case LabelsColumn: return static_cast<qlonglong>(row.labels);
         case ClassesUsedColumn: return row.classesUsed;
+        default: {
+            const QVariant v = figure(index.row(), index.column());
+            // Every figure lies in [0, 1]: undefined ones sort below all of them.
+            return v.isValid() && !std::isnan(v.toDouble()) ? v.toDouble() : -1.0;
+        }
         }
         break;
     case FractionRole:
         if (index.column() == LabelsColumn && maxLabels_ > 0)
             return static_cast<double>(row.labels) / static_cast<double>(maxLabels_);
+        if (index.column() == AccuracyColumn || index.column() == AgreementColumn) {
+            const QVariant v = figure(index.row(), index.column());
+            if (v.isValid() && !std::isnan(v.toDouble()))
+                return v.toDouble();
+        }
         break;
     case Qt::TextAlignmentRole:
         if (index.column() == IdColumn)
@@ -80,6 +145,8 @@ QVariant AnnotatorTableModel::data(const QModelIndex& index, int role) const
                 .arg(QLocale().toString(100.0 * static_cast<double>(row.labels) / static_cast<double>(summary.answers), 'f', 2));
         if (index.column() == ClassesUsedColumn)
             return tr("%1 of %2 classes").arg(row.classesUsed).arg(summary.classes);
+        if (index.column() >= AccuracyColumn)
+            return headerData(index.column(), Qt::Horizontal, Qt::ToolTipRole);
         break;
     default:
         break;
@@ -93,12 +160,27 @@ QVariant AnnotatorTableModel::headerData(int section, Qt::Orientation orientatio
         return {};
     if (role == Qt::TextAlignmentRole)
         return QVariant::fromValue((section == IdColumn ? Qt::AlignLeft : Qt::AlignRight) | Qt::AlignVCenter);
+    if (role == Qt::ToolTipRole) {
+        switch (section) {
+        case AccuracyColumn:
+            return tr("Probability of a right answer under the active run's model of this annotator");
+        case SpammerColumn:
+            return tr("Raykar & Yu spammer score: 0 = answers independent of the true class, 1 = perfect");
+        case AgreementColumn: return tr("Share of this annotator's labels equal to the consensus");
+        case CrowdlabColumn: return tr("CROWDLAB's annotator quality (needs a CROWDLAB run)");
+        }
+        return {};
+    }
     if (role != Qt::DisplayRole)
         return {};
     switch (section) {
     case IdColumn: return tr("Annotator");
     case LabelsColumn: return tr("Labels");
     case ClassesUsedColumn: return tr("Classes used");
+    case AccuracyColumn: return tr("Est. accuracy");
+    case SpammerColumn: return tr("Spammer score");
+    case AgreementColumn: return tr("Agreement");
+    case CrowdlabColumn: return tr("CROWDLAB quality");
     }
     return {};
 }
