@@ -1,14 +1,19 @@
 #include "mainwindow.h"
 
 #include "annotatorspage.h"
+#include "exportdialog.h"
+#include "jobmanager.h"
+#include "jobspanel.h"
 #include "overviewpage.h"
 #include "projectdocument.h"
 #include "reviewpage.h"
+#include "runspage.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDir>
+#include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
@@ -74,12 +79,27 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     review_ = new ReviewPage(document_);
     connect(review_, &ReviewPage::runFinished, this,
             [this](bool, const QString& message) { statusBar()->showMessage(message, 5000); });
+    connect(annotators_, &AnnotatorsPage::showItemsRequested, this,
+            [this](const QVector<int>& items, const QString& title) {
+                review_->showItems(items, title);
+                showPage(Page::Review);
+            });
     tabs_ = new QTabWidget;
     tabs_->setObjectName(QStringLiteral("pages"));
     tabs_->setDocumentMode(true);
     tabs_->addTab(overview_, tr("Overview"));
     tabs_->addTab(annotators_, tr("Annotators"));
     tabs_->addTab(review_, tr("Review"));
+    jobs_ = new JobManager(this);
+    runs_ = new RunsPage(document_, jobs_);
+    tabs_->addTab(runs_, tr("Runs"));
+    jobsPanel_ = new JobsPanel(jobs_);
+    jobsDock_ = new QDockWidget(tr("Jobs"), this);
+    jobsDock_->setObjectName(QStringLiteral("jobsDock"));
+    jobsDock_->setWidget(jobsPanel_);
+    addDockWidget(Qt::BottomDockWidgetArea, jobsDock_);
+    jobsDock_->hide();
+    connect(jobs_, &JobManager::jobStarted, jobsDock_, &QDockWidget::show);
 
     startPage_ = createStartPage();
     stack_ = new QStackedWidget(this);
@@ -135,6 +155,15 @@ void MainWindow::createActions()
     cancelAction_->setEnabled(false);
     connect(cancelAction_, &QAction::triggered, this, &MainWindow::cancelLoad);
 
+    exportAction_ = new QAction(tr("&Export…"), this);
+    exportAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    exportAction_->setStatusTip(tr("Write the final labels as CSV, JSON, .npy or a peerannot folder"));
+    exportAction_->setEnabled(false);
+    connect(exportAction_, &QAction::triggered, this, &MainWindow::exportLabels);
+    const auto updateExport = [this] { exportAction_->setEnabled(document_->aggregation() != nullptr); };
+    connect(document_, &ProjectDocument::aggregationChanged, exportAction_, updateExport);
+    connect(document_, &ProjectDocument::loaded, exportAction_, updateExport);
+
     quitAction_ = new QAction(tr("&Quit"), this);
     quitAction_->setShortcut(QKeySequence::Quit);
     quitAction_->setMenuRole(QAction::QuitRole);
@@ -159,11 +188,19 @@ void MainWindow::createActions()
     file->addSeparator();
     file->addAction(cancelAction_);
     file->addSeparator();
+    file->addAction(exportAction_);
+    file->addSeparator();
     file->addAction(quitAction_);
 
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
     edit->addAction(undoAction_);
     edit->addAction(redoAction_);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    QAction* jobsAction = jobsDock_->toggleViewAction();
+    jobsAction->setText(tr("&Jobs"));
+    jobsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_J));
+    view->addAction(jobsAction);
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(aboutAction_);
@@ -230,6 +267,9 @@ void MainWindow::showPage(Page page)
     case Page::Review:
         tabs_->setCurrentWidget(review_);
         break;
+    case Page::Runs:
+        tabs_->setCurrentWidget(runs_);
+        break;
     }
 }
 
@@ -273,6 +313,17 @@ void MainWindow::cancelLoad()
     document_->cancelLoad();
 }
 
+void MainWindow::exportLabels()
+{
+    if (!document_->aggregation())
+        return;
+    ExportDialog dialog(document_, this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const QStringList files = dialog.writtenFiles();
+    statusBar()->showMessage(tr("Exported %1").arg(files.isEmpty() ? QString() : fileNameOf(files.front())), 5000);
+}
+
 void MainWindow::about()
 {
     QMessageBox::about(
@@ -286,8 +337,10 @@ void MainWindow::about()
 
 void MainWindow::closeEvent(QCloseEvent* event)
 {
-    // The document waits for its loader thread when destroyed; cancelling first keeps that short.
+    // The document waits for its loader thread when destroyed, the job manager for its jobs;
+    // cancelling first keeps that short.
     document_->cancelLoad();
+    jobs_->cancelAll();
     event->accept();
 }
 

@@ -3,6 +3,7 @@
 #include <QMainWindow>
 
 class QAction;
+class QDockWidget;
 class QLabel;
 class QProgressBar;
 class QStackedWidget;
@@ -12,9 +13,12 @@ class QToolButton;
 namespace crowdsift {
 
 class AnnotatorsPage;
+class JobManager;
+class JobsPanel;
 class OverviewPage;
 class ProjectDocument;
 class ReviewPage;
+class RunsPage;
 
 // The application window: a start page until something is loaded, then one tab per view of the
 // open ProjectDocument. Opening runs in the background with a progress bar and a cancel button
@@ -22,7 +26,7 @@ class ReviewPage;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    enum class Page { Overview, Annotators, Review };
+    enum class Page { Overview, Annotators, Review, Runs };
 
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -31,6 +35,11 @@ public:
     OverviewPage* overviewPage() const { return overview_; }
     AnnotatorsPage* annotatorsPage() const { return annotators_; }
     ReviewPage* reviewPage() const { return review_; }
+    RunsPage* runsPage() const { return runs_; }
+    JobManager* jobManager() const { return jobs_; }
+    JobsPanel* jobsPanel() const { return jobsPanel_; }
+    QDockWidget* jobsDock() const { return jobsDock_; }
+    QAction* exportAction() const { return exportAction_; }
     QAction* undoAction() const { return undoAction_; }
     QAction* redoAction() const { return redoAction_; }
     void showPage(Page page);
@@ -42,6 +51,8 @@ public Q_SLOTS:
     void openDatasetFolder();
     void openDatasetFile();
     void cancelLoad();
+    // File > Export: the final labels of the open document, in a dialog.
+    void exportLabels();
     void about();
 
 protected:
@@ -69,6 +80,10 @@ private:
     OverviewPage* overview_ = nullptr;
     AnnotatorsPage* annotators_ = nullptr;
     ReviewPage* review_ = nullptr;
+    RunsPage* runs_ = nullptr;
+    JobManager* jobs_ = nullptr;
+    JobsPanel* jobsPanel_ = nullptr;
+    QDockWidget* jobsDock_ = nullptr;
     QLabel* countsLabel_ = nullptr;
     QProgressBar* progressBar_ = nullptr;
     QToolButton* cancelButton_ = nullptr;
@@ -76,6 +91,7 @@ private:
     QAction* openFolderAction_ = nullptr;
     QAction* openFileAction_ = nullptr;
     QAction* cancelAction_ = nullptr;
+    QAction* exportAction_ = nullptr;
     QAction* quitAction_ = nullptr;
     QAction* aboutAction_ = nullptr;
     QAction* undoAction_ = nullptr;

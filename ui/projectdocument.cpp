@@ -110,6 +110,22 @@ void ProjectDocument::setAggregation(std::shared_ptr<const AggregationResult> re
     Q_EMIT aggregationChanged();
 }
 
+bool ProjectDocument::setActiveRun(std::int64_t runId)
+{
+    Project* project = this->project();
+    if (!project) {
+        Q_EMIT reviewError(tr("Run %1 cannot be made active: no project is open").arg(runId));
+        return false;
+    }
+    try {
+        setAggregation(std::make_shared<const AggregationResult>(loadAggregationRun(*project, dataset(), runId)), runId);
+    } catch (const std::exception& e) {
+        Q_EMIT reviewError(tr("Could not read the aggregation run: %1").arg(QString::fromStdString(e.what())));
+        return false;
+    }
+    return true;
+}
+
 void ProjectDocument::loadReview()
 {
     undoStack_->clear();

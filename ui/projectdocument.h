@@ -61,6 +61,9 @@ public:
     std::int64_t aggregationRunId() const { return aggregationRunId_; }
     // Makes `result` (N items of this dataset) the active run; emits aggregationChanged.
     void setAggregation(std::shared_ptr<const AggregationResult> result, std::int64_t runId);
+    // Makes the stored aggregation run `runId` of the open project the active run. Returns
+    // false (and emits reviewError) when there is no project or the run cannot be read.
+    bool setActiveRun(std::int64_t runId);
 
     // Replayed from the project's decision log on load; without a project, decisions live in
     // memory only.

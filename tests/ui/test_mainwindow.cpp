@@ -148,10 +148,11 @@ void TestMainWindow::opensAProject()
     auto* tabs = window.findChild<QTabWidget*>(QStringLiteral("pages"));
     QVERIFY(tabs);
     QCOMPARE(window.findChild<QStackedWidget*>()->currentWidget(), tabs);
-    QCOMPARE(tabs->count(), 3);
+    QCOMPARE(tabs->count(), 4);
     QCOMPARE(tabs->tabText(0), QStringLiteral("Overview"));
     QCOMPARE(tabs->tabText(1), QStringLiteral("Annotators"));
     QCOMPARE(tabs->tabText(2), QStringLiteral("Review"));
+    QCOMPARE(tabs->tabText(3), QStringLiteral("Runs"));
     QVERIFY(!window.findChild<QProgressBar*>(QStringLiteral("loadProgress"))->isVisible());
 
     QCOMPARE(summaryValue(window, "itemsValue"), number(5));
@@ -192,7 +193,7 @@ void TestMainWindow::opensAProject()
 
     const QAbstractItemModel* annotators = window.annotatorsPage()->annotatorTable()->model();
     QCOMPARE(annotators->rowCount(), 3);
-    QCOMPARE(annotators->columnCount(), 3);
+    QCOMPARE(annotators->columnCount(), int(AnnotatorTableModel::ColumnCount));
     const QStringList ids = {QStringLiteral("1"), QStringLiteral("2"), QStringLiteral("10")};
     const QList<int> labels = {5, 3, 1};
     const QList<int> classesUsed = {3, 2, 1};

@@ -1,0 +1,395 @@
+#include "exportdialog.h"
+#include "jobmanager.h"
+#include "jobspanel.h"
+#include "mainwindow.h"
+#include "projectdocument.h"
+#include "runspage.h"
+
+#include "aggregate/registry.h"
+#include "data/demo.h"
+#include "data/formats.h"
+#include "project/aggregation_runs.h"
+#include "project/store.h"
+#include "util/error.h"
+#include "util/progress.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QAction>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QThread>
+#include <QTreeWidget>
+#include <QtTest>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+
+using namespace crowdsift;
+
+namespace {
+
+constexpr int kTimeoutMs = 60000;
+constexpr int kDemoItems = 300;
+
+}  // namespace
+
+class TestRuns : public QObject {
+    Q_OBJECT
+
+private:
+    // A fresh project of the demo dataset (300 Fashion-MNIST images, 40 simulated annotators).
+    QString createProject(const QString& name);
+    static void waitLoaded(ProjectDocument* document, const QString& path);
+    // Runs `strategy` from the page and waits for it to finish.
+    static int runToEnd(RunsPage* page, JobManager* jobs, const QString& strategy,
+                        const nlohmann::json& params = nlohmann::json::object());
+
+    QTemporaryDir dir_;
+    Dataset demo_;
+
+private Q_SLOTS:
+    void initTestCase();
+    void jobReportsProgressAndCompletes();
+    void jobFailureIsReported();
+    void runBecomesActive();
+    void cancelStoresNothing();
+    void compareCountsDifferingLabels();
+    void makeOlderRunActive();
+    void exportCsvShowsDecisions();
+    void exportPeerannotAddsCurator();
+    void jobsPanelListsJobs();
+    void mainWindowHasRunsTabAndExport();
+};
+
+void TestRuns::initTestCase()
+{
+    QVERIFY(dir_.isValid());
+    DemoOptions options;
+    options.itemCount = kDemoItems;
+    const DemoResult built = buildDemo((dir_.path() + "/demo").toStdString(), options);
+    QCOMPARE(built.items, kDemoItems);
+    ReadOptions read;
+    read.truthPath = built.folder + "/truth.csv";
+    demo_ = readDataset(built.folder, read);
+    QCOMPARE(demo_.itemCount(), kDemoItems);
+    QCOMPARE(static_cast<int>(std::count(demo_.truth.begin(), demo_.truth.end(), -1)), 0);
+}
+
+QString TestRuns::createProject(const QString& name)
+{
+    const QString path = dir_.path() + "/" + name + ".csift";
+    Project::create(path.toStdString(), demo_, Progress::none());
+    return path;
+}
+
+void TestRuns::waitLoaded(ProjectDocument* document, const QString& path)
+{
+    QSignalSpy loaded(document, &ProjectDocument::loaded);
+    document->open(path);
+    QVERIFY(loaded.wait(kTimeoutMs));
+}
+
+int TestRuns::runToEnd(RunsPage* page, JobManager* jobs, const QString& strategy, const nlohmann::json& params)
+{
+    const int id = page->startRun(strategy, params);
+    if (id == 0 || !jobs->waitFor(id, kTimeoutMs))
+        return 0;
+    return id;
+}
+
+void TestRuns::jobReportsProgressAndCompletes()
+{
+    JobManager jobs;
+    QThread* workerThread = nullptr;
+    QThread* completionThread = nullptr;
+    QSignalSpy finished(&jobs, &JobManager::jobFinished);
+    const int id = jobs.start(QStringLiteral("count"), [&workerThread, &completionThread](Progress& progress) {
+        workerThread = QThread::currentThread();
+        for (int i = 0; i < 10; ++i)
+            progress.step(i, 10, "counting");
+        return JobManager::Completion([&completionThread](QStringList& log) {
+            completionThread = QThread::currentThread();
+            log.append(QStringLiteral("counted to 10"));
+        });
+    });
+    QCOMPARE(id, 1);
+    QVERIFY(jobs.waitFor(id, kTimeoutMs));
+    const JobInfo& job = jobs.job(id);
+    QCOMPARE(job.status, JobStatus::Finished);
+    QCOMPARE(job.fraction, 1.0);
+    QVERIFY(job.finished.isValid());
+    QCOMPARE(jobs.eta(id), -1.0);
+    QCOMPARE(finished.count(), 1);
+    QVERIFY(workerThread != QThread::currentThread());
+    QCOMPARE(completionThread, QThread::currentThread());
+    QVERIFY(job.log.join('\n').contains(QStringLiteral("counted to 10")));
+    QVERIFY(job.log.last().endsWith(QStringLiteral("finished")));
+    QCOMPARE(jobs.runningCount(), 0);
+}
+
+void TestRuns::jobFailureIsReported()
+{
+    JobManager jobs;
+    const int id = jobs.start(QStringLiteral("broken"), [](Progress&) -> JobManager::Completion {
+        throw InputError("answers.csv", "line 3", "label 12 is not a class");
+    });
+    QVERIFY(jobs.waitFor(id, kTimeoutMs));
+    QCOMPARE(jobs.job(id).status, JobStatus::Failed);
+    QVERIFY(jobs.job(id).error.contains(QStringLiteral("label 12 is not a class")));
+    QVERIFY(jobs.job(id).log.last().contains(QStringLiteral("failed")));
+}
+
+void TestRuns::runBecomesActive()
+{
+    const QString path = createProject("active");
+    ProjectDocument document;
+    waitLoaded(&document, path);
+    JobManager jobs;
+    RunsPage page(&document, &jobs);
+    QCOMPARE(page.runTable()->rowCount(), 0);
+
+    QSignalSpy changed(&jobs, &JobManager::jobChanged);
+    page.strategyBox()->setCurrentIndex(page.strategyBox()->findData(QStringLiteral("ds")));
+    page.maxIterationsBox()->setValue(3);
+    page.toleranceEdit()->setText(QStringLiteral("-1"));
+    const int id = page.startRunFromFields();
+    QVERIFY(id != 0);
+    QVERIFY(!page.maxIterationsBox()->isEnabled());
+    QVERIFY(jobs.waitFor(id, kTimeoutMs));
+    QVERIFY(page.maxIterationsBox()->isEnabled());
+    const JobInfo& job = jobs.job(id);
+    QCOMPARE(job.status, JobStatus::Finished);
+    QCOMPARE(job.fraction, 1.0);
+    QVERIFY(changed.count() >= 1);
+    QCOMPARE(page.currentJob(), 0);
+
+    const std::vector<RunInfo> runs = document.project()->runs();
+    QCOMPARE(static_cast<int>(runs.size()), 1);
+    QCOMPARE(runs[0].name, std::string("ds"));
+    QCOMPARE(runs[0].status, std::string("done"));
+    QVERIFY(runs[0].summary.contains("seconds"));
+    QCOMPARE(runs[0].params["params"]["max_iterations"].get<int>(), 3);
+    QCOMPARE(document.aggregation()->iterations, 3);
+    QCOMPARE(document.aggregationRunId(), runs[0].id);
+    QVERIFY(document.aggregation());
+    QCOMPARE(document.aggregation()->strategy, std::string("ds"));
+    QVERIFY(job.log.join('\n').contains(QStringLiteral("stored as run %1").arg(runs[0].id)));
+
+    QCOMPARE(page.runTable()->rowCount(), 1);
+    QVERIFY(page.runTable()->item(0, RunsPage::IdColumn)->text().contains(QStringLiteral("active")));
+    QCOMPARE(page.runTable()->item(0, RunsPage::StrategyColumn)->text(), QStringLiteral("Dawid-Skene (ds)"));
+    QCOMPARE(page.runTable()->item(0, RunsPage::StatusColumn)->text(), QStringLiteral("done"));
+    const double expected = accuracy(document.aggregation()->labels, demo_.truth);
+    QVERIFY(!std::isnan(expected));
+    QCOMPARE(page.runTable()->item(0, RunsPage::AccuracyColumn)->text(),
+             QStringLiteral("%1%").arg(expected * 100.0, 0, 'f', 2));
+    QCOMPARE(page.runTable()->item(0, RunsPage::IterationsColumn)->text(),
+             QString::number(document.aggregation()->iterations));
+}
+
+void TestRuns::cancelStoresNothing()
+{
+    const QString path = createProject("cancel");
+    ProjectDocument document;
+    waitLoaded(&document, path);
+    JobManager jobs;
+    RunsPage page(&document, &jobs);
+
+    // Far more work than the test waits for: every restart runs all 500 iterations.
+    const nlohmann::json params = {{"restarts", 100000}, {"max_iterations", 500}, {"tolerance", -1.0}};
+    const int id = page.startRun(QStringLiteral("mace"), params);
+    QVERIFY(id != 0);
+    QVERIFY(!page.runButton()->isEnabled());
+    QVERIFY(page.cancelButton()->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(jobs.job(id).fraction > 0.0, kTimeoutMs);
+    QVERIFY(jobs.isRunning(id));
+    QVERIFY(jobs.eta(id) > 0.0);
+    page.cancelRun();
+    QVERIFY(jobs.waitFor(id, kTimeoutMs));
+    QCOMPARE(jobs.job(id).status, JobStatus::Cancelled);
+    QVERIFY(jobs.job(id).fraction < 1.0);
+    QVERIFY(document.project()->runs().empty());
+    QVERIFY(!document.aggregation());
+    QCOMPARE(page.runTable()->rowCount(), 0);
+    QVERIFY(page.runButton()->isEnabled());
+}
+
+void TestRuns::compareCountsDifferingLabels()
+{
+    const QString path = createProject("compare");
+    ProjectDocument document;
+    waitLoaded(&document, path);
+    JobManager jobs;
+    RunsPage page(&document, &jobs);
+    QVERIFY(runToEnd(&page, &jobs, QStringLiteral("mv")) != 0);
+    QVERIFY(runToEnd(&page, &jobs, QStringLiteral("ds")) != 0);
+    const std::vector<RunInfo> runs = document.project()->runs();
+    QCOMPARE(static_cast<int>(runs.size()), 2);
+
+    const AggregationResult a = loadAggregationRun(*document.project(), demo_, runs[0].id);
+    const AggregationResult b = loadAggregationRun(*document.project(), demo_, runs[1].id);
+    int expected = 0;
+    for (int i = 0; i < kDemoItems; ++i)
+        expected += a.labels[static_cast<std::size_t>(i)] != b.labels[static_cast<std::size_t>(i)] ? 1 : 0;
+    QVERIFY(expected > 0);
+
+    page.selectRuns({runs[0].id});
+    QVERIFY(!page.compareButton()->isEnabled());
+    QCOMPARE(page.compareSelected(), -1);
+    page.selectRuns({runs[0].id, runs[1].id});
+    QVERIFY(page.compareButton()->isEnabled());
+    QCOMPARE(page.compareSelected(), expected);
+    QCOMPARE(page.differenceList()->topLevelItemCount(), expected);
+    QVERIFY(page.comparisonLabel()->text().contains(QStringLiteral("%1 of %2").arg(expected).arg(kDemoItems)));
+    const QTreeWidgetItem* first = page.differenceList()->topLevelItem(0);
+    const int item = first->data(0, Qt::UserRole).toInt();
+    QVERIFY(a.labels[static_cast<std::size_t>(item)] != b.labels[static_cast<std::size_t>(item)]);
+    QCOMPARE(first->text(1), QString::fromStdString(demo_.itemKeys[static_cast<std::size_t>(item)]));
+
+    QCOMPARE(differingItems({0, 1, 2, -1}, {0, 2, 2, 1}), std::vector<int>({1, 3}));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, differingItems({0}, {0, 1}));
+}
+
+void TestRuns::makeOlderRunActive()
+{
+    const QString path = createProject("older");
+    ProjectDocument document;
+    waitLoaded(&document, path);
+    JobManager jobs;
+    RunsPage page(&document, &jobs);
+    QVERIFY(runToEnd(&page, &jobs, QStringLiteral("mv")) != 0);
+    QVERIFY(runToEnd(&page, &jobs, QStringLiteral("ds")) != 0);
+    const std::vector<RunInfo> runs = document.project()->runs();
+    QCOMPARE(document.aggregationRunId(), runs[1].id);
+
+    QSignalSpy changed(&document, &ProjectDocument::aggregationChanged);
+    page.selectRuns({runs[0].id});
+    QVERIFY(page.makeActiveButton()->isEnabled());
+    page.makeSelectedActive();
+    QCOMPARE(changed.count(), 1);
+    QCOMPARE(document.aggregationRunId(), runs[0].id);
+    QCOMPARE(document.aggregation()->strategy, std::string("mv"));
+    // Newest first: the older run is the second row, now marked active.
+    QVERIFY(page.runTable()->item(1, RunsPage::IdColumn)->text().contains(QStringLiteral("active")));
+    QVERIFY(!page.runTable()->item(0, RunsPage::IdColumn)->text().contains(QStringLiteral("active")));
+
+    QSignalSpy errors(&document, &ProjectDocument::reviewError);
+    QVERIFY(!document.setActiveRun(999));
+    QCOMPARE(errors.count(), 1);
+    QCOMPARE(document.aggregationRunId(), runs[0].id);
+}
+
+void TestRuns::exportCsvShowsDecisions()
+{
+    const QString path = createProject("export");
+    ProjectDocument document;
+    waitLoaded(&document, path);
+    QVERIFY_THROWS_EXCEPTION(InputError, ExportDialog::exportLabels(document, ExportFormat::Csv, dir_.path() + "/none.csv"));
+    JobManager jobs;
+    RunsPage page(&document, &jobs);
+    QVERIFY(runToEnd(&page, &jobs, QStringLiteral("ds")) != 0);
+    const int item = 5;
+    const int consensus = document.aggregation()->labels[item];
+    const int relabel = (consensus + 1) % demo_.classCount();
+    document.relabel({item}, relabel);
+
+    const QStringList files = ExportDialog::exportLabels(document, ExportFormat::Csv, dir_.path() + "/labels");
+    QCOMPARE(files, QStringList({dir_.path() + "/labels.csv"}));
+    QFile file(files.front());
+    QVERIFY(file.open(QIODevice::ReadOnly | QIODevice::Text));
+    const QStringList lines = QString::fromUtf8(file.readAll()).split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), kDemoItems + 1);
+    QCOMPARE(lines.front(), QStringLiteral("task,label,source,posterior,quality,note"));
+    const QStringList row = lines[item + 1].split(',');
+    QCOMPARE(row[0], QString::fromStdString(demo_.itemKeys[item]));
+    QCOMPARE(row[1], QString::number(relabel));
+    QCOMPARE(row[2], QStringLiteral("decision"));
+    QCOMPARE(lines[1].split(',')[2], QStringLiteral("consensus"));
+
+    ExportDialog dialog(&document);
+    dialog.setFormat(ExportFormat::Json);
+    dialog.setPath(dir_.path() + "/dialog.json");
+    dialog.accept();
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    QCOMPARE(dialog.writtenFiles(), QStringList({dir_.path() + "/dialog.json"}));
+    std::ifstream in((dir_.path() + "/dialog.json").toStdString());
+    const nlohmann::json json = nlohmann::json::parse(in);
+    QCOMPARE(json["counts"]["relabelled"].get<int>(), 1);
+    QCOMPARE(json["items"][item]["source"].get<std::string>(), std::string("decision"));
+}
+
+void TestRuns::exportPeerannotAddsCurator()
+{
+    const QString path = createProject("peerannot");
+    ProjectDocument document;
+    waitLoaded(&document, path);
+    JobManager jobs;
+    RunsPage page(&document, &jobs);
+    QVERIFY(runToEnd(&page, &jobs, QStringLiteral("ds")) != 0);
+    document.relabel({3, 4}, 1);
+    const QString folder = dir_.path() + "/curated";
+    const QStringList files = ExportDialog::exportLabels(document, ExportFormat::Peerannot, folder,
+                                                         LabelQualityMethod::SelfConfidence, QStringLiteral("alice"));
+    QCOMPARE(files.size(), 2);
+    const Dataset curated = readDataset(folder.toStdString());
+    QCOMPARE(curated.annotatorCount(), demo_.annotatorCount() + 1);
+    QCOMPARE(curated.annotatorIds.back(), std::string("alice"));
+}
+
+void TestRuns::jobsPanelListsJobs()
+{
+    JobManager jobs;
+    const int done = jobs.start(QStringLiteral("quick"), [](Progress&) { return JobManager::Completion(); });
+    QVERIFY(jobs.waitFor(done, kTimeoutMs));
+    JobsPanel panel(&jobs);
+    QCOMPARE(panel.jobList()->topLevelItemCount(), 1);
+    const int failing = jobs.start(QStringLiteral("failing"), [](Progress&) -> JobManager::Completion {
+        throw std::runtime_error("disk full");
+    });
+    QCOMPARE(panel.jobList()->topLevelItemCount(), 2);
+    QCOMPARE(panel.selectedJob(), failing);
+    QVERIFY(jobs.waitFor(failing, kTimeoutMs));
+    const QTreeWidgetItem* newest = panel.jobList()->topLevelItem(0);
+    QCOMPARE(newest->text(JobsPanel::TitleColumn), QStringLiteral("failing"));
+    QCOMPARE(newest->text(JobsPanel::StatusColumn), QStringLiteral("failed"));
+    QVERIFY(panel.logView()->toPlainText().contains(QStringLiteral("disk full")));
+    QVERIFY(!panel.cancelButton()->isEnabled());
+    panel.selectJob(done);
+    QCOMPARE(panel.jobList()->currentItem()->text(JobsPanel::StatusColumn), QStringLiteral("finished"));
+    QCOMPARE(panel.jobList()->currentItem()->text(JobsPanel::ProgressColumn), QStringLiteral("100%"));
+}
+
+void TestRuns::mainWindowHasRunsTabAndExport()
+{
+    const QString path = createProject("window");
+    MainWindow window;
+    waitLoaded(window.document(), path);
+    auto* tabs = window.findChild<QTabWidget*>(QStringLiteral("pages"));
+    QVERIFY(tabs);
+    QVERIFY(tabs->indexOf(window.runsPage()) >= 0);
+    window.showPage(MainWindow::Page::Runs);
+    QCOMPARE(tabs->currentWidget(), window.runsPage());
+    QVERIFY(!window.exportAction()->isEnabled());
+    QVERIFY(window.jobsDock()->isHidden());
+    const int id = window.runsPage()->startRun(QStringLiteral("mv"));
+    QVERIFY(id != 0);
+    QVERIFY(!window.jobsDock()->isHidden());
+    QVERIFY(window.jobManager()->waitFor(id, kTimeoutMs));
+    QVERIFY(window.exportAction()->isEnabled());
+    QCOMPARE(window.jobsPanel()->jobList()->topLevelItemCount(), 1);
+}
+
+QTEST_MAIN(TestRuns)
+#include "test_runs.moc"

@@ -1,0 +1,520 @@
+#include "runspage.h"
+
+#include "jobmanager.h"
+#include "projectdocument.h"
+
+#include "aggregate/registry.h"
+#include "project/aggregation_runs.h"
+#include "project/store.h"
+#include "util/progress.h"
+
+#include <QComboBox>
+#include <QDateTime>
+#include <QDoubleValidator>
+#include <QElapsedTimer>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPointer>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSignalBlocker>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <stdexcept>
+
+namespace crowdsift {
+
+namespace {
+
+constexpr int kRunIdRole = Qt::UserRole + 1;
+// The difference list shows this many items at most; the count above it is always complete.
+constexpr int kMaxListedDifferences = 5000;
+
+bool readsParameter(const StrategyInfo& info, const char* key)
+{
+    return std::find(info.parameters.begin(), info.parameters.end(), key) != info.parameters.end();
+}
+
+QString formatSeconds(double seconds)
+{
+    if (seconds < 60.0)
+        return QStringLiteral("%1 s").arg(seconds, 0, 'f', seconds < 10.0 ? 1 : 0);
+    const int total = static_cast<int>(std::lround(seconds));
+    return QStringLiteral("%1 min %2 s").arg(total / 60).arg(total % 60, 2, 10, QLatin1Char('0'));
+}
+
+QString labelText(const Dataset& dataset, int label)
+{
+    if (label < 0 || label >= dataset.classCount())
+        return QStringLiteral("—");
+    return QString::fromStdString(dataset.classNames[static_cast<std::size_t>(label)]);
+}
+
+}  // namespace
+
+std::vector<int> differingItems(const std::vector<int>& a, const std::vector<int>& b)
+{
+    if (a.size() != b.size())
+        throw std::invalid_argument("the runs label different numbers of items (" + std::to_string(a.size())
+                                    + " and " + std::to_string(b.size()) + ")");
+    std::vector<int> items;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i] != b[i])
+            items.push_back(static_cast<int>(i));
+    return items;
+}
+
+RunsPage::RunsPage(ProjectDocument* document, JobManager* jobs, QWidget* parent)
+    : QWidget(parent), document_(document), jobs_(jobs)
+{
+    strategy_ = new QComboBox;
+    strategy_->setObjectName(QStringLiteral("strategyBox"));
+    for (const StrategyInfo& info : strategies()) {
+        strategy_->addItem(QString::fromStdString(info.title), QString::fromStdString(info.name));
+        strategy_->setItemData(strategy_->count() - 1, QString::fromStdString(info.description), Qt::ToolTipRole);
+    }
+    strategy_->setCurrentIndex(std::max(0, strategy_->findData(QStringLiteral("ds"))));
+    maxIterations_ = new QSpinBox;
+    maxIterations_->setObjectName(QStringLiteral("maxIterations"));
+    maxIterations_->setRange(1, 100000);
+    maxIterations_->setToolTip(tr("EM iterations at most (MACE: per restart)"));
+    tolerance_ = new QLineEdit;
+    tolerance_->setObjectName(QStringLiteral("tolerance"));
+    tolerance_->setValidator(new QDoubleValidator(tolerance_));
+    tolerance_->setToolTip(tr("Stop once an iteration gains less than this in the objective per answer; "
+                              "negative runs every iteration"));
+    tolerance_->setMaximumWidth(120);
+    runButton_ = new QPushButton(tr("Run"));
+    runButton_->setObjectName(QStringLiteral("runButton"));
+    runButton_->setDefault(true);
+    cancelButton_ = new QPushButton(tr("Cancel"));
+    cancelButton_->setObjectName(QStringLiteral("cancelRunButton"));
+    progress_ = new QProgressBar;
+    progress_->setObjectName(QStringLiteral("runProgress"));
+    progress_->setRange(0, 1000);
+    progress_->setFormat(QStringLiteral("%p%"));
+    jobText_ = new QLabel;
+    jobText_->setObjectName(QStringLiteral("jobText"));
+    jobText_->setForegroundRole(QPalette::PlaceholderText);
+    connect(strategy_, qOverload<int>(&QComboBox::currentIndexChanged), this, &RunsPage::onStrategyChanged);
+    connect(runButton_, &QPushButton::clicked, this, &RunsPage::startRunFromFields);
+    connect(cancelButton_, &QPushButton::clicked, this, &RunsPage::cancelRun);
+
+    auto* newRun = new QGroupBox(tr("New aggregation run"));
+    auto* fields = new QHBoxLayout;
+    auto* form = new QFormLayout;
+    form->addRow(tr("Strategy:"), strategy_);
+    auto* numbers = new QFormLayout;
+    numbers->addRow(tr("Max iterations:"), maxIterations_);
+    numbers->addRow(tr("Tolerance:"), tolerance_);
+    fields->addLayout(form);
+    fields->addSpacing(16);
+    fields->addLayout(numbers);
+    fields->addStretch(1);
+    auto* runRow = new QHBoxLayout;
+    runRow->addWidget(runButton_);
+    runRow->addWidget(progress_, 1);
+    runRow->addWidget(cancelButton_);
+    auto* newRunLayout = new QVBoxLayout(newRun);
+    newRunLayout->addLayout(fields);
+    newRunLayout->addLayout(runRow);
+    newRunLayout->addWidget(jobText_);
+
+    table_ = new QTableWidget(0, ColumnCount);
+    table_->setObjectName(QStringLiteral("runTable"));
+    table_->setHorizontalHeaderLabels({tr("Run"), tr("Strategy"), tr("Created"), tr("Status"), tr("Iterations"),
+                                       tr("Accuracy"), tr("Seconds")});
+    table_->horizontalHeaderItem(AccuracyColumn)->setToolTip(tr("Share of the items with known truth labelled right"));
+    table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    table_->verticalHeader()->hide();
+    table_->setAlternatingRowColors(true);
+    table_->horizontalHeader()->setStretchLastSection(false);
+    table_->horizontalHeader()->setSectionResizeMode(StrategyColumn, QHeaderView::Stretch);
+    connect(table_->selectionModel(), &QItemSelectionModel::selectionChanged, this, &RunsPage::updateButtons);
+    connect(table_, &QTableWidget::cellDoubleClicked, this, [this] { makeSelectedActive(); });
+
+    makeActiveButton_ = new QPushButton(tr("Make Active"));
+    makeActiveButton_->setObjectName(QStringLiteral("makeActiveButton"));
+    makeActiveButton_->setToolTip(tr("Review and export the selected run's consensus"));
+    compareButton_ = new QPushButton(tr("Compare"));
+    compareButton_->setObjectName(QStringLiteral("compareButton"));
+    compareButton_->setToolTip(tr("Count and list the items two selected runs label differently"));
+    connect(makeActiveButton_, &QPushButton::clicked, this, &RunsPage::makeSelectedActive);
+    connect(compareButton_, &QPushButton::clicked, this, &RunsPage::compareSelected);
+    auto* runButtons = new QHBoxLayout;
+    runButtons->addWidget(makeActiveButton_);
+    runButtons->addWidget(compareButton_);
+    runButtons->addStretch(1);
+
+    auto* runsBox = new QGroupBox(tr("Runs"));
+    auto* runsLayout = new QVBoxLayout(runsBox);
+    runsLayout->addWidget(table_, 1);
+    runsLayout->addLayout(runButtons);
+
+    comparisonText_ = new QLabel(tr("Select two runs and press Compare."));
+    comparisonText_->setObjectName(QStringLiteral("comparisonText"));
+    comparisonText_->setWordWrap(true);
+    differences_ = new QTreeWidget;
+    differences_->setObjectName(QStringLiteral("differenceList"));
+    differences_->setRootIsDecorated(false);
+    differences_->setUniformRowHeights(true);
+    differences_->setHeaderLabels({tr("Item"), tr("Task"), tr("First run"), tr("Second run")});
+    auto* compareBox = new QGroupBox(tr("Comparison"));
+    auto* compareLayout = new QVBoxLayout(compareBox);
+    compareLayout->addWidget(comparisonText_);
+    compareLayout->addWidget(differences_, 1);
+
+    auto* splitter = new QSplitter(Qt::Horizontal);
+    splitter->addWidget(runsBox);
+    splitter->addWidget(compareBox);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
+    splitter->setChildrenCollapsible(false);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(newRun);
+    layout->addWidget(splitter, 1);
+
+    connect(document_, &ProjectDocument::loaded, this, &RunsPage::onDocumentLoaded);
+    connect(document_, &ProjectDocument::aggregationChanged, this, &RunsPage::refreshRuns);
+    connect(jobs_, &JobManager::jobChanged, this, &RunsPage::onJobChanged);
+    connect(jobs_, &JobManager::jobFinished, this, &RunsPage::onJobFinished);
+
+    onStrategyChanged();
+    progress_->setValue(0);
+    progress_->setTextVisible(false);
+    refreshRuns();
+}
+
+void RunsPage::onDocumentLoaded()
+{
+    ++generation_;
+    labelCache_.clear();
+    differences_->clear();
+    comparisonText_->setText(tr("Select two runs and press Compare."));
+    refreshRuns();
+}
+
+void RunsPage::onStrategyChanged()
+{
+    const StrategyInfo& info = strategyInfo(strategy_->currentData().toString().toStdString());
+    maxIterations_->setValue(info.defaults.maxIterations);
+    tolerance_->setText(QString::number(info.defaults.tolerance, 'g', 6));
+    updateButtons();
+}
+
+int RunsPage::startRunFromFields()
+{
+    const StrategyInfo& info = strategyInfo(strategy_->currentData().toString().toStdString());
+    nlohmann::json params = nlohmann::json::object();
+    if (readsParameter(info, "max_iterations"))
+        params["max_iterations"] = maxIterations_->value();
+    bool ok = false;
+    const double tolerance = QLocale().toDouble(tolerance_->text(), &ok);
+    if (readsParameter(info, "tolerance") && ok)
+        params["tolerance"] = tolerance;
+    return startRun(QString::fromStdString(info.name), params);
+}
+
+int RunsPage::startRun(const QString& name, const nlohmann::json& params)
+{
+    if (currentJob_ != 0 || !document_->hasDataset())
+        return 0;
+    const std::string strategy = name.toStdString();
+    QString title;
+    try {
+        title = tr("Aggregate: %1").arg(QString::fromStdString(strategyInfo(strategy).title));
+    } catch (const std::exception& e) {
+        jobText_->setText(QString::fromStdString(e.what()));
+        return 0;
+    }
+    // The job reads its own copy: a load may replace the document's dataset meanwhile, and then
+    // its result is dropped.
+    auto dataset = std::make_shared<const Dataset>(document_->dataset());
+    const int generation = generation_;
+    const QPointer<RunsPage> page(this);
+    currentJob_ = jobs_->start(title, [page, dataset, strategy, params, generation](Progress& progress) {
+        QElapsedTimer timer;
+        timer.start();
+        auto result = std::make_shared<const AggregationResult>(aggregate(strategy, *dataset, params, progress));
+        const double seconds = timer.elapsed() / 1000.0;
+        return JobManager::Completion([page, result, seconds, generation](QStringList& log) {
+            if (!page)
+                throw std::runtime_error("the window was closed while the run was going");
+            if (generation != page->generation_)
+                throw std::runtime_error("another project was opened while the run was going; its result was dropped");
+            log.append(tr("%1 iterations, %2").arg(result->iterations)
+                           .arg(result->converged ? tr("converged") : tr("not converged")));
+            ProjectDocument* document = page->document_;
+            const double acc = accuracy(result->labels, document->dataset().truth);
+            if (!std::isnan(acc))
+                log.append(tr("accuracy against the ground truth: %1%").arg(acc * 100.0, 0, 'f', 2));
+            std::int64_t runId = 0;
+            if (Project* project = document->project()) {
+                const nlohmann::json stored = {{"strategy", result->strategy}, {"params", result->params}};
+                nlohmann::json summary = {
+                    {"iterations", result->iterations}, {"converged", result->converged}, {"seconds", seconds}};
+                if (!result->logLikelihood.empty())
+                    summary["log_likelihood"] = result->logLikelihood.back();
+                runId = storeAggregationRun(*project, document->dataset(), *result, stored, summary);
+                log.append(tr("stored as run %1").arg(runId));
+            }
+            document->setAggregation(result, runId);
+        });
+    });
+    progress_->setValue(0);
+    progress_->setTextVisible(true);
+    jobText_->setText(tr("Starting…"));
+    updateButtons();
+    return currentJob_;
+}
+
+void RunsPage::cancelRun()
+{
+    if (currentJob_ != 0)
+        jobs_->cancel(currentJob_);
+}
+
+void RunsPage::onJobChanged(int id)
+{
+    if (id != currentJob_)
+        return;
+    const JobInfo& job = jobs_->job(id);
+    progress_->setValue(static_cast<int>(job.fraction * 1000.0 + 0.5));
+    if (job.status != JobStatus::Running)
+        return;
+    const double eta = jobs_->eta(id);
+    QString text = job.stage.isEmpty() ? tr("Running…") : job.stage;
+    text += tr(" · %1 elapsed").arg(formatSeconds(jobs_->elapsed(id)));
+    if (eta >= 0.0)
+        text += tr(" · about %1 left").arg(formatSeconds(eta));
+    jobText_->setText(text);
+}
+
+void RunsPage::onJobFinished(int id, JobStatus status)
+{
+    if (id != currentJob_)
+        return;
+    currentJob_ = 0;
+    progress_->setTextVisible(status == JobStatus::Finished);
+    const JobInfo& job = jobs_->job(id);
+    switch (status) {
+    case JobStatus::Finished:
+        jobText_->setText(tr("%1 finished in %2").arg(job.title, formatSeconds(job.seconds)));
+        break;
+    case JobStatus::Cancelled:
+        progress_->setValue(0);
+        jobText_->setText(tr("%1 cancelled").arg(job.title));
+        break;
+    case JobStatus::Failed:
+        jobText_->setText(tr("%1 failed: %2").arg(job.title, job.error));
+        break;
+    case JobStatus::Running:
+        break;
+    }
+    refreshRuns();
+    updateButtons();
+}
+
+void RunsPage::refreshRuns()
+{
+    const std::vector<std::int64_t> selected = selectedRuns();
+    const QSignalBlocker blocker(table_->selectionModel());
+    table_->setRowCount(0);
+    Project* project = document_->project();
+    std::vector<RunInfo> runs;
+    if (project) {
+        try {
+            runs = project->runs();
+        } catch (const std::exception& e) {
+            jobText_->setText(tr("Could not read the runs: %1").arg(QString::fromStdString(e.what())));
+        }
+    }
+    const Dataset& dataset = document_->dataset();
+    const bool hasTruth = std::any_of(dataset.truth.begin(), dataset.truth.end(), [](std::int32_t t) { return t >= 0; });
+    const QLocale locale;
+    table_->setRowCount(static_cast<int>(runs.size()));
+    // Newest first: the run just made is the one people look for.
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+        const RunInfo& run = runs[runs.size() - 1 - r];
+        const int row = static_cast<int>(r);
+        const bool active = run.id == document_->aggregationRunId();
+        const auto set = [&](int column, const QString& text, Qt::Alignment alignment = Qt::AlignLeft) {
+            auto* item = new QTableWidgetItem(text);
+            item->setData(kRunIdRole, static_cast<qlonglong>(run.id));
+            item->setTextAlignment(alignment | Qt::AlignVCenter);
+            if (active) {
+                QFont font = item->font();
+                font.setBold(true);
+                item->setFont(font);
+            }
+            table_->setItem(row, column, item);
+        };
+        QString strategy = QStringLiteral("%1 (%2)").arg(QString::fromStdString(run.name), QString::fromStdString(run.kind));
+        if (run.kind == "aggregate") {
+            const auto known = std::find_if(strategies().begin(), strategies().end(),
+                                            [&run](const StrategyInfo& info) { return info.name == run.name; });
+            strategy = known == strategies().end()
+                           ? QString::fromStdString(run.name)
+                           : QStringLiteral("%1 (%2)").arg(QString::fromStdString(known->title), QString::fromStdString(run.name));
+        }
+        set(IdColumn, active ? tr("%1 ● active").arg(run.id) : QString::number(run.id));
+        set(StrategyColumn, strategy);
+        set(CreatedColumn,
+            locale.toString(QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(run.created * 1000.0)), QLocale::ShortFormat));
+        set(StatusColumn, QString::fromStdString(run.status));
+        const bool hasSummary = run.summary.is_object();
+        set(IterationsColumn,
+            hasSummary && run.summary.contains("iterations") && run.summary["iterations"].get<int>() > 0
+                ? QString::number(run.summary["iterations"].get<int>())
+                : QString(),
+            Qt::AlignRight);
+        QString accuracyText;
+        if (hasTruth && run.kind == "aggregate" && run.status == "done") {
+            const std::vector<int> labels = runLabels(run.id);
+            const double acc = labels.empty() ? std::nan("") : accuracy(labels, dataset.truth);
+            if (!std::isnan(acc))
+                accuracyText = QStringLiteral("%1%").arg(acc * 100.0, 0, 'f', 2);
+        }
+        set(AccuracyColumn, accuracyText, Qt::AlignRight);
+        set(SecondsColumn,
+            hasSummary && run.summary.contains("seconds")
+                ? QString::number(run.summary["seconds"].get<double>(), 'f', 2)
+                : QString(),
+            Qt::AlignRight);
+    }
+    table_->resizeColumnsToContents();
+    table_->horizontalHeader()->setSectionResizeMode(StrategyColumn, QHeaderView::Stretch);
+    selectRuns(selected);
+    updateButtons();
+}
+
+std::vector<std::int64_t> RunsPage::selectedRuns() const
+{
+    std::vector<std::int64_t> runs;
+    for (const QModelIndex& index : table_->selectionModel()->selectedRows())
+        runs.push_back(index.data(kRunIdRole).toLongLong());
+    return runs;
+}
+
+void RunsPage::selectRuns(const std::vector<std::int64_t>& runs)
+{
+    QItemSelection selection;
+    for (int row = 0; row < table_->rowCount(); ++row) {
+        const std::int64_t id = table_->item(row, IdColumn)->data(kRunIdRole).toLongLong();
+        if (std::find(runs.begin(), runs.end(), id) != runs.end())
+            selection.select(table_->model()->index(row, 0), table_->model()->index(row, ColumnCount - 1));
+    }
+    table_->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect);
+    updateButtons();
+}
+
+void RunsPage::makeSelectedActive()
+{
+    const std::vector<std::int64_t> runs = selectedRuns();
+    if (runs.empty())
+        return;
+    if (document_->setActiveRun(runs.front()))
+        jobText_->setText(tr("Run %1 is now the active run").arg(runs.front()));
+}
+
+std::vector<int> RunsPage::runLabels(std::int64_t run)
+{
+    const auto cached = labelCache_.find(run);
+    if (cached != labelCache_.end())
+        return cached->second;
+    std::vector<int> labels;
+    if (Project* project = document_->project()) {
+        try {
+            const NpyArray array = project->runOutput(run, "labels");
+            if (array.shape == std::vector<std::size_t>{static_cast<std::size_t>(document_->dataset().itemCount())}) {
+                const auto values = array.as<std::int32_t>();
+                labels.assign(values.begin(), values.end());
+            }
+        } catch (const std::exception&) {
+            labels.clear();
+        }
+    }
+    labelCache_[run] = labels;
+    return labels;
+}
+
+int RunsPage::compareSelected()
+{
+    differences_->clear();
+    const std::vector<std::int64_t> runs = selectedRuns();
+    if (runs.size() != 2) {
+        comparisonText_->setText(tr("Select exactly two runs to compare."));
+        return -1;
+    }
+    // Older run first, so that "first" and "second" read in time order.
+    const std::int64_t first = std::min(runs[0], runs[1]);
+    const std::int64_t second = std::max(runs[0], runs[1]);
+    const std::vector<int> a = runLabels(first);
+    const std::vector<int> b = runLabels(second);
+    if (a.empty() || b.empty()) {
+        comparisonText_->setText(tr("Run %1 has no labels to compare.").arg(a.empty() ? first : second));
+        return -1;
+    }
+    const std::vector<int> items = differingItems(a, b);
+    const Dataset& dataset = document_->dataset();
+    const QLocale locale;
+    const double share = a.empty() ? 0.0 : 100.0 * static_cast<double>(items.size()) / static_cast<double>(a.size());
+    QString text = tr("Runs %1 and %2: %3 of %4 labels differ (%5%).")
+                       .arg(first)
+                       .arg(second)
+                       .arg(locale.toString(static_cast<qulonglong>(items.size())), locale.toString(static_cast<qulonglong>(a.size())))
+                       .arg(share, 0, 'f', 2);
+    if (static_cast<int>(items.size()) > kMaxListedDifferences)
+        text += tr(" The first %1 are listed.").arg(locale.toString(kMaxListedDifferences));
+    comparisonText_->setText(text);
+    differences_->headerItem()->setText(2, tr("Run %1").arg(first));
+    differences_->headerItem()->setText(3, tr("Run %1").arg(second));
+    QList<QTreeWidgetItem*> rows;
+    const int listed = std::min(static_cast<int>(items.size()), kMaxListedDifferences);
+    rows.reserve(listed);
+    for (int r = 0; r < listed; ++r) {
+        const int item = items[static_cast<std::size_t>(r)];
+        const auto u = static_cast<std::size_t>(item);
+        auto* row = new QTreeWidgetItem({QString::number(item),
+                                         u < dataset.itemKeys.size() ? QString::fromStdString(dataset.itemKeys[u]) : QString(),
+                                         labelText(dataset, a[u]), labelText(dataset, b[u])});
+        row->setData(0, Qt::UserRole, item);
+        rows.append(row);
+    }
+    differences_->addTopLevelItems(rows);
+    for (int c = 0; c < 4; ++c)
+        differences_->resizeColumnToContents(c);
+    return static_cast<int>(items.size());
+}
+
+void RunsPage::updateButtons()
+{
+    const bool running = currentJob_ != 0;
+    runButton_->setEnabled(!running && document_->hasDataset());
+    cancelButton_->setEnabled(running);
+    strategy_->setEnabled(!running);
+    const StrategyInfo& info = strategyInfo(strategy_->currentData().toString().toStdString());
+    maxIterations_->setEnabled(!running && readsParameter(info, "max_iterations"));
+    tolerance_->setEnabled(!running && readsParameter(info, "tolerance"));
+    const std::vector<std::int64_t> runs = selectedRuns();
+    makeActiveButton_->setEnabled(runs.size() == 1 && document_->project());
+    compareButton_->setEnabled(runs.size() == 2);
+}
+
+}  // namespace crowdsift
