@@ -10,8 +10,11 @@
 #include <memory>
 #include <vector>
 
+class QCheckBox;
+class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
+class QLineEdit;
 class QListView;
 class QProgressBar;
 class QPushButton;
@@ -40,9 +43,22 @@ struct AggregationResult;
 // selection are the list view's own. Without an aggregation run the page offers
 // "Run Dawid-Skene", which runs off the GUI thread with a progress bar and cancel and stores
 // the run in the project.
+//
+// A filter bar above the bands narrows and orders what they show: sort order, one annotator's
+// items, items whose answers disagree, decided / undecided items, and an explicit item list
+// (showItems, e.g. a confusion-matrix cell of the Annotators tab). The class list's counts follow
+// the filters, and its "All classes" row lifts the consensus-label filter. Filters are applied
+// when they change, not on every decision, so a decided item stays in place under "Undecided"
+// until the filters change. Per-item data (label quality, disagreement, id order) is computed
+// once per run or load; re-filtering 200k items takes a few milliseconds.
 class ReviewPage : public QWidget {
     Q_OBJECT
 public:
+    enum class SortOrder { Review, LabelQuality, ItemId };
+    enum class DecidedFilter { All, Decided, Undecided };
+    // currentClass() / showClass() value of the "All classes" row.
+    static constexpr int AllClasses = -2;
+
     explicit ReviewPage(ProjectDocument* document, QWidget* parent = nullptr);
     // Cancels a running aggregation and waits for it.
     ~ReviewPage() override;
@@ -64,6 +80,31 @@ public:
     int currentClass() const { return currentClass_; }
     void showClass(int label);
 
+    // Review: worst first by consensus posterior, then agreement (reviewOrder). LabelQuality:
+    // the self-confidence label-quality score of the consensus label under the run's
+    // posteriors, ascending, items without consensus first. ItemId: natural order of the keys.
+    void setSortOrder(SortOrder order);
+    SortOrder sortOrder() const { return sortOrder_; }
+    // Only items that `annotator` answered; -1 = any annotator. Throws std::out_of_range for an
+    // index outside [-1, M).
+    void setAnnotatorFilter(int annotator);
+    int annotatorFilter() const { return annotatorFilter_; }
+    // Only items whose usable answers are not all equal to the consensus (agreement < 1).
+    void setDisagreementOnly(bool on);
+    bool disagreementOnly() const { return disagreementOnly_; }
+    void setDecidedFilter(DecidedFilter filter);
+    DecidedFilter decidedFilter() const { return decidedFilter_; }
+    // Shows only `items` (dataset indices; others and duplicates ignored), over all classes,
+    // with `title` in the filter bar and a button that clears it. The other filters still apply.
+    void showItems(const QVector<int>& items, const QString& title);
+    void clearItemFilter();
+    bool hasItemFilter() const { return !itemMask_.empty(); }
+    // True when `item` passes every filter but the consensus-label (class) one.
+    bool passesFilters(int item) const;
+    // Per item, N entries: the sort key of SortOrder::LabelQuality in [0, 1], NaN without
+    // consensus; empty without a run.
+    const std::vector<double>& labelQuality() const { return labelQuality_; }
+
     // Starts "ds" on the open dataset in the background; no-op while one runs.
     void runDawidSkene();
     void cancelRun();
@@ -83,7 +124,12 @@ private:
     void onDocumentLoaded();
     void onAggregationChanged();
     void onRuleEdited();
+    void onFiltersEdited();
+    void onAnnotatorEdited();
     void onRunFinished();
+    void computeRunData();
+    void applyFilters();
+    std::vector<int> sorted(std::vector<int> items);
     void recomputeTriage();
     void fillClassList();
     void fillBands();
@@ -112,6 +158,12 @@ private:
     QDoubleSpinBox* hardAgreement_ = nullptr;
     QLabel* ruleText_ = nullptr;
     QTreeWidget* classes_ = nullptr;
+    QComboBox* sortBox_ = nullptr;
+    QLineEdit* annotatorEdit_ = nullptr;
+    QCheckBox* disagreementBox_ = nullptr;
+    QComboBox* decidedBox_ = nullptr;
+    QWidget* itemFilterBar_ = nullptr;
+    QLabel* itemFilterText_ = nullptr;
     std::array<QLabel*, 3> bandTitles_{};
     std::array<QListView*, 3> views_{};
     std::array<ThumbnailGridModel*, 3> models_{};
@@ -121,6 +173,16 @@ private:
     TriageRule rule_;
     TriageEvidence evidence_;
     std::vector<Triage> categories_;
+    std::vector<double> labelQuality_;
+    std::vector<char> disagrees_;      // N: agreement < 1
+    std::vector<int> idRank_;          // N: position in naturalIdOrder; filled on first use
+    std::vector<char> annotatorMask_;  // N when annotatorFilter_ >= 0
+    std::vector<char> itemMask_;       // N when an item filter is set
+    SortOrder sortOrder_ = SortOrder::Review;
+    int annotatorFilter_ = -1;
+    bool disagreementOnly_ = false;
+    DecidedFilter decidedFilter_ = DecidedFilter::All;
+    bool settingFilters_ = false;
     int currentClass_ = 0;
     bool syncingSelection_ = false;
     bool settingRule_ = false;

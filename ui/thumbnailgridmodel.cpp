@@ -5,6 +5,8 @@
 
 #include <QPixmap>
 
+#include <algorithm>
+
 namespace crowdsift {
 
 ThumbnailGridModel::ThumbnailGridModel(ProjectDocument* document, ThumbnailProvider* provider, Triage category,
@@ -19,10 +21,10 @@ void ThumbnailGridModel::setItems(std::vector<int> items)
 {
     beginResetModel();
     items_ = std::move(items);
-    rows_.clear();
-    rows_.reserve(static_cast<int>(items_.size()));
+    const int largest = items_.empty() ? -1 : *std::max_element(items_.begin(), items_.end());
+    rows_.assign(static_cast<std::size_t>(largest + 1), -1);
     for (std::size_t row = 0; row < items_.size(); ++row)
-        rows_.insert(items_[row], static_cast<int>(row));
+        rows_[static_cast<std::size_t>(items_[row])] = static_cast<int>(row);
     endResetModel();
 }
 

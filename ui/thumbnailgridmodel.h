@@ -3,7 +3,6 @@
 #include "analysis/triage.h"
 
 #include <QAbstractListModel>
-#include <QHash>
 #include <QVector>
 
 #include <vector>
@@ -36,7 +35,10 @@ public:
     const std::vector<int>& items() const { return items_; }
     int itemAt(int row) const { return items_[static_cast<std::size_t>(row)]; }
     // The row showing `item`, -1 when it is not in this band.
-    int rowOf(int item) const { return rows_.value(item, -1); }
+    int rowOf(int item) const
+    {
+        return item >= 0 && item < static_cast<int>(rows_.size()) ? rows_[static_cast<std::size_t>(item)] : -1;
+    }
 
     int rowCount(const QModelIndex& parent = {}) const override;
     // DisplayRole: the item's current label name (decision, else consensus); DecorationRole:
@@ -52,7 +54,9 @@ private:
     ThumbnailProvider* provider_;
     Triage category_;
     std::vector<int> items_;
-    QHash<int, int> rows_;  // item -> row
+    // item -> row, -1 = not shown; indexed by item (up to the largest one shown), so that a
+    // 200k-row reset costs a fill rather than 200k hash insertions.
+    std::vector<int> rows_;
 };
 
 }  // namespace crowdsift
