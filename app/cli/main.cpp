@@ -10,7 +10,7 @@
 int main(int argc, char** argv)
 {
     CLI::App app{"crowdsift-cli: aggregate, inspect and curate crowdsourced image labels (headless)"};
-    app.set_version_flag("--version", "crowdsift-cli 0.1.0");
+    app.set_version_flag("--version", "crowdsift-cli " CROWDSIFT_VERSION);
     app.require_subcommand(1);
 
     crowdsift::cli::GlobalOptions global;
