@@ -30,6 +30,14 @@ inline QStringList referenceDatasets()
     return {"dog", "bluebirds", "labelme", "cifar10h500"};
 }
 
+// Data column "name" with one row per reference dataset, for the _data() slots.
+inline void addDatasets()
+{
+    QTest::addColumn<QString>("name");
+    for (const QString& name : referenceDatasets())
+        QTest::newRow(qPrintable(name)) << name;
+}
+
 inline std::vector<std::vector<std::string>> readCsvRows(const std::string& path)
 {
     std::ifstream in(path);

@@ -14,13 +14,6 @@ using namespace crowdsift::testing;
 
 namespace {
 
-void addDatasets()
-{
-    QTest::addColumn<QString>("name");
-    for (const QString& name : referenceDatasets())
-        QTest::newRow(qPrintable(name)) << name;
-}
-
 AggregationParams gladIterations(int iterations)
 {
     AggregationParams p = defaultParams("glad");

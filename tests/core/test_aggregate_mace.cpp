@@ -10,16 +10,6 @@
 using namespace crowdsift;
 using namespace crowdsift::testing;
 
-namespace {
-
-void addDatasets()
-{
-    QTest::addColumn<QString>("name");
-    for (const QString& name : referenceDatasets())
-        QTest::newRow(qPrintable(name)) << name;
-}
-
-}  // namespace
 
 class TestAggregateMace : public QObject {
     Q_OBJECT
