@@ -4,6 +4,7 @@
 #include "sharebardelegate.h"
 #include "tableroles.h"
 
+#include "analysis/label_quality.h"
 #include "data/thumbnails.h"
 
 #include <QFileInfo>
@@ -61,6 +62,9 @@ InspectorPanel::InspectorPanel(ProjectDocument* document, QWidget* parent)
     QFont titleFont = title_->font();
     titleFont.setBold(true);
     title_->setFont(titleFont);
+    quality_ = new QLabel;
+    quality_->setObjectName(QStringLiteral("qualityLabel"));
+    quality_->setWordWrap(true);
     consensus_ = new QLabel;
     consensus_->setObjectName(QStringLiteral("consensusLabel"));
     decision_ = new QLabel;
@@ -90,6 +94,7 @@ InspectorPanel::InspectorPanel(ProjectDocument* document, QWidget* parent)
     layout->addWidget(image_, 0, Qt::AlignHCenter);
     layout->addWidget(title_);
     layout->addWidget(consensus_);
+    layout->addWidget(quality_);
     layout->addWidget(decision_);
     layout->addWidget(new QLabel(tr("Votes")));
     layout->addWidget(votes_, 2);
@@ -187,6 +192,7 @@ void InspectorPanel::refresh()
         title_->clear();
         consensus_->clear();
         decision_->clear();
+        quality_->clear();
         return;
     }
     const int item = current_;
@@ -243,6 +249,21 @@ void InspectorPanel::refresh()
     }
     if (!review.noteOf(item).empty())
         decision_->setText(decision_->text() + tr(" — note: %1").arg(QString::fromStdString(review.noteOf(item))));
+    // How well the current label (the curator's, else the consensus) fits the run's posterior:
+    // cleanlab's self-confidence and normalized margin, lower = more likely wrong.
+    const int current = review.kindOf(item) == ReviewKind::Relabel ? review.decisionOf(item) : consensus;
+    if (run && current >= 0) {
+        const double* row = run->posteriors.row(item).data();
+        const double confidence =
+            labelQualityScore(current, row, run->classCount(), LabelQualityMethod::SelfConfidence);
+        const double margin = labelQualityScore(current, row, run->classCount(), LabelQualityMethod::NormalizedMargin);
+        quality_->setText(tr("Label quality of %1: self-confidence %2, normalized margin %3")
+                              .arg(className(current))
+                              .arg(confidence, 0, 'f', 2)
+                              .arg(margin, 0, 'f', 2));
+    } else {
+        quality_->clear();
+    }
 
     for (const Answers::Entry& entry : dataset.answers.ofItem(item)) {
         auto* row = new QTreeWidgetItem(votes_);

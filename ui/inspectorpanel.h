@@ -42,6 +42,7 @@ public:
     QTreeWidget* votesTree() const { return votes_; }
     QTreeWidget* posteriorTree() const { return posteriors_; }
     QLabel* consensusLabel() const { return consensus_; }
+    QLabel* qualityLabel() const { return quality_; }
 
 Q_SIGNALS:
     // After an action on the selection, so the page can move on to the next item.
@@ -58,6 +59,7 @@ private:
     QLabel* image_ = nullptr;
     QLabel* title_ = nullptr;
     QLabel* consensus_ = nullptr;
+    QLabel* quality_ = nullptr;
     QLabel* decision_ = nullptr;
     QTreeWidget* votes_ = nullptr;
     QTreeWidget* posteriors_ = nullptr;

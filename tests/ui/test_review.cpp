@@ -13,6 +13,7 @@
 #include "project/store.h"
 #include "util/progress.h"
 
+#include <QLabel>
 #include <QAction>
 #include <QDoubleSpinBox>
 #include <QListView>
@@ -224,6 +225,14 @@ void TestReview::reviewByKeys()
         QCOMPARE(page->inspector()->currentItem(), model->itemAt(0));
         QVERIFY(page->inspector()->votesTree()->topLevelItemCount() >= 3);
         QCOMPARE(page->inspector()->posteriorTree()->topLevelItemCount(), 10);
+        {
+            // Self-confidence of the consensus label is its posterior.
+            const int item = model->itemAt(0);
+            const int consensus = document->aggregation()->labels[static_cast<std::size_t>(item)];
+            const QString expected = QString::number(document->aggregation()->posteriors(item, consensus), 'f', 2);
+            QVERIFY2(page->inspector()->qualityLabel()->text().contains("self-confidence " + expected),
+                     qPrintable(page->inspector()->qualityLabel()->text()));
+        }
         for (int row = 0; row < 3; ++row)
             relabelled.push_back(model->itemAt(row));
         // Key 3 = class 2 (Pullover); each decision moves on to the next tile.
