@@ -36,6 +36,7 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <exception>
 #include <stdexcept>
@@ -78,6 +79,7 @@ struct ReviewPage::RunOutcome {
     std::shared_ptr<const AggregationResult> result;
     QString error;
     bool cancelled = false;
+    double seconds = 0.0;  // wall time of the strategy
 };
 
 ReviewPage::ReviewPage(ProjectDocument* document, QWidget* parent) : QWidget(parent), document_(document)
@@ -843,8 +845,10 @@ void ReviewPage::runDawidSkene()
         auto outcome = std::make_shared<RunOutcome>();
         outcome->generation = generation;
         try {
+            const auto start = std::chrono::steady_clock::now();
             outcome->result = std::make_shared<const AggregationResult>(
                 aggregate("ds", *dataset, nlohmann::json::object(), *progress));
+            outcome->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         } catch (const Cancelled&) {
             outcome->cancelled = true;
         } catch (const std::exception& e) {
@@ -883,10 +887,8 @@ void ReviewPage::onRunFinished()
         try {
             const AggregationResult& result = *outcome->result;
             const nlohmann::json params = {{"strategy", result.strategy}, {"params", result.params}};
-            nlohmann::json summary = {{"iterations", result.iterations}, {"converged", result.converged}};
-            if (!result.logLikelihood.empty())
-                summary["log_likelihood"] = result.logLikelihood.back();
-            runId = storeAggregationRun(*project, document_->dataset(), result, params, summary);
+            runId = storeAggregationRun(*project, document_->dataset(), result, params,
+                                        aggregationSummary(document_->dataset(), result, outcome->seconds));
         } catch (const std::exception& e) {
             message = tr("Dawid-Skene finished, but the run could not be stored: %1").arg(QString::fromStdString(e.what()));
         }

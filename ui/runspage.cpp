@@ -267,11 +267,8 @@ int RunsPage::startRun(const QString& name, const nlohmann::json& params)
             std::int64_t runId = 0;
             if (Project* project = document->project()) {
                 const nlohmann::json stored = {{"strategy", result->strategy}, {"params", result->params}};
-                nlohmann::json summary = {
-                    {"iterations", result->iterations}, {"converged", result->converged}, {"seconds", seconds}};
-                if (!result->logLikelihood.empty())
-                    summary["log_likelihood"] = result->logLikelihood.back();
-                runId = storeAggregationRun(*project, document->dataset(), *result, stored, summary);
+                runId = storeAggregationRun(*project, document->dataset(), *result, stored,
+                                            aggregationSummary(document->dataset(), *result, seconds));
                 log.append(tr("stored as run %1").arg(runId));
             }
             document->setAggregation(result, runId);

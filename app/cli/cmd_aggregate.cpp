@@ -138,21 +138,9 @@ void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCo
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         bar.finish();
 
-        nlohmann::json summary = {{"strategy", result.strategy},
-                                  {"items", dataset.itemCount()},
-                                  {"iterations", result.iterations},
-                                  {"converged", result.converged},
-                                  {"seconds", seconds},
-                                  {"tied_items", result.tiedItems.size()}};
-        if (!result.logLikelihood.empty() && std::isfinite(result.logLikelihood.back()))
-            summary["log_likelihood"] = result.logLikelihood.back();
+        nlohmann::json summary = aggregationSummary(dataset, result, seconds);
         const double acc = accuracy(result.labels, dataset.truth);
-        summary["accuracy"] = std::isfinite(acc) ? nlohmann::json(acc) : nlohmann::json(nullptr);
-        std::vector<std::int64_t> perClass(static_cast<std::size_t>(dataset.classCount()), 0);
-        for (int label : result.labels)
-            if (label >= 0)
-                ++perClass[static_cast<std::size_t>(label)];
-        summary["labels_per_class"] = perClass;
+        const auto perClass = summary["labels_per_class"].get<std::vector<std::int64_t>>();
 
         if (project && !args->noStore) {
             std::map<std::string, Eigen::VectorXd> extra;

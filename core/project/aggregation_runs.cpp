@@ -3,8 +3,29 @@
 #include "util/error.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace crowdsift {
+
+nlohmann::json aggregationSummary(const Dataset& dataset, const AggregationResult& result, double seconds)
+{
+    nlohmann::json summary = {{"strategy", result.strategy},
+                              {"items", dataset.itemCount()},
+                              {"iterations", result.iterations},
+                              {"converged", result.converged},
+                              {"seconds", seconds},
+                              {"tied_items", result.tiedItems.size()}};
+    if (!result.logLikelihood.empty() && std::isfinite(result.logLikelihood.back()))
+        summary["log_likelihood"] = result.logLikelihood.back();
+    const double acc = accuracy(result.labels, dataset.truth);
+    summary["accuracy"] = std::isfinite(acc) ? nlohmann::json(acc) : nlohmann::json(nullptr);
+    std::vector<std::int64_t> perClass(static_cast<std::size_t>(dataset.classCount()), 0);
+    for (int label : result.labels)
+        if (label >= 0 && label < dataset.classCount())
+            ++perClass[static_cast<std::size_t>(label)];
+    summary["labels_per_class"] = perClass;
+    return summary;
+}
 
 std::int64_t storeAggregationRun(Project& project, const Dataset& dataset, const AggregationResult& result,
                                  const nlohmann::json& params, const nlohmann::json& summary,

@@ -19,6 +19,11 @@
 
 namespace crowdsift {
 
+// The summary stored with an aggregation run and printed by `aggregate --json`: strategy, items,
+// iterations, converged, seconds (wall time of the strategy), tied_items, log_likelihood (last
+// value, when finite), accuracy against truth (null without truth) and labels_per_class (K).
+nlohmann::json aggregationSummary(const Dataset& dataset, const AggregationResult& result, double seconds);
+
 // Records `result` as a finished run and returns its id. `extraOutputs` are additional vectors
 // (name -> values). When writing an output fails, the run is marked failed and the error rethrown.
 std::int64_t storeAggregationRun(Project& project, const Dataset& dataset, const AggregationResult& result,
