@@ -18,6 +18,8 @@
 #include "aggregate/registry.h"
 #include "data/dataset.h"
 
+#include "bench_common.h"
+
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +35,7 @@
 #include <vector>
 
 using namespace crowdsift;
+using crowdsift::bench::procStatusMb;
 
 namespace {
 
@@ -117,16 +120,6 @@ Synthetic generate(std::int64_t answers, std::uint64_t seed)
     return s;
 }
 
-long readStatusKb(const char* field)
-{
-    std::ifstream in("/proc/self/status");
-    std::string line;
-    const std::size_t len = std::strlen(field);
-    while (std::getline(in, line))
-        if (line.compare(0, len, field) == 0)
-            return std::stol(line.substr(len + 1));
-    return -1;
-}
 
 struct Measure {
     double seconds = 0;
@@ -145,7 +138,7 @@ Measure measure(Work work)
     int pipeFd[2];
     if (pipe(pipeFd) != 0)
         return {};
-    const long baseKb = readStatusKb("VmRSS:");
+    const double baseMb = procStatusMb("VmRSS");
     const pid_t pid = fork();
     if (pid == 0) {
         close(pipeFd[0]);
@@ -158,7 +151,7 @@ Measure measure(Work work)
         getrusage(RUSAGE_SELF, &usage);
         r.cpuSeconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
                        + 1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
-        r.extraMb = (readStatusKb("VmHWM:") - baseKb) / 1024.0;
+        r.extraMb = procStatusMb("VmHWM") - baseMb;
         r.ok = true;
         const ssize_t written = write(pipeFd[1], &r, sizeof r);
         _exit(written == static_cast<ssize_t>(sizeof r) ? 0 : 1);
@@ -260,9 +253,9 @@ int main(int argc, char** argv)
     std::printf("| answers | items | strategy | seconds | CPU seconds | iterations | accuracy | extra MB | data MB | raw MB |\n");
     std::printf("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (const std::int64_t size : sizes) {
-        const long before = readStatusKb("VmRSS:");
+        const double before = procStatusMb("VmRSS");
         const Synthetic s = generate(size, 20240601);
-        const double dataMb = (readStatusKb("VmRSS:") - before) / 1024.0;
+        const double dataMb = procStatusMb("VmRSS") - before;
         // Raw size: one (item, annotator, label) triplet of 32-bit integers per answer.
         const double rawMb = static_cast<double>(s.dataset.answers.size()) * 12 / (1024.0 * 1024.0);
         for (const std::string& name : names) {

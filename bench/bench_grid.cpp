@@ -29,6 +29,8 @@
 #include "thumbnailgridmodel.h"
 #include "thumbnailprovider.h"
 
+#include "bench_common.h"
+
 #include "aggregate/registry.h"
 #include "project/aggregation_runs.h"
 #include "project/store.h"
@@ -53,6 +55,7 @@
 #include <vector>
 
 using namespace crowdsift;
+using crowdsift::bench::procStatusMb;
 namespace fs = std::filesystem;
 
 namespace {
@@ -70,15 +73,6 @@ double seconds(Clock::time_point since)
     return std::chrono::duration<double>(Clock::now() - since).count();
 }
 
-double peakRssMiB()
-{
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line))
-        if (line.rfind("VmHWM:", 0) == 0)
-            return std::atof(line.c_str() + 6) / 1024.0;
-    return 0.0;
-}
 
 // Uniform in [0, 1) from the raw generator output, the same on every standard library.
 double uniform(std::mt19937_64& random)
@@ -362,8 +356,8 @@ int main(int argc, char** argv)
     const Stats c = stats(cached);
     std::printf("cached pages: %zu (scrolling back while cached); per page median %.2f ms, max %.2f ms\n",
                 cached.size(), c.median * 1e3, c.max * 1e3);
-    std::printf("peak RSS: %.0f MiB\n", peakRssMiB());
+    std::printf("peak RSS: %.0f MiB\n", procStatusMb("VmHWM"));
     std::printf("targets: first page %s 1 s, cached pages %s 50 ms, memory %s 1 GB\n", firstPage < 1.0 ? "<" : ">=",
-                c.max < 0.05 ? "<" : ">=", peakRssMiB() < 1024.0 ? "<" : ">=");
+                c.max < 0.05 ? "<" : ">=", procStatusMb("VmHWM") < 1024.0 ? "<" : ">=");
     return 0;
 }

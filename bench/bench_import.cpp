@@ -8,6 +8,8 @@
 #include "util/progress.h"
 #include "util/random.h"
 
+#include "bench_common.h"
+
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -26,6 +28,7 @@
 
 namespace fs = std::filesystem;
 using namespace crowdsift;
+using crowdsift::bench::procStatusMb;
 
 namespace {
 
@@ -126,17 +129,6 @@ std::int64_t generateCsv(const fs::path& path, std::int64_t answers)
     return items;
 }
 
-// VmRSS / VmHWM from /proc/self/status, in MB (0 when unavailable).
-double procStatusMb(const char* key)
-{
-    std::ifstream in("/proc/self/status");
-    std::string line;
-    const std::size_t keyLength = std::strlen(key);
-    while (std::getline(in, line))
-        if (line.compare(0, keyLength, key) == 0 && line.size() > keyLength && line[keyLength] == ':')
-            return std::strtod(line.c_str() + keyLength + 1, nullptr) / 1024.0;
-    return 0.0;
-}
 
 // Resets VmHWM to the current RSS (Linux >= 4.0), so each stage's peak can be read on its own.
 bool resetPeak()

@@ -27,6 +27,8 @@
 
 #include "data/thumbnails.h"
 
+#include "bench_common.h"
+
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -40,6 +42,7 @@
 #include <vector>
 
 using namespace crowdsift;
+using crowdsift::bench::procStatusMb;
 namespace fs = std::filesystem;
 
 namespace {
@@ -58,15 +61,6 @@ double cpuSeconds()
     return now.tv_sec + now.tv_nsec * 1e-9;
 }
 
-double peakRssMiB()
-{
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line))
-        if (line.rfind("VmHWM:", 0) == 0)
-            return std::atof(line.c_str() + 6) / 1024.0;
-    return 0.0;
-}
 
 std::vector<int> page(int first, int count, int limit)
 {
@@ -228,9 +222,9 @@ int main(int argc, char** argv)
                 missing);
     std::printf("  cache: %zu entries, %.1f MiB, evicted %lld\n", loader.cachedCount(),
                 loader.cacheBytes() / 1048576.0, loader.stats().evicted);
-    std::printf("peak RSS %.1f MiB   target < 1024 MiB\n", peakRssMiB());
+    std::printf("peak RSS %.1f MiB   target < 1024 MiB\n", procStatusMb("VmHWM"));
 
-    const bool met = firstPage < 1.0 && cachedPage < 0.05 && peakRssMiB() < 1024.0 && missing == 0;
+    const bool met = firstPage < 1.0 && cachedPage < 0.05 && procStatusMb("VmHWM") < 1024.0 && missing == 0;
     std::printf("targets %s\n", met ? "met" : "NOT met");
     return met ? 0 : 1;
 }
