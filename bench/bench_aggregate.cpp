@@ -17,6 +17,7 @@
 #include "aggregate/crowdlab.h"
 #include "aggregate/registry.h"
 #include "data/dataset.h"
+#include "data/formats.h"
 
 #include "bench_common.h"
 
@@ -177,48 +178,15 @@ std::vector<std::string> split(const std::string& s)
     return out;
 }
 
+// A reference dataset (answers.csv with 0-based task/worker indices, truth.csv when present).
 Dataset readReference(const std::string& dir)
 {
-    std::ifstream in(dir + "/answers.csv");
-    if (!in)
-        throw std::runtime_error("cannot read " + dir + "/answers.csv");
-    std::string line;
-    std::getline(in, line);
-    std::vector<Answer> triplets;
-    int n = 0;
-    int m = 0;
-    int k = 0;
-    while (std::getline(in, line)) {
-        Answer a;
-        if (std::sscanf(line.c_str(), "%d,%d,%d", &a.item, &a.annotator, &a.label) != 3)
-            continue;
-        n = std::max(n, a.item + 1);
-        m = std::max(m, a.annotator + 1);
-        k = std::max(k, a.label + 1);
-        triplets.push_back(a);
-    }
-    Dataset d;
+    ReadOptions options;
+    options.format = Format::Csv;
+    if (std::ifstream(dir + "/truth.csv"))
+        options.truthPath = dir + "/truth.csv";
+    Dataset d = readDataset(dir + "/answers.csv", options);
     d.name = dir;
-    for (int c = 0; c < k; ++c)
-        d.classNames.push_back(std::to_string(c));
-    for (int i = 0; i < n; ++i)
-        d.itemKeys.push_back(std::to_string(i));
-    for (int w = 0; w < m; ++w)
-        d.annotatorIds.push_back(std::to_string(w));
-    d.splits.assign(static_cast<std::size_t>(n), Split::Train);
-    d.imagePaths.assign(static_cast<std::size_t>(n), std::string());
-    d.answers = Answers::fromTriplets(n, m, triplets);
-    std::ifstream truth(dir + "/truth.csv");
-    if (truth) {
-        d.truth.assign(static_cast<std::size_t>(n), -1);
-        std::getline(truth, line);
-        while (std::getline(truth, line)) {
-            int i = 0;
-            int t = 0;
-            if (std::sscanf(line.c_str(), "%d,%d", &i, &t) == 2)
-                d.truth[static_cast<std::size_t>(i)] = t;
-        }
-    }
     return d;
 }
 

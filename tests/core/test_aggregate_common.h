@@ -8,6 +8,7 @@
 
 #include "aggregate/result.h"
 #include "data/dataset.h"
+#include "data/formats.h"
 
 #include <nlohmann/json.hpp>
 
@@ -65,40 +66,21 @@ inline std::vector<std::vector<std::string>> readCsvRows(const std::string& path
     return rows;
 }
 
-// The reference dataset with items, annotators and classes indexed as in the reference files.
+// The reference dataset with items, annotators and classes indexed as in the reference files:
+// the project's own CSV reader orders the integer ids numerically, which is the reference index.
 inline Dataset loadReferenceDataset(const QString& name)
 {
     const QString dir = "reference/" + name + "/";
-    Dataset d;
+    const auto classes = readCsvRows(sharedPath(dir + "classes.csv"));
+    ReadOptions options;
+    options.format = Format::Csv;
+    options.classCount = static_cast<int>(classes.size());
+    if (sharedExists(dir + "truth.csv"))
+        options.truthPath = sharedPath(dir + "truth.csv");
+    Dataset d = readDataset(sharedPath(dir + "answers.csv"), options);
     d.name = name.toStdString();
-    d.source = sharedPath(dir + "answers.csv");
-    for (const auto& row : readCsvRows(sharedPath(dir + "classes.csv")))
-        d.classNames.push_back(row.at(1));
-    std::vector<Answer> triplets;
-    int n = 0;
-    int m = 0;
-    for (const auto& row : readCsvRows(d.source)) {
-        Answer a;
-        a.item = std::stoi(row.at(0));
-        a.annotator = std::stoi(row.at(1));
-        a.label = std::stoi(row.at(2));
-        n = std::max(n, a.item + 1);
-        m = std::max(m, a.annotator + 1);
-        triplets.push_back(a);
-    }
-    for (int i = 0; i < n; ++i)
-        d.itemKeys.push_back(std::to_string(i));
-    for (int w = 0; w < m; ++w)
-        d.annotatorIds.push_back(std::to_string(w));
-    d.splits.assign(static_cast<std::size_t>(n), Split::Train);
-    d.imagePaths.assign(static_cast<std::size_t>(n), std::string());
-    d.answers = Answers::fromTriplets(n, m, triplets);
-    if (sharedExists(dir + "truth.csv")) {
-        d.truth.assign(static_cast<std::size_t>(n), -1);
-        for (const auto& row : readCsvRows(sharedPath(dir + "truth.csv")))
-            d.truth.at(static_cast<std::size_t>(std::stoi(row.at(0)))) = std::stoi(row.at(1));
-    }
-    d.validate();
+    for (std::size_t c = 0; c < classes.size(); ++c)
+        d.classNames[c] = classes[c].at(1);
     return d;
 }
 
