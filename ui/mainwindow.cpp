@@ -92,6 +92,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     tabs_->addTab(review_, tr("Review"));
     jobs_ = new JobManager(this);
     runs_ = new RunsPage(document_, jobs_);
+    review_->setRunner(jobs_, [this] { return runs_->startRun(QStringLiteral("ds")); });
     tabs_->addTab(runs_, tr("Runs"));
     jobsPanel_ = new JobsPanel(jobs_);
     jobsDock_ = new QDockWidget(tr("Jobs"), this);

@@ -6,9 +6,7 @@
 #include "thumbnailgridmodel.h"
 #include "thumbnailprovider.h"
 
-#include "aggregate/registry.h"
 #include "analysis/label_quality.h"
-#include "project/aggregation_runs.h"
 #include "util/error.h"
 #include "util/progress.h"
 
@@ -33,10 +31,8 @@
 #include <QTimer>
 #include <QTreeWidget>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <exception>
 #include <stdexcept>
@@ -73,14 +69,6 @@ QDoubleSpinBox* fractionBox(const QString& name)
 }
 
 }  // namespace
-
-struct ReviewPage::RunOutcome {
-    int generation = 0;  // the document load the run was started on
-    std::shared_ptr<const AggregationResult> result;
-    QString error;
-    bool cancelled = false;
-    double seconds = 0.0;  // wall time of the strategy
-};
 
 ReviewPage::ReviewPage(ProjectDocument* document, QWidget* parent) : QWidget(parent), document_(document)
 {
@@ -314,13 +302,7 @@ ReviewPage::ReviewPage(ProjectDocument* document, QWidget* parent) : QWidget(par
     onDocumentLoaded();
 }
 
-ReviewPage::~ReviewPage()
-{
-    if (progress_)
-        progress_->cancel();
-    if (watcher_)
-        watcher_->waitForFinished();
-}
+ReviewPage::~ReviewPage() = default;
 
 void ReviewPage::setRule(const TriageRule& rule)
 {
@@ -361,7 +343,6 @@ void ReviewPage::onRuleEdited()
 void ReviewPage::onDocumentLoaded()
 {
     cancelRun();
-    ++generation_;
     const Dataset& dataset = document_->dataset();
     provider_->setSource(dataset);
     evidence_ = TriageEvidence();
@@ -402,7 +383,7 @@ void ReviewPage::onAggregationChanged()
                                      "consensus of a run: run Dawid-Skene to get one.")
                                 : tr("Open a project to review it."));
     }
-    runButton_->setEnabled(document_->hasDataset() && !isRunning());
+    runButton_->setEnabled(document_->hasDataset() && !isRunning() && startRun_);
     stack_->setCurrentWidget(run ? reviewPane_ : emptyPage_);
     computeRunData();
     recomputeTriage();
@@ -809,93 +790,73 @@ void ReviewPage::requestVisibleThumbnails()
         provider_->request(visible);
 }
 
+void ReviewPage::setRunner(JobManager* jobs, std::function<int()> start)
+{
+    if (jobs_)
+        disconnect(jobs_, nullptr, this, nullptr);
+    jobs_ = jobs;
+    startRun_ = std::move(start);
+    if (jobs_) {
+        connect(jobs_, &JobManager::jobChanged, this, &ReviewPage::onJobChanged);
+        connect(jobs_, &JobManager::jobFinished, this, &ReviewPage::onJobFinished);
+    }
+    runButton_->setEnabled(document_->hasDataset() && !isRunning() && startRun_);
+}
+
 void ReviewPage::runDawidSkene()
 {
-    if (isRunning() || !document_->hasDataset())
+    if (isRunning() || !document_->hasDataset() || !startRun_)
         return;
-    auto progress = std::make_shared<Progress>();
-    progress_ = progress;
-    progress->setCallback(
-        [this](double fraction, const std::string& stage) {
-            const QString text = QString::fromStdString(stage);
-            QMetaObject::invokeMethod(
-                this,
-                [this, fraction, text] {
-                    runProgress_->setValue(static_cast<int>(fraction * 1000.0 + 0.5));
-                    runStage_->setText(text);
-                },
-                Qt::QueuedConnection);
-        },
-        100);
+    job_ = startRun_();
+    if (job_ == 0) {
+        runStage_->setText(tr("Another aggregation run is going (Runs tab)."));
+        return;
+    }
     runButton_->setEnabled(false);
     runProgress_->setValue(0);
     runProgress_->show();
     cancelButton_->show();
     runStage_->setText(tr("starting"));
-
-    // The job reads its own copy: a load may replace the document's dataset meanwhile, and
-    // then the result is dropped.
-    auto dataset = std::make_shared<const Dataset>(document_->dataset());
-    const int generation = generation_;
-    if (!watcher_) {
-        watcher_ = new QFutureWatcher<std::shared_ptr<RunOutcome>>(this);
-        connect(watcher_, &QFutureWatcherBase::finished, this, &ReviewPage::onRunFinished);
-    }
-    watcher_->setFuture(QtConcurrent::run([dataset, progress, generation] {
-        auto outcome = std::make_shared<RunOutcome>();
-        outcome->generation = generation;
-        try {
-            const auto start = std::chrono::steady_clock::now();
-            outcome->result = std::make_shared<const AggregationResult>(
-                aggregate("ds", *dataset, nlohmann::json::object(), *progress));
-            outcome->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        } catch (const Cancelled&) {
-            outcome->cancelled = true;
-        } catch (const std::exception& e) {
-            outcome->error = QString::fromStdString(e.what());
-        }
-        return outcome;
-    }));
 }
 
 void ReviewPage::cancelRun()
 {
-    if (progress_)
-        progress_->cancel();
+    if (job_ != 0 && jobs_)
+        jobs_->cancel(job_);
 }
 
-void ReviewPage::onRunFinished()
+void ReviewPage::onJobChanged(int id)
 {
-    progress_.reset();
+    if (id != job_)
+        return;
+    const JobInfo& job = jobs_->job(id);
+    runProgress_->setValue(static_cast<int>(job.fraction * 1000.0 + 0.5));
+    runStage_->setText(job.stage);
+}
+
+void ReviewPage::onJobFinished(int id, JobStatus status)
+{
+    if (id != job_)
+        return;
+    job_ = 0;
     runProgress_->hide();
     cancelButton_->hide();
-    runButton_->setEnabled(document_->hasDataset());
-    const std::shared_ptr<RunOutcome> outcome = watcher_->result();
-    if (outcome->cancelled || outcome->generation != generation_) {
+    runButton_->setEnabled(document_->hasDataset() && startRun_);
+    switch (status) {
+    case JobStatus::Finished:
+        runStage_->clear();
+        Q_EMIT runFinished(true, tr("Dawid-Skene finished"));
+        break;
+    case JobStatus::Cancelled:
         runStage_->setText(tr("Cancelled"));
         Q_EMIT runFinished(false, tr("Cancelled"));
-        return;
+        break;
+    case JobStatus::Failed:
+    case JobStatus::Running:
+        runStage_->setText(tr("Dawid-Skene failed: %1").arg(jobs_->job(id).error));
+        Q_EMIT runFinished(false, jobs_->job(id).error);
+        break;
     }
-    if (!outcome->result) {
-        runStage_->setText(tr("Dawid-Skene failed: %1").arg(outcome->error));
-        Q_EMIT runFinished(false, outcome->error);
-        return;
-    }
-    std::int64_t runId = 0;
-    QString message = tr("Dawid-Skene finished");
-    if (Project* project = document_->project()) {
-        try {
-            const AggregationResult& result = *outcome->result;
-            const nlohmann::json params = {{"strategy", result.strategy}, {"params", result.params}};
-            runId = storeAggregationRun(*project, document_->dataset(), result, params,
-                                        aggregationSummary(document_->dataset(), result, outcome->seconds));
-        } catch (const std::exception& e) {
-            message = tr("Dawid-Skene finished, but the run could not be stored: %1").arg(QString::fromStdString(e.what()));
-        }
-    }
-    runStage_->clear();
-    document_->setAggregation(outcome->result, runId);
-    Q_EMIT runFinished(true, message);
 }
 
 }  // namespace crowdsift

@@ -1,12 +1,13 @@
 #pragma once
 
 #include "analysis/triage.h"
+#include "jobmanager.h"
 
-#include <QFutureWatcher>
 #include <QVector>
 #include <QWidget>
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -26,7 +27,6 @@ class QTreeWidget;
 namespace crowdsift {
 
 class InspectorPanel;
-class Progress;
 class ProjectDocument;
 class ThumbnailDelegate;
 class ThumbnailGridModel;
@@ -105,10 +105,14 @@ public:
     // consensus; empty without a run.
     const std::vector<double>& labelQuality() const { return labelQuality_; }
 
+    // Background runs go through the window's job manager, so that the Runs tab and the Jobs
+    // panel list and cancel every run in one place; `start` launches a Dawid-Skene run there and
+    // returns its job id (0 when none started). Without a runner the Run button stays disabled.
+    void setRunner(JobManager* jobs, std::function<int()> start);
     // Starts "ds" on the open dataset in the background; no-op while one runs.
     void runDawidSkene();
     void cancelRun();
-    bool isRunning() const { return progress_ != nullptr; }
+    bool isRunning() const { return job_ != 0; }
 
 Q_SIGNALS:
     // An aggregation started from this page finished (stored when a project is open), failed or
@@ -119,14 +123,13 @@ protected:
     bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
-    struct RunOutcome;
-
+    void onJobChanged(int id);
+    void onJobFinished(int id, JobStatus status);
     void onDocumentLoaded();
     void onAggregationChanged();
     void onRuleEdited();
     void onFiltersEdited();
     void onAnnotatorEdited();
-    void onRunFinished();
     void computeRunData();
     void applyFilters();
     std::vector<int> sorted(std::vector<int> items);
@@ -186,10 +189,10 @@ private:
     int currentClass_ = 0;
     bool syncingSelection_ = false;
     bool settingRule_ = false;
-    int generation_ = 0;  // counts document loads
 
-    std::shared_ptr<Progress> progress_;
-    QFutureWatcher<std::shared_ptr<RunOutcome>>* watcher_ = nullptr;
+    JobManager* jobs_ = nullptr;
+    std::function<int()> startRun_;
+    int job_ = 0;  // the running job started from this page, 0 = none
 };
 
 }  // namespace crowdsift

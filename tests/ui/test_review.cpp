@@ -1,4 +1,5 @@
 #include "inspectorpanel.h"
+#include "jobmanager.h"
 #include "mainwindow.h"
 #include "projectdocument.h"
 #include "reviewcommands.h"
@@ -185,6 +186,10 @@ void TestReview::reviewByKeys()
         QVERIFY(document->aggregation());
         QVERIFY(document->aggregationRunId() > 0);
         QCOMPARE(latestAggregationRun(*document->project()), document->aggregationRunId());
+        // The run went through the window's job manager: the Jobs panel lists it.
+        const std::vector<int> jobIds = window.jobManager()->jobIds();
+        QCOMPARE(static_cast<int>(jobIds.size()), 1);
+        QCOMPARE(window.jobManager()->job(jobIds.front()).status, JobStatus::Finished);
         QCOMPARE(static_cast<int>(page->categories().size()), kDemoItems);
 
         // Shirts (class 6) are the class the simulated confusers garble: all bands are busy.
