@@ -1,0 +1,34 @@
+#pragma once
+
+// k-fold cross-validation: out-of-sample class probabilities for every item.
+
+#include "learn/trainer.h"
+
+#include <functional>
+#include <vector>
+
+namespace crowdsift {
+
+// Stratified folds: for each class, its items (labels[i] == class) are shuffled with `seed` and
+// dealt to the folds in turn, the deal continuing across classes, so fold sizes differ by at most
+// one and every class is spread evenly. Items with label -1 get fold -1. Throws InputError for
+// folds < 2 or more folds than labelled items.
+std::vector<int> stratifiedFolds(const std::vector<int>& labels, int folds, std::uint64_t seed);
+
+struct CrossValidationResult {
+    RowMatrixXf probabilities;  // N x K; row i from the model that did not train on item i
+    std::vector<int> fold;      // N, fold of each item (-1 = not in any fold: predicted by fold 0's model)
+    std::vector<std::vector<EpochRecord>> history;  // per fold
+    double seconds = 0;
+    double trainSamplesPerSecond = 0;  // over all folds and epochs
+};
+
+using FoldEpochCallback = std::function<void(int fold, const EpochRecord&)>;
+
+// Trains `folds` models, each on the other folds' items, and predicts its own fold. Progress runs
+// over all folds; cancel stops within one batch.
+CrossValidationResult crossValidate(const LearnInput& input, const Targets& targets, int classes,
+                                    const ModelSpec& spec, const TrainConfig& config, int folds,
+                                    Progress& progress = Progress::none(), const FoldEpochCallback& onEpoch = {});
+
+}  // namespace crowdsift

@@ -1,0 +1,114 @@
+#pragma once
+
+// Training a classifier on hard or soft targets, and predicting class probabilities. No torch
+// types here: the network lives behind a pimpl so that callers (CLI, GUI, tests of the loop)
+// compile without torch headers.
+
+#include "learn/learn_input.h"
+#include "learn/models.h"
+#include "util/progress.h"
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace crowdsift {
+
+enum class OptimizerKind { Sgd, AdamW };
+enum class ScheduleKind { Cosine, Step, Constant };  // each after `warmupEpochs` of linear warm-up
+
+struct TrainConfig {
+    int epochs = 10;
+    int batchSize = 128;
+    OptimizerKind optimizer = OptimizerKind::Sgd;
+    double learningRate = 0.05;   // peak, reached after warm-up
+    double momentum = 0.9;        // SGD (Nesterov)
+    double weightDecay = 5e-4;
+    ScheduleKind schedule = ScheduleKind::Cosine;
+    double warmupEpochs = 1.0;
+    int stepEpochs = 0;           // step schedule: multiply by stepGamma every stepEpochs (0 = epochs / 3)
+    double stepGamma = 0.1;
+    double labelSmoothing = 0.0;  // in [0, 1)
+    bool augment = true;          // images only: random pad-crop (padding = 1/8 of the side) and,
+    bool flip = true;             // when flip is set, horizontal flips; done on the device
+    double validationFraction = 0.0;  // held out (stratified) from the training rows
+    int patience = 0;             // early stopping: epochs without a better validation loss; 0 = off
+    std::uint64_t seed = 0;       // same seed, same device, same threads -> same weights
+    std::string device = "auto";  // auto | cpu | cuda
+    bool mixedPrecision = true;   // CUDA only: bf16 autocast, channels_last, cuDNN benchmark
+    int threads = 0;              // torch::set_num_threads; 0 = every core
+    std::string checkpointPath;   // when set, the best weights are saved there after training
+};
+
+// One epoch of training. Losses are means over the epoch's samples; accuracies against the
+// targets' argmax. Validation fields are NaN without a validation split.
+struct EpochRecord {
+    int epoch = 0;  // from 1
+    double trainLoss = 0;
+    double trainAccuracy = 0;
+    double validationLoss = std::numeric_limits<double>::quiet_NaN();
+    double validationAccuracy = std::numeric_limits<double>::quiet_NaN();
+    double learningRate = 0;  // at the end of the epoch
+    double seconds = 0;       // wall time of the epoch, validation included
+    double samplesPerSecond = 0;  // training samples (images or vectors) per second
+};
+
+struct TrainResult {
+    std::vector<EpochRecord> history;
+    int bestEpoch = 0;       // whose weights the classifier holds (the last one without validation)
+    bool stoppedEarly = false;
+    double seconds = 0;
+    std::int64_t trainSamples = 0;  // training samples processed, over all epochs
+    double trainSeconds = 0;        // wall time of the training passes (validation excluded)
+};
+
+using EpochCallback = std::function<void(const EpochRecord&)>;
+
+// "cpu" or "cuda" for a requested device; throws InputError for "cuda" when this build or machine
+// has none, or for an unknown name.
+std::string resolveDevice(const std::string& requested);
+bool cudaAvailable();
+// Sets torch's intra-op thread count (0 = every core) once per process and value.
+void configureTorchThreads(int threads);
+
+// The learning rate of optimizer step `step` (from 0; one step per batch) of a run with
+// `stepsPerEpoch` batches per epoch: linear warm-up from peak / warm-up steps to the peak, then
+// the schedule (cosine to 0 over the remaining steps, step decay counted in epochs from the start,
+// or constant).
+double scheduledLearningRate(const TrainConfig& config, std::int64_t step, std::int64_t stepsPerEpoch);
+
+class Classifier {
+public:
+    // Builds the network for `input`'s shape and `classes` classes, initialised from config.seed.
+    // A torchscript spec loads its backbone here (InputError naming the file when it cannot).
+    Classifier(const ModelSpec& spec, const LearnInput& input, int classes, const TrainConfig& config);
+    ~Classifier();
+    Classifier(Classifier&&) noexcept;
+    Classifier& operator=(Classifier&&) noexcept;
+
+    // Trains on rows `rows` of `input` with `targets` (one entry per row of `input`, not per
+    // element of `rows`). Reports progress per batch and throws Cancelled within one batch of a
+    // cancel. `onEpoch` runs on the training thread after each epoch.
+    TrainResult fit(const LearnInput& input, const std::vector<int>& rows, const Targets& targets,
+                    Progress& progress = Progress::none(), const EpochCallback& onEpoch = {});
+
+    // Softmax probabilities for rows `rows` of `input`: rows.size() x K.
+    RowMatrixXf predict(const LearnInput& input, const std::vector<int>& rows,
+                        Progress& progress = Progress::none()) const;
+
+    void save(const std::string& path) const;  // torch archive of the trainable weights
+    void load(const std::string& path);        // InputError naming the file on a mismatch
+
+    std::string device() const;
+    std::int64_t parameterCount() const;  // trainable parameters
+    int classCount() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace crowdsift
