@@ -25,6 +25,14 @@
 namespace crowdsift::cli {
 
 namespace {
+#ifdef CROWDSIFT_HAVE_LEARN
+constexpr const char* probabilitiesHint =
+    ", e.g. from `crowdsift-cli train --folds 5 -o probs.npy`, or let `crowdsift-cli crowdlab-loop` train the model";
+#else
+constexpr const char* probabilitiesHint =
+    ". This build cannot train models, so export them from your own cross-validated classifier";
+#endif
+
 struct AggregateArgs {
     std::string path;
     std::string strategy = "ds";
@@ -66,21 +74,6 @@ RowMatrixXd readProbabilities(const std::string& path, const Dataset& dataset)
     return p;
 }
 
-// CROWDLAB's consensus in the shape every strategy returns, so outputs and the store treat it alike.
-AggregationResult crowdlabAsAggregation(const Dataset& dataset, const CrowdlabResult& c, const nlohmann::json& params)
-{
-    AggregationResult r;
-    r.strategy = "crowdlab";
-    r.params = params;
-    r.labels = c.consensusLabel;
-    r.posteriors = c.posteriors;
-    r.confusions = confusionsFromPosteriors(dataset, c.posteriors);
-    r.classPriors = meanPosterior(c.posteriors, answeredItems(dataset));
-    r.annotatorSkill = c.annotatorQuality;
-    r.extra = {{"model_weight", c.modelWeight}};
-    return r;
-}
-
 }  // namespace
 
 void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
@@ -115,9 +108,9 @@ void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCo
         nlohmann::json runParams;
         if (args->strategy == "crowdlab") {
             if (args->predProbs.empty())
-                throw InputError("crowdlab needs out-of-sample model probabilities: pass --pred-probs FILE.npy "
-                                 "(N x K). Crowdsift cannot train a model yet, so export them from your own "
-                                 "cross-validated classifier.");
+                throw InputError(std::string("crowdlab needs out-of-sample model probabilities: pass --pred-probs "
+                                             "FILE.npy (N x K)")
+                                 + probabilitiesHint + ".");
             if (!params.empty())
                 throw InputError("--param", "", "crowdlab takes no strategy parameters");
             CrowdlabOptions options;
@@ -144,11 +137,8 @@ void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCo
 
         if (project && !args->noStore) {
             std::map<std::string, Eigen::VectorXd> extra;
-            if (crowdlabResult) {
-                extra["consensus_quality"] = crowdlabResult->consensusQuality;
-                extra["annotator_agreement"] = crowdlabResult->annotatorAgreement;
-                extra["answer_quality"] = crowdlabResult->answerQuality;
-            }
+            if (crowdlabResult)
+                extra = crowdlabRunOutputs(*crowdlabResult);
             summary["run"] = storeAggregationRun(*project, dataset, result, runParams, summary, extra);
         }
         std::vector<std::string> written;

@@ -23,6 +23,10 @@ int main(int argc, char** argv)
     crowdsift::cli::addAggregateCommand(app, global, exitCode);
     crowdsift::cli::addAnnotatorsCommand(app, global, exitCode);
     crowdsift::cli::addExportCommand(app, global, exitCode);
+#ifdef CROWDSIFT_HAVE_LEARN
+    crowdsift::cli::addTrainCommand(app, global, exitCode);
+    crowdsift::cli::addCrowdlabLoopCommand(app, global, exitCode);
+#endif
     crowdsift::cli::addDemoCommand(app, global, exitCode);
 
     app.parse_complete_callback([&] {

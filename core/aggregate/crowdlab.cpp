@@ -1,5 +1,6 @@
 #include "aggregate/crowdlab.h"
 
+#include "aggregate/common.h"
 #include "util/error.h"
 #include "util/parallel.h"
 
@@ -537,6 +538,28 @@ CrowdlabResult crowdlab(const Dataset& dataset, const RowMatrixXd& probabilities
     });
     progress.stage("CROWDLAB: done", 1.0);
     return r;
+}
+
+AggregationResult crowdlabAsAggregation(const Dataset& dataset, const CrowdlabResult& result,
+                                        const nlohmann::json& params)
+{
+    AggregationResult r;
+    r.strategy = "crowdlab";
+    r.params = params;
+    r.labels = result.consensusLabel;
+    r.posteriors = result.posteriors;
+    r.confusions = confusionsFromPosteriors(dataset, result.posteriors);
+    r.classPriors = meanPosterior(result.posteriors, answeredItems(dataset));
+    r.annotatorSkill = result.annotatorQuality;
+    r.extra = {{"model_weight", result.modelWeight}};
+    return r;
+}
+
+std::map<std::string, Eigen::VectorXd> crowdlabRunOutputs(const CrowdlabResult& result)
+{
+    return {{"consensus_quality", result.consensusQuality},
+            {"annotator_agreement", result.annotatorAgreement},
+            {"answer_quality", result.answerQuality}};
 }
 
 }  // namespace crowdsift

@@ -11,6 +11,8 @@
 #include "util/progress.h"
 
 #include <limits>
+#include <map>
+#include <string>
 #include <vector>
 
 namespace crowdsift {
@@ -74,5 +76,15 @@ std::vector<int> cleanlabMajorityVote(const Dataset& dataset, const RowMatrixXd*
 // more answers (the weights are estimated from such items), or when K < 2.
 CrowdlabResult crowdlab(const Dataset& dataset, const RowMatrixXd& probabilities, const CrowdlabOptions& options = {},
                         Progress& progress = Progress::none());
+
+// CROWDLAB's consensus in the shape every strategy returns, so that outputs and the store treat it
+// alike: strategy "crowdlab", labels, posteriors, confusions estimated from the posteriors, class
+// priors over answered items, annotator quality as skill and extra {"model_weight"}.
+AggregationResult crowdlabAsAggregation(const Dataset& dataset, const CrowdlabResult& result,
+                                        const nlohmann::json& params);
+
+// The per-item and per-answer vectors an aggregation run stores beside the common outputs:
+// consensus_quality (N), annotator_agreement (N), answer_quality (one per answer, by-item order).
+std::map<std::string, Eigen::VectorXd> crowdlabRunOutputs(const CrowdlabResult& result);
 
 }  // namespace crowdsift

@@ -1,0 +1,162 @@
+#ifdef CROWDSIFT_HAVE_LEARN
+
+#include "commands.h"
+#include "input.h"
+#include "read_options.h"
+#include "terminal_progress.h"
+#include "train_options.h"
+
+#include "aggregate/export.h"
+#include "aggregate/registry.h"
+#include "learn_project/learn_runs.h"
+#include "util/error.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+namespace crowdsift::cli {
+
+namespace {
+struct LoopArgs {
+    std::string path;
+    int folds = 5;
+    int maxIterations = 5;
+    std::string output;
+    bool json = false;
+    bool noStore = false;
+    TrainArgs train;
+    ReadArgs read;
+};
+
+std::string number(double value, const char* format = "%.4f")
+{
+    if (!std::isfinite(value))
+        return "-";
+    char text[32];
+    std::snprintf(text, sizeof text, format, value);
+    return text;
+}
+
+void printRow(const std::string& first, const std::string& changed, const std::string& newlyChanged,
+              const std::string& consensus, const std::string& model, const std::string& weight,
+              const std::string& seconds)
+{
+    std::printf("%-16s %8s %13s %13s %9s %12s %8s\n", first.c_str(), changed.c_str(), newlyChanged.c_str(),
+                consensus.c_str(), model.c_str(), weight.c_str(), seconds.c_str());
+    std::fflush(stdout);
+}
+
+}  // namespace
+
+void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
+{
+    auto args = std::make_shared<LoopArgs>();
+    CLI::App* command = app.add_subcommand(
+        "crowdlab-loop",
+        "Iterate majority vote -> cross-validated model -> CROWDLAB consensus -> retrain, until no new item changes");
+    command->footer("Each iteration trains --folds models on the current consensus, gets out-of-sample "
+                    "probabilities for every item and recomputes the CROWDLAB consensus. The loop stops when no "
+                    "item changes label for the first time, or after --max-iter iterations. Ground truth, when "
+                    "the dataset has it, is only used for the accuracy columns.");
+    command->add_option("path", args->path, "Project file (.csift) or dataset folder/file")->required();
+    command->add_option("--folds", args->folds, "Cross-validation folds (at least 2)")->capture_default_str();
+    command->add_option("--max-iter", args->maxIterations, "Maximum number of iterations")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    command->add_option("-o,--output", args->output,
+                        "Write the final consensus like `aggregate -o` (.csv, .json or .npy)");
+    command->add_flag("--json", args->json, "Print the loop summary as JSON");
+    command->add_flag("--no-store", args->noStore, "Do not record the run in the project");
+    args->train.addTo(command);
+    args->read.addTo(command);
+
+    command->callback([args, &global, &exitCode] {
+        if (args->folds < 2)
+            throw InputError("--folds", std::to_string(args->folds),
+                             "the loop needs out-of-sample probabilities: use at least 2 folds");
+        const TrainArgs::Resolved settings = args->train.resolve();
+        TerminalProgress bar(!global.quiet && !args->json);
+        Input input = openInput(args->path, args->read, bar.token());
+        const Dataset& dataset = input.dataset;
+        const LearnInput learnInput = input.project ? loadLearnInput(*input.project, dataset, settings.input, bar.token())
+                                                    : loadLearnInput(datasetCacheDir(), dataset, settings.input, bar.token());
+        validateModelSpec(settings.spec, learnInput.hasImages());
+
+        LoopConfig config;
+        config.model = settings.spec;
+        config.train = settings.config;
+        config.folds = args->folds;
+        config.maxIterations = args->maxIterations;
+        config.softTargets = args->train.soft;
+
+        double dsAccuracy = std::nan("");
+        if (dataset.hasTruth())
+            dsAccuracy = accuracy(aggregate("ds", dataset, nlohmann::json::object(), bar.token()).labels, dataset.truth);
+
+        const bool table = !global.quiet && !args->json;
+        if (table) {
+            bar.finish();
+            std::printf("%s on %s, %d classes, %d folds, %s\n", settings.spec.name.c_str(),
+                        describeInput(learnInput).c_str(), dataset.classCount(), args->folds,
+                        settings.config.device.c_str());
+            printRow("iteration", "changed", "newly changed", "consensus acc", "model acc", "model weight", "seconds");
+            double majorityAccuracy = accuracy(cleanlabMajorityVote(dataset), dataset.truth);
+            printRow("majority vote", "", "", number(majorityAccuracy), "", "", "");
+            if (std::isfinite(dsAccuracy))
+                printRow("dawid-skene", "", "", number(dsAccuracy), "", "", "");
+        }
+        const LoopResult result = runCrowdlabLoop(
+            dataset, learnInput, config, bar.token(),
+            [&](const LoopIteration& it) {
+                if (!table)
+                    return;
+                bar.finish();
+                printRow(std::to_string(it.iteration), std::to_string(it.changed), std::to_string(it.newlyChanged),
+                         number(it.consensusAccuracy), number(it.modelAccuracy), number(it.modelWeight, "%.3f"),
+                         number(it.seconds, "%.1f"));
+            },
+            [&](int fold, const EpochRecord& e) {
+                spdlog::debug("fold {} epoch {}: loss {:.4f}, acc {:.4f}, lr {:.2e}, {:.0f} samples/s", fold + 1, e.epoch,
+                              e.trainLoss, e.trainAccuracy, e.learningRate, e.samplesPerSecond);
+            });
+        bar.finish();
+
+        nlohmann::json params = trainParams(settings);
+        params["strategy"] = "crowdlab-loop";
+        params["folds"] = args->folds;
+        params["max_iterations"] = args->maxIterations;
+        params["soft"] = args->train.soft;
+        nlohmann::json summary = loopSummary(result);
+        summary["model"] = settings.spec.name;
+        summary["ds_accuracy"] = std::isfinite(dsAccuracy) ? nlohmann::json(dsAccuracy) : nlohmann::json(nullptr);
+        if (input.project && !args->noStore)
+            summary["run"] = storeLoopRun(*input.project, dataset, params, result);
+        std::vector<std::string> written;
+        if (!args->output.empty())
+            written = writeAggregation(dataset, loopAsAggregation(dataset, result, params), args->output);
+        summary["outputs"] = written;
+
+        if (args->json) {
+            std::printf("%s\n", summary.dump(2).c_str());
+        } else if (!global.quiet) {
+            if (result.converged)
+                std::printf("converged after %zu iteration(s): no item changed for the first time\n",
+                            result.iterations.size());
+            else
+                std::printf("stopped after --max-iter %d iteration(s) without converging\n", args->maxIterations);
+            if (summary.contains("run"))
+                std::printf("stored as run %lld in %s\n", static_cast<long long>(summary["run"].get<std::int64_t>()),
+                            args->path.c_str());
+            for (const std::string& file : written)
+                std::printf("wrote %s\n", file.c_str());
+        }
+        exitCode = 0;
+    });
+}
+
+}  // namespace crowdsift::cli
+
+#endif

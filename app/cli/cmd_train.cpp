@@ -1,0 +1,163 @@
+#ifdef CROWDSIFT_HAVE_LEARN
+
+#include "commands.h"
+#include "input.h"
+#include "read_options.h"
+#include "terminal_progress.h"
+#include "train_options.h"
+
+#include "learn_project/learn_runs.h"
+#include "util/error.h"
+#include "util/npy.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+namespace crowdsift::cli {
+
+namespace {
+struct TrainCommandArgs {
+    std::string path;
+    std::string labels;
+    int folds = 5;
+    std::string output;
+    bool json = false;
+    bool noStore = false;
+    TrainArgs train;
+    ReadArgs read;
+};
+
+bool isRunId(const std::string& text)
+{
+    return !text.empty() && text.size() < 19
+           && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+Targets loadTargets(const TrainCommandArgs& args, const Input& input)
+{
+    const bool exists = std::filesystem::exists(args.labels);
+    if (isRunId(args.labels) && !exists) {
+        if (!input.project)
+            throw InputError("--labels", args.labels,
+                             "a run id needs a project; with a dataset path pass a labels file (CSV from "
+                             "`aggregate -o`, or .npy)");
+        return targetsFromRun(*input.project, input.dataset, std::stoll(args.labels), args.train.soft);
+    }
+    if (!exists)
+        throw InputError(args.labels, "", "no such labels file (or, with a project, a run id)");
+    Targets targets = targetsFromFile(args.labels, input.dataset);
+    if (args.train.soft && !targets.isSoft())
+        throw InputError(args.labels, "", "--soft needs soft labels: an aggregation run id or an N x K float .npy");
+    return targets;
+}
+
+std::string cell(double value, const char* format)
+{
+    if (!std::isfinite(value))
+        return "-";
+    char text[32];
+    std::snprintf(text, sizeof text, format, value);
+    return text;
+}
+
+void printEpochHeader()
+{
+    std::printf("%4s %5s %8s %7s %8s %7s %9s %9s\n", "fold", "epoch", "loss", "acc", "val", "val_acc", "lr", "img/s");
+}
+
+}  // namespace
+
+void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
+{
+    auto args = std::make_shared<TrainCommandArgs>();
+    CLI::App* command = app.add_subcommand(
+        "train", "Train a classifier on aggregated labels; out-of-sample probabilities by k-fold cross-validation");
+    command->footer("Labels: an aggregation run id of the project (its labels, or with --soft its posteriors), a CSV "
+                    "written by `aggregate -o`, an int .npy of N labels or a float .npy of N x K soft labels. "
+                    "Ground truth, when the dataset has it, is only used to report accuracy.\n"
+                    "Input: the dataset's feature vectors when it has them, else its images (decoded once into "
+                    "an image cache).");
+    command->add_option("path", args->path, "Project file (.csift) or dataset folder/file")->required();
+    command->add_option("-l,--labels", args->labels, "Aggregation run id, or labels file (.csv, .npy)")->required();
+    command->add_option("--folds", args->folds, "Cross-validation folds (1 = train on every item, no CV)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    command->add_option("-o,--output", args->output, "Write the probabilities (N x K float32 .npy)");
+    command->add_flag("--json", args->json, "Print the run summary as JSON");
+    command->add_flag("--no-store", args->noStore, "Do not record the run in the project");
+    args->train.addTo(command);
+    args->read.addTo(command);
+
+    command->callback([args, &global, &exitCode] {
+        if (!args->output.empty() && std::filesystem::path(args->output).extension() != ".npy")
+            throw InputError("-o", args->output, "the probabilities are written as .npy (N x K float32)");
+        const TrainArgs::Resolved settings = args->train.resolve();
+        TerminalProgress bar(!global.quiet && !args->json);
+        Input input = openInput(args->path, args->read, bar.token());
+        const Dataset& dataset = input.dataset;
+        const Targets targets = loadTargets(*args, input);
+        const LearnInput learnInput = input.project ? loadLearnInput(*input.project, dataset, settings.input, bar.token())
+                                                    : loadLearnInput(datasetCacheDir(), dataset, settings.input, bar.token());
+        validateModelSpec(settings.spec, learnInput.hasImages());
+
+        const bool table = !global.quiet && !args->json;
+        if (table) {
+            bar.finish();
+            std::printf("%s on %s, %d classes, %d fold(s), %s\n", settings.spec.name.c_str(),
+                        describeInput(learnInput).c_str(), dataset.classCount(), args->folds,
+                        settings.config.device.c_str());
+            printEpochHeader();
+        }
+        TrainOutcome outcome = trainModel(learnInput, targets, dataset.classCount(), settings.spec, settings.config,
+                                          args->folds, bar.token(), [&](int fold, const EpochRecord& e) {
+                                              if (!table)
+                                                  return;
+                                              bar.finish();
+                                              std::printf("%4d %5d %8.4f %7.4f %8s %7s %9.2e %9.0f\n", fold + 1, e.epoch,
+                                                          e.trainLoss, e.trainAccuracy,
+                                                          cell(e.validationLoss, "%.4f").c_str(),
+                                                          cell(e.validationAccuracy, "%.4f").c_str(), e.learningRate,
+                                                          e.samplesPerSecond);
+                                              std::fflush(stdout);
+                                          });
+        bar.finish();
+
+        nlohmann::json params = trainParams(settings);
+        params["labels"] = args->labels;
+        params["soft"] = targets.isSoft();
+        params["folds"] = args->folds;
+        nlohmann::json summary = trainSummary(dataset, params, outcome.result);
+        if (input.project && !args->noStore)
+            summary["run"] = storeTrainRun(*input.project, params, outcome.result, outcome.model.get());
+        std::vector<std::string> written;
+        if (!args->output.empty()) {
+            const RowMatrixXf& p = outcome.result.probabilities;
+            writeNpy(args->output, p.data(), {static_cast<std::size_t>(p.rows()), static_cast<std::size_t>(p.cols())});
+            written.push_back(args->output);
+        }
+        summary["outputs"] = written;
+
+        if (args->json) {
+            std::printf("%s\n", summary.dump(2).c_str());
+        } else if (!global.quiet) {
+            std::printf("trained in %.1f s, %.0f samples/s\n", outcome.result.seconds, outcome.result.trainSamplesPerSecond);
+            if (!summary["accuracy"].is_null())
+                std::printf("accuracy against truth: %.4f (%s)\n", summary["accuracy"].get<double>(),
+                            args->folds >= 2 ? "out-of-sample" : "in-sample, trained on these items");
+            if (summary.contains("run"))
+                std::printf("stored as run %lld in %s\n", static_cast<long long>(summary["run"].get<std::int64_t>()),
+                            args->path.c_str());
+            for (const std::string& file : written)
+                std::printf("wrote %s\n", file.c_str());
+        }
+        exitCode = 0;
+    });
+}
+
+}  // namespace crowdsift::cli
+
+#endif

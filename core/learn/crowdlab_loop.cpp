@@ -1,0 +1,183 @@
+#include "learn/crowdlab_loop.h"
+
+#include "aggregate/common.h"
+#include "util/error.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace crowdsift {
+
+namespace {
+
+// Share of an iteration's progress slice spent in cross-validation; CROWDLAB takes the rest.
+constexpr double trainingShare = 0.95;
+
+// A token for an inner job that reports into [begin, begin + span) of `outer`'s fraction and
+// stops when `outer` is cancelled. It forwards every step (no rate limit of its own), so a cancel
+// of `outer` is seen at the inner job's next step, i.e. within one batch of training.
+class ForwardingProgress {
+public:
+    ForwardingProgress(Progress& outer, double begin, double span, std::string prefix)
+        : token_(
+            [&outer, begin, span, prefix = std::move(prefix)](double fraction, const std::string& stage) {
+                outer.step(begin + span * fraction, 1.0, prefix + stage);
+            },
+            0)
+    {
+    }
+    Progress& token() { return token_; }
+
+private:
+    Progress token_;
+};
+
+std::vector<int> argmaxLabels(const RowMatrixXd& p)
+{
+    std::vector<int> labels(static_cast<std::size_t>(p.rows()), -1);
+    for (Eigen::Index i = 0; i < p.rows(); ++i) {
+        Eigen::Index best = 0;
+        p.row(i).maxCoeff(&best);
+        labels[static_cast<std::size_t>(i)] = static_cast<int>(best);
+    }
+    return labels;
+}
+
+// CROWDLAB wants probabilities in [0, 1]; a float softmax may leave a row a rounding error off.
+RowMatrixXd asProbabilities(const RowMatrixXf& probabilities)
+{
+    RowMatrixXd p = probabilities.cast<double>().cwiseMax(0.0).cwiseMin(1.0);
+    for (Eigen::Index i = 0; i < p.rows(); ++i) {
+        const double sum = p.row(i).sum();
+        if (sum > 0)
+            p.row(i) /= sum;
+        else
+            p.row(i).setConstant(1.0 / static_cast<double>(p.cols()));
+    }
+    return p;
+}
+
+// Soft targets from N x K posteriors; items without answers get a zero row (not trained on).
+RowMatrixXf softTargets(const RowMatrixXd& posteriors, const std::vector<char>& answered)
+{
+    RowMatrixXf soft = posteriors.cast<float>();
+    for (Eigen::Index i = 0; i < soft.rows(); ++i)
+        if (!answered[static_cast<std::size_t>(i)])
+            soft.row(i).setZero();
+    return soft;
+}
+
+double meanQuality(const Eigen::VectorXd& quality, const std::vector<char>& answered)
+{
+    double sum = 0;
+    int count = 0;
+    for (Eigen::Index i = 0; i < quality.size(); ++i) {
+        if (!answered[static_cast<std::size_t>(i)] || !std::isfinite(quality(i)))
+            continue;
+        sum += quality(i);
+        ++count;
+    }
+    return count == 0 ? std::numeric_limits<double>::quiet_NaN() : sum / count;
+}
+
+}  // namespace
+
+LoopResult runCrowdlabLoop(const Dataset& dataset, const LearnInput& input, const LoopConfig& config,
+                           Progress& progress, const IterationCallback& onIteration, const FoldEpochCallback& onEpoch)
+{
+    const std::string source = dataset.source.empty() ? dataset.name : dataset.source;
+    if (input.count() != dataset.itemCount())
+        throw InputError(source, "learning input",
+                         "has " + std::to_string(input.count()) + " rows for " + std::to_string(dataset.itemCount())
+                             + " items");
+    if (config.folds < 2)
+        throw InputError("CROWDLAB loop", "folds " + std::to_string(config.folds),
+                         "the loop needs out-of-sample probabilities: use at least 2 folds");
+    if (config.maxIterations < 1)
+        throw InputError("CROWDLAB loop", "max iterations " + std::to_string(config.maxIterations),
+                         "expected at least 1");
+    validateModelSpec(config.model, input.hasImages());
+
+    const int n = dataset.itemCount();
+    const int k = dataset.classCount();
+    const std::vector<char> answered = answeredItems(dataset);
+
+    LoopResult result;
+    result.majorityVote = cleanlabMajorityVote(dataset);
+    result.majorityVoteAccuracy = accuracy(result.majorityVote, dataset.truth);
+
+    // Items without answers follow the model (CROWDLAB gives them its argmax): they are never
+    // trained on and never counted as changed, so they cannot keep the loop going.
+    std::vector<int> current = result.majorityVote;
+    RowMatrixXf currentSoft;
+    if (config.softTargets)
+        currentSoft = softTargets(voteFractions(dataset), answered);
+    std::vector<char> everChanged(static_cast<std::size_t>(n), 0);
+
+    const double slice = 1.0 / config.maxIterations;
+    for (int iteration = 1; iteration <= config.maxIterations; ++iteration) {
+        const auto start = std::chrono::steady_clock::now();
+        const std::string prefix = "iteration " + std::to_string(iteration) + "/" + std::to_string(config.maxIterations);
+        const double begin = (iteration - 1) * slice;
+        progress.stage(prefix, begin);
+
+        Targets targets;
+        if (config.softTargets) {
+            targets.soft = currentSoft;
+        } else {
+            targets.labels = current;
+            for (int i = 0; i < n; ++i)
+                if (!answered[static_cast<std::size_t>(i)])
+                    targets.labels[static_cast<std::size_t>(i)] = -1;
+        }
+        TrainConfig train = config.train;
+        train.seed = config.train.seed + static_cast<std::uint64_t>(iteration);
+
+        ForwardingProgress training(progress, begin, slice * trainingShare, prefix + ": ");
+        CrossValidationResult cv = crossValidate(input, targets, k, config.model, train, config.folds, training.token(),
+                                                 onEpoch);
+        const RowMatrixXd probabilities = asProbabilities(cv.probabilities);
+        ForwardingProgress consensusProgress(progress, begin + slice * trainingShare, slice * (1 - trainingShare),
+                                             prefix + ": ");
+        CrowdlabResult consensus = crowdlab(dataset, probabilities, CrowdlabOptions{}, consensusProgress.token());
+
+        LoopIteration record;
+        record.iteration = iteration;
+        for (int i = 0; i < n; ++i) {
+            const auto ii = static_cast<std::size_t>(i);
+            if (!answered[ii] || consensus.consensusLabel[ii] == current[ii])
+                continue;
+            ++record.changed;
+            if (!everChanged[ii]) {
+                ++record.newlyChanged;
+                everChanged[ii] = 1;
+            }
+        }
+        record.consensusAccuracy = accuracy(consensus.consensusLabel, dataset.truth);
+        record.modelAccuracy = accuracy(argmaxLabels(probabilities), dataset.truth);
+        record.modelWeight = consensus.modelWeight;
+        record.meanConsensusQuality = meanQuality(consensus.consensusQuality, answered);
+        record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        record.trainSamplesPerSecond = cv.trainSamplesPerSecond;
+        result.iterations.push_back(record);
+
+        current = consensus.consensusLabel;
+        if (config.softTargets)
+            currentSoft = softTargets(consensus.posteriors, answered);
+        result.consensus = std::move(consensus);
+        result.probabilities = std::move(cv.probabilities);
+        result.lastHistory = std::move(cv.history);
+        if (onIteration)
+            onIteration(record);
+        if (record.newlyChanged == 0) {
+            result.converged = true;
+            break;
+        }
+    }
+    progress.step(1, 1, "CROWDLAB loop done");
+    return result;
+}
+
+}  // namespace crowdsift

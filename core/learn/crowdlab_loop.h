@@ -1,0 +1,54 @@
+#pragma once
+
+// The iterative CROWDLAB loop: majority vote -> cross-validated model -> CROWDLAB consensus ->
+// retrain on the new consensus, until no item changes label for the first time (or maxIterations).
+
+#include "aggregate/crowdlab.h"
+#include "learn/crossval.h"
+
+#include <functional>
+#include <limits>
+#include <vector>
+
+namespace crowdsift {
+
+struct LoopConfig {
+    ModelSpec model;
+    TrainConfig train;
+    int folds = 5;
+    int maxIterations = 5;
+    // Train on the consensus posteriors instead of the hard consensus labels.
+    bool softTargets = false;
+};
+
+struct LoopIteration {
+    int iteration = 0;       // from 1
+    int changed = 0;         // items whose consensus differs from the previous iteration's
+    int newlyChanged = 0;    // of those, items that had never changed before
+    double consensusAccuracy = std::numeric_limits<double>::quiet_NaN();  // vs truth, NaN without
+    double modelAccuracy = std::numeric_limits<double>::quiet_NaN();      // argmax of the CV probabilities vs truth
+    double modelWeight = std::numeric_limits<double>::quiet_NaN();        // CROWDLAB's weight of the model
+    double meanConsensusQuality = 0;
+    double seconds = 0;      // training + CROWDLAB
+    double trainSamplesPerSecond = 0;
+};
+
+struct LoopResult {
+    std::vector<int> majorityVote;            // the starting labels (cleanlab's majority vote)
+    double majorityVoteAccuracy = std::numeric_limits<double>::quiet_NaN();
+    std::vector<LoopIteration> iterations;
+    CrowdlabResult consensus;                 // of the last iteration
+    RowMatrixXf probabilities;                // N x K, the last iteration's out-of-sample model probabilities
+    std::vector<std::vector<EpochRecord>> lastHistory;  // per fold, last iteration
+    bool converged = false;                   // stopped because no item changed for the first time
+};
+
+using IterationCallback = std::function<void(const LoopIteration&)>;
+
+// Truth (dataset.truth) is used only for the accuracy columns, never as a training label.
+// Throws InputError when input.count() differs from the dataset's item count.
+LoopResult runCrowdlabLoop(const Dataset& dataset, const LearnInput& input, const LoopConfig& config,
+                           Progress& progress = Progress::none(), const IterationCallback& onIteration = {},
+                           const FoldEpochCallback& onEpoch = {});
+
+}  // namespace crowdsift

@@ -1,0 +1,434 @@
+#include "learn_project/learn_runs.h"
+
+#include "aggregate/common.h"
+#include "aggregate/crowdlab.h"
+#include "data/image_cache.h"
+#include "project/aggregation_runs.h"
+#include "util/csv.h"
+#include "util/error.h"
+#include "util/npy.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <stdexcept>
+#include <unordered_map>
+
+namespace crowdsift {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+nlohmann::json finiteOrNull(double value)
+{
+    return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+}
+
+std::string datasetName(const Dataset& dataset)
+{
+    return dataset.source.empty() ? dataset.name : dataset.source;
+}
+
+std::string lowerExtension(const std::string& path)
+{
+    std::string ext = fs::path(path).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return ext;
+}
+
+std::string shapeText(const std::vector<std::size_t>& shape)
+{
+    std::string text;
+    for (std::size_t d : shape)
+        text += (text.empty() ? "" : " x ") + std::to_string(d);
+    return text.empty() ? "a scalar" : text;
+}
+
+// An `aggregate -o` CSV: task,label,p_<class>...; one row per item, label empty for an item
+// without answers (not trained on).
+Targets targetsFromCsv(const std::string& path, const Dataset& dataset)
+{
+    const std::string text = readFileBytes(path);
+    CsvReader reader(text, path);
+    std::vector<std::string_view> fields;
+    if (!reader.next(fields))
+        throw InputError(path, "line 1", "the file is empty; expected a header task,label,...");
+    int taskColumn = -1;
+    int labelColumn = -1;
+    for (std::size_t c = 0; c < fields.size(); ++c) {
+        const std::string name = normalizedName(fields[c]);
+        if (taskColumn < 0 && (name == "task" || name == "question" || name == "item"))
+            taskColumn = static_cast<int>(c);
+        else if (labelColumn < 0 && name == "label")
+            labelColumn = static_cast<int>(c);
+    }
+    if (taskColumn < 0 || labelColumn < 0)
+        throw InputError(path, reader.lineName(), "expected a header naming a task column and a label column (task,label,...)");
+
+    std::unordered_map<std::string, int> index;
+    index.reserve(static_cast<std::size_t>(dataset.itemCount()));
+    for (int i = 0; i < dataset.itemCount(); ++i)
+        index.emplace(dataset.itemKeys[static_cast<std::size_t>(i)], i);
+    Targets targets;
+    targets.labels.assign(static_cast<std::size_t>(dataset.itemCount()), -1);
+    std::vector<char> seen(static_cast<std::size_t>(dataset.itemCount()), 0);
+    int rows = 0;
+    const auto needed = static_cast<std::size_t>(std::max(taskColumn, labelColumn));
+    while (reader.next(fields)) {
+        if (fields.size() <= needed)
+            throw InputError(path, reader.lineName(), "has " + std::to_string(fields.size()) + " fields; the header names "
+                                                          + std::to_string(needed + 1) + " or more");
+        const std::string task(fields[static_cast<std::size_t>(taskColumn)]);
+        const auto it = index.find(task);
+        if (it == index.end())
+            throw InputError(path, reader.lineName(), "task '" + task + "' is not an item of the dataset");
+        if (seen[static_cast<std::size_t>(it->second)])
+            throw InputError(path, reader.lineName(), "task '" + task + "' appears twice");
+        seen[static_cast<std::size_t>(it->second)] = 1;
+        ++rows;
+        const std::string_view cell = fields[static_cast<std::size_t>(labelColumn)];
+        if (cell.empty())
+            continue;
+        int label = -1;
+        const auto [end, error] = std::from_chars(cell.data(), cell.data() + cell.size(), label);
+        if (error != std::errc() || end != cell.data() + cell.size() || label < 0 || label >= dataset.classCount())
+            throw InputError(path, reader.lineName(),
+                             "label '" + std::string(cell) + "' is not a class index in 0.." + std::to_string(dataset.classCount() - 1));
+        targets.labels[static_cast<std::size_t>(it->second)] = label;
+    }
+    if (rows != dataset.itemCount())
+        throw InputError(path, "", "has labels for " + std::to_string(rows) + " of the dataset's " + std::to_string(dataset.itemCount())
+                                       + " items; expected one row per item, as `aggregate -o labels.csv` writes");
+    return targets;
+}
+
+Targets targetsFromNpy(const std::string& path, const Dataset& dataset)
+{
+    const NpyArray array = readNpy(path);
+    const auto n = static_cast<std::size_t>(dataset.itemCount());
+    const auto k = static_cast<std::size_t>(dataset.classCount());
+    if (array.rank() == 1 && array.type != NpyType::Bool) {
+        if (array.shape[0] != n)
+            throw InputError(path, "shape " + shapeText(array.shape),
+                             "expected " + std::to_string(n) + " labels, one per item of the dataset");
+        const std::vector<double> values = array.as<double>();
+        Targets targets;
+        targets.labels.assign(n, -1);
+        for (std::size_t i = 0; i < n; ++i) {
+            const double v = values[i];
+            if (std::isnan(v) || v < 0)
+                continue;
+            if (v != std::floor(v) || v >= static_cast<double>(k))
+                throw InputError(path, "entry " + std::to_string(i),
+                                 "label " + std::to_string(v) + " is not a class index in 0.." + std::to_string(k - 1));
+            targets.labels[i] = static_cast<int>(v);
+        }
+        return targets;
+    }
+    if (array.rank() == 2 && array.type != NpyType::Bool) {
+        if (array.shape[0] != n || array.shape[1] != k)
+            throw InputError(path, "shape " + shapeText(array.shape),
+                             "expected soft labels of shape " + std::to_string(n) + " x " + std::to_string(k)
+                                 + " (items x classes)");
+        const std::vector<double> values = array.as<double>();
+        Targets targets;
+        targets.soft.resize(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(k));
+        for (std::size_t i = 0; i < n; ++i) {
+            double sum = 0;
+            for (std::size_t c = 0; c < k; ++c) {
+                const double v = values[i * k + c];
+                if (!(v >= 0) || !std::isfinite(v))
+                    throw InputError(path, "row " + std::to_string(i) + ", column " + std::to_string(c),
+                                     "soft labels must be finite and non-negative, found " + std::to_string(v));
+                sum += v;
+            }
+            // Vote counts are accepted too: every row is normalised; a zero row stays excluded.
+            for (std::size_t c = 0; c < k; ++c)
+                targets.soft(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(c))
+                    = sum > 0 ? static_cast<float>(values[i * k + c] / sum) : 0.0f;
+        }
+        return targets;
+    }
+    throw InputError(path, std::string("dtype ") + npyDescr(array.type) + ", shape " + shapeText(array.shape),
+                     "expected " + std::to_string(n) + " labels (N) or soft labels (N x K)");
+}
+
+std::vector<double> historyRows(const CrossValidationResult& result)
+{
+    std::vector<double> rows;
+    for (std::size_t fold = 0; fold < result.history.size(); ++fold)
+        for (const EpochRecord& e : result.history[fold])
+            rows.insert(rows.end(), {static_cast<double>(fold), static_cast<double>(e.epoch), e.trainLoss,
+                                     e.trainAccuracy, e.validationLoss, e.validationAccuracy, e.learningRate,
+                                     e.seconds, e.samplesPerSecond});
+    return rows;
+}
+
+std::vector<int> argmaxLabels(const RowMatrixXf& p)
+{
+    std::vector<int> labels(static_cast<std::size_t>(p.rows()), -1);
+    for (Eigen::Index i = 0; i < p.rows(); ++i) {
+        Eigen::Index best = 0;
+        p.row(i).maxCoeff(&best);
+        labels[static_cast<std::size_t>(i)] = static_cast<int>(best);
+    }
+    return labels;
+}
+
+std::string modelNameOf(const nlohmann::json& params)
+{
+    return params.is_object() && params.contains("model") && params["model"].is_string() ? params["model"].get<std::string>()
+                                                                                        : std::string();
+}
+
+}  // namespace
+
+LearnInput loadLearnInput(const std::string& cacheDir, const Dataset& dataset, const LearnInputOptions& options,
+                          Progress& progress)
+{
+    const bool hasFeatures = dataset.features.rows() > 0;
+    if (hasFeatures && (options.preferFeatures || dataset.imageCount() == 0))
+        return learnInputFromFeatures(dataset);
+    if (dataset.imageCount() == 0)
+        throw InputError(datasetName(dataset), "learning input",
+                         "the dataset has neither feature vectors nor images to train on");
+    ImageCacheOptions cacheOptions;
+    cacheOptions.size = options.imageSize > 0 ? options.imageSize : defaultImageCacheSize(dataset);
+    cacheOptions.channels = options.channels;
+    const ImageCache cache = buildImageCache(dataset, cacheDir, cacheOptions, progress);
+    return learnInputFromNpy(cache.path);
+}
+
+LearnInput loadLearnInput(const Project& project, const Dataset& dataset, const LearnInputOptions& options,
+                          Progress& progress)
+{
+    return loadLearnInput(project.cacheDir(), dataset, options, progress);
+}
+
+ModelSpec defaultModelSpec(const std::string& modelName, bool cuda)
+{
+    ModelSpec spec;
+    spec.name = modelName;
+    if (modelName == "mlp") {
+        spec.hidden = {256};
+        spec.dropout = 0.2;
+    } else if (modelName == "torchscript") {
+        spec.hidden = {};
+    } else {
+        spec.width = cuda ? 64 : 16;
+    }
+    return spec;
+}
+
+TrainConfig defaultTrainConfig(const std::string& modelName, bool cuda)
+{
+    TrainConfig config;
+    config.device = cuda ? "cuda" : "cpu";
+    if (modelName == "mlp" || modelName == "torchscript") {
+        // Small data on cheap inputs (features, cached embeddings): AdamW converges without tuning.
+        config.optimizer = OptimizerKind::AdamW;
+        config.learningRate = 1e-3;
+        config.weightDecay = 1e-4;
+        config.epochs = modelName == "mlp" ? 20 : 30;
+        config.batchSize = 128;
+        config.augment = false;
+        config.flip = false;
+    } else if (modelName == "resnet18") {
+        config.optimizer = OptimizerKind::Sgd;
+        config.learningRate = cuda ? 0.1 : 0.05;
+        config.epochs = cuda ? 15 : 3;
+        config.batchSize = cuda ? 256 : 128;
+        config.labelSmoothing = 0.1;
+    } else {
+        config.optimizer = OptimizerKind::Sgd;
+        config.learningRate = cuda ? 0.2 : 0.05;
+        config.epochs = cuda ? 15 : 6;
+        config.batchSize = cuda ? 512 : 128;
+        config.labelSmoothing = 0.1;
+    }
+    return config;
+}
+
+TrainOutcome trainModel(const LearnInput& input, const Targets& targets, int classes, const ModelSpec& spec,
+                        const TrainConfig& config, int folds, Progress& progress, const FoldEpochCallback& onEpoch)
+{
+    if (folds < 1)
+        throw InputError("training", "folds " + std::to_string(folds), "expected 1 (train on every item) or more");
+    TrainOutcome outcome;
+    if (folds >= 2) {
+        outcome.result = crossValidate(input, targets, classes, spec, config, folds, progress, onEpoch);
+        return outcome;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    const std::vector<int> hard = targets.hardLabels();
+    std::vector<int> trained;
+    std::vector<int> all(static_cast<std::size_t>(input.count()));
+    CrossValidationResult& r = outcome.result;
+    r.fold.assign(all.size(), -1);
+    for (int i = 0; i < input.count(); ++i) {
+        all[static_cast<std::size_t>(i)] = i;
+        if (i < static_cast<int>(hard.size()) && hard[static_cast<std::size_t>(i)] >= 0) {
+            trained.push_back(i);
+            r.fold[static_cast<std::size_t>(i)] = 0;
+        }
+    }
+    if (trained.empty())
+        throw InputError("training", "targets", "no item has a training label");
+    outcome.model = std::make_unique<Classifier>(spec, input, classes, config);
+    const TrainResult fit = outcome.model->fit(input, trained, targets, progress, [&](const EpochRecord& e) {
+        if (onEpoch)
+            onEpoch(0, e);
+    });
+    r.probabilities = outcome.model->predict(input, all, progress);
+    r.history = {fit.history};
+    r.trainSamplesPerSecond = fit.trainSeconds > 0 ? static_cast<double>(fit.trainSamples) / fit.trainSeconds : 0.0;
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return outcome;
+}
+
+nlohmann::json trainSummary(const Dataset& dataset, const nlohmann::json& params, const CrossValidationResult& result)
+{
+    std::size_t epochs = 0;
+    double trainLoss = 0;
+    double validationLoss = 0;
+    int folds = 0;
+    for (const auto& history : result.history) {
+        epochs = std::max(epochs, history.size());
+        if (history.empty())
+            continue;
+        trainLoss += history.back().trainLoss;
+        validationLoss += history.back().validationLoss;
+        ++folds;
+    }
+    return {{"model", modelNameOf(params)},
+            {"folds", result.history.size()},
+            {"epochs", epochs},
+            {"seconds", result.seconds},
+            {"samples_per_s", result.trainSamplesPerSecond},
+            {"accuracy", finiteOrNull(accuracy(argmaxLabels(result.probabilities), dataset.truth))},
+            {"final_train_loss", finiteOrNull(folds > 0 ? trainLoss / folds : std::nan(""))},
+            {"final_val_loss", finiteOrNull(folds > 0 ? validationLoss / folds : std::nan(""))}};
+}
+
+Targets targetsFromRun(const Project& project, const Dataset& dataset, std::int64_t run, bool soft)
+{
+    try {
+        project.run(run);
+    } catch (const std::invalid_argument&) {
+        throw InputError(project.path(), "run " + std::to_string(run), "no such run in the project");
+    }
+    AggregationResult aggregation;
+    try {
+        aggregation = loadAggregationRun(project, dataset, run);
+    } catch (const StoreError& e) {
+        throw InputError(project.path(), "run " + std::to_string(run),
+                         std::string(e.what()) + "; training labels come from an aggregation run");
+    }
+    Targets targets;
+    if (!soft) {
+        targets.labels = aggregation.labels;
+        return targets;
+    }
+    targets.soft = aggregation.posteriors.cast<float>();
+    for (Eigen::Index i = 0; i < targets.soft.rows(); ++i)
+        if (aggregation.labels[static_cast<std::size_t>(i)] < 0)
+            targets.soft.row(i).setZero();
+    return targets;
+}
+
+Targets targetsFromFile(const std::string& path, const Dataset& dataset)
+{
+    const std::string ext = lowerExtension(path);
+    if (ext == ".csv")
+        return targetsFromCsv(path, dataset);
+    if (ext == ".npy")
+        return targetsFromNpy(path, dataset);
+    throw InputError(path, "", "expected an aggregate CSV (task,label,...) or a .npy of labels (N) or soft labels (N x K)");
+}
+
+std::int64_t storeTrainRun(Project& project, const nlohmann::json& params, const CrossValidationResult& result,
+                           const Classifier* lastModel)
+{
+    const auto n = static_cast<std::size_t>(project.itemCount());
+    if (static_cast<std::size_t>(result.probabilities.rows()) != n || result.fold.size() != n)
+        throw InputError(project.path(), "train run",
+                         "the probabilities have " + std::to_string(result.probabilities.rows()) + " rows for "
+                             + std::to_string(n) + " items");
+    const Dataset dataset = project.loadDataset(Progress::none());
+    const nlohmann::json summary = trainSummary(dataset, params, result);
+    const std::int64_t run = project.beginRun("train", params, modelNameOf(params));
+    try {
+        const auto k = static_cast<std::size_t>(result.probabilities.cols());
+        project.addRunOutput(run, "probabilities", result.probabilities.data(), {n, k});
+        const std::vector<std::int32_t> fold(result.fold.begin(), result.fold.end());
+        project.addRunOutput(run, "fold", fold.data(), {n});
+        const std::vector<double> history = historyRows(result);
+        project.addRunOutput(run, "history", history.data(), {history.size() / 9, 9});
+        if (lastModel)
+            lastModel->save((fs::path(project.cacheDir()) / "runs" / std::to_string(run) / "model.pt").string());
+        project.finishRun(run, "done", summary);
+    } catch (...) {
+        project.finishRun(run, "failed", summary);
+        throw;
+    }
+    return run;
+}
+
+nlohmann::json loopSummary(const LoopResult& result)
+{
+    nlohmann::json loop = nlohmann::json::array();
+    for (const LoopIteration& it : result.iterations)
+        loop.push_back({{"iteration", it.iteration},
+                        {"changed", it.changed},
+                        {"newly_changed", it.newlyChanged},
+                        {"consensus_accuracy", finiteOrNull(it.consensusAccuracy)},
+                        {"model_accuracy", finiteOrNull(it.modelAccuracy)},
+                        {"model_weight", finiteOrNull(it.modelWeight)},
+                        {"mean_consensus_quality", finiteOrNull(it.meanConsensusQuality)},
+                        {"seconds", it.seconds},
+                        {"train_samples_per_s", it.trainSamplesPerSecond}});
+    return {{"iterations", result.iterations.size()},
+            {"converged", result.converged},
+            {"majority_vote_accuracy", finiteOrNull(result.majorityVoteAccuracy)},
+            {"loop", loop}};
+}
+
+AggregationResult loopAsAggregation(const Dataset& dataset, const LoopResult& result, const nlohmann::json& params)
+{
+    AggregationResult aggregation = crowdlabAsAggregation(dataset, result.consensus, params);
+    aggregation.strategy = "crowdlab-loop";
+    aggregation.iterations = static_cast<int>(result.iterations.size());
+    aggregation.converged = result.converged;
+    return aggregation;
+}
+
+std::int64_t storeLoopRun(Project& project, const Dataset& dataset, const nlohmann::json& params, const LoopResult& result)
+{
+    const auto n = static_cast<std::size_t>(dataset.itemCount());
+    const auto k = static_cast<std::size_t>(dataset.classCount());
+    if (static_cast<std::size_t>(result.probabilities.rows()) != n || static_cast<std::size_t>(result.probabilities.cols()) != k)
+        throw InputError(project.path(), "loop run", "the model probabilities do not match the dataset's items and classes");
+    const AggregationResult aggregation = loopAsAggregation(dataset, result, params);
+    double seconds = 0;
+    for (const LoopIteration& it : result.iterations)
+        seconds += it.seconds;
+    nlohmann::json summary = aggregationSummary(dataset, aggregation, seconds);
+    summary.update(loopSummary(result));
+    summary["model"] = modelNameOf(params);
+    const std::int64_t run
+        = storeAggregationRun(project, dataset, aggregation, params, summary, crowdlabRunOutputs(result.consensus));
+    project.addRunOutput(run, "model_probabilities", result.probabilities.data(), {n, k});
+    // The last iteration's training curves, so that the GUI shows them again after a reopen.
+    CrossValidationResult last;
+    last.history = result.lastHistory;
+    const std::vector<double> history = historyRows(last);
+    if (!history.empty())
+        project.addRunOutput(run, "history", history.data(), {history.size() / 9, 9});
+    return run;
+}
+
+}  // namespace crowdsift

@@ -1,0 +1,249 @@
+// End-to-end tests of `crowdsift-cli train` and `crowdsift-cli crowdlab-loop` on a tiny
+// feature-vector dataset (Rodrigues layout) and a few demo images.
+
+#include "clirun.h"
+#include "synthetic_crowd.h"
+#include "testdata.h"
+
+#include "util/npy.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <fstream>
+
+using crowdsift::testing::runCli;
+using Run = crowdsift::testing::CliRun;
+
+namespace {
+
+// The synthetic crowd as a Rodrigues folder: answers.txt (N x M, -1 = no answer), features.npy
+// and labels_train.txt (truth, read only through --truth).
+QString writeRodrigues(const QString& folder)
+{
+    const crowdsift::Dataset d = crowdsift::testing::syntheticCrowd();
+    std::vector<std::vector<int>> matrix(static_cast<std::size_t>(d.itemCount()),
+                                         std::vector<int>(static_cast<std::size_t>(d.annotatorCount()), -1));
+    for (const crowdsift::Answer& a : d.answers.triplets())
+        matrix[static_cast<std::size_t>(a.item)][static_cast<std::size_t>(a.annotator)] = a.label;
+    std::ofstream answers((folder + "/answers.txt").toStdString());
+    for (const auto& row : matrix) {
+        for (std::size_t w = 0; w < row.size(); ++w)
+            answers << (w ? " " : "") << row[w];
+        answers << "\n";
+    }
+    std::ofstream truth((folder + "/labels_train.txt").toStdString());
+    for (int t : d.truth)
+        truth << t << "\n";
+    crowdsift::writeNpy((folder + "/features.npy").toStdString(), d.features.data(),
+                        {static_cast<std::size_t>(d.itemCount()), static_cast<std::size_t>(d.features.cols())});
+    return folder + "/answers.txt";
+}
+
+QString firstLine(const QString& path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QString::fromUtf8(file.readLine()).trimmed();
+}
+
+int lineCount(const QString& path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return -1;
+    return static_cast<int>(file.readAll().count('\n'));
+}
+
+const QStringList quick{"--model", "mlp", "--hidden", "32", "--epochs", "8", "--lr", "0.01", "--threads", "1"};
+
+}  // namespace
+
+class TestCliLearn : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir dir_;
+    QString answers_;
+    QString truth_;
+    QString project_;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(dir_.isValid());
+        qputenv("XDG_CACHE_HOME", dir_.filePath("xdg-cache").toUtf8());
+        answers_ = writeRodrigues(dir_.path());
+        truth_ = dir_.filePath("labels_train.txt");
+        project_ = dir_.filePath("tiny.csift");
+        const Run import = runCli({"import", answers_, "--truth", truth_, "-o", project_});
+        QVERIFY2(import.exitCode == 0, qPrintable(import.err));
+        const Run mv = runCli({"aggregate", project_, "-s", "mv"});
+        QVERIFY2(mv.exitCode == 0 && mv.out.contains("stored as run 1"), qPrintable(mv.out + mv.err));
+    }
+
+    void trainPrintsEpochsStoresRunAndWritesProbabilities()
+    {
+        const QString probs = dir_.filePath("probs.npy");
+        const Run run = runCli(QStringList{"train", project_, "--labels", "1", "--folds", "3", "-o", probs} + quick);
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QVERIFY2(run.out.contains("mlp on 300 feature vectors of 8, 3 classes, 3 fold(s), cpu"), qPrintable(run.out));
+        QVERIFY(run.out.contains(QRegularExpression("fold\\s+epoch\\s+loss\\s+acc\\s+val\\s+val_acc\\s+lr\\s+img/s")));
+        QVERIFY(run.out.contains(QRegularExpression("\\n\\s+3\\s+8\\s+\\d\\.\\d{4}\\s+\\d\\.\\d{4}\\s+-\\s+-")));
+        QVERIFY(run.out.contains(QRegularExpression("accuracy against truth: 0\\.9\\d+ \\(out-of-sample\\)")));
+        QVERIFY(run.out.contains(QRegularExpression("stored as run \\d+ in")));
+        const crowdsift::NpyArray p = crowdsift::readNpy(probs.toStdString());
+        QCOMPARE(p.type, crowdsift::NpyType::Float32);
+        QCOMPARE(p.shape, (std::vector<std::size_t>{300, 3}));
+    }
+
+    void trainJsonOnADatasetStoresNothing()
+    {
+        const QString labels = dir_.filePath("mv.csv");
+        QCOMPARE(runCli({"aggregate", answers_, "-s", "mv", "-o", labels}).exitCode, 0);
+        const Run run = runCli(QStringList{"train", answers_, "--truth", truth_, "--labels", labels, "--folds", "1",
+                                           "--json"}
+                               + quick);
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        const QJsonObject j = QJsonDocument::fromJson(run.out.toUtf8()).object();
+        QCOMPARE(j["model"].toString(), QString("mlp"));
+        QCOMPARE(j["folds"].toInt(), 1);
+        QCOMPARE(j["epochs"].toInt(), 8);
+        QVERIFY(j["accuracy"].toDouble() > 0.9);
+        QVERIFY(!j.contains("run"));
+    }
+
+    void loopPrintsTheIterationTableAndStoresTheConsensus()
+    {
+        const QString labels = dir_.filePath("loop.csv");
+        const Run run = runCli(QStringList{"crowdlab-loop", project_, "--folds", "3", "--max-iter", "2", "-o", labels}
+                               + quick);
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QVERIFY(run.out.contains(QRegularExpression(
+            "iteration\\s+changed\\s+newly changed\\s+consensus acc\\s+model acc\\s+model weight\\s+seconds")));
+        const QRegularExpressionMatch mv = QRegularExpression("majority vote\\s+(0\\.\\d{4})").match(run.out);
+        QVERIFY2(mv.hasMatch(), qPrintable(run.out));
+        QVERIFY(run.out.contains(QRegularExpression("dawid-skene\\s+0\\.\\d{4}")));
+        const QRegularExpressionMatch first =
+            QRegularExpression("\\n1\\s+(\\d+)\\s+(\\d+)\\s+(0\\.\\d{4}|1\\.0000)\\s+0\\.\\d{4}\\s+\\d+\\.\\d{3}\\s+\\d+\\.\\d")
+                .match(run.out);
+        QVERIFY2(first.hasMatch(), qPrintable(run.out));
+        QCOMPARE(first.captured(1), first.captured(2));
+        QVERIFY(first.captured(3).toDouble() > mv.captured(1).toDouble());
+        QVERIFY(run.out.contains(QRegularExpression("stored as run \\d+ in")));
+
+        // Same layout as `aggregate -o`.
+        const QString aggregated = dir_.filePath("ds.csv");
+        QCOMPARE(runCli({"aggregate", project_, "-s", "ds", "--no-store", "-o", aggregated}).exitCode, 0);
+        QCOMPARE(firstLine(labels), firstLine(aggregated));
+        QCOMPARE(firstLine(labels), QString("task,label,p_0,p_1,p_2"));
+        QCOMPARE(lineCount(labels), 301);
+        QVERIFY(QFile::exists(dir_.filePath("loop.annotators.csv")));
+
+        // The newest aggregation run is the loop's, so `export` takes its consensus.
+        const Run exported = runCli({"export", project_, "-o", dir_.filePath("final.json"), "--json"});
+        QVERIFY2(exported.exitCode == 0, qPrintable(exported.err));
+        QVERIFY2(exported.out.contains("crowdlab-loop"), qPrintable(exported.out));
+    }
+
+    void loopJsonOnADataset()
+    {
+        const Run run = runCli(QStringList{"crowdlab-loop", answers_, "--truth", truth_, "--folds", "2", "--max-iter", "1",
+                                           "--json"}
+                               + quick);
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        const QJsonObject j = QJsonDocument::fromJson(run.out.toUtf8()).object();
+        QCOMPARE(j["iterations"].toInt(), 1);
+        QCOMPARE(j["loop"].toArray().size(), 1);
+        const QJsonObject first = j["loop"].toArray()[0].toObject();
+        QVERIFY(first["consensus_accuracy"].toDouble() > j["majority_vote_accuracy"].toDouble());
+        QVERIFY(j["ds_accuracy"].toDouble() > 0.5);
+        QCOMPARE(j["model"].toString(), QString("mlp"));
+        QVERIFY(!j.contains("run"));
+    }
+
+    void loopOnImages()
+    {
+        const QString demo = dir_.filePath("demo");
+        const Run built = runCli({"demo", "-o", demo, "--items", "60"});
+        QVERIFY2(built.exitCode == 0, qPrintable(built.err));
+        const Run run = runCli({"crowdlab-loop", demo, "--truth", demo + "/truth.csv", "--model", "small-cnn", "--width",
+                                "4", "--epochs", "1", "--batch-size", "32", "--folds", "2", "--max-iter", "1",
+                                "--threads", "1"});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QVERIFY2(run.out.contains("small-cnn on 60 images of 28 x 28 x 1, 10 classes, 2 folds"), qPrintable(run.out));
+        QVERIFY(run.out.contains(QRegularExpression("\\n1\\s+\\d+\\s+\\d+\\s+")));
+        QVERIFY(QDir(dir_.filePath("xdg-cache/crowdsift/images")).entryList({"images-*.npy"}).size() == 1);
+    }
+
+    void badInputIsNamed_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("unknown model") << QStringList{"train", "PROJECT", "--labels", "1", "--model", "bogus"}
+                                       << "bogus";
+        QTest::newRow("loop needs two folds") << QStringList{"crowdlab-loop", "PROJECT", "--model", "mlp", "--folds", "1"}
+                                              << "at least 2 folds";
+        QTest::newRow("image network on features") << QStringList{"crowdlab-loop", "PROJECT", "--model", "small-cnn"}
+                                                   << "needs images";
+        QTest::newRow("not an aggregation run") << QStringList{"train", "PROJECT", "--labels", "TRAINRUN", "--model", "mlp"}
+                                                << "not a finished aggregation run";
+        QTest::newRow("unknown run") << QStringList{"train", "PROJECT", "--labels", "999", "--model", "mlp"}
+                                     << "no such run";
+        QTest::newRow("labels of wrong length") << QStringList{"train", "PROJECT", "--labels", "SHORT", "--model", "mlp"}
+                                                << "has labels for 2 of the dataset's 300 items";
+        QTest::newRow("soft from hard file") << QStringList{"train", "PROJECT", "--labels", "MV", "--model", "mlp", "--soft"}
+                                             << "--soft needs soft labels";
+        QTest::newRow("probabilities not npy") << QStringList{"train", "PROJECT", "--labels", "1", "--model", "mlp", "-o",
+                                                              "p.csv"}
+                                               << ".npy";
+    }
+
+    void badInputIsNamed()
+    {
+        QFETCH(QStringList, arguments);
+        QFETCH(QString, expected);
+        const QString shortLabels = dir_.filePath("short.csv");
+        {
+            std::ofstream out(shortLabels.toStdString());
+            out << "task,label\n0,1\n1,2\n";
+        }
+        const QString mvLabels = dir_.filePath("mv-hard.csv");
+        if (!QFile::exists(mvLabels))
+            QCOMPARE(runCli({"aggregate", project_, "-s", "mv", "--no-store", "-o", mvLabels}).exitCode, 0);
+        QString trainRun = "0";
+        if (arguments.contains("TRAINRUN")) {
+            const Run train = runCli(QStringList{"train", project_, "--labels", "1", "--folds", "2", "--json"} + quick);
+            QVERIFY2(train.exitCode == 0, qPrintable(train.err));
+            trainRun = QString::number(QJsonDocument::fromJson(train.out.toUtf8()).object()["run"].toInt());
+        }
+        arguments.replaceInStrings("PROJECT", project_);
+        arguments.replaceInStrings("TRAINRUN", trainRun);
+        arguments.replaceInStrings("SHORT", shortLabels);
+        arguments.replaceInStrings("MV", mvLabels);
+        const Run run = runCli(arguments);
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains(expected), qPrintable(run.err));
+    }
+
+    // Without CUDA the request is refused by name; on a CUDA build and machine it trains there.
+    void cudaIsUsedOrRefused()
+    {
+        const Run run = runCli(QStringList{"train", project_, "--labels", "1", "--folds", "2", "--device", "cuda",
+                                           "--no-store"}
+                               + quick);
+        if (run.exitCode == 0)
+            QVERIFY2(run.out.contains(", cuda"), qPrintable(run.out));
+        else
+            QVERIFY2(run.exitCode == 1 && run.err.contains("CUDA is not available"), qPrintable(run.err));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliLearn)
+#include "test_cli_learn.moc"

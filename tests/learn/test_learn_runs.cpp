@@ -1,0 +1,329 @@
+#include "learn_project/learn_runs.h"
+
+#include "learn_testdata.h"
+
+#include "aggregate/export.h"
+#include "aggregate/registry.h"
+#include "project/aggregation_runs.h"
+#include "util/error.h"
+#include "util/npy.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace crowdsift;
+using namespace crowdsift::testing;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string path(const QTemporaryDir& dir, const char* name)
+{
+    return dir.filePath(name).toStdString();
+}
+
+TrainConfig quickTrain()
+{
+    TrainConfig config = smallConfig(1).train;
+    config.epochs = 3;
+    return config;
+}
+
+ModelSpec quickModel()
+{
+    return smallConfig(1).model;
+}
+
+// Runs `body` and returns the InputError message it throws ("" when it throws none).
+template <class F>
+QString inputErrorOf(F body)
+{
+    try {
+        body();
+    } catch (const InputError& e) {
+        return QString::fromStdString(e.what());
+    }
+    return {};
+}
+
+}  // namespace
+
+class TestLearnRuns : public QObject {
+    Q_OBJECT
+
+private:
+    Dataset dataset_ = syntheticCrowd();
+
+    Project createProject(const QTemporaryDir& dir, const Dataset& dataset)
+    {
+        return Project::create(path(dir, "p.csift"), dataset, Progress::none());
+    }
+
+private Q_SLOTS:
+    void loopRunIsTheNewestAggregationRun()
+    {
+        QTemporaryDir dir;
+        Project project = createProject(dir, dataset_);
+        const Dataset stored = project.loadDataset(Progress::none());
+        const LoopResult loop = runCrowdlabLoop(stored, learnInputFromFeatures(stored), smallConfig(2));
+        const nlohmann::json params = {{"model", "mlp"}, {"folds", 3}};
+        const std::int64_t earlier = storeAggregationRun(project, stored, aggregate("mv", stored), {}, {});
+        const std::int64_t run = storeLoopRun(project, stored, params, loop);
+        QVERIFY(run > earlier);
+        QCOMPARE(latestAggregationRun(project), run);
+
+        const RunInfo info = project.run(run);
+        QCOMPARE(info.kind, std::string("aggregate"));
+        QCOMPARE(info.name, std::string("crowdlab-loop"));
+        QCOMPARE(info.status, std::string("done"));
+        QVERIFY(info.params == params);
+        for (const char* name : {"labels", "posteriors", "confusions", "consensus_quality", "annotator_agreement",
+                                 "answer_quality", "model_probabilities"})
+            QVERIFY2(std::find(info.outputs.begin(), info.outputs.end(), name) != info.outputs.end(), name);
+        const NpyArray probabilities = project.runOutput(run, "model_probabilities");
+        QCOMPARE(probabilities.type, NpyType::Float32);
+        QCOMPARE(probabilities.shape, (std::vector<std::size_t>{kItems, kClasses}));
+        QVERIFY(probabilities.as<float>() == std::vector<float>(loop.probabilities.data(),
+                                                                 loop.probabilities.data() + loop.probabilities.size()));
+
+        const nlohmann::json& summary = info.summary;
+        QCOMPARE(summary["strategy"].get<std::string>(), std::string("crowdlab-loop"));
+        QCOMPARE(summary["iterations"].get<std::size_t>(), loop.iterations.size());
+        QCOMPARE(summary["loop"].size(), loop.iterations.size());
+        QCOMPARE(summary["loop"][0]["changed"].get<int>(), loop.iterations[0].changed);
+        QCOMPARE(summary["converged"].get<bool>(), loop.converged);
+        QCOMPARE(summary["majority_vote_accuracy"].get<double>(), loop.majorityVoteAccuracy);
+        QCOMPARE(summary["accuracy"].get<double>(), loop.iterations.back().consensusAccuracy);
+        QCOMPARE(summary["model"].get<std::string>(), std::string("mlp"));
+
+        const AggregationResult back = loadAggregationRun(project, stored, run);
+        QCOMPARE(back.strategy, std::string("crowdlab-loop"));
+        QCOMPARE(back.labels, loop.consensus.consensusLabel);
+        QCOMPARE(back.iterations, static_cast<int>(loop.iterations.size()));
+        QCOMPARE(back.converged, loop.converged);
+        QVERIFY(back.posteriors.isApprox(loop.consensus.posteriors));
+    }
+
+    void crossValidatedTrainRunStoresItsOutputs()
+    {
+        QTemporaryDir dir;
+        Project project = createProject(dir, dataset_);
+        const Targets targets = targetsFromRun(project, dataset_, storeAggregationRun(project, dataset_,
+                                                                                       aggregate("mv", dataset_), {}, {}),
+                                               false);
+        const TrainOutcome outcome = trainModel(learnInputFromFeatures(dataset_), targets, kClasses, quickModel(),
+                                                quickTrain(), 3);
+        QVERIFY(!outcome.model);
+        const nlohmann::json params = {{"model", "mlp"}, {"folds", 3}, {"labels", "1"}};
+        const std::int64_t run = storeTrainRun(project, params, outcome.result, nullptr);
+        const RunInfo info = project.run(run);
+        QCOMPARE(info.kind, std::string("train"));
+        QCOMPARE(info.name, std::string("mlp"));
+        QCOMPARE(info.status, std::string("done"));
+        QVERIFY(info.params == params);
+        QCOMPARE(project.runOutput(run, "probabilities").shape, (std::vector<std::size_t>{kItems, kClasses}));
+        QCOMPARE(project.runOutput(run, "probabilities").type, NpyType::Float32);
+        const NpyArray fold = project.runOutput(run, "fold");
+        QCOMPARE(fold.type, NpyType::Int32);
+        QCOMPARE(fold.as<int>(), outcome.result.fold);
+        const NpyArray history = project.runOutput(run, "history");
+        QCOMPARE(history.shape, (std::vector<std::size_t>{9, 9}));
+        const std::vector<double> rows = history.as<double>();
+        QCOMPARE(rows[9 * 8 + 0], 2.0);  // last row: fold 3 (from 0), epoch 3
+        QCOMPARE(rows[9 * 8 + 1], 3.0);
+        QCOMPARE(rows[9 * 8 + 2], outcome.result.history[2][2].trainLoss);
+        QVERIFY(!fs::exists(fs::path(project.cacheDir()) / "runs" / std::to_string(run) / "model.pt"));
+
+        const nlohmann::json& s = info.summary;
+        QCOMPARE(s["model"].get<std::string>(), std::string("mlp"));
+        QCOMPARE(s["folds"].get<int>(), 3);
+        QCOMPARE(s["epochs"].get<int>(), 3);
+        QVERIFY(s["samples_per_s"].get<double>() > 0);
+        QVERIFY(s["accuracy"].get<double>() > 0.8);
+        QVERIFY(s["final_train_loss"].get<double>() > 0);
+        QVERIFY(s["final_val_loss"].is_null());
+    }
+
+    void plainTrainRunKeepsItsModel()
+    {
+        QTemporaryDir dir;
+        Dataset noTruth = dataset_;
+        noTruth.truth.clear();
+        Project project = createProject(dir, noTruth);
+        Targets targets;
+        targets.labels = aggregate("mv", noTruth).labels;
+        targets.labels[0] = -1;
+        const TrainOutcome outcome = trainModel(learnInputFromFeatures(noTruth), targets, kClasses, quickModel(),
+                                                quickTrain(), 1);
+        QVERIFY(outcome.model);
+        QCOMPARE(outcome.result.fold[0], -1);
+        QCOMPARE(outcome.result.fold[1], 0);
+        QCOMPARE(outcome.result.history.size(), std::size_t(1));
+        QCOMPARE(outcome.result.probabilities.rows(), Eigen::Index(kItems));
+        const std::int64_t run = storeTrainRun(project, {{"model", "mlp"}, {"folds", 1}}, outcome.result,
+                                               outcome.model.get());
+        QVERIFY(fs::exists(fs::path(project.cacheDir()) / "runs" / std::to_string(run) / "model.pt"));
+        QVERIFY(project.run(run).summary["accuracy"].is_null());
+        QVERIFY(!inputErrorOf([&] {
+                     trainModel(learnInputFromFeatures(noTruth), targets, kClasses, quickModel(), quickTrain(), 0);
+                 }).isEmpty());
+    }
+
+    void targetsFromRunHardSoftAndWrongRuns()
+    {
+        QTemporaryDir dir;
+        Project project = createProject(dir, dataset_);
+        const AggregationResult ds = aggregate("ds", dataset_);
+        const std::int64_t run = storeAggregationRun(project, dataset_, ds, {}, {});
+        const Targets hard = targetsFromRun(project, dataset_, run, false);
+        QVERIFY(!hard.isSoft());
+        QCOMPARE(hard.labels, ds.labels);
+        const Targets soft = targetsFromRun(project, dataset_, run, true);
+        QVERIFY(soft.isSoft());
+        QVERIFY(soft.soft.isApprox(ds.posteriors.cast<float>()));
+
+        const std::int64_t train = project.beginRun("train", {});
+        project.finishRun(train, "done", {});
+        const QString notAggregation = inputErrorOf([&] { targetsFromRun(project, dataset_, train, false); });
+        QVERIFY2(notAggregation.contains("run " + QString::number(train)) && notAggregation.contains("aggregation"),
+                 qPrintable(notAggregation));
+        const QString unknown = inputErrorOf([&] { targetsFromRun(project, dataset_, 99, false); });
+        QVERIFY2(unknown.contains("run 99") && unknown.contains("no such run"), qPrintable(unknown));
+    }
+
+    void targetsFromFiles()
+    {
+        QTemporaryDir dir;
+        const AggregationResult mv = aggregate("mv", dataset_);
+        writeAggregation(dataset_, mv, path(dir, "labels.csv"));
+        QCOMPARE(targetsFromFile(path(dir, "labels.csv"), dataset_).labels, mv.labels);
+
+        std::vector<std::int32_t> labels(mv.labels.begin(), mv.labels.end());
+        labels[5] = -1;
+        writeNpy(path(dir, "labels.npy"), labels.data(), {kItems});
+        const Targets fromNpy = targetsFromFile(path(dir, "labels.npy"), dataset_);
+        QCOMPARE(fromNpy.labels[5], -1);
+        QCOMPARE(fromNpy.labels[6], mv.labels[6]);
+
+        std::vector<double> counts(kItems * kClasses, 0.0);
+        counts[0] = 3;
+        counts[1] = 1;
+        writeNpy(path(dir, "soft.npy"), counts.data(), {kItems, kClasses});
+        const Targets soft = targetsFromFile(path(dir, "soft.npy"), dataset_);
+        QVERIFY(soft.isSoft());
+        QCOMPARE(soft.soft(0, 0), 0.75f);
+        QCOMPARE(soft.soft(0, 1), 0.25f);
+        QCOMPARE(soft.soft.row(1).sum(), 0.0f);
+    }
+
+    void badTargetFilesNameTheProblem_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("content");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("missing rows") << "short.csv" << "task,label\n0,1\n1,2\n" << "has labels for 2";
+        QTest::newRow("unknown task") << "unknown.csv" << "task,label\n0,1\nnope,2\n" << "line 3";
+        QTest::newRow("repeated task") << "repeat.csv" << "task,label\n0,1\n0,2\n" << "appears twice";
+        QTest::newRow("bad label") << "bad.csv" << "task,label\n0,7\n" << "'7' is not a class index";
+        QTest::newRow("no header") << "header.csv" << "0,1\n" << "header";
+        QTest::newRow("short npy") << "short.npy" << "" << "expected 300 labels";
+        QTest::newRow("wrong extension") << "labels.txt" << "1\n" << "expected an aggregate CSV";
+    }
+
+    void badTargetFilesNameTheProblem()
+    {
+        QFETCH(QString, file);
+        QFETCH(QString, content);
+        QFETCH(QString, expected);
+        QTemporaryDir dir;
+        const std::string target = dir.filePath(file).toStdString();
+        if (file.endsWith(".npy")) {
+            const std::vector<std::int32_t> labels(10, 1);
+            writeNpy(target, labels.data(), {10});
+        } else {
+            std::ofstream(target) << content.toStdString();
+        }
+        const QString message = inputErrorOf([&] { targetsFromFile(target, dataset_); });
+        QVERIFY2(message.contains(file) && message.contains(expected), qPrintable(message));
+    }
+
+    void learnInputFromFeaturesOrImageCache()
+    {
+        QTemporaryDir dir;
+        Project withFeatures = createProject(dir, dataset_);
+        const LearnInput features = loadLearnInput(withFeatures, dataset_, {});
+        QVERIFY(!features.hasImages());
+        QCOMPARE(features.featureSize(), kDims);
+
+        QTemporaryDir imageDir;
+        Dataset images = dataset_;
+        images.features.resize(0, 0);
+        images.root = imageDir.path().toStdString();
+        for (int i = 0; i < 3; ++i) {
+            const std::string name = std::to_string(i) + ".png";
+            QVERIFY(cv::imwrite(images.root + "/" + name, cv::Mat(20, 20, CV_8UC1, cv::Scalar(40 * i))));
+            images.imagePaths[static_cast<std::size_t>(i)] = name;
+        }
+        QTemporaryDir projectDir;
+        const Project project = Project::create(path(projectDir, "images.csift"), images, Progress::none());
+        const LearnInput input = loadLearnInput(project, images, {});
+        QVERIFY(input.hasImages());
+        QCOMPARE(input.count(), kItems);
+        QCOMPARE(input.height, 28);
+        QCOMPARE(input.channels, 1);
+        QVERIFY(fs::exists(project.cacheDir()));
+
+        LearnInputOptions larger;
+        larger.imageSize = 12;
+        larger.channels = 3;
+        const LearnInput resized = loadLearnInput(project, images, larger);
+        QCOMPARE(resized.width, 12);
+        QCOMPARE(resized.channels, 3);
+
+        Dataset nothing = images;
+        nothing.imagePaths.assign(nothing.imagePaths.size(), "");
+        const QString message = inputErrorOf([&] { loadLearnInput(project, nothing, {}); });
+        QVERIFY2(message.contains("neither feature vectors nor images"), qPrintable(message));
+    }
+
+    void defaultsAreValidForEveryModel()
+    {
+        for (const std::string& name : modelNames()) {
+            for (bool cuda : {false, true}) {
+                ModelSpec spec = defaultModelSpec(name, cuda);
+                if (name == "torchscript")
+                    spec.backbone = "backbone.pt";
+                validateModelSpec(spec, true);
+                const TrainConfig config = defaultTrainConfig(name, cuda);
+                QVERIFY(config.epochs >= 1 && config.batchSize >= 1 && config.learningRate > 0);
+                QCOMPARE(config.device, std::string(cuda ? "cuda" : "cpu"));
+            }
+        }
+    }
+
+    void loopSummaryWritesNanAsNull()
+    {
+        LoopResult r;
+        r.iterations.resize(2);
+        r.iterations[0].iteration = 1;
+        r.iterations[0].changed = 4;
+        r.iterations[0].newlyChanged = 3;
+        r.iterations[1].iteration = 2;
+        const nlohmann::json j = loopSummary(r);
+        QCOMPARE(j["iterations"].get<int>(), 2);
+        QVERIFY(j["majority_vote_accuracy"].is_null());
+        QVERIFY(j["loop"][0]["consensus_accuracy"].is_null());
+        QCOMPARE(j["loop"][0]["newly_changed"].get<int>(), 3);
+        QCOMPARE(j["converged"].get<bool>(), false);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestLearnRuns)
+#include "test_learn_runs.moc"
