@@ -4,6 +4,9 @@
 #include "exportdialog.h"
 #include "jobmanager.h"
 #include "jobspanel.h"
+#ifdef CROWDSIFT_HAVE_LEARN
+#include "learnpage.h"
+#endif
 #include "overviewpage.h"
 #include "projectdocument.h"
 #include "reviewpage.h"
@@ -18,6 +21,7 @@
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QItemSelectionModel>
 #include <QLabel>
 #include <QLocale>
 #include <QMenuBar>
@@ -29,6 +33,7 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QStyle>
+#include <QTableWidget>
 #include <QTabWidget>
 #include <QToolButton>
 #include <QUndoStack>
@@ -94,6 +99,17 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     runs_ = new RunsPage(document_, jobs_);
     review_->setRunner(jobs_, [this] { return runs_->startRun(QStringLiteral("ds")); });
     tabs_->addTab(runs_, tr("Runs"));
+#ifdef CROWDSIFT_HAVE_LEARN
+    learn_ = new LearnPage(document_, jobs_);
+    tabs_->addTab(learn_, tr("Learning"));
+    connect(learn_, &LearnPage::runStored, runs_, &RunsPage::refreshRuns);
+    // Selecting a stored train or loop run on the Runs tab shows its curves on this one.
+    connect(runs_->runTable()->selectionModel(), &QItemSelectionModel::selectionChanged, learn_, [this] {
+        const std::vector<std::int64_t> selected = runs_->selectedRuns();
+        if (selected.size() == 1)
+            learn_->showRun(selected.front());
+    });
+#endif
     jobsPanel_ = new JobsPanel(jobs_);
     jobsDock_ = new QDockWidget(tr("Jobs"), this);
     jobsDock_->setObjectName(QStringLiteral("jobsDock"));
@@ -270,6 +286,11 @@ void MainWindow::showPage(Page page)
         break;
     case Page::Runs:
         tabs_->setCurrentWidget(runs_);
+        break;
+    case Page::Learning:
+#ifdef CROWDSIFT_HAVE_LEARN
+        tabs_->setCurrentWidget(learn_);
+#endif
         break;
     }
 }

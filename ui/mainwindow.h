@@ -15,6 +15,7 @@ namespace crowdsift {
 class AnnotatorsPage;
 class JobManager;
 class JobsPanel;
+class LearnPage;
 class OverviewPage;
 class ProjectDocument;
 class ReviewPage;
@@ -26,7 +27,7 @@ class RunsPage;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    enum class Page { Overview, Annotators, Review, Runs };
+    enum class Page { Overview, Annotators, Review, Runs, Learning };
 
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -36,6 +37,8 @@ public:
     AnnotatorsPage* annotatorsPage() const { return annotators_; }
     ReviewPage* reviewPage() const { return review_; }
     RunsPage* runsPage() const { return runs_; }
+    // Null in a build without core/learn; showPage(Page::Learning) then does nothing.
+    LearnPage* learnPage() const { return learn_; }
     JobManager* jobManager() const { return jobs_; }
     JobsPanel* jobsPanel() const { return jobsPanel_; }
     QDockWidget* jobsDock() const { return jobsDock_; }
@@ -81,6 +84,7 @@ private:
     AnnotatorsPage* annotators_ = nullptr;
     ReviewPage* review_ = nullptr;
     RunsPage* runs_ = nullptr;
+    LearnPage* learn_ = nullptr;
     JobManager* jobs_ = nullptr;
     JobsPanel* jobsPanel_ = nullptr;
     QDockWidget* jobsDock_ = nullptr;

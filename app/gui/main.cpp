@@ -45,7 +45,7 @@ int main(int argc, char** argv)
         QStringLiteral("Save a PNG of the window once <path> has loaded (or failed to), then quit."),
         QStringLiteral("file"));
     const QCommandLineOption tabOption(QStringLiteral("tab"),
-                                       QStringLiteral("Tab to show first: overview, annotators, review or runs."),
+                                       QStringLiteral("Tab to show first: overview, annotators, review, runs or learning."),
                                        QStringLiteral("name"), QStringLiteral("overview"));
     const QCommandLineOption sizeOption(QStringLiteral("size"),
                                         QStringLiteral("Window size, e.g. 1200x760."), QStringLiteral("WxH"));
@@ -63,8 +63,11 @@ int main(int argc, char** argv)
         page = crowdsift::MainWindow::Page::Review;
     } else if (tab == QLatin1String("runs")) {
         page = crowdsift::MainWindow::Page::Runs;
+    } else if (tab == QLatin1String("learning")) {
+        page = crowdsift::MainWindow::Page::Learning;
     } else if (tab != QLatin1String("overview")) {
-        std::fprintf(stderr, "crowdsift: --tab must be overview, annotators, review or runs, not %s\n", qPrintable(tab));
+        std::fprintf(stderr, "crowdsift: --tab must be overview, annotators, review, runs or learning, not %s\n",
+                     qPrintable(tab));
         return 2;
     }
 

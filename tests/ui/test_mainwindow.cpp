@@ -148,11 +148,14 @@ void TestMainWindow::opensAProject()
     auto* tabs = window.findChild<QTabWidget*>(QStringLiteral("pages"));
     QVERIFY(tabs);
     QCOMPARE(window.findChild<QStackedWidget*>()->currentWidget(), tabs);
-    QCOMPARE(tabs->count(), 4);
+    // A build with core/learn adds the Learning tab after Runs.
+    QCOMPARE(tabs->count(), window.learnPage() ? 5 : 4);
     QCOMPARE(tabs->tabText(0), QStringLiteral("Overview"));
     QCOMPARE(tabs->tabText(1), QStringLiteral("Annotators"));
     QCOMPARE(tabs->tabText(2), QStringLiteral("Review"));
     QCOMPARE(tabs->tabText(3), QStringLiteral("Runs"));
+    if (window.learnPage())
+        QCOMPARE(tabs->tabText(4), QStringLiteral("Learning"));
     QVERIFY(!window.findChild<QProgressBar*>(QStringLiteral("loadProgress"))->isVisible());
 
     QCOMPARE(summaryValue(window, "itemsValue"), number(5));

@@ -1,0 +1,484 @@
+#include "jobmanager.h"
+#include "learnpage.h"
+#include "mainwindow.h"
+#include "projectdocument.h"
+#include "reviewpage.h"
+#include "runspage.h"
+#include "trainingchart.h"
+
+#include "aggregate/registry.h"
+#include "data/demo.h"
+#include "data/formats.h"
+#include "learn/trainer.h"
+#include "learn_project/learn_runs.h"
+#include "project/aggregation_runs.h"
+#include "project/store.h"
+#include "util/progress.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLineSeries>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardItemModel>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <filesystem>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+
+using namespace crowdsift;
+
+namespace {
+
+constexpr int kTimeoutMs = 120000;
+constexpr int kItems = 180;
+constexpr int kClasses = 3;
+constexpr int kFeatures = 6;
+constexpr int kAnnotators = 6;
+
+// 180 items in three well separated Gaussian clusters (class = item % 3), each labelled by three
+// of six annotators who are right 70% of the time, so that majority vote makes mistakes that a
+// model of the features can correct. Seeded: the same dataset on every run.
+Dataset clusterDataset(bool withTruth, bool withFeatures)
+{
+    std::mt19937_64 random(20261122);
+    std::normal_distribution<float> noise(0.0f, 0.6f);
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    Dataset d;
+    d.name = "clusters";
+    d.source = "clusters";
+    d.classNames = {"red", "green", "blue"};
+    for (int w = 0; w < kAnnotators; ++w)
+        d.annotatorIds.push_back("w" + std::to_string(w));
+    if (withFeatures)
+        d.features.resize(kItems, kFeatures);
+    std::vector<Answer> answers;
+    for (int i = 0; i < kItems; ++i) {
+        const int label = i % kClasses;
+        d.itemKeys.push_back(std::to_string(i));
+        d.splits.push_back(Split::Train);
+        d.imagePaths.emplace_back();
+        d.truth.push_back(withTruth ? label : -1);
+        if (withFeatures)
+            for (int f = 0; f < kFeatures; ++f)
+                d.features(i, f) = (f % kClasses == label ? 2.5f : 0.0f) + noise(random);
+        for (int a = 0; a < 3; ++a) {
+            const int annotator = (i + 2 * a) % kAnnotators;
+            int given = label;
+            if (uniform(random) > 0.7)
+                given = (label + 1 + static_cast<int>(uniform(random) * 2.0)) % kClasses;
+            answers.push_back({i, annotator, given, false});
+        }
+    }
+    if (!withTruth)
+        d.truth.clear();
+    d.answers = Answers::fromTriplets(kItems, kAnnotators, answers);
+    d.validate();
+    return d;
+}
+
+std::vector<RunInfo> runsOf(const Project& project, const std::string& kind, const std::string& name = {})
+{
+    std::vector<RunInfo> found;
+    for (const RunInfo& run : project.runs())
+        if (run.kind == kind && (name.empty() || run.name == name))
+            found.push_back(run);
+    return found;
+}
+
+}  // namespace
+
+class TestLearn : public QObject {
+    Q_OBJECT
+
+private:
+    // A project of clusterDataset() with a majority-vote and a Dawid-Skene run (the active one).
+    QString createProject(const QString& name, bool withTruth = true, bool withFeatures = true);
+    static void open(MainWindow& window, const QString& path);
+    // Small and fast settings: mlp, 3 folds, few epochs.
+    static void setSmallForm(LearnPage* page, int epochs, int iterations);
+    // Clicks a start button of the Learning tab and waits for its job; 0 when none started.
+    static int clickAndWait(MainWindow& window, QPushButton* button);
+
+    QTemporaryDir dir_;
+
+private Q_SLOTS:
+    void initTestCase();
+    void learningTabFollowsRuns();
+    void formHasDefaultsAndGuards();
+    void trainStoresRunAndCurves();
+    void loopBecomesActiveRun();
+    void storedRunsShowAgainAfterReopen();
+    void loopWithoutTruthShowsDashes();
+    void cancelledLoopStoresNothing();
+    void datasetWithoutInputFails();
+    void loopTrainsOnImages();
+};
+
+void TestLearn::initTestCase()
+{
+    QVERIFY(dir_.isValid());
+}
+
+QString TestLearn::createProject(const QString& name, bool withTruth, bool withFeatures)
+{
+    const QString path = dir_.path() + "/" + name + ".csift";
+    const Dataset dataset = clusterDataset(withTruth, withFeatures);
+    Project project = Project::create(path.toStdString(), dataset, Progress::none());
+    for (const char* strategy : {"mv", "ds"}) {
+        const AggregationResult result = aggregate(strategy, dataset, nlohmann::json::object());
+        storeAggregationRun(project, dataset, result, {{"strategy", strategy}}, aggregationSummary(dataset, result, 0.0));
+    }
+    return path;
+}
+
+void TestLearn::open(MainWindow& window, const QString& path)
+{
+    QSignalSpy loaded(window.document(), &ProjectDocument::loaded);
+    window.openPath(path);
+    QVERIFY(loaded.wait(kTimeoutMs));
+}
+
+void TestLearn::setSmallForm(LearnPage* page, int epochs, int iterations)
+{
+    page->modelBox()->setCurrentIndex(page->modelBox()->findData(QStringLiteral("mlp")));
+    page->epochsBox()->setValue(epochs);
+    page->foldsBox()->setValue(3);
+    page->batchSizeBox()->setValue(32);
+    page->optimizerBox()->setCurrentIndex(page->optimizerBox()->findData(static_cast<int>(OptimizerKind::AdamW)));
+    page->learningRateBox()->setValue(0.01);
+    page->deviceBox()->setCurrentIndex(page->deviceBox()->findData(QStringLiteral("cpu")));
+    page->loopIterationsBox()->setValue(iterations);
+}
+
+int TestLearn::clickAndWait(MainWindow& window, QPushButton* button)
+{
+    if (!button->isEnabled())
+        return 0;
+    button->click();
+    const int job = window.learnPage()->currentJob();
+    return job != 0 && window.jobManager()->waitFor(job, kTimeoutMs) ? job : 0;
+}
+
+void TestLearn::learningTabFollowsRuns()
+{
+    MainWindow window;
+    auto* tabs = window.findChild<QTabWidget*>(QStringLiteral("pages"));
+    QVERIFY(tabs);
+    QVERIFY(window.learnPage());
+    QCOMPARE(tabs->indexOf(window.learnPage()), tabs->indexOf(window.runsPage()) + 1);
+    QCOMPARE(tabs->tabText(tabs->indexOf(window.learnPage())), QStringLiteral("Learning"));
+    window.showPage(MainWindow::Page::Learning);
+    QCOMPARE(tabs->currentWidget(), window.learnPage());
+    // Nothing open: nothing to train.
+    QVERIFY(!window.learnPage()->trainButton()->isEnabled());
+    QVERIFY(!window.learnPage()->loopButton()->isEnabled());
+}
+
+void TestLearn::formHasDefaultsAndGuards()
+{
+    MainWindow window;
+    open(window, createProject(QStringLiteral("form")));
+    LearnPage* page = window.learnPage();
+
+    // Feature vectors and no images: the MLP, the image networks unavailable.
+    QCOMPARE(page->modelBox()->currentData().toString(), QStringLiteral("mlp"));
+    const auto* models = qobject_cast<QStandardItemModel*>(page->modelBox()->model());
+    QVERIFY(models);
+    QVERIFY(!models->item(page->modelBox()->findData(QStringLiteral("small-cnn")))->isEnabled());
+    QVERIFY(!page->imageSizeBox()->isEnabled());
+    const TrainConfig defaults = defaultTrainConfig("mlp", cudaAvailable());
+    QCOMPARE(page->epochsBox()->value(), defaults.epochs);
+    QCOMPARE(page->batchSizeBox()->value(), defaults.batchSize);
+    QVERIFY(std::abs(page->learningRateBox()->value() - defaults.learningRate) < 1e-9);
+
+    // cuda is offered only where there is one, and says why not.
+    const auto* devices = qobject_cast<QStandardItemModel*>(page->deviceBox()->model());
+    const QStandardItem* cuda = devices->item(page->deviceBox()->findData(QStringLiteral("cuda")));
+    QCOMPARE(cuda->isEnabled(), cudaAvailable());
+    if (!cudaAvailable())
+        QVERIFY(cuda->toolTip().contains(QStringLiteral("CUDA")));
+
+    // The backbone file only for torchscript, and the buttons wait for one.
+    QVERIFY(!page->backboneEdit()->isEnabled());
+    QVERIFY(!page->backboneButton()->isEnabled());
+    page->modelBox()->setCurrentIndex(page->modelBox()->findData(QStringLiteral("torchscript")));
+    QVERIFY(page->backboneEdit()->isEnabled());
+    QVERIFY(page->backboneButton()->isEnabled());
+    QVERIFY(!page->loopButton()->isEnabled());
+    page->modelBox()->setCurrentIndex(page->modelBox()->findData(QStringLiteral("mlp")));
+    QVERIFY(page->trainButton()->isEnabled());
+    QVERIFY(page->loopButton()->isEnabled());
+
+    // Labels: the finished aggregation runs, the active one (Dawid-Skene, the newest) chosen.
+    QCOMPARE(page->labelsBox()->count(), 2);
+    QCOMPARE(page->labelsBox()->currentData().toLongLong(), static_cast<qlonglong>(window.document()->aggregationRunId()));
+
+    setSmallForm(page, 7, 2);
+    QCOMPARE(page->trainConfig().epochs, 7);
+    QCOMPARE(page->trainConfig().device, std::string("cpu"));
+    QCOMPARE(page->trainConfig().optimizer, OptimizerKind::AdamW);
+    QCOMPARE(page->loopConfig().folds, 3);
+    QCOMPARE(page->loopConfig().maxIterations, 2);
+    QCOMPARE(page->modelSpec().name, std::string("mlp"));
+    QVERIFY(page->inputOptions().preferFeatures);
+}
+
+void TestLearn::trainStoresRunAndCurves()
+{
+    MainWindow window;
+    open(window, createProject(QStringLiteral("train")));
+    LearnPage* page = window.learnPage();
+    const std::int64_t active = window.document()->aggregationRunId();
+    setSmallForm(page, 4, 2);
+    page->labelsBox()->setCurrentIndex(page->labelsBox()->findData(static_cast<qlonglong>(active)));
+
+    const int job = clickAndWait(window, page->trainButton());
+    QVERIFY(job != 0);
+    QCOMPARE(window.jobManager()->job(job).status, JobStatus::Finished);
+    QCOMPARE(page->currentJob(), 0);
+
+    Project* project = window.document()->project();
+    const std::vector<RunInfo> trains = runsOf(*project, "train");
+    QCOMPARE(static_cast<int>(trains.size()), 1);
+    const RunInfo& run = trains.front();
+    QCOMPARE(run.status, std::string("done"));
+    QCOMPARE(run.params["labels"].get<std::string>(), std::to_string(active));
+    QCOMPARE(run.params["folds"].get<int>(), 3);
+    // Training does not change the consensus under review.
+    QCOMPARE(window.document()->aggregationRunId(), active);
+
+    // The stored run is shown: one curve point per epoch, one fold entry per fold.
+    QCOMPARE(page->shownRun(), run.id);
+    QCOMPARE(page->runBox()->currentData().toLongLong(), static_cast<qlonglong>(run.id));
+    QCOMPARE(page->foldBox()->count(), 3);
+    QCOMPARE(page->curveChart()->trainLossSeries()->count(), 4);
+    QCOMPARE(page->curveChart()->trainAccuracySeries()->count(), 4);
+    for (int e = 0; e < 4; ++e)
+        QCOMPARE(page->curveChart()->trainLossSeries()->at(e).x(), e + 1.0);
+    page->foldBox()->setCurrentIndex(0);
+    QCOMPARE(page->curveChart()->trainLossSeries()->count(), 4);
+    QVERIFY(page->statusLabel()->text().contains(QString::number(run.id)));
+
+    // The Runs tab lists it.
+    const QTableWidget* runs = window.runsPage()->runTable();
+    bool listed = false;
+    for (int row = 0; row < runs->rowCount(); ++row)
+        listed = listed || runs->item(row, RunsPage::StrategyColumn)->text().contains(QStringLiteral("train"));
+    QVERIFY(listed);
+}
+
+void TestLearn::loopBecomesActiveRun()
+{
+    MainWindow window;
+    open(window, createProject(QStringLiteral("loop")));
+    LearnPage* page = window.learnPage();
+    setSmallForm(page, 5, 3);
+
+    const int job = clickAndWait(window, page->loopButton());
+    QVERIFY(job != 0);
+    QCOMPARE(window.jobManager()->job(job).status, JobStatus::Finished);
+
+    Project* project = window.document()->project();
+    const std::vector<RunInfo> loops = runsOf(*project, "aggregate", "crowdlab-loop");
+    QCOMPARE(static_cast<int>(loops.size()), 1);
+    const RunInfo& run = loops.front();
+    QCOMPARE(run.status, std::string("done"));
+    QCOMPARE(window.document()->aggregationRunId(), run.id);
+    QCOMPARE(page->shownRun(), run.id);
+
+    // One table row and one chart point per iteration; truth is known, so accuracies are shown.
+    const int iterations = static_cast<int>(run.summary["loop"].size());
+    QVERIFY(iterations >= 1 && iterations <= 3);
+    QCOMPARE(page->iterationTable()->rowCount(), iterations);
+    QVERIFY(page->loopChart()->consensusAccuracySeries());
+    QVERIFY(page->loopChart()->modelAccuracySeries());
+    QCOMPARE(page->loopChart()->consensusAccuracySeries()->count(), iterations);
+    QCOMPARE(page->loopChart()->modelAccuracySeries()->count(), iterations);
+    QCOMPARE(page->loopChart()->newlyChangedSeries()->count(), iterations);
+    QVERIFY(page->loopChart()->majorityVoteLine());
+    QVERIFY(page->loopChart()->dawidSkeneLine());
+    for (int row = 0; row < iterations; ++row) {
+        const double stored = run.summary["loop"][static_cast<std::size_t>(row)]["consensus_accuracy"].get<double>();
+        QCOMPARE(page->iterationTable()->item(row, LearnPage::ConsensusAccuracyColumn)->text(),
+                 QString::number(stored, 'f', 4));
+        QCOMPARE(page->loopChart()->consensusAccuracySeries()->at(row).y(), stored);
+        QCOMPARE(page->iterationTable()->item(row, LearnPage::IterationColumn)->text(), QString::number(row + 1));
+    }
+    const double majority = run.summary["majority_vote_accuracy"].get<double>();
+    QCOMPARE(page->loopChart()->majorityVoteLine()->at(0).y(), majority);
+    // The last iteration's curves are stored with it: one point per epoch, one entry per fold.
+    QCOMPARE(page->curveChart()->trainLossSeries()->count(), 5);
+    QCOMPARE(page->foldBox()->count(), 3);
+
+    // Review sorts by the loop's consensus quality: its label-quality key is that output.
+    const std::vector<double> quality = project->runOutput(run.id, "consensus_quality").as<double>();
+    const std::vector<double>& sortKey = window.reviewPage()->labelQuality();
+    QCOMPARE(static_cast<int>(sortKey.size()), kItems);
+    for (int i = 0; i < kItems; ++i)
+        QVERIFY2(std::abs(sortKey[static_cast<std::size_t>(i)] - quality[static_cast<std::size_t>(i)]) < 1e-9,
+                 qPrintable(QStringLiteral("item %1").arg(i)));
+
+    // The Runs tab marks it active.
+    const QTableWidget* runs = window.runsPage()->runTable();
+    QVERIFY(runs->item(0, RunsPage::IdColumn)->text().contains(QStringLiteral("active")));
+    QCOMPARE(runs->item(0, RunsPage::IdColumn)->text().split(QLatin1Char(' ')).front().toLongLong(),
+             static_cast<qlonglong>(run.id));
+}
+
+void TestLearn::storedRunsShowAgainAfterReopen()
+{
+    const QString path = createProject(QStringLiteral("reopen"));
+    std::int64_t trainRun = 0;
+    std::int64_t loopRun = 0;
+    int iterations = 0;
+    {
+        MainWindow window;
+        open(window, path);
+        LearnPage* page = window.learnPage();
+        setSmallForm(page, 3, 2);
+        QVERIFY(clickAndWait(window, page->trainButton()) != 0);
+        trainRun = page->shownRun();
+        QVERIFY(clickAndWait(window, page->loopButton()) != 0);
+        loopRun = page->shownRun();
+        iterations = page->iterationTable()->rowCount();
+        QVERIFY(trainRun != 0 && loopRun > trainRun && iterations > 0);
+    }
+    MainWindow window;
+    open(window, path);
+    LearnPage* page = window.learnPage();
+    // The newest learning run comes back with its iteration table.
+    QCOMPARE(page->shownRun(), loopRun);
+    QCOMPARE(page->runBox()->count(), 2);
+    QCOMPARE(page->iterationTable()->rowCount(), iterations);
+    QCOMPARE(page->loopChart()->consensusAccuracySeries()->count(), iterations);
+    QCOMPARE(page->curveChart()->trainLossSeries()->count(), 3);
+
+    // Selecting the train run on the Runs tab brings its curves back.
+    window.runsPage()->selectRuns({trainRun});
+    QCOMPARE(page->shownRun(), trainRun);
+    QCOMPARE(page->curveChart()->trainLossSeries()->count(), 3);
+    QCOMPARE(page->iterationTable()->rowCount(), 0);
+    // An aggregation run is not a learning run: the page keeps what it shows.
+    const std::vector<RunInfo> ds = runsOf(*window.document()->project(), "aggregate", "ds");
+    QVERIFY(!page->showRun(ds.front().id));
+    QCOMPARE(page->shownRun(), trainRun);
+    // And the run box goes back to the loop.
+    page->runBox()->setCurrentIndex(page->runBox()->findData(static_cast<qlonglong>(loopRun)));
+    QCOMPARE(page->shownRun(), loopRun);
+    QCOMPARE(page->iterationTable()->rowCount(), iterations);
+}
+
+void TestLearn::loopWithoutTruthShowsDashes()
+{
+    MainWindow window;
+    open(window, createProject(QStringLiteral("notruth"), false));
+    LearnPage* page = window.learnPage();
+    setSmallForm(page, 2, 1);
+    const int job = clickAndWait(window, page->loopButton());
+    QVERIFY(job != 0);
+    QCOMPARE(window.jobManager()->job(job).status, JobStatus::Finished);
+    QCOMPARE(page->iterationTable()->rowCount(), 1);
+    QVERIFY(!page->loopChart()->consensusAccuracySeries());
+    QVERIFY(!page->loopChart()->modelAccuracySeries());
+    QVERIFY(!page->loopChart()->majorityVoteLine());
+    QCOMPARE(page->loopChart()->newlyChangedSeries()->count(), 1);
+    QVERIFY(page->loopChart()->chart()->title().contains(QStringLiteral("no ground truth")));
+    QCOMPARE(page->iterationTable()->item(0, LearnPage::ConsensusAccuracyColumn)->text(), QStringLiteral("-"));
+    QCOMPARE(page->iterationTable()->item(0, LearnPage::ModelAccuracyColumn)->text(), QStringLiteral("-"));
+    QVERIFY(page->iterationTable()->item(0, LearnPage::ModelWeightColumn)->text() != QStringLiteral("-"));
+}
+
+void TestLearn::cancelledLoopStoresNothing()
+{
+    MainWindow window;
+    open(window, createProject(QStringLiteral("cancel")));
+    LearnPage* page = window.learnPage();
+    const std::int64_t active = window.document()->aggregationRunId();
+    setSmallForm(page, 1000, 5);
+    page->batchSizeBox()->setValue(4);
+    page->loopButton()->click();
+    const int job = page->currentJob();
+    QVERIFY(job != 0);
+    QVERIFY(page->cancelButton()->isEnabled());
+    QVERIFY(!page->trainButton()->isEnabled());
+    QVERIFY(!page->modelBox()->isEnabled());
+
+    // The curve grows while the job runs: epochs arrive from the training thread.
+    QTRY_VERIFY_WITH_TIMEOUT(page->curveChart()->trainLossSeries()->count() >= 2, kTimeoutMs);
+    QVERIFY(window.jobManager()->isRunning(job));
+    QCOMPARE(page->foldBox()->count(), 1);
+    page->cancelButton()->click();
+    QVERIFY(window.jobManager()->waitFor(job, kTimeoutMs));
+    QCOMPARE(window.jobManager()->job(job).status, JobStatus::Cancelled);
+    QCOMPARE(page->currentJob(), 0);
+    QVERIFY(page->statusLabel()->text().contains(QStringLiteral("cancelled")));
+    QVERIFY(page->loopButton()->isEnabled());
+
+    QVERIFY(runsOf(*window.document()->project(), "aggregate", "crowdlab-loop").empty());
+    QCOMPARE(window.document()->aggregationRunId(), active);
+}
+
+void TestLearn::datasetWithoutInputFails()
+{
+    MainWindow window;
+    open(window, createProject(QStringLiteral("noinput"), true, false));
+    LearnPage* page = window.learnPage();
+    setSmallForm(page, 2, 1);
+    const int job = clickAndWait(window, page->loopButton());
+    QVERIFY(job != 0);
+    const JobInfo& info = window.jobManager()->job(job);
+    QCOMPARE(info.status, JobStatus::Failed);
+    QVERIFY(!info.error.isEmpty());
+    QVERIFY(info.log.join('\n').contains(info.error));
+    QVERIFY(page->statusLabel()->text().contains(info.error));
+    QVERIFY(runsOf(*window.document()->project(), "aggregate", "crowdlab-loop").empty());
+    QVERIFY(page->loopButton()->isEnabled());
+}
+
+void TestLearn::loopTrainsOnImages()
+{
+    // The demo's Fashion-MNIST images, through the project's image cache.
+    DemoOptions options;
+    options.itemCount = 120;
+    const DemoResult demo = buildDemo((dir_.path() + "/demo").toStdString(), options);
+    ReadOptions read;
+    read.truthPath = demo.folder + "/truth.csv";
+    const Dataset dataset = readDataset(demo.folder, read);
+    const QString path = dir_.path() + "/images.csift";
+    Project::create(path.toStdString(), dataset, Progress::none());
+
+    MainWindow window;
+    open(window, path);
+    LearnPage* page = window.learnPage();
+    setSmallForm(page, 2, 1);
+    page->foldsBox()->setValue(2);
+    QVERIFY(page->imageSizeBox()->isEnabled());
+    QVERIFY(!page->trainButton()->isEnabled());  // no aggregation run to learn from yet
+    const int job = clickAndWait(window, page->loopButton());
+    QVERIFY(job != 0);
+    QCOMPARE(window.jobManager()->job(job).status, JobStatus::Finished);
+    QCOMPARE(page->iterationTable()->rowCount(), 1);
+    QCOMPARE(page->curveChart()->trainLossSeries()->count(), 2);
+
+    bool cached = false;
+    for (const auto& entry : std::filesystem::directory_iterator(window.document()->project()->cacheDir()))
+        cached = cached || entry.path().filename().string().rfind("images-", 0) == 0;
+    QVERIFY(cached);
+    // The loop's consensus is a run to train on now.
+    QVERIFY(page->trainButton()->isEnabled());
+}
+
+QTEST_MAIN(TestLearn)
+#include "test_learn.moc"

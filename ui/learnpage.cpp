@@ -1,0 +1,1087 @@
+#include "learnpage.h"
+
+#include "jobmanager.h"
+#include "projectdocument.h"
+#include "trainingchart.h"
+
+#include "aggregate/crowdlab.h"
+#include "aggregate/registry.h"
+#include "project/store.h"
+#include "util/progress.h"
+
+#include <QChart>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QCoreApplication>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPointer>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSignalBlocker>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QStandardItemModel>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+#include <initializer_list>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+
+namespace crowdsift {
+
+namespace {
+
+const char* const kLoopStrategy = "crowdlab-loop";
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+QString formatSeconds(double seconds)
+{
+    if (seconds < 60.0)
+        return QStringLiteral("%1 s").arg(seconds, 0, 'f', seconds < 10.0 ? 1 : 0);
+    const int total = static_cast<int>(std::lround(seconds));
+    return QStringLiteral("%1 min %2 s").arg(total / 60).arg(total % 60, 2, 10, QLatin1Char('0'));
+}
+
+// A number for the table, "-" where it is not known (no ground truth).
+QString numberOrDash(double value, int decimals)
+{
+    return std::isfinite(value) ? QString::number(value, 'f', decimals) : QStringLiteral("-");
+}
+
+double jsonNumber(const nlohmann::json& object, const char* key)
+{
+    if (!object.is_object())
+        return kNaN;
+    const auto it = object.find(key);
+    return it != object.end() && it->is_number() ? it->get<double>() : kNaN;
+}
+
+int jsonInt(const nlohmann::json& object, const char* key)
+{
+    const double value = jsonNumber(object, key);
+    return std::isfinite(value) ? static_cast<int>(std::lround(value)) : 0;
+}
+
+bool isLoopRun(const RunInfo& run)
+{
+    return run.kind == "aggregate" && run.name == kLoopStrategy;
+}
+
+bool isLearnRun(const RunInfo& run)
+{
+    return run.status == "done" && (run.kind == "train" || isLoopRun(run));
+}
+
+// A train run's history output: rows of (fold, epoch, train_loss, train_acc, val_loss, val_acc,
+// lr, seconds, samples_per_s), grouped by fold (index = fold; folds without rows stay empty).
+std::vector<std::vector<EpochRecord>> historyByFold(const NpyArray& array)
+{
+    constexpr std::size_t columns = 9;
+    if (array.rank() != 2 || array.shape[1] != columns)
+        throw std::runtime_error("its history is not a table of 9 columns");
+    const std::vector<double> values = array.as<double>();
+    std::vector<std::vector<EpochRecord>> folds;
+    for (std::size_t row = 0; row < array.shape[0]; ++row) {
+        const double* v = values.data() + row * columns;
+        const int fold = static_cast<int>(v[0]);
+        if (fold < 0 || fold > 1000)
+            throw std::runtime_error("its history names fold " + std::to_string(fold));
+        EpochRecord record;
+        record.epoch = static_cast<int>(v[1]);
+        record.trainLoss = v[2];
+        record.trainAccuracy = v[3];
+        record.validationLoss = v[4];
+        record.validationAccuracy = v[5];
+        record.learningRate = v[6];
+        record.seconds = v[7];
+        record.samplesPerSecond = v[8];
+        if (static_cast<int>(folds.size()) <= fold)
+            folds.resize(static_cast<std::size_t>(fold) + 1);
+        folds[static_cast<std::size_t>(fold)].push_back(record);
+    }
+    return folds;
+}
+
+// The "loop" table of a crowdlab-loop run's summary (loopSummary()).
+std::vector<LoopIteration> iterationsFromSummary(const nlohmann::json& summary)
+{
+    std::vector<LoopIteration> iterations;
+    if (!summary.is_object() || !summary.contains("loop") || !summary["loop"].is_array())
+        return iterations;
+    for (const nlohmann::json& row : summary["loop"]) {
+        LoopIteration it;
+        it.iteration = jsonInt(row, "iteration");
+        it.changed = jsonInt(row, "changed");
+        it.newlyChanged = jsonInt(row, "newly_changed");
+        it.consensusAccuracy = jsonNumber(row, "consensus_accuracy");
+        it.modelAccuracy = jsonNumber(row, "model_accuracy");
+        it.modelWeight = jsonNumber(row, "model_weight");
+        it.meanConsensusQuality = jsonNumber(row, "mean_consensus_quality");
+        it.seconds = jsonNumber(row, "seconds");
+        it.trainSamplesPerSecond = jsonNumber(row, "train_samples_per_s");
+        iterations.push_back(it);
+    }
+    return iterations;
+}
+
+QString runTitle(const RunInfo& run)
+{
+    if (isLoopRun(run))
+        return QCoreApplication::translate("crowdsift::LearnPage", "Run %1 · CROWDLAB loop").arg(run.id);
+    if (run.kind == "train")
+        return QCoreApplication::translate("crowdsift::LearnPage", "Run %1 · training (%2)")
+            .arg(run.id)
+            .arg(QString::fromStdString(run.name));
+    const auto known = std::find_if(strategies().begin(), strategies().end(),
+                                    [&run](const StrategyInfo& info) { return info.name == run.name; });
+    const QString name = known == strategies().end() ? QString::fromStdString(run.name)
+                                                      : QString::fromStdString(known->title);
+    return QCoreApplication::translate("crowdsift::LearnPage", "Run %1 · %2").arg(run.id).arg(name);
+}
+
+// Whether the device box asks for the GPU ("auto" does where there is one).
+bool wantsCuda(const QComboBox* device)
+{
+    const QString name = device->currentData().toString();
+    return name == QLatin1String("cuda") || (name == QLatin1String("auto") && cudaAvailable());
+}
+
+void setItemEnabled(QComboBox* box, int index, bool enabled, const QString& toolTip)
+{
+    auto* model = qobject_cast<QStandardItemModel*>(box->model());
+    if (!model || index < 0)
+        return;
+    QStandardItem* item = model->item(index);
+    item->setEnabled(enabled);
+    item->setToolTip(toolTip);
+}
+
+bool itemEnabled(const QComboBox* box, int index)
+{
+    const auto* model = qobject_cast<const QStandardItemModel*>(box->model());
+    return model && index >= 0 && model->item(index)->isEnabled();
+}
+
+// The run parameters under the keys the CLI's `train` and `crowdlab-loop` store.
+nlohmann::json runParams(const ModelSpec& spec, const TrainConfig& config, const LearnInputOptions& input)
+{
+    const char* schedule = config.schedule == ScheduleKind::Step       ? "step"
+                           : config.schedule == ScheduleKind::Constant ? "constant"
+                                                                       : "cosine";
+    nlohmann::json params = {{"model", spec.name},
+                             {"device", config.device},
+                             {"epochs", config.epochs},
+                             {"batch_size", config.batchSize},
+                             {"optimizer", config.optimizer == OptimizerKind::AdamW ? "adamw" : "sgd"},
+                             {"lr", config.learningRate},
+                             {"momentum", config.momentum},
+                             {"weight_decay", config.weightDecay},
+                             {"schedule", schedule},
+                             {"warmup_epochs", config.warmupEpochs},
+                             {"label_smoothing", config.labelSmoothing},
+                             {"augment", config.augment},
+                             {"flip", config.flip},
+                             {"val_fraction", config.validationFraction},
+                             {"patience", config.patience},
+                             {"seed", config.seed},
+                             {"image_size", input.imageSize}};
+    if (spec.name == "small-cnn")
+        params["width"] = spec.width;
+    if (spec.name == "mlp" || spec.name == "torchscript") {
+        params["hidden"] = spec.hidden;
+        params["dropout"] = spec.dropout;
+    }
+    if (spec.name == "torchscript")
+        params["backbone"] = spec.backbone;
+    return params;
+}
+
+}  // namespace
+
+// What a worker needs, copied on the GUI thread: the document may change while it runs.
+struct LearnPage::JobSetup {
+    std::string projectPath;
+    std::shared_ptr<const Dataset> dataset;
+    LearnInputOptions input;
+    ModelSpec spec;
+    TrainConfig train;
+    int folds = 5;
+    std::int64_t labelsRun = 0;
+    bool softTargets = false;
+    int maxIterations = 5;
+    nlohmann::json params;
+};
+
+LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* parent)
+    : QWidget(parent), document_(document), jobs_(jobs)
+{
+    model_ = new QComboBox;
+    model_->setObjectName(QStringLiteral("learnModel"));
+    const std::pair<const char*, const char*> models[] = {
+        {"mlp", QT_TR_NOOP("Multi-layer perceptron on the dataset's feature vectors (or its images, flattened)")},
+        {"small-cnn", QT_TR_NOOP("A fast small convolutional network for 28-64 px images")},
+        {"resnet18", QT_TR_NOOP("ResNet-18 with a CIFAR stem, for small images; slow on a CPU")},
+        {"torchscript", QT_TR_NOOP("Your own TorchScript backbone (images -> embeddings), frozen, with a trained head")},
+    };
+    for (const auto& [name, description] : models) {
+        model_->addItem(QString::fromLatin1(name), QString::fromLatin1(name));
+        model_->setItemData(model_->count() - 1, tr(description), Qt::ToolTipRole);
+    }
+    backbone_ = new QLineEdit;
+    backbone_->setObjectName(QStringLiteral("backboneFile"));
+    backbone_->setPlaceholderText(tr("TorchScript file (.pt)"));
+    backbone_->setToolTip(tr("A TorchScript module that maps N x C x H x W float images in [0, 1] to N x D "
+                             "embeddings, exported from Python with torch.jit.trace or torch.jit.script"));
+    browseBackbone_ = new QPushButton(tr("Browse…"));
+    browseBackbone_->setObjectName(QStringLiteral("browseBackbone"));
+
+    epochs_ = new QSpinBox;
+    epochs_->setObjectName(QStringLiteral("learnEpochs"));
+    epochs_->setRange(1, 1000);
+    learningRate_ = new QDoubleSpinBox;
+    learningRate_->setObjectName(QStringLiteral("learnRate"));
+    learningRate_->setDecimals(5);
+    learningRate_->setRange(0.00001, 10.0);
+    learningRate_->setStepType(QAbstractSpinBox::AdaptiveDecimalStepType);
+    learningRate_->setToolTip(tr("Peak learning rate, reached after the warm-up"));
+    batchSize_ = new QSpinBox;
+    batchSize_->setObjectName(QStringLiteral("learnBatchSize"));
+    batchSize_->setRange(1, 65536);
+    folds_ = new QSpinBox;
+    folds_->setObjectName(QStringLiteral("learnFolds"));
+    folds_->setRange(2, 20);
+    folds_->setValue(5);
+    folds_->setToolTip(tr("Every item's probabilities come from the model that did not train on it"));
+    optimizer_ = new QComboBox;
+    optimizer_->setObjectName(QStringLiteral("learnOptimizer"));
+    optimizer_->addItem(tr("SGD (Nesterov)"), static_cast<int>(OptimizerKind::Sgd));
+    optimizer_->addItem(tr("AdamW"), static_cast<int>(OptimizerKind::AdamW));
+    labelSmoothing_ = new QDoubleSpinBox;
+    labelSmoothing_->setObjectName(QStringLiteral("learnLabelSmoothing"));
+    labelSmoothing_->setRange(0.0, 0.5);
+    labelSmoothing_->setSingleStep(0.05);
+    labelSmoothing_->setDecimals(2);
+    softTargets_ = new QCheckBox(tr("Train on posteriors (soft targets)"));
+    softTargets_->setObjectName(QStringLiteral("learnSoftTargets"));
+    softTargets_->setToolTip(tr("Learn the aggregation's class probabilities instead of its hard labels"));
+    device_ = new QComboBox;
+    device_->setObjectName(QStringLiteral("learnDevice"));
+    device_->addItem(tr("auto"), QStringLiteral("auto"));
+    device_->addItem(tr("cpu"), QStringLiteral("cpu"));
+    device_->addItem(tr("cuda"), QStringLiteral("cuda"));
+    if (cudaAvailable()) {
+        device_->setToolTip(tr("auto trains on the GPU"));
+    } else {
+        const QString why = tr("This build of LibTorch or this machine has no CUDA GPU");
+        setItemEnabled(device_, 2, false, why);
+        device_->setToolTip(tr("auto trains on the CPU. %1.").arg(why));
+    }
+    imageSize_ = new QSpinBox;
+    imageSize_->setObjectName(QStringLiteral("learnImageSize"));
+    imageSize_->setRange(0, 512);
+    imageSize_->setSingleStep(4);
+    imageSize_->setSpecialValueText(tr("auto"));
+    imageSize_->setSuffix(tr(" px"));
+    labels_ = new QComboBox;
+    labels_->setObjectName(QStringLiteral("learnLabels"));
+    labels_->setToolTip(tr("The finished aggregation run whose labels a training run learns"));
+    labels_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    labels_->setMinimumContentsLength(16);
+    loopIterations_ = new QSpinBox;
+    loopIterations_->setObjectName(QStringLiteral("loopIterations"));
+    loopIterations_->setRange(1, 50);
+    loopIterations_->setValue(5);
+    loopIterations_->setToolTip(tr("The loop also stops once no item changes label for the first time"));
+
+    trainButton_ = new QPushButton(tr("Train (cross-validated)"));
+    trainButton_->setObjectName(QStringLiteral("trainButton"));
+    trainButton_->setToolTip(tr("Train one model per fold on the chosen labels and store the out-of-sample "
+                                "probabilities as a run"));
+    loopButton_ = new QPushButton(tr("Run CROWDLAB loop"));
+    loopButton_->setObjectName(QStringLiteral("loopButton"));
+    loopButton_->setToolTip(tr("Majority vote, then cross-validated model -> CROWDLAB consensus -> retrain, until "
+                               "no item changes label for the first time; the consensus becomes the active run"));
+    cancelButton_ = new QPushButton(tr("Cancel"));
+    cancelButton_->setObjectName(QStringLiteral("cancelLearnButton"));
+    progress_ = new QProgressBar;
+    progress_->setObjectName(QStringLiteral("learnProgress"));
+    progress_->setRange(0, 1000);
+    progress_->setValue(0);
+    progress_->setTextVisible(false);
+    status_ = new QLabel;
+    status_->setObjectName(QStringLiteral("learnStatus"));
+    status_->setWordWrap(true);
+    status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    auto* backboneRow = new QHBoxLayout;
+    backboneRow->setContentsMargins(0, 0, 0, 0);
+    backboneRow->addWidget(backbone_, 1);
+    backboneRow->addWidget(browseBackbone_);
+    auto* form = new QFormLayout;
+    form->addRow(tr("Model:"), model_);
+    form->addRow(tr("Backbone:"), backboneRow);
+    form->addRow(tr("Epochs:"), epochs_);
+    form->addRow(tr("Learning rate:"), learningRate_);
+    form->addRow(tr("Batch size:"), batchSize_);
+    form->addRow(tr("Optimizer:"), optimizer_);
+    form->addRow(tr("Label smoothing:"), labelSmoothing_);
+    form->addRow(tr("Folds:"), folds_);
+    form->addRow(tr("Device:"), device_);
+    form->addRow(tr("Image size:"), imageSize_);
+    form->addRow(QString(), softTargets_);
+    auto* settings = new QGroupBox(tr("Model and training"));
+    settings->setLayout(form);
+
+    auto* trainForm = new QFormLayout;
+    trainForm->addRow(tr("Labels:"), labels_);
+    auto* trainBox = new QGroupBox(tr("Train on an aggregation"));
+    auto* trainLayout = new QVBoxLayout(trainBox);
+    trainLayout->addLayout(trainForm);
+    trainLayout->addWidget(trainButton_);
+
+    auto* loopForm = new QFormLayout;
+    loopForm->addRow(tr("Max iterations:"), loopIterations_);
+    auto* loopBox = new QGroupBox(tr("CROWDLAB loop"));
+    auto* loopLayout = new QVBoxLayout(loopBox);
+    loopLayout->addLayout(loopForm);
+    loopLayout->addWidget(loopButton_);
+
+    auto* jobRow = new QHBoxLayout;
+    jobRow->addWidget(progress_, 1);
+    jobRow->addWidget(cancelButton_);
+
+    auto* left = new QWidget;
+    auto* leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 0, 0);
+    leftLayout->addWidget(settings);
+    leftLayout->addWidget(trainBox);
+    leftLayout->addWidget(loopBox);
+    leftLayout->addLayout(jobRow);
+    leftLayout->addWidget(status_);
+    leftLayout->addStretch(1);
+
+    runBox_ = new QComboBox;
+    runBox_->setObjectName(QStringLiteral("learnRunBox"));
+    runBox_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    runBox_->setToolTip(tr("Show a stored training or CROWDLAB loop run"));
+    foldBox_ = new QComboBox;
+    foldBox_->setObjectName(QStringLiteral("learnFoldBox"));
+    foldBox_->setToolTip(tr("The fold whose training curve is shown"));
+    auto* showRow = new QHBoxLayout;
+    showRow->addWidget(new QLabel(tr("Run:")));
+    showRow->addWidget(runBox_);
+    showRow->addSpacing(12);
+    showRow->addWidget(new QLabel(tr("Curve of:")));
+    showRow->addWidget(foldBox_);
+    showRow->addStretch(1);
+
+    curveChart_ = new TrainingCurveChart;
+    curveChart_->setObjectName(QStringLiteral("trainingCurve"));
+    loopChart_ = new LoopChart;
+    loopChart_->setObjectName(QStringLiteral("loopChart"));
+    iterationTable_ = new QTableWidget(0, IterationColumnCount);
+    iterationTable_->setObjectName(QStringLiteral("iterationTable"));
+    iterationTable_->setHorizontalHeaderLabels({tr("Iteration"), tr("Changed"), tr("Newly changed"),
+                                                tr("Consensus acc."), tr("Model acc."), tr("Model weight"),
+                                                tr("Seconds")});
+    iterationTable_->horizontalHeaderItem(ChangedColumn)
+        ->setToolTip(tr("Items whose consensus differs from the previous iteration's"));
+    iterationTable_->horizontalHeaderItem(NewlyChangedColumn)
+        ->setToolTip(tr("Of those, items that changed for the first time; the loop stops at 0"));
+    iterationTable_->horizontalHeaderItem(ConsensusAccuracyColumn)
+        ->setToolTip(tr("Accuracy of the consensus against the ground truth"));
+    iterationTable_->horizontalHeaderItem(ModelAccuracyColumn)
+        ->setToolTip(tr("Accuracy of the out-of-sample model probabilities' argmax against the ground truth"));
+    iterationTable_->horizontalHeaderItem(ModelWeightColumn)->setToolTip(tr("CROWDLAB's weight of the model"));
+    iterationTable_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    iterationTable_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    iterationTable_->verticalHeader()->hide();
+    iterationTable_->setAlternatingRowColors(true);
+    iterationTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    // Room for five iterations, the loop's default limit, without scrolling.
+    iterationTable_->setMinimumHeight(iterationTable_->horizontalHeader()->sizeHint().height()
+                                      + 5 * iterationTable_->verticalHeader()->defaultSectionSize() + 4);
+
+    auto* charts = new QSplitter(Qt::Horizontal);
+    charts->addWidget(curveChart_);
+    charts->addWidget(loopChart_);
+    // The loop chart has more to show: five series on two value axes.
+    charts->setStretchFactor(0, 4);
+    charts->setStretchFactor(1, 5);
+    charts->setChildrenCollapsible(false);
+    auto* results = new QSplitter(Qt::Vertical);
+    results->addWidget(charts);
+    results->addWidget(iterationTable_);
+    results->setStretchFactor(0, 3);
+    results->setStretchFactor(1, 1);
+    results->setChildrenCollapsible(false);
+    auto* right = new QWidget;
+    auto* rightLayout = new QVBoxLayout(right);
+    rightLayout->setContentsMargins(0, 0, 0, 0);
+    rightLayout->addLayout(showRow);
+    rightLayout->addWidget(results, 1);
+
+    auto* splitter = new QSplitter(Qt::Horizontal);
+    splitter->addWidget(left);
+    splitter->addWidget(right);
+    splitter->setStretchFactor(0, 0);
+    splitter->setStretchFactor(1, 1);
+    splitter->setChildrenCollapsible(false);
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(splitter);
+
+    connect(model_, qOverload<int>(&QComboBox::currentIndexChanged), this, &LearnPage::onModelChanged);
+    // The device changes the settings the form does not show (mixed precision); what the user
+    // typed stays.
+    connect(device_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] { updateDefaults(false); });
+    connect(browseBackbone_, &QPushButton::clicked, this, &LearnPage::chooseBackbone);
+    connect(backbone_, &QLineEdit::textChanged, this, &LearnPage::updateButtons);
+    connect(labels_, qOverload<int>(&QComboBox::currentIndexChanged), this, &LearnPage::updateButtons);
+    connect(trainButton_, &QPushButton::clicked, this, &LearnPage::startTraining);
+    connect(loopButton_, &QPushButton::clicked, this, &LearnPage::startLoop);
+    connect(cancelButton_, &QPushButton::clicked, this, &LearnPage::cancelJob);
+    connect(runBox_, qOverload<int>(&QComboBox::currentIndexChanged), this, &LearnPage::onRunBoxChanged);
+    connect(foldBox_, qOverload<int>(&QComboBox::currentIndexChanged), this, &LearnPage::onFoldBoxChanged);
+    connect(document_, &ProjectDocument::loaded, this, &LearnPage::onDocumentLoaded);
+    connect(document_, &ProjectDocument::aggregationChanged, this, &LearnPage::refreshRuns);
+    connect(jobs_, &JobManager::jobChanged, this, &LearnPage::onJobChanged);
+    connect(jobs_, &JobManager::jobFinished, this, &LearnPage::onJobFinished);
+
+    onModelChanged();
+    clearIterations(false, 0);
+    onDocumentLoaded();
+}
+
+void LearnPage::onDocumentLoaded()
+{
+    ++generation_;
+    ++liveTicket_;
+    shownRun_ = 0;
+    labelsActive_ = -1;
+    foldHistory_.clear();
+    setFoldItems(0);
+    curveChart_->clear(tr("No training yet"));
+    clearIterations(document_->dataset().hasTruth(), 0);
+
+    const Dataset& dataset = document_->dataset();
+    const bool images = dataset.imageCount() > 0;
+    for (int i = 0; i < model_->count(); ++i) {
+        const bool imageModel = model_->itemData(i).toString() != QLatin1String("mlp");
+        setItemEnabled(model_, i, !imageModel || images || !document_->hasDataset(),
+                       imageModel && !images ? tr("The dataset has no images") : model_->itemData(i, Qt::ToolTipRole).toString());
+    }
+    // Feature vectors train an MLP in seconds. Images want a convolutional network, but on a CPU
+    // its loop over a few thousand images takes hours where the MLP's takes minutes.
+    const bool cnn = images && dataset.features.size() == 0 && cudaAvailable();
+    const QString preferred = cnn ? QStringLiteral("small-cnn") : QStringLiteral("mlp");
+    model_->setCurrentIndex(std::max(0, model_->findData(preferred)));
+
+    runBox_->setPlaceholderText(tr("No training or loop run yet"));
+    if (!document_->hasDataset())
+        status_->setText(tr("Open a project to train models on it."));
+    else if (!document_->project())
+        status_->setText(tr("Training stores its runs in a project: open a .csift project (crowdsift-cli import "
+                            "makes one from this dataset)."));
+    else
+        status_->clear();
+    refreshRuns();
+    // The newest stored learning run, so that its curves are back after reopening the project.
+    if (runBox_->count() > 0)
+        runBox_->setCurrentIndex(0);
+    updateInputFields();
+    updateButtons();
+}
+
+void LearnPage::onModelChanged()
+{
+    applyDefaults();
+    updateInputFields();
+    updateButtons();
+}
+
+void LearnPage::applyDefaults()
+{
+    updateDefaults(true);
+}
+
+void LearnPage::updateDefaults(bool fillForm)
+{
+    defaults_ = defaultTrainConfig(model_->currentData().toString().toStdString(), wantsCuda(device_));
+    if (!fillForm)
+        return;
+    epochs_->setValue(defaults_.epochs);
+    learningRate_->setValue(defaults_.learningRate);
+    batchSize_->setValue(defaults_.batchSize);
+    optimizer_->setCurrentIndex(std::max(0, optimizer_->findData(static_cast<int>(defaults_.optimizer))));
+    labelSmoothing_->setValue(defaults_.labelSmoothing);
+}
+
+void LearnPage::updateInputFields()
+{
+    const Dataset& dataset = document_->dataset();
+    const bool images = dataset.imageCount() > 0;
+    const bool mlp = model_->currentData().toString() == QLatin1String("mlp");
+    const bool usesImages = images && !(mlp && dataset.features.size() > 0);
+    imageSize_->setEnabled(currentJob_ == 0 && usesImages);
+    imageSize_->setToolTip(usesImages ? tr("Side of the cached training images; auto = 28 px for images up to "
+                                           "28 px, else 32 px")
+                                      : tr("This model trains on the dataset's feature vectors, not its images"));
+}
+
+ModelSpec LearnPage::modelSpec() const
+{
+    ModelSpec spec = defaultModelSpec(model_->currentData().toString().toStdString(), wantsCuda(device_));
+    if (spec.name == "torchscript")
+        spec.backbone = QFile::encodeName(backbone_->text().trimmed()).toStdString();
+    return spec;
+}
+
+TrainConfig LearnPage::trainConfig() const
+{
+    TrainConfig config = defaults_;
+    config.epochs = epochs_->value();
+    config.learningRate = learningRate_->value();
+    config.batchSize = batchSize_->value();
+    config.optimizer = static_cast<OptimizerKind>(optimizer_->currentData().toInt());
+    config.labelSmoothing = labelSmoothing_->value();
+    config.device = device_->currentData().toString().toStdString();
+    return config;
+}
+
+LoopConfig LearnPage::loopConfig() const
+{
+    LoopConfig config;
+    config.model = modelSpec();
+    config.train = trainConfig();
+    config.folds = folds_->value();
+    config.maxIterations = loopIterations_->value();
+    config.softTargets = softTargets_->isChecked();
+    return config;
+}
+
+LearnInputOptions LearnPage::inputOptions() const
+{
+    LearnInputOptions options;
+    // Only the MLP reads feature vectors; the image networks need the images even when the
+    // dataset has features too.
+    options.preferFeatures = model_->currentData().toString() == QLatin1String("mlp");
+    options.imageSize = imageSize_->value();
+    return options;
+}
+
+void LearnPage::chooseBackbone()
+{
+    const QString start = backbone_->text().isEmpty() ? QString() : QFileInfo(backbone_->text()).absolutePath();
+    const QString path = QFileDialog::getOpenFileName(this, tr("TorchScript Backbone"), start,
+                                                      tr("TorchScript modules (*.pt *.pth *.ts);;All files (*)"));
+    if (!path.isEmpty())
+        backbone_->setText(path);
+}
+
+void LearnPage::refreshRuns()
+{
+    std::vector<RunInfo> runs;
+    if (Project* project = document_->project()) {
+        try {
+            runs = project->runs();
+        } catch (const std::exception& e) {
+            status_->setText(tr("Could not read the runs: %1").arg(QString::fromStdString(e.what())));
+        }
+    }
+    {
+        const QSignalBlocker blocker(labels_);
+        // The active run is preselected (that is what the Review tab shows) whenever it changes;
+        // otherwise the run picked by hand stays.
+        const std::int64_t active = document_->aggregationRunId();
+        const QVariant picked = active == labelsActive_ ? labels_->currentData() : QVariant();
+        labelsActive_ = active;
+        labels_->clear();
+        for (auto it = runs.rbegin(); it != runs.rend(); ++it)
+            if (it->kind == "aggregate" && it->status == "done")
+                labels_->addItem(runTitle(*it), static_cast<qlonglong>(it->id));
+        int index = picked.isValid() ? labels_->findData(picked) : -1;
+        if (index < 0)
+            index = labels_->findData(static_cast<qlonglong>(active));
+        labels_->setCurrentIndex(index >= 0 ? index : (labels_->count() > 0 ? 0 : -1));
+    }
+    {
+        const QSignalBlocker blocker(runBox_);
+        runBox_->clear();
+        for (auto it = runs.rbegin(); it != runs.rend(); ++it)
+            if (isLearnRun(*it))
+                runBox_->addItem(runTitle(*it), static_cast<qlonglong>(it->id));
+        runBox_->setCurrentIndex(shownRun_ != 0 ? runBox_->findData(static_cast<qlonglong>(shownRun_)) : -1);
+    }
+    updateButtons();
+}
+
+void LearnPage::onRunBoxChanged()
+{
+    const std::int64_t run = runBox_->currentIndex() >= 0 ? runBox_->currentData().toLongLong() : 0;
+    if (run != 0 && run != shownRun_)
+        showRun(run);
+}
+
+bool LearnPage::showRun(std::int64_t run)
+{
+    Project* project = document_->project();
+    if (!project)
+        return false;
+    RunInfo info;
+    try {
+        info = project->run(run);
+    } catch (const std::exception&) {
+        return false;
+    }
+    if (!isLearnRun(info))
+        return false;
+
+    const Dataset& dataset = document_->dataset();
+    // A job still running goes on (its progress stays in the status line), but its epochs and
+    // iterations no longer draw over the stored run.
+    ++liveTicket_;
+    shownRun_ = run;
+    shownTitle_ = tr("Run %1").arg(run);
+    {
+        const QSignalBlocker blocker(runBox_);
+        runBox_->setCurrentIndex(runBox_->findData(static_cast<qlonglong>(run)));
+    }
+    foldHistory_.clear();
+    QString curveProblem;
+    if (std::find(info.outputs.begin(), info.outputs.end(), "history") != info.outputs.end()) {
+        try {
+            foldHistory_ = historyByFold(project->runOutput(run, "history"));
+        } catch (const std::exception& e) {
+            curveProblem = tr("Run %1: could not read the training curves: %2").arg(run).arg(QString::fromStdString(e.what()));
+        }
+    } else {
+        curveProblem = tr("Run %1 stored no training curves").arg(run);
+    }
+    expectedEpochs_ = 0;
+    expectedFolds_ = 0;
+    setFoldItems(static_cast<int>(foldHistory_.size()));
+    if (foldHistory_.empty())
+        curveChart_->clear(curveProblem);
+    else
+        showFold(static_cast<int>(foldHistory_.size()) - 1);
+
+    if (isLoopRun(info)) {
+        const std::vector<LoopIteration> iterations = iterationsFromSummary(info.summary);
+        clearIterations(dataset.hasTruth(), 0);
+        double majorityVote = jsonNumber(info.summary, "majority_vote_accuracy");
+        if (!std::isfinite(majorityVote) && dataset.hasTruth())
+            majorityVote = accuracy(cleanlabMajorityVote(dataset), dataset.truth);
+        loopChart_->setReferences(majorityVote, dawidSkeneAccuracy());
+        for (const LoopIteration& iteration : iterations) {
+            loopChart_->addIteration(iteration);
+            appendIterationRow(iteration);
+        }
+    } else {
+        clearIterations(dataset.hasTruth(), 0);
+        loopChart_->chart()->setTitle(tr("%1 is a training run, not a CROWDLAB loop").arg(shownTitle_));
+    }
+    return true;
+}
+
+void LearnPage::setFoldItems(int count)
+{
+    const QSignalBlocker blocker(foldBox_);
+    while (foldBox_->count() > count)
+        foldBox_->removeItem(foldBox_->count() - 1);
+    while (foldBox_->count() < count)
+        foldBox_->addItem(tr("fold %1").arg(foldBox_->count() + 1), foldBox_->count());
+    foldBox_->setEnabled(count > 1);
+}
+
+QString LearnPage::curveTitle(int fold) const
+{
+    const int folds = static_cast<int>(foldHistory_.size());
+    QString title = shownTitle_;
+    if (currentJob_ != 0 && currentIsLoop_ && liveIteration_ > 0)
+        title += tr(" · iteration %1").arg(liveIteration_);
+    if (folds > 0)
+        title += tr(" · fold %1 of %2").arg(fold + 1).arg(std::max(folds, expectedFolds_));
+    return title;
+}
+
+void LearnPage::showFold(int fold)
+{
+    if (fold < 0 || fold >= static_cast<int>(foldHistory_.size()))
+        return;
+    {
+        const QSignalBlocker blocker(foldBox_);
+        foldBox_->setCurrentIndex(fold);
+    }
+    curveChart_->setHistory(foldHistory_[static_cast<std::size_t>(fold)], curveTitle(fold), expectedEpochs_);
+}
+
+void LearnPage::onFoldBoxChanged()
+{
+    showFold(foldBox_->currentIndex());
+}
+
+void LearnPage::clearIterations(bool truthKnown, int expectedIterations)
+{
+    loopChart_->clear(truthKnown, expectedIterations);
+    iterationTable_->setRowCount(0);
+}
+
+void LearnPage::appendIterationRow(const LoopIteration& iteration)
+{
+    const int row = iterationTable_->rowCount();
+    iterationTable_->insertRow(row);
+    const QString cells[IterationColumnCount] = {
+        QString::number(iteration.iteration),
+        QString::number(iteration.changed),
+        QString::number(iteration.newlyChanged),
+        numberOrDash(iteration.consensusAccuracy, 4),
+        numberOrDash(iteration.modelAccuracy, 4),
+        numberOrDash(iteration.modelWeight, 3),
+        numberOrDash(iteration.seconds, 1),
+    };
+    for (int column = 0; column < IterationColumnCount; ++column) {
+        auto* item = new QTableWidgetItem(cells[column]);
+        item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        iterationTable_->setItem(row, column, item);
+    }
+}
+
+double LearnPage::dawidSkeneAccuracy() const
+{
+    const Dataset& dataset = document_->dataset();
+    Project* project = document_->project();
+    if (!project || !dataset.hasTruth())
+        return kNaN;
+    try {
+        const std::vector<RunInfo> runs = project->runs();
+        for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
+            if (it->kind != "aggregate" || it->name != "ds" || it->status != "done")
+                continue;
+            const std::vector<int> labels = project->runOutput(it->id, "labels").as<int>();
+            if (static_cast<int>(labels.size()) == dataset.itemCount())
+                return accuracy(labels, dataset.truth);
+        }
+    } catch (const std::exception&) {
+        return kNaN;
+    }
+    return kNaN;
+}
+
+bool LearnPage::prepareJob(JobSetup& setup)
+{
+    if (currentJob_ != 0)
+        return false;
+    Project* project = document_->project();
+    if (!document_->hasDataset() || !project) {
+        status_->setText(tr("Training stores its runs in a project: open a .csift project first."));
+        return false;
+    }
+    const ModelSpec spec = modelSpec();
+    if (spec.name == "torchscript" && !QFileInfo(backbone_->text().trimmed()).isFile()) {
+        status_->setText(tr("Choose the TorchScript backbone file for the torchscript model."));
+        return false;
+    }
+    setup.projectPath = project->path();
+    setup.dataset = std::make_shared<const Dataset>(document_->dataset());
+    setup.input = inputOptions();
+    setup.spec = spec;
+    setup.train = trainConfig();
+    setup.folds = folds_->value();
+    setup.softTargets = softTargets_->isChecked();
+    setup.maxIterations = loopIterations_->value();
+    setup.params = runParams(setup.spec, setup.train, setup.input);
+    setup.params["folds"] = setup.folds;
+    setup.params["soft"] = setup.softTargets;
+    return true;
+}
+
+int LearnPage::startTraining()
+{
+    JobSetup setup;
+    if (!prepareJob(setup))
+        return 0;
+    if (labels_->currentIndex() < 0) {
+        status_->setText(tr("Training learns the labels of an aggregation run: run one on the Runs tab first."));
+        return 0;
+    }
+    setup.labelsRun = labels_->currentData().toLongLong();
+    setup.params["labels"] = std::to_string(setup.labelsRun);
+    const QString title = tr("Train %1 (%2 folds)").arg(QString::fromStdString(setup.spec.name)).arg(setup.folds);
+    return launch(title, false, std::move(setup));
+}
+
+int LearnPage::startLoop()
+{
+    JobSetup setup;
+    if (!prepareJob(setup))
+        return 0;
+    setup.params["strategy"] = kLoopStrategy;
+    setup.params["max_iterations"] = setup.maxIterations;
+    const QString title = tr("CROWDLAB loop with %1").arg(QString::fromStdString(setup.spec.name));
+    return launch(title, true, std::move(setup));
+}
+
+int LearnPage::launch(const QString& title, bool loop, JobSetup setup)
+{
+    const Dataset& dataset = document_->dataset();
+    const double majorityVote = loop && dataset.hasTruth() ? accuracy(cleanlabMajorityVote(dataset), dataset.truth) : kNaN;
+    beginLive(loop, setup.train.epochs, loop ? setup.maxIterations : 0, majorityVote, loop ? dawidSkeneAccuracy() : kNaN);
+
+    const QPointer<LearnPage> page(this);
+    const int ticket = liveTicket_;
+    const int generation = generation_;
+    // Reports come from the training thread; each is queued to the GUI thread (the application
+    // object outlives every job) and dropped there once this page is gone or runs another job.
+    const FoldEpochCallback onEpoch = [page, ticket](int fold, const EpochRecord& record) {
+        QMetaObject::invokeMethod(
+            QCoreApplication::instance(),
+            [page, ticket, fold, record] {
+                if (page && page->liveTicket_ == ticket)
+                    page->onLiveEpoch(fold, record);
+            },
+            Qt::QueuedConnection);
+    };
+    const IterationCallback onIteration = [page, ticket](const LoopIteration& iteration) {
+        QMetaObject::invokeMethod(
+            QCoreApplication::instance(),
+            [page, ticket, iteration] {
+                if (page && page->liveTicket_ == ticket)
+                    page->onLiveIteration(iteration);
+            },
+            Qt::QueuedConnection);
+    };
+    // Checked on the GUI thread when the job's result arrives.
+    const auto ownerOf = [page, generation]() -> LearnPage* {
+        if (!page)
+            throw std::runtime_error("the window was closed while the job was going");
+        if (generation != page->generation_)
+            throw std::runtime_error("another project was opened while the job was going; its result was dropped");
+        if (!page->document_->project())
+            throw std::runtime_error("the project was closed while the job was going");
+        return page.data();
+    };
+
+    JobManager::Work work;
+    if (!loop) {
+        work = [setup, onEpoch, ownerOf](Progress& progress) {
+            // A connection of its own: the GUI thread keeps using the document's.
+            const Project project = Project::open(setup.projectPath);
+            progress.stage("reading the training labels");
+            const Targets targets = targetsFromRun(project, *setup.dataset, setup.labelsRun, setup.softTargets);
+            progress.stage("loading the training input");
+            const LearnInput input = loadLearnInput(project, *setup.dataset, setup.input, progress);
+            auto outcome = std::make_shared<TrainOutcome>(trainModel(input, targets, setup.dataset->classCount(),
+                                                                     setup.spec, setup.train, setup.folds, progress,
+                                                                     onEpoch));
+            const nlohmann::json params = setup.params;
+            return JobManager::Completion([outcome, params, ownerOf](QStringList& log) {
+                LearnPage* page = ownerOf();
+                Project& project = *page->document_->project();
+                const std::int64_t run = storeTrainRun(project, params, outcome->result, outcome->model.get());
+                const nlohmann::json summary = project.run(run).summary;
+                const double acc = jsonNumber(summary, "accuracy");
+                QString text = tr("stored as run %1").arg(run);
+                if (std::isfinite(acc))
+                    text += tr("; out-of-sample accuracy against the ground truth %1%").arg(acc * 100.0, 0, 'f', 2);
+                log.append(text);
+                page->status_->setText(tr("Training run %1 stored").arg(run)
+                                       + (std::isfinite(acc) ? tr(": out-of-sample accuracy %1%").arg(acc * 100.0, 0, 'f', 2)
+                                                             : QString()));
+                page->refreshRuns();
+                page->showRun(run);
+                Q_EMIT page->runStored(run);
+            });
+        };
+    } else {
+        work = [setup, onEpoch, onIteration, ownerOf](Progress& progress) {
+            const Project project = Project::open(setup.projectPath);
+            progress.stage("loading the training input");
+            const LearnInput input = loadLearnInput(project, *setup.dataset, setup.input, progress);
+            LoopConfig config;
+            config.model = setup.spec;
+            config.train = setup.train;
+            config.folds = setup.folds;
+            config.maxIterations = setup.maxIterations;
+            config.softTargets = setup.softTargets;
+            auto result = std::make_shared<LoopResult>(
+                runCrowdlabLoop(*setup.dataset, input, config, progress, onIteration, onEpoch));
+            const nlohmann::json params = setup.params;
+            return JobManager::Completion([result, params, ownerOf](QStringList& log) {
+                LearnPage* page = ownerOf();
+                ProjectDocument* document = page->document_;
+                const std::int64_t run = storeLoopRun(*document->project(), document->dataset(), params, *result);
+                const LoopIteration* last = result->iterations.empty() ? nullptr : &result->iterations.back();
+                QString text = tr("%1 iterations, %2; stored as run %3")
+                                   .arg(result->iterations.size())
+                                   .arg(result->converged ? tr("converged") : tr("stopped at the iteration limit"))
+                                   .arg(run);
+                if (last && std::isfinite(last->consensusAccuracy))
+                    text += tr("; consensus accuracy %1% (majority vote %2%)")
+                                .arg(last->consensusAccuracy * 100.0, 0, 'f', 2)
+                                .arg(result->majorityVoteAccuracy * 100.0, 0, 'f', 2);
+                log.append(text);
+                page->status_->setText(tr("CROWDLAB loop run %1 stored and active: %2").arg(run).arg(text));
+                document->setActiveRun(run);
+                page->refreshRuns();
+                page->showRun(run);
+                Q_EMIT page->runStored(run);
+            });
+        };
+    }
+    currentJob_ = jobs_->start(title, std::move(work));
+    currentIsLoop_ = loop;
+    progress_->setValue(0);
+    progress_->setTextVisible(true);
+    status_->setText(tr("Starting…"));
+    updateButtons();
+    updateInputFields();
+    return currentJob_;
+}
+
+void LearnPage::beginLive(bool loop, int expectedEpochs, int expectedIterations, double majorityVote, double dawidSkene)
+{
+    ++liveTicket_;
+    shownRun_ = 0;
+    shownTitle_ = loop ? tr("CROWDLAB loop") : tr("Training");
+    {
+        const QSignalBlocker blocker(runBox_);
+        runBox_->setCurrentIndex(-1);
+        runBox_->setPlaceholderText(tr("The running job"));
+    }
+    foldHistory_.clear();
+    setFoldItems(0);
+    expectedEpochs_ = expectedEpochs;
+    expectedFolds_ = folds_->value();
+    liveIteration_ = loop ? 1 : 0;
+    iterationEnded_ = false;
+    curveChart_->clear(tr("%1 · loading the training input").arg(shownTitle_), expectedEpochs);
+    clearIterations(document_->dataset().hasTruth(), expectedIterations);
+    if (loop)
+        loopChart_->setReferences(majorityVote, dawidSkene);
+    else
+        loopChart_->chart()->setTitle(tr("Training only: no CROWDLAB loop"));
+}
+
+void LearnPage::onLiveEpoch(int fold, const EpochRecord& record)
+{
+    if (fold < 0)
+        return;
+    if (iterationEnded_) {
+        iterationEnded_ = false;
+        ++liveIteration_;
+        foldHistory_.clear();
+        setFoldItems(0);
+    }
+    const bool newFold = fold >= static_cast<int>(foldHistory_.size());
+    if (newFold) {
+        foldHistory_.resize(static_cast<std::size_t>(fold) + 1);
+        setFoldItems(fold + 1);
+    }
+    foldHistory_[static_cast<std::size_t>(fold)].push_back(record);
+    // Each new fold takes the chart over; a fold picked by hand meanwhile stays until then.
+    if (newFold) {
+        {
+            const QSignalBlocker blocker(foldBox_);
+            foldBox_->setCurrentIndex(fold);
+        }
+        curveChart_->clear(curveTitle(fold), expectedEpochs_);
+    }
+    if (foldBox_->currentIndex() == fold)
+        curveChart_->addEpoch(record);
+}
+
+void LearnPage::onLiveIteration(const LoopIteration& iteration)
+{
+    iterationEnded_ = true;
+    loopChart_->addIteration(iteration);
+    appendIterationRow(iteration);
+    iterationTable_->scrollToBottom();
+}
+
+void LearnPage::cancelJob()
+{
+    if (currentJob_ != 0)
+        jobs_->cancel(currentJob_);
+}
+
+void LearnPage::onJobChanged(int id)
+{
+    if (id != currentJob_)
+        return;
+    const JobInfo& job = jobs_->job(id);
+    progress_->setValue(static_cast<int>(job.fraction * 1000.0 + 0.5));
+    if (job.status != JobStatus::Running)
+        return;
+    const double eta = jobs_->eta(id);
+    QString text = job.stage.isEmpty() ? tr("Running…") : job.stage;
+    text += tr(" · %1 elapsed").arg(formatSeconds(jobs_->elapsed(id)));
+    if (eta >= 0.0)
+        text += tr(" · about %1 left").arg(formatSeconds(eta));
+    status_->setText(text);
+}
+
+void LearnPage::onJobFinished(int id, JobStatus status)
+{
+    if (id != currentJob_)
+        return;
+    currentJob_ = 0;
+    const JobInfo& job = jobs_->job(id);
+    switch (status) {
+    case JobStatus::Finished:
+        // The completion wrote the outcome into the status line.
+        break;
+    case JobStatus::Cancelled:
+        progress_->setValue(0);
+        status_->setText(tr("%1 cancelled after %2; nothing was stored").arg(job.title, formatSeconds(job.seconds)));
+        runBox_->setPlaceholderText(tr("The cancelled job"));
+        break;
+    case JobStatus::Failed:
+        progress_->setValue(0);
+        status_->setText(tr("%1 failed: %2").arg(job.title, job.error));
+        runBox_->setPlaceholderText(tr("The failed job"));
+        break;
+    case JobStatus::Running:
+        break;
+    }
+    progress_->setTextVisible(status == JobStatus::Finished);
+    updateButtons();
+    updateInputFields();
+}
+
+void LearnPage::updateButtons()
+{
+    const bool running = currentJob_ != 0;
+    const bool project = document_->project() != nullptr;
+    const bool torchscript = model_->currentData().toString() == QLatin1String("torchscript");
+    for (QWidget* field : std::initializer_list<QWidget*>{model_, epochs_, learningRate_, batchSize_, folds_, optimizer_,
+                                                          labelSmoothing_, softTargets_, device_, labels_,
+                                                          loopIterations_})
+        field->setEnabled(!running);
+    backbone_->setEnabled(!running && torchscript);
+    browseBackbone_->setEnabled(!running && torchscript);
+    const bool modelUsable = itemEnabled(model_, model_->currentIndex())
+                             && (!torchscript || !backbone_->text().trimmed().isEmpty());
+    trainButton_->setEnabled(!running && project && modelUsable && labels_->currentIndex() >= 0);
+    loopButton_->setEnabled(!running && project && modelUsable);
+    cancelButton_->setEnabled(running);
+    if (project && labels_->count() == 0)
+        trainButton_->setToolTip(tr("Training learns the labels of an aggregation run: run one on the Runs tab first"));
+    else
+        trainButton_->setToolTip(tr("Train one model per fold on the chosen labels and store the out-of-sample "
+                                    "probabilities as a run"));
+}
+
+}  // namespace crowdsift

@@ -1,0 +1,172 @@
+#pragma once
+
+#include "learn/crowdlab_loop.h"
+#include "learn_project/learn_runs.h"
+
+#include <QWidget>
+
+#include <cstdint>
+#include <vector>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+class QTableWidget;
+
+namespace crowdsift {
+
+class JobManager;
+class LoopChart;
+class ProjectDocument;
+class TrainingCurveChart;
+enum class JobStatus;
+
+// The "Learning" tab. Left: the model and training settings (defaults from
+// defaultTrainConfig() per model and device), the aggregation run whose labels a training run
+// learns, the loop's iteration limit, and "Train (cross-validated)" / "Run CROWDLAB loop", which
+// run as JobManager jobs (progress, ETA, cancel here or in the Jobs panel). A finished training
+// run is stored as a "train" run; a finished loop is stored as a "crowdlab-loop" aggregation run
+// and becomes the document's active run, so Review shows its consensus and sorts by its
+// consensus quality. Right: the training curve of one fold (live while a job runs), the loop's
+// accuracy per iteration against majority vote and Dawid-Skene, and its iteration table. The
+// "Run" box shows a stored train or loop run again from its outputs and summary.
+//
+// Training needs a project (.csift): the image cache lives in its cache folder and the results
+// are stored as its runs.
+class LearnPage : public QWidget {
+    Q_OBJECT
+public:
+    enum IterationColumn { IterationColumn, ChangedColumn, NewlyChangedColumn, ConsensusAccuracyColumn,
+                           ModelAccuracyColumn, ModelWeightColumn, SecondsColumn, IterationColumnCount };
+
+    LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* parent = nullptr);
+
+    QComboBox* modelBox() const { return model_; }
+    QLineEdit* backboneEdit() const { return backbone_; }
+    QPushButton* backboneButton() const { return browseBackbone_; }
+    QSpinBox* epochsBox() const { return epochs_; }
+    QDoubleSpinBox* learningRateBox() const { return learningRate_; }
+    QSpinBox* batchSizeBox() const { return batchSize_; }
+    QSpinBox* foldsBox() const { return folds_; }
+    QComboBox* optimizerBox() const { return optimizer_; }
+    QDoubleSpinBox* labelSmoothingBox() const { return labelSmoothing_; }
+    QCheckBox* softTargetsBox() const { return softTargets_; }
+    QComboBox* deviceBox() const { return device_; }
+    QSpinBox* imageSizeBox() const { return imageSize_; }
+    QComboBox* labelsBox() const { return labels_; }
+    QSpinBox* loopIterationsBox() const { return loopIterations_; }
+    QPushButton* trainButton() const { return trainButton_; }
+    QPushButton* loopButton() const { return loopButton_; }
+    QPushButton* cancelButton() const { return cancelButton_; }
+    QLabel* statusLabel() const { return status_; }
+    QComboBox* runBox() const { return runBox_; }
+    QComboBox* foldBox() const { return foldBox_; }
+    TrainingCurveChart* curveChart() const { return curveChart_; }
+    LoopChart* loopChart() const { return loopChart_; }
+    QTableWidget* iterationTable() const { return iterationTable_; }
+
+    // What the form asks for.
+    ModelSpec modelSpec() const;
+    TrainConfig trainConfig() const;
+    LoopConfig loopConfig() const;
+    LearnInputOptions inputOptions() const;
+    // Puts defaultTrainConfig() of the chosen model and device into the form.
+    void applyDefaults();
+
+    // Start a job from the form; return its id, 0 when none started (the status line says why).
+    int startTraining();
+    int startLoop();
+    void cancelJob();
+    // The job started from this page, 0 when none runs.
+    int currentJob() const { return currentJob_; }
+
+    // Re-reads the project's runs into the label and run boxes.
+    void refreshRuns();
+    // Shows a stored "train" or "crowdlab-loop" run: its training curves (history output) and its
+    // iteration table and chart (summary). False, showing nothing new, for any other run.
+    bool showRun(std::int64_t run);
+    // The run shown, 0 for a live job or nothing.
+    std::int64_t shownRun() const { return shownRun_; }
+
+Q_SIGNALS:
+    // A job of this page stored run `run` in the project.
+    void runStored(std::int64_t run);
+
+private:
+    struct JobSetup;
+
+    void onDocumentLoaded();
+    void onModelChanged();
+    // defaults_ for the chosen model and device; with fillForm also the fields the form shows.
+    void updateDefaults(bool fillForm);
+    void onRunBoxChanged();
+    void onFoldBoxChanged();
+    void onJobChanged(int id);
+    void onJobFinished(int id, JobStatus status);
+    void chooseBackbone();
+    void updateButtons();
+    void updateInputFields();
+    // Shared part of startTraining / startLoop: checks the form and copies what the worker needs.
+    bool prepareJob(JobSetup& setup);
+    int launch(const QString& title, bool loop, JobSetup setup);
+
+    void beginLive(bool loop, int expectedEpochs, int expectedIterations, double majorityVote, double dawidSkene);
+    void onLiveEpoch(int fold, const EpochRecord& record);
+    void onLiveIteration(const LoopIteration& iteration);
+    void showFold(int fold);
+    void setFoldItems(int count);
+    void clearIterations(bool truthKnown, int expectedIterations);
+    void appendIterationRow(const LoopIteration& iteration);
+    double dawidSkeneAccuracy() const;
+    QString curveTitle(int fold) const;
+
+    ProjectDocument* document_;
+    JobManager* jobs_;
+
+    QComboBox* model_ = nullptr;
+    QLineEdit* backbone_ = nullptr;
+    QPushButton* browseBackbone_ = nullptr;
+    QSpinBox* epochs_ = nullptr;
+    QDoubleSpinBox* learningRate_ = nullptr;
+    QSpinBox* batchSize_ = nullptr;
+    QSpinBox* folds_ = nullptr;
+    QComboBox* optimizer_ = nullptr;
+    QDoubleSpinBox* labelSmoothing_ = nullptr;
+    QCheckBox* softTargets_ = nullptr;
+    QComboBox* device_ = nullptr;
+    QSpinBox* imageSize_ = nullptr;
+    QComboBox* labels_ = nullptr;
+    QSpinBox* loopIterations_ = nullptr;
+    QPushButton* trainButton_ = nullptr;
+    QPushButton* loopButton_ = nullptr;
+    QPushButton* cancelButton_ = nullptr;
+    QProgressBar* progress_ = nullptr;
+    QLabel* status_ = nullptr;
+    QComboBox* runBox_ = nullptr;
+    QComboBox* foldBox_ = nullptr;
+    TrainingCurveChart* curveChart_ = nullptr;
+    LoopChart* loopChart_ = nullptr;
+    QTableWidget* iterationTable_ = nullptr;
+
+    TrainConfig defaults_;  // the settings the form does not show, for the chosen model
+    int currentJob_ = 0;
+    bool currentIsLoop_ = false;
+    int generation_ = 0;   // counts document loads; a job's result is kept only in its own
+    int liveTicket_ = 0;   // counts jobs; epoch and iteration reports of older jobs are dropped
+    std::int64_t shownRun_ = 0;
+    std::int64_t labelsActive_ = -1;  // the active run when the labels box was last filled
+    // What the charts show: per fold, the epochs of the current iteration (live) or of the run.
+    std::vector<std::vector<EpochRecord>> foldHistory_;
+    int expectedEpochs_ = 0;  // > 0 while live: the epoch axis is fixed to it
+    int expectedFolds_ = 0;
+    int liveIteration_ = 0;        // loop: the iteration whose folds are training
+    bool iterationEnded_ = false;  // loop: the next epoch starts a new iteration
+    QString shownTitle_;           // "Run 12" or "Training" / "CROWDLAB loop"
+};
+
+}  // namespace crowdsift

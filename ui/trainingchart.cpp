@@ -1,0 +1,323 @@
+#include "trainingchart.h"
+
+#include <QChart>
+#include <QLegend>
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QPainter>
+#include <QPen>
+#include <QStringList>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+
+namespace crowdsift {
+
+namespace {
+
+const QColor kTrainColor(0x1f, 0x77, 0xb4);
+const QColor kHeldOutColor(0xff, 0x7f, 0x0e);
+const QColor kAccuracyColor(0x2c, 0xa0, 0x2c);
+const QColor kModelColor(0x94, 0x67, 0xbd);
+const QColor kMajorityColor(0x7f, 0x7f, 0x7f);
+const QColor kDawidSkeneColor(0xd6, 0x27, 0x28);
+const QColor kChangedColor(0x8c, 0x56, 0x4b);
+
+// A tick step of 1, 2 or 5 times a power of ten that puts at most `maxTicks` ticks on `span`.
+double niceStep(double span, int maxTicks)
+{
+    if (!(span > 0.0))
+        return 1.0;
+    const double raw = span / std::max(1, maxTicks);
+    const double power = std::pow(10.0, std::floor(std::log10(raw)));
+    for (const double factor : {1.0, 2.0, 5.0, 10.0})
+        if (factor * power >= raw)
+            return factor * power;
+    return 10.0 * power;
+}
+
+QLineSeries* makeSeries(const QString& name, const QColor& color, Qt::PenStyle style = Qt::SolidLine)
+{
+    auto* series = new QLineSeries;
+    series->setName(name);
+    QPen pen(color);
+    pen.setWidthF(2.0);
+    pen.setStyle(style);
+    series->setPen(pen);
+    series->setPointsVisible(style == Qt::SolidLine);
+    return series;
+}
+
+void attach(QChart* chart, QLineSeries* series, QValueAxis* x, QValueAxis* y)
+{
+    chart->addSeries(series);
+    series->attachAxis(x);
+    series->attachAxis(y);
+}
+
+void setLegendVisible(QChart* chart, QLineSeries* series, bool visible)
+{
+    for (QLegendMarker* marker : chart->legend()->markers(series))
+        marker->setVisible(visible);
+}
+
+// Integer axis over [first, last] with a readable number of ticks, at multiples of the step.
+void setIntegerRange(QValueAxis* axis, int first, int last)
+{
+    last = std::max(last, first + 1);
+    axis->setRange(first, last);
+    axis->setTickType(QValueAxis::TicksDynamic);
+    axis->setTickAnchor(0.0);
+    axis->setTickInterval(std::max(1.0, niceStep(last - first, 8)));
+}
+
+QChart* newChart()
+{
+    auto* chart = new QChart;
+    chart->setMargins(QMargins(4, 4, 4, 4));
+    chart->legend()->setAlignment(Qt::AlignBottom);
+    // The loop chart has five entries in one row.
+    QFont legendFont = chart->legend()->font();
+    legendFont.setPointSizeF(legendFont.pointSizeF() * 0.9);
+    chart->legend()->setFont(legendFont);
+    chart->setBackgroundRoundness(0);
+    return chart;
+}
+
+}  // namespace
+
+TrainingCurveChart::TrainingCurveChart(QWidget* parent) : QChartView(parent)
+{
+    QChart* chart = newChart();
+    epochAxis_ = new QValueAxis;
+    epochAxis_->setTitleText(tr("Epoch"));
+    epochAxis_->setLabelFormat(QStringLiteral("%d"));
+    lossAxis_ = new QValueAxis;
+    lossAxis_->setTitleText(tr("Loss (mean per sample)"));
+    lossAxis_->setLabelFormat(QStringLiteral("%.2f"));
+    accuracyAxis_ = new QValueAxis;
+    accuracyAxis_->setTitleText(tr("Train accuracy"));
+    accuracyAxis_->setLabelFormat(QStringLiteral("%.1f"));
+    accuracyAxis_->setRange(0.0, 1.0);
+    // One grid, the left axis's: a second one at other heights reads as noise.
+    accuracyAxis_->setGridLineVisible(false);
+    chart->addAxis(epochAxis_, Qt::AlignBottom);
+    chart->addAxis(lossAxis_, Qt::AlignLeft);
+    chart->addAxis(accuracyAxis_, Qt::AlignRight);
+
+    trainLoss_ = makeSeries(tr("Train loss"), kTrainColor);
+    heldOutLoss_ = makeSeries(tr("Held-out loss"), kHeldOutColor);
+    trainAccuracy_ = makeSeries(tr("Train accuracy"), kAccuracyColor);
+    attach(chart, trainLoss_, epochAxis_, lossAxis_);
+    attach(chart, heldOutLoss_, epochAxis_, lossAxis_);
+    attach(chart, trainAccuracy_, epochAxis_, accuracyAxis_);
+
+    setChart(chart);
+    setRenderHint(QPainter::Antialiasing);
+    setMinimumSize(280, 200);
+    clear(tr("No training yet"));
+}
+
+void TrainingCurveChart::clear(const QString& title, int expectedEpochs)
+{
+    trainLoss_->clear();
+    heldOutLoss_->clear();
+    trainAccuracy_->clear();
+    expectedEpochs_ = std::max(0, expectedEpochs);
+    maxLoss_ = 0.0;
+    chart()->setTitle(title);
+    rescale();
+}
+
+void TrainingCurveChart::addEpoch(const EpochRecord& record)
+{
+    if (std::isfinite(record.trainLoss)) {
+        trainLoss_->append(record.epoch, record.trainLoss);
+        maxLoss_ = std::max(maxLoss_, record.trainLoss);
+    }
+    if (std::isfinite(record.validationLoss)) {
+        heldOutLoss_->append(record.epoch, record.validationLoss);
+        maxLoss_ = std::max(maxLoss_, record.validationLoss);
+    }
+    if (std::isfinite(record.trainAccuracy))
+        trainAccuracy_->append(record.epoch, record.trainAccuracy);
+    rescale();
+}
+
+void TrainingCurveChart::setHistory(const std::vector<EpochRecord>& history, const QString& title, int expectedEpochs)
+{
+    clear(title, expectedEpochs);
+    QList<QPointF> train, heldOut, accuracy;
+    for (const EpochRecord& record : history) {
+        if (std::isfinite(record.trainLoss)) {
+            train.append(QPointF(record.epoch, record.trainLoss));
+            maxLoss_ = std::max(maxLoss_, record.trainLoss);
+        }
+        if (std::isfinite(record.validationLoss)) {
+            heldOut.append(QPointF(record.epoch, record.validationLoss));
+            maxLoss_ = std::max(maxLoss_, record.validationLoss);
+        }
+        if (std::isfinite(record.trainAccuracy))
+            accuracy.append(QPointF(record.epoch, record.trainAccuracy));
+    }
+    // One replace per series instead of a repaint per point.
+    trainLoss_->replace(train);
+    heldOutLoss_->replace(heldOut);
+    trainAccuracy_->replace(accuracy);
+    rescale();
+}
+
+void TrainingCurveChart::rescale()
+{
+    const int epochs = std::max(expectedEpochs_, static_cast<int>(trainLoss_->count()));
+    setIntegerRange(epochAxis_, 1, std::max(epochs, 2));
+    const double top = maxLoss_ > 0.0 ? maxLoss_ * 1.08 : 1.0;
+    lossAxis_->setRange(0.0, top);
+    lossAxis_->setTickType(QValueAxis::TicksDynamic);
+    lossAxis_->setTickAnchor(0.0);
+    lossAxis_->setTickInterval(niceStep(top, 6));
+    const bool heldOut = heldOutLoss_->count() > 0;
+    heldOutLoss_->setVisible(heldOut);
+    setLegendVisible(chart(), heldOutLoss_, heldOut);
+    for (QLineSeries* series : {trainLoss_, heldOutLoss_, trainAccuracy_})
+        series->setPointsVisible(epochs <= 40);
+}
+
+LoopChart::LoopChart(QWidget* parent) : QChartView(parent)
+{
+    QChart* chart = newChart();
+    iterationAxis_ = new QValueAxis;
+    iterationAxis_->setTitleText(tr("Iteration"));
+    iterationAxis_->setLabelFormat(QStringLiteral("%d"));
+    accuracyAxis_ = new QValueAxis;
+    accuracyAxis_->setLabelFormat(QStringLiteral("%.2f"));
+    changedAxis_ = new QValueAxis;
+    changedAxis_->setTitleText(tr("Items changed for the first time"));
+    changedAxis_->setLabelFormat(QStringLiteral("%d"));
+    changedAxis_->setGridLineVisible(false);
+    chart->addAxis(iterationAxis_, Qt::AlignBottom);
+    chart->addAxis(accuracyAxis_, Qt::AlignLeft);
+    chart->addAxis(changedAxis_, Qt::AlignRight);
+    setChart(chart);
+    setRenderHint(QPainter::Antialiasing);
+    setMinimumSize(280, 200);
+    clear(false);
+}
+
+void LoopChart::clear(bool truthKnown, int expectedIterations)
+{
+    QChart* chart = this->chart();
+    for (QAbstractSeries* series : chart->series()) {
+        chart->removeSeries(series);
+        delete series;
+    }
+    consensusAccuracy_ = modelAccuracy_ = majorityVote_ = dawidSkene_ = nullptr;
+    truthKnown_ = truthKnown;
+    expectedIterations_ = std::max(0, expectedIterations);
+    maxChanged_ = 0;
+    minAccuracy_ = 1.0;
+    if (truthKnown_) {
+        chart->setTitle(tr("The CROWDLAB loop against the ground truth"));
+        // setReferences() adds the reference accuracies to the title.
+        accuracyAxis_->setTitleText(tr("Accuracy vs ground truth"));
+        consensusAccuracy_ = makeSeries(tr("Consensus"), kAccuracyColor);
+        modelAccuracy_ = makeSeries(tr("Model"), kModelColor);
+        attach(chart, consensusAccuracy_, iterationAxis_, accuracyAxis_);
+        attach(chart, modelAccuracy_, iterationAxis_, accuracyAxis_);
+    } else {
+        chart->setTitle(tr("Accuracy unknown: the dataset has no ground truth"));
+        accuracyAxis_->setTitleText(tr("Accuracy (no ground truth)"));
+    }
+    newlyChanged_ = makeSeries(tr("Newly changed"), kChangedColor);
+    attach(chart, newlyChanged_, iterationAxis_, changedAxis_);
+    rescale();
+}
+
+QLineSeries* LoopChart::addReference(const QString& name, double accuracy, const QColor& color)
+{
+    if (!truthKnown_ || !std::isfinite(accuracy))
+        return nullptr;
+    QLineSeries* series = makeSeries(name, color, Qt::DashLine);
+    // Two points at the axis ends; rescale() moves them when the axis grows.
+    series->append(0.0, accuracy);
+    series->append(1.0, accuracy);
+    attach(chart(), series, iterationAxis_, accuracyAxis_);
+    minAccuracy_ = std::min(minAccuracy_, accuracy);
+    return series;
+}
+
+void LoopChart::setReferences(double majorityVote, double dawidSkene)
+{
+    for (QLineSeries** line : {&majorityVote_, &dawidSkene_}) {
+        if (*line) {
+            chart()->removeSeries(*line);
+            delete *line;
+            *line = nullptr;
+        }
+    }
+    majorityVote_ = addReference(tr("Majority vote"), majorityVote, kMajorityColor);
+    dawidSkene_ = addReference(tr("Dawid-Skene"), dawidSkene, kDawidSkeneColor);
+    if (truthKnown_) {
+        QStringList references;
+        if (majorityVote_)
+            references << tr("majority vote %1").arg(majorityVote, 0, 'f', 3);
+        if (dawidSkene_)
+            references << tr("Dawid-Skene %1").arg(dawidSkene, 0, 'f', 3);
+        chart()->setTitle(references.isEmpty() ? tr("The CROWDLAB loop against the ground truth")
+                                               : tr("The CROWDLAB loop against the ground truth (%1)")
+                                                     .arg(references.join(QStringLiteral(", "))));
+    }
+    rescale();
+}
+
+void LoopChart::addIteration(const LoopIteration& iteration)
+{
+    if (consensusAccuracy_ && std::isfinite(iteration.consensusAccuracy)) {
+        consensusAccuracy_->append(iteration.iteration, iteration.consensusAccuracy);
+        minAccuracy_ = std::min(minAccuracy_, iteration.consensusAccuracy);
+    }
+    if (modelAccuracy_ && std::isfinite(iteration.modelAccuracy)) {
+        modelAccuracy_->append(iteration.iteration, iteration.modelAccuracy);
+        minAccuracy_ = std::min(minAccuracy_, iteration.modelAccuracy);
+    }
+    newlyChanged_->append(iteration.iteration, iteration.newlyChanged);
+    maxChanged_ = std::max(maxChanged_, iteration.newlyChanged);
+    rescale();
+}
+
+void LoopChart::setIterations(const std::vector<LoopIteration>& iterations, bool truthKnown)
+{
+    clear(truthKnown);
+    for (const LoopIteration& iteration : iterations)
+        addIteration(iteration);
+}
+
+void LoopChart::rescale()
+{
+    const int last = std::max({expectedIterations_, static_cast<int>(newlyChanged_->count()), 2});
+    setIntegerRange(iterationAxis_, 1, last);
+    for (QLineSeries* line : {majorityVote_, dawidSkene_})
+        if (line)
+            line->replace({QPointF(1.0, line->at(0).y()), QPointF(last, line->at(0).y())});
+
+    // Accuracies of a loop differ in the second or third digit: zoom to them, in steps of 0.05.
+    const double bottom = truthKnown_ ? std::max(0.0, std::floor((minAccuracy_ - 0.02) * 20.0) / 20.0) : 0.0;
+    accuracyAxis_->setRange(bottom, 1.0);
+    accuracyAxis_->setTickType(QValueAxis::TicksDynamic);
+    accuracyAxis_->setTickAnchor(bottom);
+    accuracyAxis_->setTickInterval(niceStep(1.0 - bottom, 6));
+    accuracyAxis_->setLabelsVisible(truthKnown_);
+
+    const int top = std::max(1, static_cast<int>(std::ceil(maxChanged_ * 1.1)));
+    changedAxis_->setRange(0, top);
+    changedAxis_->setTickType(QValueAxis::TicksDynamic);
+    changedAxis_->setTickAnchor(0.0);
+    changedAxis_->setTickInterval(std::max(1.0, niceStep(top, 6)));
+    const bool fewPoints = last <= 40;
+    for (QLineSeries* series : {consensusAccuracy_, modelAccuracy_, newlyChanged_})
+        if (series)
+            series->setPointsVisible(fewPoints);
+}
+
+}  // namespace crowdsift
