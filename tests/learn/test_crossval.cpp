@@ -1,6 +1,8 @@
 #include "learn/crossval.h"
 #include "util/error.h"
 
+#include "input_error.h"
+
 #include <QtTest>
 
 #include <algorithm>
@@ -11,19 +13,9 @@
 #include <random>
 
 using namespace crowdsift;
+using crowdsift::testing::inputErrorOf;
 
 namespace {
-
-template <class F>
-QString inputErrorOf(F&& f)
-{
-    try {
-        f();
-    } catch (const InputError& error) {
-        return QString::fromStdString(error.what());
-    }
-    return {};
-}
 
 std::vector<int> labelsFrom(const QList<int>& list)
 {

@@ -3,6 +3,8 @@
 #include "util/error.h"
 
 #include <QTemporaryDir>
+#include "input_error.h"
+
 #include <QtTest>
 
 #include <cmath>
@@ -10,19 +12,9 @@
 #include <random>
 
 using namespace crowdsift;
+using crowdsift::testing::inputErrorOf;
 
 namespace {
-
-template <class F>
-QString inputErrorOf(F&& f)
-{
-    try {
-        f();
-    } catch (const InputError& error) {
-        return QString::fromStdString(error.what());
-    }
-    return {};
-}
 
 learn::InputShape imageShape(int channels, int side)
 {

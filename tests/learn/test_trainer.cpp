@@ -3,6 +3,8 @@
 #include "util/npy.h"
 
 #include <QTemporaryDir>
+#include "input_error.h"
+
 #include <QtTest>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <random>
 
 using namespace crowdsift;
+using crowdsift::testing::inputErrorOf;
 
 namespace {
 
@@ -107,17 +110,6 @@ bool sameBits(const RowMatrixXf& a, const RowMatrixXf& b)
 {
     return a.rows() == b.rows() && a.cols() == b.cols()
         && std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<std::size_t>(a.size())) == 0;
-}
-
-template <class F>
-QString inputErrorOf(F&& f)
-{
-    try {
-        f();
-    } catch (const InputError& error) {
-        return QString::fromStdString(error.what());
-    }
-    return {};
 }
 
 }  // namespace
