@@ -315,21 +315,6 @@ std::vector<int> argmax(const RowMatrixXf& probabilities)
     return labels;
 }
 
-const char* optimizerName(OptimizerKind kind)
-{
-    return kind == OptimizerKind::Sgd ? "sgd" : "adamw";
-}
-
-const char* scheduleName(ScheduleKind kind)
-{
-    switch (kind) {
-    case ScheduleKind::Cosine: return "cosine";
-    case ScheduleKind::Step: return "step";
-    case ScheduleKind::Constant: return "constant";
-    }
-    return "?";
-}
-
 // Every setting that decides the work and the result; pytorch_baseline.py --like reads it back.
 json configJson(const Options& options)
 {

@@ -9,6 +9,7 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace crowdsift {
@@ -26,6 +27,16 @@ QString jobStatusName(JobStatus status)
         return QStringLiteral("cancelled");
     }
     return {};
+}
+
+QString formatDuration(double seconds)
+{
+    if (seconds < 0.0)
+        return QStringLiteral("—");
+    if (seconds < 60.0)
+        return QStringLiteral("%1 s").arg(seconds, 0, 'f', seconds < 10.0 ? 1 : 0);
+    const int total = static_cast<int>(std::lround(seconds));
+    return QStringLiteral("%1 min %2 s").arg(total / 60).arg(total % 60, 2, 10, QLatin1Char('0'));
 }
 
 struct JobManager::Outcome {
@@ -159,6 +170,21 @@ double JobManager::elapsed(int id) const
         return 0.0;
     const Entry& entry = *it->second;
     return entry.info.status == JobStatus::Running ? entry.timer.elapsed() / 1000.0 : entry.info.seconds;
+}
+
+QString JobManager::runningText(int id) const
+{
+    const JobInfo& info = job(id);
+    QString text = info.stage.isEmpty() ? tr("Running…") : info.stage;
+    text += tr(" · %1 elapsed").arg(formatDuration(elapsed(id)));
+    if (const double left = eta(id); left >= 0.0)
+        text += tr(" · about %1 left").arg(formatDuration(left));
+    return text;
+}
+
+int JobManager::permille(int id) const
+{
+    return static_cast<int>(job(id).fraction * 1000.0 + 0.5);
 }
 
 double JobManager::eta(int id) const

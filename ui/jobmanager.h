@@ -23,6 +23,9 @@ enum class JobStatus { Running, Finished, Failed, Cancelled };
 // "running", "finished", "failed", "cancelled".
 QString jobStatusName(JobStatus status);
 
+// "4.2 s", "42 s", "3 min 05 s"; "—" for a negative (unknown) duration.
+QString formatDuration(double seconds);
+
 // One background job as the jobs panel shows it.
 struct JobInfo {
     int id = 0;
@@ -72,6 +75,11 @@ public:
     double eta(int id) const;
     // Seconds since the job started, to its end once it ended.
     double elapsed(int id) const;
+    // The status line of a running job: "<stage> · 12 s elapsed · about 40 s left" (the ETA once
+    // known; "Running…" stands in for a missing stage).
+    QString runningText(int id) const;
+    // The job's fraction done as a progress bar value in [0, 1000].
+    int permille(int id) const;
 
 Q_SIGNALS:
     void jobStarted(int id);

@@ -20,16 +20,6 @@ namespace {
 
 constexpr int kJobIdRole = Qt::UserRole + 1;
 
-QString duration(double seconds)
-{
-    if (seconds < 0.0)
-        return QStringLiteral("—");
-    if (seconds < 60.0)
-        return QStringLiteral("%1 s").arg(seconds, 0, 'f', seconds < 10.0 ? 1 : 0);
-    const int total = static_cast<int>(std::lround(seconds));
-    return QStringLiteral("%1:%2").arg(total / 60).arg(total % 60, 2, 10, QLatin1Char('0'));
-}
-
 }  // namespace
 
 JobsPanel::JobsPanel(JobManager* jobs, QWidget* parent) : QWidget(parent), jobs_(jobs)
@@ -121,8 +111,8 @@ void JobsPanel::updateJob(int id)
     item->setText(StatusColumn, jobStatusName(job.status));
     item->setToolTip(StatusColumn, job.error);
     item->setText(ProgressColumn, QStringLiteral("%1%").arg(job.fraction * 100.0, 0, 'f', 0));
-    item->setText(ElapsedColumn, duration(jobs_->elapsed(id)));
-    item->setText(EtaColumn, job.status == JobStatus::Running ? duration(jobs_->eta(id)) : QString());
+    item->setText(ElapsedColumn, formatDuration(jobs_->elapsed(id)));
+    item->setText(EtaColumn, job.status == JobStatus::Running ? formatDuration(jobs_->eta(id)) : QString());
     QColor color = palette().color(QPalette::Text);
     if (job.status == JobStatus::Failed)
         color = QColor(0xc0, 0x39, 0x2b);

@@ -47,14 +47,6 @@ namespace {
 const char* const kLoopStrategy = "crowdlab-loop";
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-QString formatSeconds(double seconds)
-{
-    if (seconds < 60.0)
-        return QStringLiteral("%1 s").arg(seconds, 0, 'f', seconds < 10.0 ? 1 : 0);
-    const int total = static_cast<int>(std::lround(seconds));
-    return QStringLiteral("%1 min %2 s").arg(total / 60).arg(total % 60, 2, 10, QLatin1Char('0'));
-}
-
 // A number for the table, "-" where it is not known (no ground truth).
 QString numberOrDash(double value, int decimals)
 {
@@ -173,40 +165,6 @@ bool itemEnabled(const QComboBox* box, int index)
 {
     const auto* model = qobject_cast<const QStandardItemModel*>(box->model());
     return model && index >= 0 && model->item(index)->isEnabled();
-}
-
-// The run parameters under the keys the CLI's `train` and `crowdlab-loop` store.
-nlohmann::json runParams(const ModelSpec& spec, const TrainConfig& config, const LearnInputOptions& input)
-{
-    const char* schedule = config.schedule == ScheduleKind::Step       ? "step"
-                           : config.schedule == ScheduleKind::Constant ? "constant"
-                                                                       : "cosine";
-    nlohmann::json params = {{"model", spec.name},
-                             {"device", config.device},
-                             {"epochs", config.epochs},
-                             {"batch_size", config.batchSize},
-                             {"optimizer", config.optimizer == OptimizerKind::AdamW ? "adamw" : "sgd"},
-                             {"lr", config.learningRate},
-                             {"momentum", config.momentum},
-                             {"weight_decay", config.weightDecay},
-                             {"schedule", schedule},
-                             {"warmup_epochs", config.warmupEpochs},
-                             {"label_smoothing", config.labelSmoothing},
-                             {"augment", config.augment},
-                             {"flip", config.flip},
-                             {"val_fraction", config.validationFraction},
-                             {"patience", config.patience},
-                             {"seed", config.seed},
-                             {"image_size", input.imageSize}};
-    if (spec.name == "small-cnn")
-        params["width"] = spec.width;
-    if (spec.name == "mlp" || spec.name == "torchscript") {
-        params["hidden"] = spec.hidden;
-        params["dropout"] = spec.dropout;
-    }
-    if (spec.name == "torchscript")
-        params["backbone"] = spec.backbone;
-    return params;
 }
 
 }  // namespace
@@ -802,7 +760,7 @@ bool LearnPage::prepareJob(JobSetup& setup)
     setup.folds = folds_->value();
     setup.softTargets = softTargets_->isChecked();
     setup.maxIterations = loopIterations_->value();
-    setup.params = runParams(setup.spec, setup.train, setup.input);
+    setup.params = trainParams(setup.spec, setup.train, setup.input);
     setup.params["folds"] = setup.folds;
     setup.params["soft"] = setup.softTargets;
     return true;
@@ -1021,16 +979,9 @@ void LearnPage::onJobChanged(int id)
 {
     if (id != currentJob_)
         return;
-    const JobInfo& job = jobs_->job(id);
-    progress_->setValue(static_cast<int>(job.fraction * 1000.0 + 0.5));
-    if (job.status != JobStatus::Running)
-        return;
-    const double eta = jobs_->eta(id);
-    QString text = job.stage.isEmpty() ? tr("Running…") : job.stage;
-    text += tr(" · %1 elapsed").arg(formatSeconds(jobs_->elapsed(id)));
-    if (eta >= 0.0)
-        text += tr(" · about %1 left").arg(formatSeconds(eta));
-    status_->setText(text);
+    progress_->setValue(jobs_->permille(id));
+    if (jobs_->isRunning(id))
+        status_->setText(jobs_->runningText(id));
 }
 
 void LearnPage::onJobFinished(int id, JobStatus status)
@@ -1045,7 +996,7 @@ void LearnPage::onJobFinished(int id, JobStatus status)
         break;
     case JobStatus::Cancelled:
         progress_->setValue(0);
-        status_->setText(tr("%1 cancelled after %2; nothing was stored").arg(job.title, formatSeconds(job.seconds)));
+        status_->setText(tr("%1 cancelled after %2; nothing was stored").arg(job.title, formatDuration(job.seconds)));
         runBox_->setPlaceholderText(tr("The cancelled job"));
         break;
     case JobStatus::Failed:

@@ -48,14 +48,6 @@ bool readsParameter(const StrategyInfo& info, const char* key)
     return std::find(info.parameters.begin(), info.parameters.end(), key) != info.parameters.end();
 }
 
-QString formatSeconds(double seconds)
-{
-    if (seconds < 60.0)
-        return QStringLiteral("%1 s").arg(seconds, 0, 'f', seconds < 10.0 ? 1 : 0);
-    const int total = static_cast<int>(std::lround(seconds));
-    return QStringLiteral("%1 min %2 s").arg(total / 60).arg(total % 60, 2, 10, QLatin1Char('0'));
-}
-
 QString labelText(const Dataset& dataset, int label)
 {
     if (label < 0 || label >= dataset.classCount())
@@ -291,16 +283,9 @@ void RunsPage::onJobChanged(int id)
 {
     if (id != currentJob_)
         return;
-    const JobInfo& job = jobs_->job(id);
-    progress_->setValue(static_cast<int>(job.fraction * 1000.0 + 0.5));
-    if (job.status != JobStatus::Running)
-        return;
-    const double eta = jobs_->eta(id);
-    QString text = job.stage.isEmpty() ? tr("Running…") : job.stage;
-    text += tr(" · %1 elapsed").arg(formatSeconds(jobs_->elapsed(id)));
-    if (eta >= 0.0)
-        text += tr(" · about %1 left").arg(formatSeconds(eta));
-    jobText_->setText(text);
+    progress_->setValue(jobs_->permille(id));
+    if (jobs_->isRunning(id))
+        jobText_->setText(jobs_->runningText(id));
 }
 
 void RunsPage::onJobFinished(int id, JobStatus status)
@@ -312,7 +297,7 @@ void RunsPage::onJobFinished(int id, JobStatus status)
     const JobInfo& job = jobs_->job(id);
     switch (status) {
     case JobStatus::Finished:
-        jobText_->setText(tr("%1 finished in %2").arg(job.title, formatSeconds(job.seconds)));
+        jobText_->setText(tr("%1 finished in %2").arg(job.title, formatDuration(job.seconds)));
         break;
     case JobStatus::Cancelled:
         progress_->setValue(0);

@@ -1,5 +1,6 @@
 #include "commands.h"
 #include "input.h"
+#include "output.h"
 #include "read_options.h"
 #include "terminal_progress.h"
 
@@ -159,11 +160,7 @@ void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCo
                 std::printf(" %s=%lld", dataset.classNames[static_cast<std::size_t>(c)].c_str(),
                             static_cast<long long>(perClass[static_cast<std::size_t>(c)]));
             std::printf("\n");
-            if (summary.contains("run"))
-                std::printf("stored as run %lld in %s\n", static_cast<long long>(summary["run"].get<std::int64_t>()),
-                            args->path.c_str());
-            for (const std::string& file : written)
-                std::printf("wrote %s\n", file.c_str());
+            printStoredAndWritten(summary, args->path, written);
         }
         exitCode = 0;
     });

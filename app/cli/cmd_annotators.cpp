@@ -1,5 +1,6 @@
 #include "commands.h"
 #include "input.h"
+#include "output.h"
 #include "read_options.h"
 #include "terminal_progress.h"
 
@@ -26,14 +27,6 @@ struct AnnotatorsArgs {
     ReadArgs read;
 };
 
-std::string cell(double value, const char* format)
-{
-    if (!std::isfinite(value))
-        return "-";
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, format, value);
-    return buffer;
-}
 }  // namespace
 
 void addAnnotatorsCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
@@ -88,9 +81,9 @@ void addAnnotatorsCommand(CLI::App& app, const GlobalOptions& global, int& exitC
         for (int w = 0; w < dataset.annotatorCount(); ++w) {
             const AnnotatorStats& s = stats[static_cast<std::size_t>(w)];
             std::printf("%-20s %8d %8d %10s %9s %8s %8s\n", dataset.annotatorIds[static_cast<std::size_t>(w)].c_str(),
-                        s.labels, s.classesUsed, cell(s.agreement, "%.3f").c_str(),
-                        cell(s.estimatedAccuracy, "%.3f").c_str(), cell(s.spammerScore, "%.3f").c_str(),
-                        cell(s.skill, "%.3f").c_str());
+                        s.labels, s.classesUsed, numberCell(s.agreement, "%.3f").c_str(),
+                        numberCell(s.estimatedAccuracy, "%.3f").c_str(), numberCell(s.spammerScore, "%.3f").c_str(),
+                        numberCell(s.skill, "%.3f").c_str());
             if (args->confusions && static_cast<std::size_t>(w) < result.confusions.size()) {
                 const Eigen::MatrixXd& c = result.confusions[static_cast<std::size_t>(w)];
                 for (int t = 0; t < c.rows(); ++t) {

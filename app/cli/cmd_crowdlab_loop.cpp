@@ -2,6 +2,7 @@
 
 #include "commands.h"
 #include "input.h"
+#include "output.h"
 #include "read_options.h"
 #include "terminal_progress.h"
 #include "train_options.h"
@@ -30,15 +31,6 @@ struct LoopArgs {
     TrainArgs train;
     ReadArgs read;
 };
-
-std::string number(double value, const char* format = "%.4f")
-{
-    if (!std::isfinite(value))
-        return "-";
-    char text[32];
-    std::snprintf(text, sizeof text, format, value);
-    return text;
-}
 
 void printRow(const std::string& first, const std::string& changed, const std::string& newlyChanged,
               const std::string& consensus, const std::string& model, const std::string& weight,
@@ -81,9 +73,7 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
         TerminalProgress bar(!global.quiet && !args->json);
         Input input = openInput(args->path, args->read, bar.token());
         const Dataset& dataset = input.dataset;
-        const LearnInput learnInput = input.project ? loadLearnInput(*input.project, dataset, settings.input, bar.token())
-                                                    : loadLearnInput(datasetCacheDir(), dataset, settings.input, bar.token());
-        validateModelSpec(settings.spec, learnInput.hasImages());
+        const LearnInput learnInput = loadLearnInputFor(input, settings, bar.token());
 
         LoopConfig config;
         config.model = settings.spec;
@@ -99,14 +89,12 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
         const bool table = !global.quiet && !args->json;
         if (table) {
             bar.finish();
-            std::printf("%s on %s, %d classes, %d folds, %s\n", settings.spec.name.c_str(),
-                        describeInput(learnInput).c_str(), dataset.classCount(), args->folds,
-                        settings.config.device.c_str());
+            printRunHeader(settings, learnInput, dataset.classCount(), args->folds);
             printRow("iteration", "changed", "newly changed", "consensus acc", "model acc", "model weight", "seconds");
             double majorityAccuracy = accuracy(cleanlabMajorityVote(dataset), dataset.truth);
-            printRow("majority vote", "", "", number(majorityAccuracy), "", "", "");
+            printRow("majority vote", "", "", numberCell(majorityAccuracy), "", "", "");
             if (std::isfinite(dsAccuracy))
-                printRow("dawid-skene", "", "", number(dsAccuracy), "", "", "");
+                printRow("dawid-skene", "", "", numberCell(dsAccuracy), "", "", "");
         }
         const LoopResult result = runCrowdlabLoop(
             dataset, learnInput, config, bar.token(),
@@ -115,8 +103,8 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
                     return;
                 bar.finish();
                 printRow(std::to_string(it.iteration), std::to_string(it.changed), std::to_string(it.newlyChanged),
-                         number(it.consensusAccuracy), number(it.modelAccuracy), number(it.modelWeight, "%.3f"),
-                         number(it.seconds, "%.1f"));
+                         numberCell(it.consensusAccuracy), numberCell(it.modelAccuracy), numberCell(it.modelWeight, "%.3f"),
+                         numberCell(it.seconds, "%.1f"));
             },
             [&](int fold, const EpochRecord& e) {
                 spdlog::debug("fold {} epoch {}: loss {:.4f}, acc {:.4f}, lr {:.2e}, {:.0f} samples/s", fold + 1, e.epoch,
@@ -147,11 +135,7 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
                             result.iterations.size());
             else
                 std::printf("stopped after --max-iter %d iteration(s) without converging\n", args->maxIterations);
-            if (summary.contains("run"))
-                std::printf("stored as run %lld in %s\n", static_cast<long long>(summary["run"].get<std::int64_t>()),
-                            args->path.c_str());
-            for (const std::string& file : written)
-                std::printf("wrote %s\n", file.c_str());
+            printStoredAndWritten(summary, args->path, written);
         }
         exitCode = 0;
     });

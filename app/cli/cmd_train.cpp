@@ -2,6 +2,7 @@
 
 #include "commands.h"
 #include "input.h"
+#include "output.h"
 #include "read_options.h"
 #include "terminal_progress.h"
 #include "train_options.h"
@@ -55,15 +56,6 @@ Targets loadTargets(const TrainCommandArgs& args, const Input& input)
     return targets;
 }
 
-std::string cell(double value, const char* format)
-{
-    if (!std::isfinite(value))
-        return "-";
-    char text[32];
-    std::snprintf(text, sizeof text, format, value);
-    return text;
-}
-
 void printEpochHeader()
 {
     std::printf("%4s %5s %8s %7s %8s %7s %9s %9s\n", "fold", "epoch", "loss", "acc", "val", "val_acc", "lr", "img/s");
@@ -100,16 +92,12 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         Input input = openInput(args->path, args->read, bar.token());
         const Dataset& dataset = input.dataset;
         const Targets targets = loadTargets(*args, input);
-        const LearnInput learnInput = input.project ? loadLearnInput(*input.project, dataset, settings.input, bar.token())
-                                                    : loadLearnInput(datasetCacheDir(), dataset, settings.input, bar.token());
-        validateModelSpec(settings.spec, learnInput.hasImages());
+        const LearnInput learnInput = loadLearnInputFor(input, settings, bar.token());
 
         const bool table = !global.quiet && !args->json;
         if (table) {
             bar.finish();
-            std::printf("%s on %s, %d classes, %d fold(s), %s\n", settings.spec.name.c_str(),
-                        describeInput(learnInput).c_str(), dataset.classCount(), args->folds,
-                        settings.config.device.c_str());
+            printRunHeader(settings, learnInput, dataset.classCount(), args->folds);
             printEpochHeader();
         }
         TrainOutcome outcome = trainModel(learnInput, targets, dataset.classCount(), settings.spec, settings.config,
@@ -119,8 +107,8 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
                                               bar.finish();
                                               std::printf("%4d %5d %8.4f %7.4f %8s %7s %9.2e %9.0f\n", fold + 1, e.epoch,
                                                           e.trainLoss, e.trainAccuracy,
-                                                          cell(e.validationLoss, "%.4f").c_str(),
-                                                          cell(e.validationAccuracy, "%.4f").c_str(), e.learningRate,
+                                                          numberCell(e.validationLoss, "%.4f").c_str(),
+                                                          numberCell(e.validationAccuracy, "%.4f").c_str(), e.learningRate,
                                                           e.samplesPerSecond);
                                               std::fflush(stdout);
                                           });
@@ -148,11 +136,7 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
             if (!summary["accuracy"].is_null())
                 std::printf("accuracy against truth: %.4f (%s)\n", summary["accuracy"].get<double>(),
                             args->folds >= 2 ? "out-of-sample" : "in-sample, trained on these items");
-            if (summary.contains("run"))
-                std::printf("stored as run %lld in %s\n", static_cast<long long>(summary["run"].get<std::int64_t>()),
-                            args->path.c_str());
-            for (const std::string& file : written)
-                std::printf("wrote %s\n", file.c_str());
+            printStoredAndWritten(summary, args->path, written);
         }
         exitCode = 0;
     });

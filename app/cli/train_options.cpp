@@ -2,10 +2,13 @@
 
 #ifdef CROWDSIFT_HAVE_LEARN
 
+#include "input.h"
+
 #include "util/error.h"
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -31,21 +34,6 @@ std::vector<int> parseHidden(const std::string& text)
         pos = comma + 1;
     }
     return widths;
-}
-
-const char* optimizerName(OptimizerKind kind)
-{
-    return kind == OptimizerKind::AdamW ? "adamw" : "sgd";
-}
-
-const char* scheduleName(ScheduleKind kind)
-{
-    switch (kind) {
-    case ScheduleKind::Step: return "step";
-    case ScheduleKind::Constant: return "constant";
-    case ScheduleKind::Cosine: break;
-    }
-    return "cosine";
 }
 
 }  // namespace
@@ -104,24 +92,10 @@ TrainArgs::Resolved TrainArgs::resolve() const
         r.config.learningRate = learningRate;
     if (given("--batch-size"))
         r.config.batchSize = batchSize;
-    if (given("--optimizer")) {
-        if (optimizer == "sgd")
-            r.config.optimizer = OptimizerKind::Sgd;
-        else if (optimizer == "adamw")
-            r.config.optimizer = OptimizerKind::AdamW;
-        else
-            throw InputError("--optimizer", optimizer, "expected sgd or adamw");
-    }
-    if (given("--schedule")) {
-        if (schedule == "cosine")
-            r.config.schedule = ScheduleKind::Cosine;
-        else if (schedule == "step")
-            r.config.schedule = ScheduleKind::Step;
-        else if (schedule == "constant")
-            r.config.schedule = ScheduleKind::Constant;
-        else
-            throw InputError("--schedule", schedule, "expected cosine, step or constant");
-    }
+    if (given("--optimizer"))
+        r.config.optimizer = parseOptimizer(optimizer, "--optimizer");
+    if (given("--schedule"))
+        r.config.schedule = parseSchedule(schedule, "--schedule");
     if (given("--warmup"))
         r.config.warmupEpochs = warmupEpochs;
     if (given("--label-smoothing"))
@@ -140,32 +114,21 @@ TrainArgs::Resolved TrainArgs::resolve() const
 
 nlohmann::json trainParams(const TrainArgs::Resolved& r)
 {
-    nlohmann::json params = {{"model", r.spec.name},
-                             {"device", r.config.device},
-                             {"epochs", r.config.epochs},
-                             {"batch_size", r.config.batchSize},
-                             {"optimizer", optimizerName(r.config.optimizer)},
-                             {"lr", r.config.learningRate},
-                             {"momentum", r.config.momentum},
-                             {"weight_decay", r.config.weightDecay},
-                             {"schedule", scheduleName(r.config.schedule)},
-                             {"warmup_epochs", r.config.warmupEpochs},
-                             {"label_smoothing", r.config.labelSmoothing},
-                             {"augment", r.config.augment},
-                             {"flip", r.config.flip},
-                             {"val_fraction", r.config.validationFraction},
-                             {"patience", r.config.patience},
-                             {"seed", r.config.seed},
-                             {"image_size", r.input.imageSize}};
-    if (r.spec.name == "small-cnn")
-        params["width"] = r.spec.width;
-    if (r.spec.name == "mlp" || r.spec.name == "torchscript") {
-        params["hidden"] = r.spec.hidden;
-        params["dropout"] = r.spec.dropout;
-    }
-    if (r.spec.name == "torchscript")
-        params["backbone"] = r.spec.backbone;
-    return params;
+    return trainParams(r.spec, r.config, r.input);
+}
+
+LearnInput loadLearnInputFor(const Input& input, const TrainArgs::Resolved& settings, Progress& progress)
+{
+    LearnInput learnInput = input.project ? loadLearnInput(*input.project, input.dataset, settings.input, progress)
+                                          : loadLearnInput(datasetCacheDir(), input.dataset, settings.input, progress);
+    validateModelSpec(settings.spec, learnInput.hasImages());
+    return learnInput;
+}
+
+void printRunHeader(const TrainArgs::Resolved& settings, const LearnInput& learnInput, int classes, int folds)
+{
+    std::printf("%s on %s, %d classes, %d fold(s), %s\n", settings.spec.name.c_str(), describeInput(learnInput).c_str(),
+                classes, folds, settings.config.device.c_str());
 }
 
 std::string describeInput(const LearnInput& input)

@@ -12,6 +12,8 @@
 
 namespace crowdsift::cli {
 
+struct Input;
+
 // The model and training options shared by `train` and `crowdlab-loop`. Options not given keep
 // defaultModelSpec() / defaultTrainConfig() for the model and the resolved device.
 struct TrainArgs {
@@ -58,6 +60,13 @@ nlohmann::json trainParams(const TrainArgs::Resolved& resolved);
 
 // "1000 feature vectors of 8192", "200 images of 28 x 28 x 1": the input line of both verbs.
 std::string describeInput(const LearnInput& input);
+
+// What the model of `settings` learns from: the project's (or the dataset's) features or cached
+// images; InputError when the model cannot take them.
+LearnInput loadLearnInputFor(const Input& input, const TrainArgs::Resolved& settings, Progress& progress);
+
+// "mlp on 1000 feature vectors of 8192, 10 classes, 5 fold(s), cpu", the first line both verbs print.
+void printRunHeader(const TrainArgs::Resolved& settings, const LearnInput& learnInput, int classes, int folds);
 
 // Where a dataset read without a project keeps its image cache: $XDG_CACHE_HOME/crowdsift/images
 // (else ~/.cache/crowdsift/images), shared by runs since each file is keyed by content.

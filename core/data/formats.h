@@ -96,6 +96,18 @@ Dataset readDataset(const std::string& path, const ReadOptions& options = {});
 // Labels must lie in [0, K). On error dataset is left unchanged.
 void readTruth(Dataset& dataset, const std::string& path);
 
+// One label per item from a CSV whose header names a task column (task | question | item) and a
+// label column (label | truth), keyed by the dataset's item ids; the truth CSV above and the
+// labels files of `train` are read by it. labels: N entries in item order, -1 for an item without
+// a row (or, with `allowEmpty`, with an empty label cell). A task may repeat with the same label.
+// InputError naming the file and line for an unknown task, a task given two different labels
+// (`what` names them: "task '7' has two truths, 1 and 2"), a label outside [0, K) or a short row.
+struct ItemLabels {
+    std::vector<std::int32_t> labels;
+    std::size_t itemsWithRow = 0;  // distinct items the file has a row for
+};
+ItemLabels readItemLabelCsv(const Dataset& dataset, const std::string& path, const std::string& what, bool allowEmpty);
+
 // Writers replace their files atomically (file.tmp, fsync, rename). None can hold
 // complementary answers; they throw InputError for datasets that have some.
 //

@@ -111,7 +111,9 @@ std::vector<std::int32_t> truthFromText(const Dataset& dataset, const std::strin
                            [&](std::size_t e) { return "line " + std::to_string(lines[e]); });
 }
 
-std::vector<std::int32_t> truthFromCsv(const Dataset& dataset, const std::string& path)
+}  // namespace
+
+ItemLabels readItemLabelCsv(const Dataset& dataset, const std::string& path, const std::string& what, bool allowEmpty)
 {
     const std::string text = readFileBytes(path);
     CsvReader reader(text, path);
@@ -136,7 +138,8 @@ std::vector<std::int32_t> truthFromCsv(const Dataset& dataset, const std::string
     items.reserve(dataset.itemKeys.size());
     for (std::size_t i = 0; i < dataset.itemKeys.size(); ++i)
         items.emplace(dataset.itemKeys[i], i);
-    std::vector<std::int32_t> truth(dataset.itemKeys.size(), -1);
+    ItemLabels result;
+    result.labels.assign(dataset.itemKeys.size(), -1);
     std::vector<long long> lineOf(dataset.itemKeys.size(), 0);
     while (reader.next(fields)) {
         if (fields.size() < needed)
@@ -146,20 +149,23 @@ std::vector<std::int32_t> truthFromCsv(const Dataset& dataset, const std::string
         const auto found = items.find(task);
         if (found == items.end())
             throw InputError(path, reader.lineName(), "task '" + std::string(task) + "' is not in the dataset");
-        const std::int32_t label = formats::parseLabel(fields[static_cast<std::size_t>(labelColumn)],
-                                                       dataset.classCount(), path, reader.lineName());
+        const std::string_view cell = fields[static_cast<std::size_t>(labelColumn)];
+        const std::int32_t label = allowEmpty && cell.empty()
+                                       ? -1
+                                       : formats::parseLabel(cell, dataset.classCount(), path, reader.lineName());
         const std::size_t i = found->second;
-        if (lineOf[i] != 0 && truth[i] != label)
+        if (lineOf[i] != 0 && result.labels[i] != label)
             throw InputError(path, "line " + std::to_string(lineOf[i]) + " and " + reader.lineName(),
-                             "task '" + std::string(task) + "' has two truths, " + std::to_string(truth[i])
-                                 + " and " + std::to_string(label));
-        truth[i] = label;
+                             "task '" + std::string(task) + "' has two " + what + "s, "
+                                 + std::to_string(result.labels[i]) + " and " + std::to_string(label));
+        if (lineOf[i] == 0)
+            ++result.itemsWithRow;
+        result.labels[i] = label;
         lineOf[i] = reader.line();
     }
-    return truth;
+    return result;
 }
 
-}  // namespace
 
 void readTruth(Dataset& dataset, const std::string& path)
 {
@@ -168,7 +174,7 @@ void readTruth(Dataset& dataset, const std::string& path)
     const std::string extension = normalizedName(fs::path(path).extension().string());
     std::vector<std::int32_t> truth = extension == ".npy"   ? truthFromNpy(dataset, path)
                                       : extension == ".txt" ? truthFromText(dataset, path)
-                                                            : truthFromCsv(dataset, path);
+                                                            : readItemLabelCsv(dataset, path, "truth", false).labels;
     dataset.truth = std::move(truth);
 }
 

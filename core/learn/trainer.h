@@ -67,6 +67,19 @@ struct TrainResult {
 
 using EpochCallback = std::function<void(const EpochRecord&)>;
 
+// "sgd" | "adamw" and "cosine" | "step" | "constant", as the CLI, the GUI and stored runs name them.
+const char* optimizerName(OptimizerKind kind);
+const char* scheduleName(ScheduleKind kind);
+// The kind a name stands for; InputError(option, name, the accepted names) otherwise.
+OptimizerKind parseOptimizer(const std::string& name, const std::string& option = "optimizer");
+ScheduleKind parseSchedule(const std::string& name, const std::string& option = "schedule");
+
+// The defaults of the CLI, the GUI and bench_learn per model ("mlp", "small-cnn", "resnet18",
+// "torchscript"), sized so that CPU runs on the demo finish in minutes and CUDA runs use the
+// fuller recipes. Unknown names get the small-cnn defaults; validateModelSpec() rejects them later.
+ModelSpec defaultModelSpec(const std::string& modelName, bool cuda);
+TrainConfig defaultTrainConfig(const std::string& modelName, bool cuda);
+
 // "cpu" or "cuda" for a requested device; throws InputError for "cuda" when this build or machine
 // has none, or for an unknown name.
 std::string resolveDevice(const std::string& requested);

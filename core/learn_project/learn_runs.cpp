@@ -2,20 +2,18 @@
 
 #include "aggregate/common.h"
 #include "aggregate/crowdlab.h"
+#include "data/formats.h"
 #include "data/image_cache.h"
 #include "project/aggregation_runs.h"
-#include "util/csv.h"
 #include "util/error.h"
 #include "util/npy.h"
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <stdexcept>
-#include <unordered_map>
 
 namespace crowdsift {
 
@@ -52,57 +50,13 @@ std::string shapeText(const std::vector<std::size_t>& shape)
 // without answers (not trained on).
 Targets targetsFromCsv(const std::string& path, const Dataset& dataset)
 {
-    const std::string text = readFileBytes(path);
-    CsvReader reader(text, path);
-    std::vector<std::string_view> fields;
-    if (!reader.next(fields))
-        throw InputError(path, "line 1", "the file is empty; expected a header task,label,...");
-    int taskColumn = -1;
-    int labelColumn = -1;
-    for (std::size_t c = 0; c < fields.size(); ++c) {
-        const std::string name = normalizedName(fields[c]);
-        if (taskColumn < 0 && (name == "task" || name == "question" || name == "item"))
-            taskColumn = static_cast<int>(c);
-        else if (labelColumn < 0 && name == "label")
-            labelColumn = static_cast<int>(c);
-    }
-    if (taskColumn < 0 || labelColumn < 0)
-        throw InputError(path, reader.lineName(), "expected a header naming a task column and a label column (task,label,...)");
-
-    std::unordered_map<std::string, int> index;
-    index.reserve(static_cast<std::size_t>(dataset.itemCount()));
-    for (int i = 0; i < dataset.itemCount(); ++i)
-        index.emplace(dataset.itemKeys[static_cast<std::size_t>(i)], i);
-    Targets targets;
-    targets.labels.assign(static_cast<std::size_t>(dataset.itemCount()), -1);
-    std::vector<char> seen(static_cast<std::size_t>(dataset.itemCount()), 0);
-    int rows = 0;
-    const auto needed = static_cast<std::size_t>(std::max(taskColumn, labelColumn));
-    while (reader.next(fields)) {
-        if (fields.size() <= needed)
-            throw InputError(path, reader.lineName(), "has " + std::to_string(fields.size()) + " fields; the header names "
-                                                          + std::to_string(needed + 1) + " or more");
-        const std::string task(fields[static_cast<std::size_t>(taskColumn)]);
-        const auto it = index.find(task);
-        if (it == index.end())
-            throw InputError(path, reader.lineName(), "task '" + task + "' is not an item of the dataset");
-        if (seen[static_cast<std::size_t>(it->second)])
-            throw InputError(path, reader.lineName(), "task '" + task + "' appears twice");
-        seen[static_cast<std::size_t>(it->second)] = 1;
-        ++rows;
-        const std::string_view cell = fields[static_cast<std::size_t>(labelColumn)];
-        if (cell.empty())
-            continue;
-        int label = -1;
-        const auto [end, error] = std::from_chars(cell.data(), cell.data() + cell.size(), label);
-        if (error != std::errc() || end != cell.data() + cell.size() || label < 0 || label >= dataset.classCount())
-            throw InputError(path, reader.lineName(),
-                             "label '" + std::string(cell) + "' is not a class index in 0.." + std::to_string(dataset.classCount() - 1));
-        targets.labels[static_cast<std::size_t>(it->second)] = label;
-    }
-    if (rows != dataset.itemCount())
-        throw InputError(path, "", "has labels for " + std::to_string(rows) + " of the dataset's " + std::to_string(dataset.itemCount())
+    ItemLabels read = readItemLabelCsv(dataset, path, "label", true);
+    if (read.itemsWithRow != static_cast<std::size_t>(dataset.itemCount()))
+        throw InputError(path, "", "has labels for " + std::to_string(read.itemsWithRow) + " of the dataset's "
+                                       + std::to_string(dataset.itemCount())
                                        + " items; expected one row per item, as `aggregate -o labels.csv` writes");
+    Targets targets;
+    targets.labels.assign(read.labels.begin(), read.labels.end());
     return targets;
 }
 
@@ -209,48 +163,34 @@ LearnInput loadLearnInput(const Project& project, const Dataset& dataset, const 
     return loadLearnInput(project.cacheDir(), dataset, options, progress);
 }
 
-ModelSpec defaultModelSpec(const std::string& modelName, bool cuda)
+nlohmann::json trainParams(const ModelSpec& spec, const TrainConfig& config, const LearnInputOptions& input)
 {
-    ModelSpec spec;
-    spec.name = modelName;
-    if (modelName == "mlp") {
-        spec.hidden = {256};
-        spec.dropout = 0.2;
-    } else if (modelName == "torchscript") {
-        spec.hidden = {};
-    } else {
-        spec.width = cuda ? 64 : 16;
+    nlohmann::json params = {{"model", spec.name},
+                             {"device", config.device},
+                             {"epochs", config.epochs},
+                             {"batch_size", config.batchSize},
+                             {"optimizer", optimizerName(config.optimizer)},
+                             {"lr", config.learningRate},
+                             {"momentum", config.momentum},
+                             {"weight_decay", config.weightDecay},
+                             {"schedule", scheduleName(config.schedule)},
+                             {"warmup_epochs", config.warmupEpochs},
+                             {"label_smoothing", config.labelSmoothing},
+                             {"augment", config.augment},
+                             {"flip", config.flip},
+                             {"val_fraction", config.validationFraction},
+                             {"patience", config.patience},
+                             {"seed", config.seed},
+                             {"image_size", input.imageSize}};
+    if (spec.name == "small-cnn")
+        params["width"] = spec.width;
+    if (spec.name == "mlp" || spec.name == "torchscript") {
+        params["hidden"] = spec.hidden;
+        params["dropout"] = spec.dropout;
     }
-    return spec;
-}
-
-TrainConfig defaultTrainConfig(const std::string& modelName, bool cuda)
-{
-    TrainConfig config;
-    config.device = cuda ? "cuda" : "cpu";
-    if (modelName == "mlp" || modelName == "torchscript") {
-        // Small data on cheap inputs (features, cached embeddings): AdamW converges without tuning.
-        config.optimizer = OptimizerKind::AdamW;
-        config.learningRate = 1e-3;
-        config.weightDecay = 1e-4;
-        config.epochs = modelName == "mlp" ? 20 : 30;
-        config.batchSize = 128;
-        config.augment = false;
-        config.flip = false;
-    } else if (modelName == "resnet18") {
-        config.optimizer = OptimizerKind::Sgd;
-        config.learningRate = cuda ? 0.1 : 0.05;
-        config.epochs = cuda ? 15 : 3;
-        config.batchSize = cuda ? 256 : 128;
-        config.labelSmoothing = 0.1;
-    } else {
-        config.optimizer = OptimizerKind::Sgd;
-        config.learningRate = cuda ? 0.2 : 0.05;
-        config.epochs = cuda ? 15 : 6;
-        config.batchSize = cuda ? 512 : 128;
-        config.labelSmoothing = 0.1;
-    }
-    return config;
+    if (spec.name == "torchscript")
+        params["backbone"] = spec.backbone;
+    return params;
 }
 
 TrainOutcome trainModel(const LearnInput& input, const Targets& targets, int classes, const ModelSpec& spec,

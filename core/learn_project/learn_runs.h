@@ -44,11 +44,11 @@ LearnInput loadLearnInput(const Project& project, const Dataset& dataset, const 
 LearnInput loadLearnInput(const std::string& cacheDir, const Dataset& dataset, const LearnInputOptions& options,
                           Progress& progress = Progress::none());
 
-// The defaults of the CLI and the GUI per model ("mlp", "small-cnn", "resnet18", "torchscript"),
-// sized so that CPU runs on the demo finish in minutes and CUDA runs use the fuller recipes.
-// Unknown names get the small-cnn defaults; validateModelSpec() rejects them later.
-ModelSpec defaultModelSpec(const std::string& modelName, bool cuda);
-TrainConfig defaultTrainConfig(const std::string& modelName, bool cuda);
+// The effective settings of a train or loop run, as stored in its parameters (the CLI's and the
+// GUI's runs use the same keys): model, device, epochs, batch_size, optimizer, lr, momentum,
+// weight_decay, schedule, warmup_epochs, label_smoothing, augment, flip, val_fraction, patience,
+// seed, image_size, and per model width, hidden, dropout or backbone.
+nlohmann::json trainParams(const ModelSpec& spec, const TrainConfig& config, const LearnInputOptions& input);
 
 // A training run as the `train` verb and the GUI do it: folds >= 2 cross-validates
 // (crossValidate); folds = 1 trains one model on every item with a target and predicts every

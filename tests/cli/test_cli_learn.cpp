@@ -177,7 +177,7 @@ private Q_SLOTS:
                                 "4", "--epochs", "1", "--batch-size", "32", "--folds", "2", "--max-iter", "1",
                                 "--threads", "1"});
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
-        QVERIFY2(run.out.contains("small-cnn on 60 images of 28 x 28 x 1, 10 classes, 2 folds"), qPrintable(run.out));
+        QVERIFY2(run.out.contains("small-cnn on 60 images of 28 x 28 x 1, 10 classes, 2 fold(s)"), qPrintable(run.out));
         QVERIFY(run.out.contains(QRegularExpression("\\n1\\s+\\d+\\s+\\d+\\s+")));
         QVERIFY(QDir(dir_.filePath("xdg-cache/crowdsift/images")).entryList({"images-*.npy"}).size() == 1);
     }

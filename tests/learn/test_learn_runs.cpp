@@ -1,5 +1,6 @@
 #include "learn_project/learn_runs.h"
 
+#include "input_error.h"
 #include "learn_testdata.h"
 
 #include "aggregate/export.h"
@@ -39,18 +40,6 @@ TrainConfig quickTrain()
 ModelSpec quickModel()
 {
     return smallConfig(1).model;
-}
-
-// Runs `body` and returns the InputError message it throws ("" when it throws none).
-template <class F>
-QString inputErrorOf(F body)
-{
-    try {
-        body();
-    } catch (const InputError& e) {
-        return QString::fromStdString(e.what());
-    }
-    return {};
 }
 
 }  // namespace
@@ -230,8 +219,8 @@ private Q_SLOTS:
         QTest::addColumn<QString>("expected");
         QTest::newRow("missing rows") << "short.csv" << "task,label\n0,1\n1,2\n" << "has labels for 2";
         QTest::newRow("unknown task") << "unknown.csv" << "task,label\n0,1\nnope,2\n" << "line 3";
-        QTest::newRow("repeated task") << "repeat.csv" << "task,label\n0,1\n0,2\n" << "appears twice";
-        QTest::newRow("bad label") << "bad.csv" << "task,label\n0,7\n" << "'7' is not a class index";
+        QTest::newRow("repeated task") << "repeat.csv" << "task,label\n0,1\n0,2\n" << "task '0' has two labels, 1 and 2";
+        QTest::newRow("bad label") << "bad.csv" << "task,label\n0,7\n" << "label 7 is out of range";
         QTest::newRow("no header") << "header.csv" << "0,1\n" << "header";
         QTest::newRow("short npy") << "short.npy" << "" << "expected 300 labels";
         QTest::newRow("wrong extension") << "labels.txt" << "1\n" << "expected an aggregate CSV";
