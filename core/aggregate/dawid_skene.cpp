@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <type_traits>
 #include <limits>
 #include <string>
 
@@ -12,11 +14,23 @@ namespace crowdsift {
 
 namespace {
 
+#if defined(__GNUC__)
+#define CROWDSIFT_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define CROWDSIFT_ALWAYS_INLINE inline
+#endif
+#if defined(__GNUC__) && defined(__x86_64__)
+#define CROWDSIFT_DISPATCH_AVX2 1
+#else
+#define CROWDSIFT_DISPATCH_AVX2 0
+#endif
+
 constexpr double kClip = 1e-10;
-// Item blocks: at most 8, and never smaller than 1024 items. Annotator blocks: 32 annotators.
+// Item blocks: at most 4 (each has an M x K x K count table that the M-step sums and clears), and
+// never smaller than 1024 items. Annotator blocks: 32 annotators.
 // Both depend on the data only, never on the thread count, so that every floating-point sum
 // (within a block, then over blocks in order) is the same for any number of threads.
-constexpr std::int64_t kMaxItemBlocks = 8;
+constexpr std::int64_t kMaxItemBlocks = 4;
 constexpr std::int64_t kMinItemBlock = 1024;
 constexpr std::int64_t kAnnotatorBlock = 32;
 // Running products are rescaled when their largest entry falls below this; with every factor
@@ -51,6 +65,197 @@ inline void prefetchRow(const double* row, int k)
     (void)k;
 #endif
 }
+
+// Double2 / Double4: GCC and Clang vector types. Outside an AVX2 function a Double4 is carried out
+// as two SSE2 halves, so the kernel below is instantiated with W = 2 there and W = 4 only in the
+// function compiled for AVX2.
+using Double2 = double __attribute__((vector_size(16)));
+using Double4 = double __attribute__((vector_size(32)));
+
+// Unaligned load and store. Vectors go by reference: passing a Double4 by value would change the
+// calling convention between the SSE2 and AVX2 instantiations.
+template <class V>
+CROWDSIFT_ALWAYS_INLINE void loadVector(V& v, const double* p)
+{
+    std::memcpy(&v, p, sizeof v);
+}
+
+template <class V>
+CROWDSIFT_ALWAYS_INLINE void storeVector(double* p, const V& v)
+{
+    std::memcpy(p, &v, sizeof v);
+}
+
+// A K-vector held in SIMD registers: K / W chunks of W doubles (W = 2 or 4), then, for W = 4, a
+// pair when K mod 4 >= 2, then a single double when K is odd. sum() adds the pairs (0, 1),
+// (2, 3), ... in order, then the two lanes, then the odd last entry: the same bits for W = 2 and
+// W = 4. Every other operation is element-wise, hence also the same bits.
+template <int KC, int W>
+struct Lanes {
+    using Chunk = std::conditional_t<W == 4, Double4, Double2>;
+    static constexpr int kChunks = KC / W;
+    static constexpr bool kPair = W == 4 && KC % 4 >= 2;
+    static constexpr bool kSingle = KC % 2 == 1;
+    static constexpr int kPairAt = kChunks * W;
+
+    Chunk chunk[kChunks > 0 ? kChunks : 1] = {};
+    Double2 pair{};
+    double single = 0;
+
+    explicit Lanes(int) {}
+
+    CROWDSIFT_ALWAYS_INLINE void load(const double* p)
+    {
+        for (int j = 0; j < kChunks; ++j)
+            loadVector(chunk[j], p + j * W);
+        if constexpr (kPair)
+            loadVector(pair, p + kPairAt);
+        if constexpr (kSingle)
+            single = p[KC - 1];
+    }
+    CROWDSIFT_ALWAYS_INLINE void store(double* p) const
+    {
+        for (int j = 0; j < kChunks; ++j)
+            storeVector(p + j * W, chunk[j]);
+        if constexpr (kPair)
+            storeVector(p + kPairAt, pair);
+        if constexpr (kSingle)
+            p[KC - 1] = single;
+    }
+    CROWDSIFT_ALWAYS_INLINE void zero()
+    {
+        for (int j = 0; j < kChunks; ++j)
+            chunk[j] = Chunk{};
+        pair = Double2{};
+        single = 0;
+    }
+    CROWDSIFT_ALWAYS_INLINE void multiply(const double* p)
+    {
+        for (int j = 0; j < kChunks; ++j) {
+            Chunk factor;
+            loadVector(factor, p + j * W);
+            chunk[j] *= factor;
+        }
+        if constexpr (kPair) {
+            Double2 factor;
+            loadVector(factor, p + kPairAt);
+            pair *= factor;
+        }
+        if constexpr (kSingle)
+            single *= p[KC - 1];
+    }
+    CROWDSIFT_ALWAYS_INLINE void scale(double x)
+    {
+        for (int j = 0; j < kChunks; ++j)
+            chunk[j] *= x;
+        pair *= x;
+        single *= x;
+    }
+    CROWDSIFT_ALWAYS_INLINE void add(const Lanes& o)
+    {
+        for (int j = 0; j < kChunks; ++j)
+            chunk[j] += o.chunk[j];
+        pair += o.pair;
+        single += o.single;
+    }
+    // p[0, K) += this.
+    CROWDSIFT_ALWAYS_INLINE void addTo(double* p) const
+    {
+        for (int j = 0; j < kChunks; ++j) {
+            Chunk sum;
+            loadVector(sum, p + j * W);
+            sum += chunk[j];
+            storeVector(p + j * W, sum);
+        }
+        if constexpr (kPair) {
+            Double2 sum;
+            loadVector(sum, p + kPairAt);
+            sum += pair;
+            storeVector(p + kPairAt, sum);
+        }
+        if constexpr (kSingle)
+            p[KC - 1] += single;
+    }
+    CROWDSIFT_ALWAYS_INLINE double max() const
+    {
+        double m = -std::numeric_limits<double>::infinity();
+        for (int j = 0; j < kChunks; ++j)
+            for (int l = 0; l < W; ++l)
+                m = std::max(m, chunk[j][l]);
+        if constexpr (kPair)
+            m = std::max(m, std::max(pair[0], pair[1]));
+        if constexpr (kSingle)
+            m = std::max(m, single);
+        return m;
+    }
+    CROWDSIFT_ALWAYS_INLINE double sum() const
+    {
+        Double2 part{};
+        for (int j = 0; j < kChunks; ++j) {
+            if constexpr (W == 4) {
+                part += Double2{chunk[j][0], chunk[j][1]};
+                part += Double2{chunk[j][2], chunk[j][3]};
+            } else {
+                part += chunk[j];
+            }
+        }
+        if constexpr (kPair)
+            part += pair;
+        double total = part[0] + part[1];
+        if constexpr (kSingle)
+            total += single;
+        return total;
+    }
+};
+
+// The same for K known only at run time (plain loops over a heap vector).
+template <int W>
+struct Lanes<0, W> {
+    std::vector<double> v;
+
+    explicit Lanes(int k) : v(static_cast<std::size_t>(k)) {}
+
+    int size() const { return static_cast<int>(v.size()); }
+    void load(const double* p) { std::copy(p, p + size(), v.begin()); }
+    void store(double* p) const { std::copy(v.begin(), v.end(), p); }
+    void zero() { std::fill(v.begin(), v.end(), 0.0); }
+    void multiply(const double* p)
+    {
+        for (int c = 0; c < size(); ++c)
+            v[static_cast<std::size_t>(c)] *= p[c];
+    }
+    void scale(double x)
+    {
+        for (double& x0 : v)
+            x0 *= x;
+    }
+    void add(const Lanes& o)
+    {
+        for (std::size_t c = 0; c < v.size(); ++c)
+            v[c] += o.v[c];
+    }
+    void addTo(double* p) const
+    {
+        for (int c = 0; c < size(); ++c)
+            p[c] += v[static_cast<std::size_t>(c)];
+    }
+    double max() const { return *std::max_element(v.begin(), v.end()); }
+    double sum() const
+    {
+        double even = 0;
+        double odd = 0;
+        const int k = size();
+        int c = 0;
+        for (; c + 2 <= k; c += 2) {
+            even += v[static_cast<std::size_t>(c)];
+            odd += v[static_cast<std::size_t>(c) + 1];
+        }
+        double total = even + odd;
+        if (c < k)
+            total += v[static_cast<std::size_t>(c)];
+        return total;
+    }
+};
 
 // Sufficient statistics gathered by one item block in one pass.
 struct BlockStats {
@@ -112,6 +317,20 @@ public:
         case 10: pass_ = &ConfusionEm::passBlock<10>; break;
         default: pass_ = &ConfusionEm::passBlock<0>; break;
         }
+#if CROWDSIFT_DISPATCH_AVX2
+        if (__builtin_cpu_supports("avx2")) {
+            switch (k_) {
+            case 2: pass_ = &ConfusionEm::passBlockAvx2<2>; break;
+            case 3: pass_ = &ConfusionEm::passBlockAvx2<3>; break;
+            case 4: pass_ = &ConfusionEm::passBlockAvx2<4>; break;
+            case 5: pass_ = &ConfusionEm::passBlockAvx2<5>; break;
+            case 6: pass_ = &ConfusionEm::passBlockAvx2<6>; break;
+            case 8: pass_ = &ConfusionEm::passBlockAvx2<8>; break;
+            case 10: pass_ = &ConfusionEm::passBlockAvx2<10>; break;
+            default: break;
+            }
+        }
+#endif
     }
 
     // The crowd-kit sequence: priors and M-step from the current posteriors, then iterations of
@@ -208,23 +427,23 @@ private:
         return ll;
     }
 
-    // One item block of a pass. KC is K when known at compile time (then the running posterior
-    // lives in registers and each row operation is a few SIMD instructions), 0 otherwise.
-    template <int KC>
-    void passBlock(std::int64_t b, bool estimate)
+    // One item block of a pass, for K known at compile time (KC) with the running posterior in
+    // SIMD registers of W doubles (see Lanes).
+    template <int KC, int W>
+    CROWDSIFT_ALWAYS_INLINE void passKernel(std::int64_t b, bool estimate)
     {
-        using Vector = Eigen::Matrix<double, (KC > 0 ? KC : Eigen::Dynamic), 1>;
-        using Row = Eigen::Map<Vector>;
-        using ConstRow = Eigen::Map<const Vector>;
         const int k = KC > 0 ? KC : k_;
+        using L = Lanes<KC, W>;
         BlockStats& s = stats_[static_cast<std::size_t>(b)];
-        std::fill(s.prior.begin(), s.prior.end(), 0.0);
         std::fill(s.skill.begin(), s.skill.end(), 0.0);
-        Vector acc;
-        if constexpr (KC == 0)
-            acc.resize(k);
-        const ConstRow prior(clippedPriors_.data(), k);
-        Row priorSum(s.prior.data(), k);
+        L prior(k);
+        prior.load(clippedPriors_.data());
+        L priorSum(k);
+        priorSum.zero();
+        L acc(k);
+        const double* conf = conf_.data();
+        double* counts = s.counts.data();
+        double* post = post_.data();
         // The log-likelihood is the sum over items of log(sum of the unnormalised posterior) plus
         // the logs of rescaling; the sums are multiplied into likelihood * 2^exponent, so that a
         // block takes one log instead of one per item.
@@ -239,34 +458,35 @@ private:
                 for (std::int64_t j = offsets[i + kPrefetchItems]; j < offsets[i + kPrefetchItems + 1]; ++j) {
                     const std::size_t at = (static_cast<std::size_t>(byItem[j].other) * k + byItem[j].label) * k;
                     if (estimate)
-                        prefetchRow(&conf_[at], k);
+                        prefetchRow(conf + at, k);
                     if (tables_)
-                        prefetchRow(&s.counts[at], k);
+                        prefetchRow(counts + at, k);
                 }
             }
             if (!answered_[static_cast<std::size_t>(i)])
                 continue;
-            const Answers::Range entries{byItem + offsets[i], byItem + offsets[i + 1]};
-            Row row(post_.row(i).data(), k);
+            const Answers::Entry* first = byItem + offsets[i];
+            const Answers::Entry* end = byItem + offsets[i + 1];
+            double* row = post + static_cast<std::size_t>(i) * k;
             if (estimate) {
                 acc = prior;
                 int sinceCheck = 0;
-                for (const Answers::Entry& e : entries) {
-                    if (e.complementary())
+                for (const Answers::Entry* e = first; e != end; ++e) {
+                    if (e->complementary())
                         continue;
-                    acc.array() *= ConstRow(&conf_[(static_cast<std::size_t>(e.other) * k + e.label) * k], k).array();
+                    acc.multiply(conf + (static_cast<std::size_t>(e->other) * k + e->label) * k);
                     if (++sinceCheck == kRescaleEvery) {
                         sinceCheck = 0;
-                        const double top = acc.maxCoeff();
+                        const double top = acc.max();
                         if (top < kRescaleBelow && top > 0) {
-                            acc /= top;
+                            acc.scale(1.0 / top);
                             logScale += std::log(top);
                         }
                     }
                 }
                 const double sum = acc.sum();
-                acc *= 1.0 / sum;
-                row = acc;
+                acc.scale(1.0 / sum);
+                acc.store(row);
                 likelihood *= sum;
                 if (likelihood < 1.0 / kLikelihoodRange || likelihood > kLikelihoodRange) {
                     int e = 0;
@@ -274,21 +494,36 @@ private:
                     exponent += e;
                 }
             } else {
-                acc = row;
+                acc.load(row);
             }
-            priorSum += acc;
+            priorSum.add(acc);
             if (tables_) {
-                for (const Answers::Entry& e : entries)
-                    if (!e.complementary())
-                        Row(&s.counts[(static_cast<std::size_t>(e.other) * k + e.label) * k], k) += acc;
+                for (const Answers::Entry* e = first; e != end; ++e)
+                    if (!e->complementary())
+                        acc.addTo(counts + (static_cast<std::size_t>(e->other) * k + e->label) * k);
             } else if (model_ == Model::OneCoin) {
-                for (const Answers::Entry& e : entries)
-                    if (!e.complementary())
-                        s.skill[static_cast<std::size_t>(e.other)] += acc[e.label];
+                for (const Answers::Entry* e = first; e != end; ++e)
+                    if (!e->complementary())
+                        s.skill[static_cast<std::size_t>(e->other)] += row[e->label];
             }
         }
+        priorSum.store(s.prior.data());
         s.logLikelihood = std::log(likelihood) + static_cast<double>(exponent) * std::log(2.0) + logScale;
     }
+
+    template <int KC>
+    void passBlock(std::int64_t b, bool estimate)
+    {
+        passKernel<KC, 2>(b, estimate);
+    }
+
+#if CROWDSIFT_DISPATCH_AVX2
+    template <int KC>
+    __attribute__((target("avx2"))) void passBlockAvx2(std::int64_t b, bool estimate)
+    {
+        passKernel<KC, 4>(b, estimate);
+    }
+#endif
 
     // Confusions of annotator w from the posterior mass of its answers: from the block tables, or
     // read from the posteriors when there are no tables.
@@ -298,11 +533,12 @@ private:
         if (tables_) {
             const std::size_t offset = static_cast<std::size_t>(w) * k_ * k_;
             // The tables are cleared here, while their rows are in cache, for the next pass.
-            for (BlockStats& s : stats_)
-                for (std::size_t j = 0; j < counts.size(); ++j) {
-                    counts[j] += s.counts[offset + j];
-                    s.counts[offset + j] = 0;
-                }
+            Eigen::Map<Eigen::VectorXd> sum(counts.data(), static_cast<Eigen::Index>(counts.size()));
+            for (BlockStats& s : stats_) {
+                Eigen::Map<Eigen::VectorXd> part(&s.counts[offset], sum.size());
+                sum += part;
+                part.setZero();
+            }
         } else {
             for (const Answers::Entry& e : answers_.ofAnnotator(w)) {
                 if (e.complementary())
