@@ -423,33 +423,51 @@ struct Classifier::Impl {
         net->setNormalization(mean.to(device, torch::kFloat), deviation.to(device, torch::kFloat));
     }
 
-    // Random pad-crop (reflect padding of 1/8 of the side) and horizontal flips of N x C x H x W
-    // float images, drawn from `generator` on the CPU (a few numbers per image) and applied on
-    // the device.
-    torch::Tensor augment(torch::Tensor x, at::Generator& generator) const
+    // The random numbers of one epoch's augmentation, one row per training sample in the epoch's
+    // order: crop offsets dy, dx (N x 1, long) and flip (N, bool). Drawn from `generator` on the
+    // CPU and moved to the device once per epoch, so that a batch only slices them.
+    struct AugmentDraws {
+        torch::Tensor dy, dx, flip;
+    };
+
+    std::pair<std::int64_t, std::int64_t> cropPadding() const
+    {
+        return {std::llround(static_cast<double>(netShape.height) / 8.0),
+                std::llround(static_cast<double>(netShape.width) / 8.0)};
+    }
+
+    AugmentDraws drawAugmentation(std::int64_t count, at::Generator& generator) const
+    {
+        AugmentDraws draws;
+        const auto [padY, padX] = cropPadding();
+        if (config.augment && (padY > 0 || padX > 0)) {
+            draws.dy = torch::randint(0, 2 * padY + 1, {count, 1}, generator, torch::kLong).to(device);
+            draws.dx = torch::randint(0, 2 * padX + 1, {count, 1}, generator, torch::kLong).to(device);
+        }
+        if (config.flip)
+            draws.flip = (torch::empty({count}, torch::kFloat).bernoulli_(0.5, generator) > 0.5).to(device);
+        return draws;
+    }
+
+    // Random pad-crop (reflect padding of 1/8 of the side) and horizontal flips of the N x C x H x W
+    // float images of epoch positions [begin, end), with that epoch's draws; all on the device.
+    torch::Tensor augment(torch::Tensor x, const AugmentDraws& draws, std::int64_t begin, std::int64_t end) const
     {
         const std::int64_t n = x.size(0);
         const std::int64_t height = x.size(2);
         const std::int64_t width = x.size(3);
-        if (config.augment) {
-            const std::int64_t padY = std::llround(static_cast<double>(height) / 8.0);
-            const std::int64_t padX = std::llround(static_cast<double>(width) / 8.0);
-            if (padY > 0 || padX > 0) {
-                const torch::Tensor padded = torch::reflection_pad2d(x, {padX, padX, padY, padY});
-                const torch::Tensor dy = torch::randint(0, 2 * padY + 1, {n, 1}, generator, torch::kLong);
-                const torch::Tensor dx = torch::randint(0, 2 * padX + 1, {n, 1}, generator, torch::kLong);
-                const torch::Tensor ys = (dy + torch::arange(height, torch::kLong)).view({n, height, 1}).to(device);
-                const torch::Tensor xs = (dx + torch::arange(width, torch::kLong)).view({n, 1, width}).to(device);
-                const torch::Tensor images = torch::arange(n, torch::kLong).view({n, 1, 1}).to(device);
-                // N x H x W x C gathered from the padded N x H' x W' x C view.
-                x = padded.permute({0, 2, 3, 1}).index({images, ys, xs}).permute({0, 3, 1, 2});
-            }
+        const auto longs = torch::TensorOptions(device).dtype(torch::kLong);
+        if (draws.dy.defined()) {
+            const auto [padY, padX] = cropPadding();
+            const torch::Tensor padded = torch::reflection_pad2d(x, {padX, padX, padY, padY});
+            const torch::Tensor ys = (draws.dy.slice(0, begin, end) + torch::arange(height, longs)).view({n, height, 1});
+            const torch::Tensor xs = (draws.dx.slice(0, begin, end) + torch::arange(width, longs)).view({n, 1, width});
+            const torch::Tensor images = torch::arange(n, longs).view({n, 1, 1});
+            // N x H x W x C gathered from the padded N x H' x W' x C view.
+            x = padded.permute({0, 2, 3, 1}).index({images, ys, xs}).permute({0, 3, 1, 2});
         }
-        if (config.flip) {
-            const torch::Tensor flip =
-                (torch::empty({n}, torch::kFloat).bernoulli_(0.5, generator) > 0.5).view({n, 1, 1, 1}).to(device);
-            x = torch::where(flip, x.flip({3}), x);
-        }
+        if (draws.flip.defined())
+            x = torch::where(draws.flip.slice(0, begin, end).view({n, 1, 1, 1}), x.flip({3}), x);
         return x;
     }
 
@@ -599,6 +617,7 @@ TrainResult Classifier::fit(const LearnInput& input, const std::vector<int>& row
         const std::string stage = "epoch " + std::to_string(epoch) + "/" + std::to_string(config.epochs);
         d.net->train();
         const torch::Tensor order = torch::randperm(count, generator, torch::kLong).to(d.device);
+        const Impl::AugmentDraws draws = augmenting ? d.drawAugmentation(count, generator) : Impl::AugmentDraws{};
         torch::Tensor lossSum = torch::zeros({}, torch::TensorOptions(d.device).dtype(torch::kDouble));
         torch::Tensor correct = torch::zeros({}, torch::TensorOptions(d.device).dtype(torch::kLong));
         double learningRate = 0;
@@ -611,7 +630,7 @@ TrainResult Classifier::fit(const LearnInput& input, const std::vector<int>& row
             if (d.netShape.isImage()) {
                 x = d.imagesToFloat(x);
                 if (augmenting)
-                    x = d.augment(x, generator);
+                    x = d.augment(x, draws, begin, end);
                 x = d.inMemoryFormat(x);
             }
             learningRate = scheduledLearningRate(config, step, batches);
