@@ -359,16 +359,17 @@ std::int64_t storeLoopRun(Project& project, const Dataset& dataset, const nlohma
     nlohmann::json summary = aggregationSummary(dataset, aggregation, seconds);
     summary.update(loopSummary(result));
     summary["model"] = modelNameOf(params);
-    const std::int64_t run
-        = storeAggregationRun(project, dataset, aggregation, params, summary, crowdlabRunOutputs(result.consensus));
-    project.addRunOutput(run, "model_probabilities", result.probabilities.data(), {n, k});
-    // The last iteration's training curves, so that the GUI shows them again after a reopen.
-    CrossValidationResult last;
-    last.history = result.lastHistory;
-    const std::vector<double> history = historyRows(last);
-    if (!history.empty())
-        project.addRunOutput(run, "history", history.data(), {history.size() / 9, 9});
-    return run;
+    // The model's probabilities and the last iteration's training curves (so that the GUI shows
+    // them again after a reopen) are part of the run before it is marked done.
+    return storeAggregationRun(project, dataset, aggregation, params, summary, crowdlabRunOutputs(result.consensus),
+                               [&](std::int64_t run) {
+                                   project.addRunOutput(run, "model_probabilities", result.probabilities.data(), {n, k});
+                                   CrossValidationResult last;
+                                   last.history = result.lastHistory;
+                                   const std::vector<double> history = historyRows(last);
+                                   if (!history.empty())
+                                       project.addRunOutput(run, "history", history.data(), {history.size() / 9, 9});
+                               });
 }
 
 }  // namespace crowdsift

@@ -29,7 +29,8 @@ nlohmann::json aggregationSummary(const Dataset& dataset, const AggregationResul
 
 std::int64_t storeAggregationRun(Project& project, const Dataset& dataset, const AggregationResult& result,
                                  const nlohmann::json& params, const nlohmann::json& summary,
-                                 const std::map<std::string, Eigen::VectorXd>& extraOutputs)
+                                 const std::map<std::string, Eigen::VectorXd>& extraOutputs,
+                                 const std::function<void(std::int64_t run)>& writeMore)
 {
     const auto n = static_cast<std::size_t>(dataset.itemCount());
     const auto m = static_cast<std::size_t>(dataset.annotatorCount());
@@ -54,6 +55,8 @@ std::int64_t storeAggregationRun(Project& project, const Dataset& dataset, const
             project.addRunOutput(run, "item_difficulty", result.itemDifficulty.data(), {n});
         for (const auto& [name, values] : extraOutputs)
             project.addRunOutput(run, name, values.data(), {static_cast<std::size_t>(values.size())});
+        if (writeMore)
+            writeMore(run);
         project.finishRun(run, "done", summary);
     } catch (...) {
         project.finishRun(run, "failed", summary);

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -25,10 +26,13 @@ namespace crowdsift {
 nlohmann::json aggregationSummary(const Dataset& dataset, const AggregationResult& result, double seconds);
 
 // Records `result` as a finished run and returns its id. `extraOutputs` are additional vectors
-// (name -> values). When writing an output fails, the run is marked failed and the error rethrown.
+// (name -> values); `writeMore`, when given, adds outputs of other shapes to the run before it is
+// marked done. When writing an output fails, the run is marked failed and the error rethrown, so
+// a run marked done has every output.
 std::int64_t storeAggregationRun(Project& project, const Dataset& dataset, const AggregationResult& result,
                                  const nlohmann::json& params, const nlohmann::json& summary,
-                                 const std::map<std::string, Eigen::VectorXd>& extraOutputs = {});
+                                 const std::map<std::string, Eigen::VectorXd>& extraOutputs = {},
+                                 const std::function<void(std::int64_t run)>& writeMore = {});
 
 // Reads run `run` back. Throws StoreError when it is not a finished aggregation run of this
 // dataset's shape.
