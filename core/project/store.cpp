@@ -8,10 +8,12 @@
 #include <sqlite3.h>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -350,6 +352,37 @@ void writeImport(SQLite::Database& db, const Dataset& dataset, const std::string
 }  // namespace
 
 Project::Project(std::string path) : path_(std::move(path)) {}
+// The lock files of this Project's running runs: open descriptors holding flock(LOCK_EX).
+struct Project::RunLocks {
+    std::map<std::int64_t, int> fds;
+
+    ~RunLocks()
+    {
+        for (const auto& [run, fd] : fds)
+            ::close(fd);
+    }
+};
+
+namespace {
+
+// Opens (creating) `path` and takes an exclusive flock without waiting; -1 when another open
+// file holds it or the file cannot be made.
+int tryLockFile(const fs::path& path)
+{
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+}  // namespace
+
 Project::Project(Project&&) noexcept = default;
 Project& Project::operator=(Project&&) noexcept = default;
 Project::~Project() = default;
@@ -452,7 +485,44 @@ Project Project::open(const std::string& path)
             throw StoreError(path + ": the project file is damaged (its metadata names no Crowdsift project)");
         project.readHeader();
     });
+    project.failInterruptedRuns();
     return project;
+}
+
+std::string Project::runLockPath(std::int64_t run) const
+{
+    return (fs::path(cacheDir()) / "locks" / ("run-" + std::to_string(run))).string();
+}
+
+void Project::failInterruptedRuns()
+{
+    const std::vector<std::int64_t> running = guarded(path_, "cannot read the runs", [&] {
+        std::vector<std::int64_t> ids;
+        SQLite::Statement select(*db_, "SELECT id FROM runs WHERE status = 'running'");
+        while (select.executeStep())
+            ids.push_back(select.getColumn(0).getInt64());
+        return ids;
+    });
+    for (const std::int64_t run : running) {
+        const std::string lock = runLockPath(run);
+        const int fd = tryLockFile(lock);
+        if (fd < 0)
+            continue;  // its process is alive (or the cache cannot be written: nothing to tell)
+        const nlohmann::json summary = {
+            {"error", "interrupted: the process running it ended (crash or kill) before it finished"}};
+        guarded(path_, "cannot record the interrupted run", [&] {
+            // Only while still running: its owner may have finished it since the SELECT.
+            SQLite::Statement update(*db_, "UPDATE runs SET status = 'failed', finished = ?, summary = ? "
+                                           "WHERE id = ? AND status = 'running'");
+            update.bind(1, nowSeconds());
+            update.bind(2, summary.dump());
+            update.bind(3, static_cast<std::int64_t>(run));
+            update.exec();
+        });
+        std::error_code ec;
+        fs::remove(lock, ec);
+        ::close(fd);
+    }
 }
 
 void Project::readHeader()
@@ -589,14 +659,44 @@ std::int64_t Project::beginRun(const std::string& kind, const nlohmann::json& pa
     if (kind.empty())
         throw std::invalid_argument("beginRun: a run needs a kind");
     return guarded(path_, "cannot record the run", [&] {
+        // The lock is taken before the run is committed, so that no other process ever sees it
+        // running without its lock and takes it for interrupted.
+        SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
         SQLite::Statement insert(*db_, "INSERT INTO runs (kind, name, params, status, created) VALUES (?, ?, ?, 'running', ?)");
         insert.bind(1, kind);
         bindText(insert, 2, name);
         insert.bind(3, params.dump());
         insert.bind(4, nowSeconds());
         insert.exec();
-        return static_cast<std::int64_t>(db_->getLastInsertRowid());
+        const auto run = static_cast<std::int64_t>(db_->getLastInsertRowid());
+        const int fd = tryLockFile(runLockPath(run));
+        if (fd < 0)
+            throw StoreError(path_ + ": cannot record the run: cannot lock " + runLockPath(run) + ": "
+                             + std::strerror(errno));
+        if (!runLocks_)
+            runLocks_ = std::make_unique<RunLocks>();
+        runLocks_->fds[run] = fd;
+        try {
+            transaction.commit();
+        } catch (...) {
+            releaseRunLock(run);
+            throw;
+        }
+        return run;
     });
+}
+
+void Project::releaseRunLock(std::int64_t run)
+{
+    if (!runLocks_)
+        return;
+    const auto it = runLocks_->fds.find(run);
+    if (it == runLocks_->fds.end())
+        return;
+    std::error_code ec;
+    fs::remove(runLockPath(run), ec);
+    ::close(it->second);
+    runLocks_->fds.erase(it);
 }
 
 template <typename T>
@@ -655,6 +755,7 @@ void Project::finishRun(std::int64_t run, const std::string& status, const nlohm
     });
     if (changed == 0)
         throw std::invalid_argument("finishRun: no run " + std::to_string(run));
+    releaseRunLock(run);
 }
 
 std::vector<RunInfo> Project::runs() const

@@ -24,7 +24,8 @@ struct RunInfo {
     std::string kind;                  // e.g. "aggregate", "train"
     std::string name;                  // user-facing label, may be empty
     nlohmann::json params;             // as given to beginRun
-    std::string status;                // running | done | failed | cancelled
+    std::string status;                // running | done | failed | cancelled (a run whose process
+                                       // died is found failed, see Project::open)
     double created = 0;                // seconds since the Unix epoch (UTC)
     double finished = 0;               // 0 while running
     nlohmann::json summary;            // null until finished
@@ -60,6 +61,8 @@ public:
                           bool overwrite = false);
     // Opens an existing project, migrating an older schema. Throws StoreError naming the file
     // for a missing, empty, damaged or foreign file and for a schema newer than this build's.
+    // A run still "running" whose process has ended (crashed or killed: it no longer holds the
+    // run's lock file, see beginRun) is marked failed, with summary {"error": why}.
     static Project open(const std::string& path);
     // True when `path` starts with the SQLite magic and carries Crowdsift's application id.
     // Reads 100 bytes; never throws.
@@ -84,7 +87,9 @@ public:
     // array to `<cache>/runs/<run>/<name>.npy` (replacing an output of that name) and then
     // records it; `name` is a file stem: letters, digits, '_', '-', '.', not starting with '.'.
     // `data` holds product(shape) values, row-major. finishRun sets the final status (done,
-    // failed or cancelled), the finish time and the summary.
+    // failed or cancelled), the finish time and the summary. While a run is running this
+    // Project holds an exclusive lock on `<cache>/locks/run-<id>` (flock; the system drops it
+    // when the process dies), which tells other processes that the run is alive.
     std::int64_t beginRun(const std::string& kind, const nlohmann::json& params,
                           const std::string& name = {});
     void addRunOutput(std::int64_t run, const std::string& name, const float* data,
@@ -113,8 +118,14 @@ private:
     void addRunOutputTyped(std::int64_t run, const std::string& name, const T* data,
                            const std::vector<std::size_t>& shape);
 
+    void failInterruptedRuns();
+    void releaseRunLock(std::int64_t run);
+    std::string runLockPath(std::int64_t run) const;
+
+    struct RunLocks;
     std::string path_;
     std::unique_ptr<SQLite::Database> db_;
+    std::unique_ptr<RunLocks> runLocks_;
     int itemCount_ = 0;
     int classCount_ = 0;
 };

@@ -14,6 +14,7 @@
 #include <QTest>
 
 #include <cstdio>
+#include <unistd.h>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -206,6 +207,17 @@ int childCreate(const char* path)
     return 0;
 }
 
+// Begins a run, says its id and waits to be killed with the run still running.
+int childBeginRun(const char* path)
+{
+    Project project = Project::open(path);
+    const std::int64_t run = project.beginRun("aggregate", {{"strategy", "ds"}});
+    std::printf("%lld\n", static_cast<long long>(run));
+    std::fflush(stdout);
+    for (;;)
+        ::pause();
+}
+
 // Reads the child's stdout lines until `enough` of them arrived (or it ended), then SIGKILLs it.
 QStringList killAfterLines(QProcess& child, int enough)
 {
@@ -256,6 +268,8 @@ private Q_SLOTS:
     void decisionsAppendAndSurviveReopen();
     void decisionsRejectBadInput();
     void killDuringAppendKeepsCommittedDecisions();
+    void killedRunIsFoundFailed();
+    void runOfALiveProjectStaysRunning();
     void killDuringCreateLeavesNoProject();
 };
 
@@ -738,8 +752,49 @@ void TestStore::killDuringCreateLeavesNoProject()
     compareDatasets(Project::open(path).loadDataset(Progress::none()), smallDataset());
 }
 
+void TestStore::killedRunIsFoundFailed()
+{
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("run.csift").toStdString();
+    Project::create(path, smallDataset(), Progress::none());
+
+    QProcess child;
+    child.start(QCoreApplication::applicationFilePath(), {"--child-begin-run", qs(path)});
+    QVERIFY(child.waitForStarted());
+    const QStringList lines = killAfterLines(child, 1);
+    QCOMPARE(child.exitStatus(), QProcess::CrashExit);
+    QVERIFY2(lines.size() == 1, qPrintable(lines.join(' ') + child.readAllStandardError()));
+    const std::int64_t run = lines.front().toLongLong();
+
+    Project project = Project::open(path);
+    const RunInfo info = project.run(run);
+    QCOMPARE(qs(info.status), QStringLiteral("failed"));
+    QVERIFY(info.finished >= info.created);
+    QVERIFY2(info.summary.value("error", std::string()).find("interrupted") != std::string::npos, info.summary.dump().c_str());
+    // The next run of the reopened project runs and finishes as usual.
+    const std::int64_t next = project.beginRun("aggregate", {{"strategy", "mv"}});
+    project.finishRun(next, "done", {{"iterations", 1}});
+    QCOMPARE(qs(Project::open(path).run(next).status), QStringLiteral("done"));
+    QCOMPARE(qs(Project::open(path).run(run).status), QStringLiteral("failed"));
+}
+
+void TestStore::runOfALiveProjectStaysRunning()
+{
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("live.csift").toStdString();
+    Project owner = Project::create(path, smallDataset(), Progress::none());
+    const std::int64_t run = owner.beginRun("train", {{"model", "mlp"}});
+    // Another connection (a GUI worker, a CLI beside the GUI) opens the project meanwhile.
+    QCOMPARE(qs(Project::open(path).run(run).status), QStringLiteral("running"));
+    owner.finishRun(run, "done", {{"epochs", 1}});
+    QCOMPARE(qs(Project::open(path).run(run).status), QStringLiteral("done"));
+    QVERIFY(!fs::exists(owner.cacheDir() + "/locks/run-" + std::to_string(run)));
+}
+
 int main(int argc, char** argv)
 {
+    if (argc == 3 && std::strcmp(argv[1], "--child-begin-run") == 0)
+        return childBeginRun(argv[2]);
     if (argc == 3 && std::strcmp(argv[1], "--child-append-decisions") == 0)
         return childAppendDecisions(argv[2]);
     if (argc == 3 && std::strcmp(argv[1], "--child-create") == 0)
