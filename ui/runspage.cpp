@@ -361,6 +361,9 @@ void RunsPage::refreshRuns()
             locale.toString(QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(run.created * 1000.0)), QLocale::ShortFormat));
         set(StatusColumn, QString::fromStdString(run.status));
         const bool hasSummary = run.summary.is_object();
+        // Why a run failed, e.g. that its process died before it finished (see Project::open).
+        if (hasSummary && run.summary.contains("error") && run.summary["error"].is_string())
+            table_->item(row, StatusColumn)->setToolTip(QString::fromStdString(run.summary["error"].get<std::string>()));
         set(IterationsColumn,
             hasSummary && run.summary.contains("iterations") && run.summary["iterations"].get<int>() > 0
                 ? QString::number(run.summary["iterations"].get<int>())
