@@ -247,6 +247,12 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
         setItemEnabled(device_, 2, false, why);
         device_->setToolTip(tr("auto trains on the CPU. %1.").arg(why));
     }
+    inputKind_ = new QComboBox;
+    inputKind_->setObjectName(QStringLiteral("learnInput"));
+    inputKind_->addItem(tr("Automatic"), static_cast<int>(LearnInputKind::Auto));
+    inputKind_->addItem(tr("Feature vectors"), static_cast<int>(LearnInputKind::Features));
+    inputKind_->addItem(tr("Image pixels"), static_cast<int>(LearnInputKind::Images));
+    inputKind_->addItem(tr("Scene features (GIST)"), static_cast<int>(LearnInputKind::Scene));
     imageSize_ = new QSpinBox;
     imageSize_->setObjectName(QStringLiteral("learnImageSize"));
     imageSize_->setRange(0, 512);
@@ -290,6 +296,7 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
     backboneRow->addWidget(browseBackbone_);
     auto* form = new QFormLayout;
     form->addRow(tr("Model:"), model_);
+    form->addRow(tr("Input:"), inputKind_);
     form->addRow(tr("Backbone:"), backboneRow);
     form->addRow(tr("Epochs:"), epochs_);
     form->addRow(tr("Learning rate:"), learningRate_);
@@ -402,6 +409,7 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
     layout->addWidget(splitter);
 
     connect(model_, qOverload<int>(&QComboBox::currentIndexChanged), this, &LearnPage::onModelChanged);
+    connect(inputKind_, qOverload<int>(&QComboBox::currentIndexChanged), this, &LearnPage::updateInputFields);
     // The device changes the settings the form does not show (mixed precision); what the user
     // typed stays.
     connect(device_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] { updateDefaults(false); });
@@ -491,12 +499,25 @@ void LearnPage::updateInputFields()
 {
     const Dataset& dataset = document_->dataset();
     const bool images = dataset.imageCount() > 0;
+    const bool features = dataset.features.size() > 0;
     const bool mlp = model_->currentData().toString() == QLatin1String("mlp");
-    const bool usesImages = images && !(mlp && dataset.features.size() > 0);
+    setItemEnabled(inputKind_, 1, features, features ? QString() : tr("The dataset has no feature vectors"));
+    setItemEnabled(inputKind_, 2, images, images ? QString() : tr("The dataset has no images"));
+    setItemEnabled(inputKind_, 3, images, images ? QString() : tr("The dataset has no images"));
+    if (!itemEnabled(inputKind_, inputKind_->currentIndex()))
+        inputKind_->setCurrentIndex(0);
+    inputKind_->setEnabled(currentJob_ == 0 && mlp);
+    inputKind_->setToolTip(mlp ? tr("Automatic: the dataset's feature vectors when it has them, else its images. "
+                                    "Scene features (GIST) describe photos of scenes far better than raw pixels "
+                                    "when there are only a few thousand of them")
+                               : tr("The image networks learn from the images"));
+    const auto kind = static_cast<LearnInputKind>(inputKind_->currentData().toInt());
+    const bool usesImages = images
+                            && (!mlp || kind == LearnInputKind::Images || (kind == LearnInputKind::Auto && !features));
     imageSize_->setEnabled(currentJob_ == 0 && usesImages);
     imageSize_->setToolTip(usesImages ? tr("Side of the cached training images; auto = 28 px for images up to "
                                            "28 px, else 32 px")
-                                      : tr("This model trains on the dataset's feature vectors, not its images"));
+                                      : tr("This model does not train on the image pixels"));
 }
 
 ModelSpec LearnPage::modelSpec() const
@@ -535,7 +556,9 @@ LearnInputOptions LearnPage::inputOptions() const
     LearnInputOptions options;
     // Only the MLP reads feature vectors; the image networks need the images even when the
     // dataset has features too.
-    options.preferFeatures = model_->currentData().toString() == QLatin1String("mlp");
+    const bool mlp = model_->currentData().toString() == QLatin1String("mlp");
+    options.preferFeatures = mlp;
+    options.kind = mlp ? static_cast<LearnInputKind>(inputKind_->currentData().toInt()) : LearnInputKind::Auto;
     options.imageSize = imageSize_->value();
     return options;
 }

@@ -58,6 +58,7 @@ public:
     QCheckBox* softTargetsBox() const { return softTargets_; }
     QComboBox* deviceBox() const { return device_; }
     QSpinBox* imageSizeBox() const { return imageSize_; }
+    QComboBox* inputBox() const { return inputKind_; }
     QComboBox* labelsBox() const { return labels_; }
     QSpinBox* loopIterationsBox() const { return loopIterations_; }
     QPushButton* trainButton() const { return trainButton_; }
@@ -129,6 +130,7 @@ private:
     JobManager* jobs_;
 
     QComboBox* model_ = nullptr;
+    QComboBox* inputKind_ = nullptr;
     QLineEdit* backbone_ = nullptr;
     QPushButton* browseBackbone_ = nullptr;
     QSpinBox* epochs_ = nullptr;

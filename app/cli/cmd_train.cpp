@@ -71,8 +71,9 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
     command->footer("Labels: an aggregation run id of the project (its labels, or with --soft its posteriors), a CSV "
                     "written by `aggregate -o`, an int .npy of N labels or a float .npy of N x K soft labels. "
                     "Ground truth, when the dataset has it, is only used to report accuracy.\n"
-                    "Input: the dataset's feature vectors when it has them, else its images (decoded once into "
-                    "an image cache).");
+                    "Input (--input): an mlp learns from the dataset's feature vectors when it has them, the "
+                    "image networks from its images (decoded once into an image cache); --input gist gives an "
+                    "mlp GIST scene features of the images (computed once, cached).");
     command->add_option("path", args->path, "Project file (.csift) or dataset folder/file")->required();
     command->add_option("-l,--labels", args->labels, "Aggregation run id, or labels file (.csv, .npy)")->required();
     command->add_option("--folds", args->folds, "Cross-validation folds (1 = train on every item, no CV)")

@@ -48,6 +48,10 @@ void TrainArgs::addTo(CLI::App* command)
     command->add_option("--image-size", imageSize, "Side of the cached images in px (default: 28 for images up to "
                                                    "28 px, else 32)")
         ->check(CLI::Range(1, 1024));
+    command->add_option("--input", inputKind,
+                        "What the model learns from: auto (mlp: the dataset's feature vectors when it has them, "
+                        "else images), features, images, or gist (GIST scene features of the images, for mlp)")
+        ->capture_default_str();
     command->add_flag("--soft", soft, "Train on soft labels (posteriors) instead of hard labels");
     command->add_option("--epochs", epochs, "Training epochs (default per model)")->check(CLI::PositiveNumber);
     command->add_option("--lr", learningRate, "Peak learning rate (default per model)")->check(CLI::PositiveNumber);
@@ -108,6 +112,10 @@ TrainArgs::Resolved TrainArgs::resolve() const
         r.config.patience = patience;
     if (given("--seed"))
         r.config.seed = seed;
+    r.input.kind = parseLearnInputKind(inputKind, "--input");
+    // Only the mlp reads feature vectors; the image networks need the images even when the
+    // dataset has features too.
+    r.input.preferFeatures = model == "mlp";
     r.input.imageSize = imageSize;
     return r;
 }

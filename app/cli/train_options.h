@@ -22,6 +22,7 @@ struct TrainArgs {
     std::string device = "auto";
     int threads = 0;
     int imageSize = 0;
+    std::string inputKind = "auto";
     bool soft = false;
 
     int epochs = 0;

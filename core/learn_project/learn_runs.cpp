@@ -141,15 +141,50 @@ std::string modelNameOf(const nlohmann::json& params)
 
 }  // namespace
 
+const char* learnInputKindName(LearnInputKind kind)
+{
+    switch (kind) {
+    case LearnInputKind::Features: return "features";
+    case LearnInputKind::Images: return "images";
+    case LearnInputKind::Scene: return "gist";
+    case LearnInputKind::Auto: break;
+    }
+    return "auto";
+}
+
+LearnInputKind parseLearnInputKind(const std::string& name, const std::string& option)
+{
+    for (LearnInputKind kind : {LearnInputKind::Auto, LearnInputKind::Features, LearnInputKind::Images, LearnInputKind::Scene})
+        if (name == learnInputKindName(kind))
+            return kind;
+    throw InputError(option, name, "expected auto, features, images or gist");
+}
+
 LearnInput loadLearnInput(const std::string& cacheDir, const Dataset& dataset, const LearnInputOptions& options,
                           Progress& progress)
 {
     const bool hasFeatures = dataset.features.rows() > 0;
-    if (hasFeatures && (options.preferFeatures || dataset.imageCount() == 0))
+    const bool hasImages = dataset.imageCount() > 0;
+    LearnInputKind kind = options.kind;
+    if (kind == LearnInputKind::Auto) {
+        if (!hasFeatures && !hasImages)
+            throw InputError(datasetName(dataset), "learning input",
+                             "the dataset has neither feature vectors nor images to train on");
+        kind = hasFeatures && (options.preferFeatures || !hasImages) ? LearnInputKind::Features : LearnInputKind::Images;
+    }
+    if (kind == LearnInputKind::Features) {
+        if (!hasFeatures)
+            throw InputError(datasetName(dataset), "learning input", "the dataset has no feature vectors");
         return learnInputFromFeatures(dataset);
-    if (dataset.imageCount() == 0)
+    }
+    if (!hasImages)
         throw InputError(datasetName(dataset), "learning input",
-                         "the dataset has neither feature vectors nor images to train on");
+                         std::string("the dataset has no images to ") + (kind == LearnInputKind::Scene ? "describe" : "train on"));
+    LearnInput input;
+    if (kind == LearnInputKind::Scene) {
+        input.features = std::move(buildSceneFeatures(dataset, cacheDir, options.scene, progress).features);
+        return input;
+    }
     ImageCacheOptions cacheOptions;
     cacheOptions.size = options.imageSize > 0 ? options.imageSize : defaultImageCacheSize(dataset);
     cacheOptions.channels = options.channels;
@@ -181,6 +216,7 @@ nlohmann::json trainParams(const ModelSpec& spec, const TrainConfig& config, con
                              {"val_fraction", config.validationFraction},
                              {"patience", config.patience},
                              {"seed", config.seed},
+                             {"input", learnInputKindName(input.kind)},
                              {"image_size", input.imageSize}};
     if (spec.name == "small-cnn")
         params["width"] = spec.width;

@@ -18,6 +18,7 @@
 //               integer as for every aggregation run) plus loopSummary()'s "loop" table,
 //               "majority_vote_accuracy" and "model".
 
+#include "data/scene_features.h"
 #include "learn/crowdlab_loop.h"
 #include "project/store.h"
 
@@ -29,15 +30,29 @@
 
 namespace crowdsift {
 
+// What a model learns from:
+//   Auto      the dataset's feature vectors when preferFeatures and it has them, else its images;
+//   Features  the dataset's feature vectors;
+//   Images    the dataset's images through the image cache;
+//   Scene     GIST scene features of the images (data/scene_features.h), for an mlp: what works on
+//             a few thousand photos where a CNN from scratch cannot learn enough.
+enum class LearnInputKind { Auto, Features, Images, Scene };
+// "auto", "features", "images", "gist": the names of the CLI's --input and of stored runs.
+const char* learnInputKindName(LearnInputKind kind);
+// InputError(option, name, the accepted names) for an unknown name.
+LearnInputKind parseLearnInputKind(const std::string& name, const std::string& option = "input");
+
 struct LearnInputOptions {
-    bool preferFeatures = true;  // use dataset.features when the dataset has them
+    LearnInputKind kind = LearnInputKind::Auto;
+    bool preferFeatures = true;  // Auto: use dataset.features when the dataset has them
     int imageSize = 0;           // image cache side; 0 = 28 for images up to 28 px, else 32
     int channels = 0;            // 0 = from the images (see ImageCacheOptions)
+    SceneFeatureOptions scene;   // Scene
 };
 
-// What the project's dataset trains from: its features (when preferred and present), otherwise
-// its images through the image cache in the project's cache folder (built once, then reused).
-// InputError when the dataset has neither.
+// What the project's dataset trains from (see LearnInputKind): features as they are, images
+// through the image cache and scene features through their cache, both in the project's cache
+// folder (built once, then reused). InputError when the dataset has not what the kind needs.
 LearnInput loadLearnInput(const Project& project, const Dataset& dataset, const LearnInputOptions& options,
                           Progress& progress = Progress::none());
 // The same with the image cache in `cacheDir`, for a dataset read without a project.
@@ -47,7 +62,7 @@ LearnInput loadLearnInput(const std::string& cacheDir, const Dataset& dataset, c
 // The effective settings of a train or loop run, as stored in its parameters (the CLI's and the
 // GUI's runs use the same keys): model, device, epochs, batch_size, optimizer, lr, momentum,
 // weight_decay, schedule, warmup_epochs, label_smoothing, augment, flip, val_fraction, patience,
-// seed, image_size, and per model width, hidden, dropout or backbone.
+// seed, input, image_size, and per model width, hidden, dropout or backbone.
 nlohmann::json trainParams(const ModelSpec& spec, const TrainConfig& config, const LearnInputOptions& input);
 
 // A training run as the `train` verb and the GUI do it: folds >= 2 cross-validates

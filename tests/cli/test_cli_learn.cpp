@@ -180,6 +180,17 @@ private Q_SLOTS:
         QVERIFY2(run.out.contains("small-cnn on 60 images of 28 x 28 x 1, 10 classes, 2 fold(s)"), qPrintable(run.out));
         QVERIFY(run.out.contains(QRegularExpression("\\n1\\s+\\d+\\s+\\d+\\s+")));
         QVERIFY(QDir(dir_.filePath("xdg-cache/crowdsift/images")).entryList({"images-*.npy"}).size() == 1);
+
+        // The same images as GIST scene features for an mlp: computed once into the cache.
+        const Run gist = runCli({"crowdlab-loop", demo, "--truth", demo + "/truth.csv", "--model", "mlp", "--input",
+                                 "gist", "--epochs", "2", "--folds", "2", "--max-iter", "1", "--threads", "1", "--json"});
+        QVERIFY2(gist.exitCode == 0, qPrintable(gist.err));
+        QCOMPARE(QJsonDocument::fromJson(gist.out.toUtf8()).object()["iterations"].toInt(), 1);
+        QVERIFY(QDir(dir_.filePath("xdg-cache/crowdsift/images")).entryList({"gist-*.npy"}).size() == 1);
+        const Run table = runCli({"train", demo, "--labels", demo + "/truth.csv", "--model", "mlp", "--input", "gist",
+                                  "--epochs", "1", "--folds", "2", "--threads", "1", "--no-store"});
+        QVERIFY2(table.exitCode == 0, qPrintable(table.err));
+        QVERIFY2(table.out.contains("mlp on 60 feature vectors of 560, 10 classes"), qPrintable(table.out));
     }
 
     void badInputIsNamed_data()
@@ -188,6 +199,10 @@ private Q_SLOTS:
         QTest::addColumn<QString>("expected");
         QTest::newRow("unknown model") << QStringList{"train", "PROJECT", "--labels", "1", "--model", "bogus"}
                                        << "bogus";
+        QTest::newRow("unknown input") << QStringList{"train", "PROJECT", "--labels", "1", "--model", "mlp", "--input", "pixels"}
+                                       << "expected auto, features, images or gist";
+        QTest::newRow("gist without images") << QStringList{"crowdlab-loop", "PROJECT", "--model", "mlp", "--input", "gist"}
+                                             << "no images to describe";
         QTest::newRow("loop needs two folds") << QStringList{"crowdlab-loop", "PROJECT", "--model", "mlp", "--folds", "1"}
                                               << "at least 2 folds";
         QTest::newRow("image network on features") << QStringList{"crowdlab-loop", "PROJECT", "--model", "small-cnn"}

@@ -280,6 +280,32 @@ private Q_SLOTS:
         nothing.imagePaths.assign(nothing.imagePaths.size(), "");
         const QString message = inputErrorOf([&] { loadLearnInput(project, nothing, {}); });
         QVERIFY2(message.contains("neither feature vectors nor images"), qPrintable(message));
+
+        // Asked for explicitly: scene features of the images, the images despite features, or
+        // features the dataset lacks.
+        LearnInputOptions scene;
+        scene.kind = LearnInputKind::Scene;
+        scene.scene.size = 32;
+        const LearnInput gist = loadLearnInput(project, images, scene);
+        QVERIFY(!gist.hasImages());
+        QCOMPARE(gist.count(), kItems);
+        QCOMPARE(gist.featureSize(), scene.scene.dimension());
+        QVERIFY(gist.features.row(2).cwiseAbs().maxCoeff() > 0.0f);   // an item with an image
+        QCOMPARE(gist.features.row(kItems - 1).cwiseAbs().maxCoeff(), 0.0f);  // one without
+        Dataset both = images;
+        both.features = dataset_.features;
+        LearnInputOptions pixels;
+        pixels.kind = LearnInputKind::Images;
+        QVERIFY(loadLearnInput(project, both, pixels).hasImages());
+        LearnInputOptions featureVectors;
+        featureVectors.kind = LearnInputKind::Features;
+        const QString noFeatures = inputErrorOf([&] { loadLearnInput(project, images, featureVectors); });
+        QVERIFY2(noFeatures.contains("no feature vectors"), qPrintable(noFeatures));
+        const QString noImages = inputErrorOf([&] { loadLearnInput(project, nothing, scene); });
+        QVERIFY2(noImages.contains("no images"), qPrintable(noImages));
+        QCOMPARE(parseLearnInputKind("gist"), LearnInputKind::Scene);
+        const QString unknown = inputErrorOf([&] { parseLearnInputKind("pixels", "--input"); });
+        QVERIFY2(unknown.contains("--input") && unknown.contains("auto, features, images or gist"), qPrintable(unknown));
     }
 
     void defaultsAreValidForEveryModel()

@@ -233,6 +233,23 @@ void TestLearn::formHasDefaultsAndGuards()
     QCOMPARE(page->loopConfig().maxIterations, 2);
     QCOMPARE(page->modelSpec().name, std::string("mlp"));
     QVERIFY(page->inputOptions().preferFeatures);
+    QCOMPARE(page->inputOptions().kind, LearnInputKind::Auto);
+
+    // Input: without images neither pixels nor scene features can be chosen, and say why.
+    const auto* inputs = qobject_cast<QStandardItemModel*>(page->inputBox()->model());
+    QVERIFY(page->inputBox()->isEnabled());
+    QVERIFY(inputs->item(page->inputBox()->findData(static_cast<int>(LearnInputKind::Features)))->isEnabled());
+    const QStandardItem* gist = inputs->item(page->inputBox()->findData(static_cast<int>(LearnInputKind::Scene)));
+    QVERIFY(!gist->isEnabled());
+    QVERIFY(gist->toolTip().contains(QStringLiteral("no images")));
+    page->inputBox()->setCurrentIndex(page->inputBox()->findData(static_cast<int>(LearnInputKind::Features)));
+    QCOMPARE(page->inputOptions().kind, LearnInputKind::Features);
+    // The image networks learn from images whatever the box says.
+    page->modelBox()->setCurrentIndex(page->modelBox()->findData(QStringLiteral("torchscript")));
+    QVERIFY(!page->inputBox()->isEnabled());
+    QCOMPARE(page->inputOptions().kind, LearnInputKind::Auto);
+    QVERIFY(!page->inputOptions().preferFeatures);
+    page->modelBox()->setCurrentIndex(page->modelBox()->findData(QStringLiteral("mlp")));
 }
 
 void TestLearn::trainStoresRunAndCurves()
