@@ -8,6 +8,8 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -266,6 +268,14 @@ void configureTorchThreads(int threads)
     if (wanted == current)
         return;
     torch::set_num_threads(wanted);
+    // OpenBLAS, which Debian's LibTorch calls for matrix products, keeps a thread pool of its own
+    // beside torch's OpenMP threads; with both spinning on two cores an mlp ran 2.5x slower on two
+    // threads than on one (LabelMe loop: 6.8 s against 2.7 s; 3.0 s with OpenBLAS on one thread).
+    // Torch parallelises around its BLAS calls, so BLAS gets one thread. A LibTorch with another
+    // BLAS (MKL in PyTorch's wheels) has no such symbol and is left alone.
+    using SetBlasThreads = void (*)(int);
+    if (auto* setBlasThreads = reinterpret_cast<SetBlasThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+        setBlasThreads(1);
     current = wanted;
 }
 
