@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -137,6 +138,34 @@ void removeQuietly(const fs::path& path)
 {
     std::error_code ec;
     fs::remove_all(path, ec);
+}
+
+// Removes what builds of `path` by processes that no longer exist left behind: `<path>.tmp-<pid>`
+// and `<path>.cache.tmp-<pid>` (a kill during create() gives the guard below no chance). A pid
+// that is alive, or that kill() may not signal, is another process's build in progress.
+void removeDeadBuilds(const std::string& path)
+{
+    const fs::path target(path);
+    const fs::path folder = fs::absolute(target).parent_path();
+    const std::string name = target.filename().string();
+    std::error_code ec;
+    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string entry = it->path().filename().string();
+        for (const std::string& prefix : {name + ".tmp-", name + ".cache.tmp-"}) {
+            if (entry.compare(0, prefix.size(), prefix) != 0)
+                continue;
+            // The pid, then nothing or the suffix of one of SQLite's journal files.
+            const std::string rest = entry.substr(prefix.size());
+            const std::size_t digits = std::min(rest.find_first_not_of("0123456789"), rest.size());
+            const std::string suffix = rest.substr(digits);
+            if (digits == 0 || digits > 9 || !(suffix.empty() || suffix == "-wal" || suffix == "-shm" || suffix == "-journal"))
+                continue;
+            const std::string pidText = rest.substr(0, digits);
+            const auto pid = static_cast<pid_t>(std::stol(pidText));
+            if (pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH)
+                removeQuietly(it->path());
+        }
+    }
 }
 
 // Removes a half-built project (database, its journal files, its cache) unless dismissed.
@@ -424,6 +453,7 @@ Project Project::create(const std::string& path, const Dataset& dataset, Progres
     BuildGuard guard(building, buildingCache);
     removeQuietly(building);
     removeQuietly(buildingCache);
+    removeDeadBuilds(path);
 
     guarded(path, "cannot create the project", [&] {
         // The build file is private and thrown away on any failure, and the rename below is what

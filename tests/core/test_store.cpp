@@ -738,6 +738,7 @@ void TestStore::killDuringCreateLeavesNoProject()
     QProcess child;
     child.start(QCoreApplication::applicationFilePath(), {"--child-create", qs(path)});
     QVERIFY(child.waitForStarted());
+    const qint64 childPid = child.processId();
     const QStringList lines = killAfterLines(child, 1);
     QVERIFY2(!lines.isEmpty() && lines.front() == "writing answers", qPrintable(lines.join(' ')));
 
@@ -747,9 +748,20 @@ void TestStore::killDuringCreateLeavesNoProject()
     } else {
         QVERIFY(!Project::looksLikeProject(path));
     }
-    // The killed build's leftovers do not stand in the way of a new project at the same path.
+    // The killed build's leftovers do not stand in the way of a new project at the same path,
+    // and that create clears them away; a build of a live process is left alone.
+    const std::string live = path + ".tmp-" + std::to_string(::getppid());
+    std::ofstream(live) << "another build";
+    // What the killed child left, also when a busy machine let it finish before the kill.
+    const std::string dead = path + ".tmp-" + std::to_string(childPid);
+    if (!fs::exists(dead))
+        std::ofstream(dead) << "a dead build";
     Project::create(path, smallDataset(), Progress::none(), true);
     compareDatasets(Project::open(path).loadDataset(Progress::none()), smallDataset());
+    for (const std::string& name : folderEntries(dir))
+        QVERIFY2(name.find(".tmp-") == std::string::npos || dir.filePath(qs(name)).toStdString() == live, name.c_str());
+    QVERIFY(fs::exists(live));
+    QVERIFY(!fs::exists(dead));
 }
 
 void TestStore::killedRunIsFoundFailed()
