@@ -30,6 +30,7 @@
 
 #include "aggregate/crowdlab.h"
 #include "aggregate/registry.h"
+#include "aggregate/result.h"
 #include "data/dataset.h"
 #include "learn/crossval.h"
 #include "learn/crowdlab_loop.h"
@@ -292,29 +293,6 @@ BenchData loadBenchData(const Options& options)
     return data;
 }
 
-double accuracy(const std::vector<int>& predicted, const std::vector<std::int32_t>& truth)
-{
-    int right = 0, known = 0;
-    for (std::size_t i = 0; i < truth.size(); ++i) {
-        if (truth[i] < 0)
-            continue;
-        ++known;
-        right += predicted[i] == truth[i];
-    }
-    return known == 0 ? std::nan("") : static_cast<double>(right) / known;
-}
-
-std::vector<int> argmax(const RowMatrixXf& probabilities)
-{
-    std::vector<int> labels(static_cast<std::size_t>(probabilities.rows()));
-    for (Eigen::Index i = 0; i < probabilities.rows(); ++i) {
-        Eigen::Index best = 0;
-        probabilities.row(i).maxCoeff(&best);
-        labels[static_cast<std::size_t>(i)] = static_cast<int>(best);
-    }
-    return labels;
-}
-
 // Every setting that decides the work and the result; pytorch_baseline.py --like reads it back.
 json configJson(const Options& options)
 {
@@ -436,7 +414,7 @@ int runCrossValidation(const Options& options)
             rows += data.labels[i] >= 0 && result.fold[i] != f;
         trainImages += static_cast<double>(rows) * result.history[static_cast<std::size_t>(f)].size();
     }
-    const double modelAccuracy = accuracy(argmax(result.probabilities), data.dataset.truth);
+    const double modelAccuracy = accuracy(rowArgmax(result.probabilities), data.dataset.truth);
     const double labelAccuracy = accuracy(data.labels, data.dataset.truth);
     const bool sameFolds = !data.folds.empty() && data.folds == result.fold;
 

@@ -12,6 +12,7 @@
 // mlp on the true labels: the ceiling the features allow.
 
 #include "aggregate/registry.h"
+#include "aggregate/result.h"
 #include "data/formats.h"
 #include "data/scene_features.h"
 #include "learn/crowdlab_loop.h"
@@ -102,26 +103,6 @@ Options parseOptions(int argc, char** argv)
     return o;
 }
 
-double truthAccuracy(const std::vector<int>& labels, const std::vector<std::int32_t>& truth)
-{
-    int right = 0, known = 0;
-    for (std::size_t i = 0; i < labels.size(); ++i) {
-        if (truth[i] < 0)
-            continue;
-        ++known;
-        right += labels[i] == truth[i];
-    }
-    return known ? static_cast<double>(right) / known : 0.0;
-}
-
-std::vector<int> argmaxRows(const RowMatrixXf& p)
-{
-    std::vector<int> labels(static_cast<std::size_t>(p.rows()));
-    for (Eigen::Index i = 0; i < p.rows(); ++i)
-        p.row(i).maxCoeff(&labels[static_cast<std::size_t>(i)]);
-    return labels;
-}
-
 double secondsSince(std::chrono::steady_clock::time_point start)
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -151,7 +132,7 @@ int main(int argc, char** argv)
             return 0;
 
         const AggregationResult ds = aggregate("ds", dataset);
-        std::printf("ds accuracy %.4f\n", truthAccuracy(ds.labels, dataset.truth));
+        std::printf("ds accuracy %.4f\n", accuracy(ds.labels, dataset.truth));
 
         LearnInput input;
         input.features = features.features;
@@ -169,7 +150,7 @@ int main(int argc, char** argv)
             const CrossValidationResult cv =
                 crossValidate(input, targets, dataset.classCount(), o.model, o.train, o.folds);
             std::printf("clean-label CV accuracy %.4f (%.1f s)\n",
-                        truthAccuracy(argmaxRows(cv.probabilities), dataset.truth), secondsSince(start));
+                        accuracy(rowArgmax(cv.probabilities), dataset.truth), secondsSince(start));
         }
 
         LoopConfig config;

@@ -34,17 +34,6 @@ private:
     Progress token_;
 };
 
-std::vector<int> argmaxLabels(const RowMatrixXd& p)
-{
-    std::vector<int> labels(static_cast<std::size_t>(p.rows()), -1);
-    for (Eigen::Index i = 0; i < p.rows(); ++i) {
-        Eigen::Index best = 0;
-        p.row(i).maxCoeff(&best);
-        labels[static_cast<std::size_t>(i)] = static_cast<int>(best);
-    }
-    return labels;
-}
-
 // CROWDLAB wants probabilities in [0, 1]; a float softmax may leave a row a rounding error off.
 RowMatrixXd asProbabilities(const RowMatrixXf& probabilities)
 {
@@ -156,7 +145,7 @@ LoopResult runCrowdlabLoop(const Dataset& dataset, const LearnInput& input, cons
             }
         }
         record.consensusAccuracy = accuracy(consensus.consensusLabel, dataset.truth);
-        record.modelAccuracy = accuracy(argmaxLabels(probabilities), dataset.truth);
+        record.modelAccuracy = accuracy(rowArgmax(probabilities), dataset.truth);
         record.modelWeight = consensus.modelWeight;
         record.meanConsensusQuality = meanQuality(consensus.consensusQuality, answered);
         record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -36,6 +36,20 @@ LearnInput learnInputFromNpy(const std::string& path);
 // The dataset's own feature vectors (dataset.features). Throws InputError when it has none.
 LearnInput learnInputFromFeatures(const Dataset& dataset);
 
+// Per row of an N x K matrix (probabilities), the column of its largest entry, the first among
+// equals: N class labels.
+template <class Derived>
+std::vector<int> rowArgmax(const Eigen::MatrixBase<Derived>& p)
+{
+    std::vector<int> labels(static_cast<std::size_t>(p.rows()), -1);
+    for (Eigen::Index i = 0; i < p.rows(); ++i) {
+        Eigen::Index best = 0;
+        p.row(i).maxCoeff(&best);
+        labels[static_cast<std::size_t>(i)] = static_cast<int>(best);
+    }
+    return labels;
+}
+
 // Soft or hard training targets for N rows: either `labels` (N class indices in [0, K); -1 =
 // excluded from training) or `soft` (N x K, rows summing to 1; a row of zeros = excluded).
 struct Targets {

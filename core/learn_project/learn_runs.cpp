@@ -122,17 +122,6 @@ std::vector<double> historyRows(const CrossValidationResult& result)
     return rows;
 }
 
-std::vector<int> argmaxLabels(const RowMatrixXf& p)
-{
-    std::vector<int> labels(static_cast<std::size_t>(p.rows()), -1);
-    for (Eigen::Index i = 0; i < p.rows(); ++i) {
-        Eigen::Index best = 0;
-        p.row(i).maxCoeff(&best);
-        labels[static_cast<std::size_t>(i)] = static_cast<int>(best);
-    }
-    return labels;
-}
-
 std::string modelNameOf(const nlohmann::json& params)
 {
     return params.is_object() && params.contains("model") && params["model"].is_string() ? params["model"].get<std::string>()
@@ -285,7 +274,7 @@ nlohmann::json trainSummary(const Dataset& dataset, const nlohmann::json& params
             {"epochs", epochs},
             {"seconds", result.seconds},
             {"samples_per_s", result.trainSamplesPerSecond},
-            {"accuracy", finiteOrNull(accuracy(argmaxLabels(result.probabilities), dataset.truth))},
+            {"accuracy", finiteOrNull(accuracy(rowArgmax(result.probabilities), dataset.truth))},
             {"final_train_loss", finiteOrNull(folds > 0 ? trainLoss / folds : std::nan(""))},
             {"final_val_loss", finiteOrNull(folds > 0 ? validationLoss / folds : std::nan(""))}};
 }

@@ -3,6 +3,8 @@
 #include "util/error.h"
 #include "util/npy.h"
 
+#include "image_dataset.h"
+
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -13,26 +15,11 @@
 #include <fstream>
 
 using namespace crowdsift;
+using namespace crowdsift::testing;
 
 namespace fs = std::filesystem;
 
 namespace {
-
-// A dataset whose items show the given image files (relative to `root`; "" = no image).
-Dataset imageDataset(const std::string& root, const std::vector<std::string>& images)
-{
-    Dataset d;
-    d.name = "images";
-    d.source = root;
-    d.root = root;
-    d.classNames = {"a", "b"};
-    for (std::size_t i = 0; i < images.size(); ++i) {
-        d.itemKeys.push_back("item" + std::to_string(i));
-        d.splits.push_back(Split::Train);
-    }
-    d.imagePaths = images;
-    return d;
-}
 
 // A solid BGR image with one differently coloured pixel at (0, 0) when `marked`.
 void writeColor(const std::string& path, int width, int height, cv::Scalar bgr, bool marked = false)

@@ -2,6 +2,8 @@
 
 #include "util/error.h"
 
+#include "image_dataset.h"
+#include "input_error.h"
 #include "testdata.h"
 
 #include <QTemporaryDir>
@@ -18,25 +20,11 @@
 #include <fstream>
 
 using namespace crowdsift;
+using namespace crowdsift::testing;
 
 namespace fs = std::filesystem;
 
 namespace {
-
-Dataset imageDataset(const std::string& root, const std::vector<std::string>& images)
-{
-    Dataset d;
-    d.name = "images";
-    d.source = root;
-    d.root = root;
-    d.classNames = {"a", "b"};
-    for (std::size_t i = 0; i < images.size(); ++i) {
-        d.itemKeys.push_back("item" + std::to_string(i));
-        d.splits.push_back(Split::Train);
-    }
-    d.imagePaths = images;
-    return d;
-}
 
 // side x side gray sinusoid with `cycles` periods across the image, varying along x
 // (vertical stripes) or along y (horizontal stripes).
@@ -84,17 +72,6 @@ std::vector<std::string> writeFixtures(const std::string& root)
     cv::imwrite(root + "/stripes.jpg", stripes(96, 12, true));
     names.push_back("stripes.jpg");
     return names;
-}
-
-template <class F>
-QString inputErrorMessage(F&& call)
-{
-    try {
-        call();
-    } catch (const InputError& e) {
-        return QString::fromStdString(e.what());
-    }
-    return {};
 }
 
 }  // namespace
@@ -290,7 +267,7 @@ private Q_SLOTS:
             std::ofstream(root + "/bad.png") << "not a png";
         const Dataset d = imageDataset(root, images);
         const QString message =
-            inputErrorMessage([&] { buildSceneFeatures(d, root + "/cache", SceneFeatureOptions{}); });
+            inputErrorOf([&] { buildSceneFeatures(d, root + "/cache", SceneFeatureOptions{}); });
         QVERIFY2(message.contains("bad.png") && message.contains("item5"), qPrintable(message));
         QVERIFY(message.contains(corrupt ? "not a readable image" : "not found"));
     }
@@ -299,14 +276,14 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const std::string root = dir.path().toStdString();
-        QVERIFY(inputErrorMessage([&] { buildSceneFeatures(imageDataset(root, {"", ""}), root, {}); })
+        QVERIFY(inputErrorOf([&] { buildSceneFeatures(imageDataset(root, {"", ""}), root, {}); })
                     .contains("no images"));
         SceneFeatureOptions o;
         o.size = 8;
-        QVERIFY(inputErrorMessage([&] { SceneDescriptor{o}; }).contains("size 8"));
+        QVERIFY(inputErrorOf([&] { SceneDescriptor{o}; }).contains("size 8"));
         o = {};
         o.orientations = 0;
-        QVERIFY(inputErrorMessage([&] { SceneDescriptor{o}; }).contains("orientations 0"));
+        QVERIFY(inputErrorOf([&] { SceneDescriptor{o}; }).contains("orientations 0"));
     }
 
     void cancelStopsTheJob()

@@ -35,6 +35,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <memory>
 
 using namespace crowdsift;
 
@@ -55,6 +56,13 @@ private:
     // Runs `strategy` from the page and waits for it to finish.
     static int runToEnd(RunsPage* page, JobManager* jobs, const QString& strategy,
                         const nlohmann::json& params = nlohmann::json::object());
+    // A fresh demo project loaded into a document, with a job manager and a Runs page on it.
+    struct Opened {
+        ProjectDocument document;
+        JobManager jobs;
+        std::unique_ptr<RunsPage> page;
+    };
+    std::unique_ptr<Opened> openProject(const QString& name);
 
     QTemporaryDir dir_;
     Dataset demo_;
@@ -99,6 +107,14 @@ void TestRuns::waitLoaded(ProjectDocument* document, const QString& path)
     QSignalSpy loaded(document, &ProjectDocument::loaded);
     document->open(path);
     QVERIFY(loaded.wait(kTimeoutMs));
+}
+
+std::unique_ptr<TestRuns::Opened> TestRuns::openProject(const QString& name)
+{
+    auto opened = std::make_unique<Opened>();
+    waitLoaded(&opened->document, createProject(name));
+    opened->page = std::make_unique<RunsPage>(&opened->document, &opened->jobs);
+    return opened;
 }
 
 int TestRuns::runToEnd(RunsPage* page, JobManager* jobs, const QString& strategy, const nlohmann::json& params)
@@ -153,11 +169,10 @@ void TestRuns::jobFailureIsReported()
 
 void TestRuns::runBecomesActive()
 {
-    const QString path = createProject("active");
-    ProjectDocument document;
-    waitLoaded(&document, path);
-    JobManager jobs;
-    RunsPage page(&document, &jobs);
+    const auto opened = openProject("active");
+    ProjectDocument& document = opened->document;
+    JobManager& jobs = opened->jobs;
+    RunsPage& page = *opened->page;
     QCOMPARE(page.runTable()->rowCount(), 0);
 
     QSignalSpy changed(&jobs, &JobManager::jobChanged);
@@ -201,11 +216,10 @@ void TestRuns::runBecomesActive()
 
 void TestRuns::cancelStoresNothing()
 {
-    const QString path = createProject("cancel");
-    ProjectDocument document;
-    waitLoaded(&document, path);
-    JobManager jobs;
-    RunsPage page(&document, &jobs);
+    const auto opened = openProject("cancel");
+    ProjectDocument& document = opened->document;
+    JobManager& jobs = opened->jobs;
+    RunsPage& page = *opened->page;
 
     // Far more work than the test waits for: every restart runs all 500 iterations.
     const nlohmann::json params = {{"restarts", 100000}, {"max_iterations", 500}, {"tolerance", -1.0}};
@@ -228,11 +242,10 @@ void TestRuns::cancelStoresNothing()
 
 void TestRuns::compareCountsDifferingLabels()
 {
-    const QString path = createProject("compare");
-    ProjectDocument document;
-    waitLoaded(&document, path);
-    JobManager jobs;
-    RunsPage page(&document, &jobs);
+    const auto opened = openProject("compare");
+    ProjectDocument& document = opened->document;
+    JobManager& jobs = opened->jobs;
+    RunsPage& page = *opened->page;
     QVERIFY(runToEnd(&page, &jobs, QStringLiteral("mv")) != 0);
     QVERIFY(runToEnd(&page, &jobs, QStringLiteral("ds")) != 0);
     const std::vector<RunInfo> runs = document.project()->runs();
@@ -264,11 +277,10 @@ void TestRuns::compareCountsDifferingLabels()
 
 void TestRuns::makeOlderRunActive()
 {
-    const QString path = createProject("older");
-    ProjectDocument document;
-    waitLoaded(&document, path);
-    JobManager jobs;
-    RunsPage page(&document, &jobs);
+    const auto opened = openProject("older");
+    ProjectDocument& document = opened->document;
+    JobManager& jobs = opened->jobs;
+    RunsPage& page = *opened->page;
     QVERIFY(runToEnd(&page, &jobs, QStringLiteral("mv")) != 0);
     QVERIFY(runToEnd(&page, &jobs, QStringLiteral("ds")) != 0);
     const std::vector<RunInfo> runs = document.project()->runs();
@@ -332,11 +344,10 @@ void TestRuns::exportCsvShowsDecisions()
 
 void TestRuns::exportPeerannotAddsCurator()
 {
-    const QString path = createProject("peerannot");
-    ProjectDocument document;
-    waitLoaded(&document, path);
-    JobManager jobs;
-    RunsPage page(&document, &jobs);
+    const auto opened = openProject("peerannot");
+    ProjectDocument& document = opened->document;
+    JobManager& jobs = opened->jobs;
+    RunsPage& page = *opened->page;
     QVERIFY(runToEnd(&page, &jobs, QStringLiteral("ds")) != 0);
     document.relabel({3, 4}, 1);
     const QString folder = dir_.path() + "/curated";
