@@ -56,13 +56,14 @@ private:
     // Runs `strategy` from the page and waits for it to finish.
     static int runToEnd(RunsPage* page, JobManager* jobs, const QString& strategy,
                         const nlohmann::json& params = nlohmann::json::object());
-    // A fresh demo project loaded into a document, with a job manager and a Runs page on it.
+    // A fresh demo project loaded into a document, with a job manager and a Runs page on it,
+    // after `strategies` ran from the page one after the other (page null if one failed).
     struct Opened {
         ProjectDocument document;
         JobManager jobs;
         std::unique_ptr<RunsPage> page;
     };
-    std::unique_ptr<Opened> openProject(const QString& name);
+    std::unique_ptr<Opened> openProject(const QString& name, const QStringList& strategies = {});
 
     QTemporaryDir dir_;
     Dataset demo_;
@@ -109,11 +110,14 @@ void TestRuns::waitLoaded(ProjectDocument* document, const QString& path)
     QVERIFY(loaded.wait(kTimeoutMs));
 }
 
-std::unique_ptr<TestRuns::Opened> TestRuns::openProject(const QString& name)
+std::unique_ptr<TestRuns::Opened> TestRuns::openProject(const QString& name, const QStringList& strategies)
 {
     auto opened = std::make_unique<Opened>();
     waitLoaded(&opened->document, createProject(name));
     opened->page = std::make_unique<RunsPage>(&opened->document, &opened->jobs);
+    for (const QString& strategy : strategies)
+        if (runToEnd(opened->page.get(), &opened->jobs, strategy) == 0)
+            opened->page.reset();
     return opened;
 }
 
@@ -242,12 +246,10 @@ void TestRuns::cancelStoresNothing()
 
 void TestRuns::compareCountsDifferingLabels()
 {
-    const auto opened = openProject("compare");
+    const auto opened = openProject("compare", {"mv", "ds"});
+    QVERIFY(opened->page);
     ProjectDocument& document = opened->document;
-    JobManager& jobs = opened->jobs;
     RunsPage& page = *opened->page;
-    QVERIFY(runToEnd(&page, &jobs, QStringLiteral("mv")) != 0);
-    QVERIFY(runToEnd(&page, &jobs, QStringLiteral("ds")) != 0);
     const std::vector<RunInfo> runs = document.project()->runs();
     QCOMPARE(static_cast<int>(runs.size()), 2);
 
@@ -277,12 +279,10 @@ void TestRuns::compareCountsDifferingLabels()
 
 void TestRuns::makeOlderRunActive()
 {
-    const auto opened = openProject("older");
+    const auto opened = openProject("older", {"mv", "ds"});
+    QVERIFY(opened->page);
     ProjectDocument& document = opened->document;
-    JobManager& jobs = opened->jobs;
     RunsPage& page = *opened->page;
-    QVERIFY(runToEnd(&page, &jobs, QStringLiteral("mv")) != 0);
-    QVERIFY(runToEnd(&page, &jobs, QStringLiteral("ds")) != 0);
     const std::vector<RunInfo> runs = document.project()->runs();
     QCOMPARE(document.aggregationRunId(), runs[1].id);
 
