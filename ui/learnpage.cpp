@@ -665,7 +665,9 @@ bool LearnPage::showRun(std::int64_t run)
         double majorityVote = jsonNumber(info.summary, "majority_vote_accuracy");
         if (!std::isfinite(majorityVote) && dataset.hasTruth())
             majorityVote = accuracy(cleanlabMajorityVote(dataset), dataset.truth);
-        loopChart_->setReferences(majorityVote, dawidSkeneAccuracy());
+        // The loop's own Dawid-Skene reference, else the project's newest Dawid-Skene run.
+        const double dawidSkene = jsonNumber(info.summary, "ds_accuracy");
+        loopChart_->setReferences(majorityVote, std::isfinite(dawidSkene) ? dawidSkene : dawidSkeneAccuracy());
         for (const LoopIteration& iteration : iterations) {
             loopChart_->addIteration(iteration);
             appendIterationRow(iteration);

@@ -119,7 +119,6 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
         params["soft"] = args->train.soft;
         nlohmann::json summary = loopSummary(result);
         summary["model"] = settings.spec.name;
-        summary["ds_accuracy"] = std::isfinite(dsAccuracy) ? nlohmann::json(dsAccuracy) : nlohmann::json(nullptr);
         if (input.project && !args->noStore)
             summary["run"] = storeLoopRun(*input.project, dataset, params, result);
         std::vector<std::string> written;

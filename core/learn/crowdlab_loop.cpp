@@ -1,6 +1,7 @@
 #include "learn/crowdlab_loop.h"
 
 #include "aggregate/common.h"
+#include "aggregate/registry.h"
 #include "util/error.h"
 
 #include <chrono>
@@ -96,6 +97,8 @@ LoopResult runCrowdlabLoop(const Dataset& dataset, const LearnInput& input, cons
     LoopResult result;
     result.majorityVote = cleanlabMajorityVote(dataset);
     result.majorityVoteAccuracy = accuracy(result.majorityVote, dataset.truth);
+    if (dataset.hasTruth())
+        result.dawidSkeneAccuracy = accuracy(aggregate("ds", dataset).labels, dataset.truth);
 
     // Items without answers follow the model (CROWDLAB gives them its argmax): they are never
     // trained on and never counted as changed, so they cannot keep the loop going.

@@ -36,6 +36,9 @@ struct LoopIteration {
 struct LoopResult {
     std::vector<int> majorityVote;            // the starting labels (cleanlab's majority vote)
     double majorityVoteAccuracy = std::numeric_limits<double>::quiet_NaN();
+    // Dawid-Skene (the registry's defaults) against the truth: the reference a curator compares
+    // the loop with. NaN without truth.
+    double dawidSkeneAccuracy = std::numeric_limits<double>::quiet_NaN();
     std::vector<LoopIteration> iterations;
     CrowdlabResult consensus;                 // of the last iteration
     RowMatrixXf probabilities;                // N x K, the last iteration's out-of-sample model probabilities

@@ -359,6 +359,7 @@ nlohmann::json loopSummary(const LoopResult& result)
     return {{"iterations", result.iterations.size()},
             {"converged", result.converged},
             {"majority_vote_accuracy", finiteOrNull(result.majorityVoteAccuracy)},
+            {"ds_accuracy", finiteOrNull(result.dawidSkeneAccuracy)},
             {"loop", loop}};
 }
 

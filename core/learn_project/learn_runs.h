@@ -105,7 +105,7 @@ AggregationResult loopAsAggregation(const Dataset& dataset, const LoopResult& re
 std::int64_t storeLoopRun(Project& project, const Dataset& dataset, const nlohmann::json& params, const LoopResult& result);
 
 // The loop's results as JSON (also part of what `crowdlab-loop --json` prints): iterations (the
-// count), converged, majority_vote_accuracy and "loop", one object per iteration with iteration,
+// count), converged, majority_vote_accuracy, ds_accuracy and "loop", one object per iteration with iteration,
 // changed, newly_changed, consensus_accuracy, model_accuracy, model_weight,
 // mean_consensus_quality, seconds, train_samples_per_s (NaN as null).
 nlohmann::json loopSummary(const LoopResult& result);

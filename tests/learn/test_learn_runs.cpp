@@ -89,6 +89,7 @@ private Q_SLOTS:
         QCOMPARE(summary["loop"][0]["changed"].get<int>(), loop.iterations[0].changed);
         QCOMPARE(summary["converged"].get<bool>(), loop.converged);
         QCOMPARE(summary["majority_vote_accuracy"].get<double>(), loop.majorityVoteAccuracy);
+        QCOMPARE(summary["ds_accuracy"].get<double>(), loop.dawidSkeneAccuracy);
         QCOMPARE(summary["accuracy"].get<double>(), loop.iterations.back().consensusAccuracy);
         QCOMPARE(summary["model"].get<std::string>(), std::string("mlp"));
 

@@ -3,6 +3,7 @@
 #include "learn_testdata.h"
 
 #include "aggregate/common.h"
+#include "aggregate/registry.h"
 #include "util/error.h"
 
 #include <QTest>
@@ -40,6 +41,7 @@ private Q_SLOTS:
         const LoopResult r = runCrowdlabLoop(dataset_, input_, smallConfig(3), Progress::none(),
                                              [&](const LoopIteration& it) { reported.push_back(it.iteration); });
         QVERIFY(r.majorityVoteAccuracy > 0.6 && r.majorityVoteAccuracy < 0.9);
+        QCOMPARE(r.dawidSkeneAccuracy, accuracy(aggregate("ds", dataset_).labels, dataset_.truth));
         QVERIFY(!r.iterations.empty());
         const LoopIteration& last = r.iterations.back();
         QVERIFY2(last.consensusAccuracy > r.majorityVoteAccuracy + 0.03,
@@ -127,6 +129,7 @@ private Q_SLOTS:
         const LoopResult c = runCrowdlabLoop(noTruth, input_, smallConfig(2));
         QCOMPARE(c.consensus.consensusLabel, a.consensus.consensusLabel);
         QVERIFY(std::isnan(c.majorityVoteAccuracy));
+        QVERIFY(std::isnan(c.dawidSkeneAccuracy));
         QVERIFY(std::isnan(c.iterations.front().consensusAccuracy));
         QVERIFY(std::isnan(c.iterations.front().modelAccuracy));
     }
