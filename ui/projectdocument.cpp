@@ -182,22 +182,22 @@ std::vector<std::int64_t> ProjectDocument::recordDecisions(std::vector<Decision>
             row.time = now;
             review_.check(row);
         }
-        Project* project = current_->project.get();
-        for (Decision& row : rows) {
-            if (project) {
-                ids.push_back(recordDecision(*project, review_, row));
-            } else {
+        // With a project, the action is one transaction: all its decisions are durable, or none.
+        if (Project* project = current_->project.get()) {
+            ids = crowdsift::recordDecisions(*project, review_, rows);
+        } else {
+            for (Decision& row : rows) {
                 row.id = review_.log().empty() ? 1 : review_.log().back().id + 1;
                 review_.apply(row);
                 ids.push_back(row.id);
             }
-            items.push_back(row.item);
         }
+        for (const Decision& row : rows)
+            items.push_back(row.item);
     } catch (const std::exception& e) {
+        // Nothing of the action was recorded.
         Q_EMIT reviewError(tr("Could not record the decision: %1").arg(QString::fromStdString(e.what())));
-        if (!items.isEmpty())
-            Q_EMIT decisionsChanged(items);
-        return ids;
+        return {};
     }
     Q_EMIT decisionsChanged(items);
     return ids;

@@ -79,11 +79,10 @@ public:
     void accept(const QVector<int>& items, const QString& note = {});
 
     // For the undo commands: checks every row against reviewState(), then appends them (to the
-    // project when one is open, durable on return) stamped with one common time and applies
-    // them. Returns the ids of the rows written, in order: all of them, or those before the
-    // first row whose check or write failed (reviewError then says why; the checks run on every
-    // row before any is written, so only a store failure leaves a prefix). Emits
-    // decisionsChanged with the rows' items.
+    // project when one is open: in one transaction, durable on return) stamped with one common
+    // time and applies them. Returns the ids of the rows written, in order: all of them, or none
+    // when a check or the write failed (reviewError then says why). Emits decisionsChanged with
+    // the rows' items once they are written.
     std::vector<std::int64_t> recordDecisions(std::vector<Decision> rows);
 
 Q_SIGNALS:

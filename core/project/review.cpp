@@ -265,12 +265,23 @@ ReviewState loadReviewState(const Project& project)
 
 std::int64_t recordDecision(Project& project, ReviewState& state, Decision decision)
 {
-    state.check(decision);
-    if (decision.time <= 0)
-        decision.time = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    decision.id = project.appendDecision(decision);
-    state.apply(decision);
-    return decision.id;
+    return recordDecisions(project, state, {std::move(decision)}).front();
+}
+
+std::vector<std::int64_t> recordDecisions(Project& project, ReviewState& state, std::vector<Decision> decisions)
+{
+    const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    for (Decision& decision : decisions) {
+        state.check(decision);
+        if (decision.time <= 0)
+            decision.time = now;
+    }
+    const std::vector<std::int64_t> ids = project.appendDecisions(decisions);
+    for (std::size_t i = 0; i < decisions.size(); ++i) {
+        decisions[i].id = ids[i];
+        state.apply(decisions[i]);
+    }
+    return ids;
 }
 
 }  // namespace crowdsift

@@ -115,5 +115,8 @@ ReviewState loadReviewState(const Project& project);
 // Checks `decision` against `state`, appends it to `project` (durable on return), applies it
 // with its new id and returns that id. Nothing is written when the check fails (InputError).
 std::int64_t recordDecision(Project& project, ReviewState& state, Decision decision);
+// The same for the decisions of one action, written in one transaction: every one is checked
+// against `state` first; all are written and applied, or (InputError, a write error) none.
+std::vector<std::int64_t> recordDecisions(Project& project, ReviewState& state, std::vector<Decision> decisions);
 
 }  // namespace crowdsift

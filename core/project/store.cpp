@@ -840,37 +840,50 @@ NpyArray Project::runOutput(std::int64_t run, const std::string& name) const
 
 std::int64_t Project::appendDecision(const Decision& decision)
 {
-    if (decision.item < 0 || decision.item >= itemCount_)
-        throw std::invalid_argument("appendDecision: item " + std::to_string(decision.item) + " is out of range");
-    if (decision.label < -1 || decision.label >= classCount_)
-        throw std::invalid_argument("appendDecision: label " + std::to_string(decision.label) + " is out of range");
-    if (decision.status.empty())
-        throw std::invalid_argument("appendDecision: a decision needs a status");
+    return appendDecisions({decision}).front();
+}
+
+std::vector<std::int64_t> Project::appendDecisions(const std::vector<Decision>& decisions)
+{
+    for (const Decision& decision : decisions) {
+        if (decision.item < 0 || decision.item >= itemCount_)
+            throw std::invalid_argument("appendDecision: item " + std::to_string(decision.item) + " is out of range");
+        if (decision.label < -1 || decision.label >= classCount_)
+            throw std::invalid_argument("appendDecision: label " + std::to_string(decision.label) + " is out of range");
+        if (decision.status.empty())
+            throw std::invalid_argument("appendDecision: a decision needs a status");
+    }
     return guarded(path_, "cannot record the decision", [&] {
-        if (decision.undoes != 0) {
-            SQLite::Statement find(*db_, "SELECT 1 FROM decisions WHERE id = ?");
-            find.bind(1, static_cast<std::int64_t>(decision.undoes));
-            if (!find.executeStep())
-                throw std::invalid_argument("appendDecision: there is no decision "
-                                            + std::to_string(decision.undoes) + " to undo");
-        }
+        SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+        SQLite::Statement find(*db_, "SELECT 1 FROM decisions WHERE id = ?");
         SQLite::Statement insert(*db_, "INSERT INTO decisions (item, label, status, reviewer, time, note, undoes) "
                                        "VALUES (?, ?, ?, ?, ?, ?, ?)");
-        insert.bind(1, decision.item);
-        if (decision.label < 0)
-            insert.bind(2);
-        else
-            insert.bind(2, decision.label);
-        insert.bind(3, decision.status);
-        bindText(insert, 4, decision.reviewer);
-        insert.bind(5, decision.time > 0 ? decision.time : nowSeconds());
-        bindText(insert, 6, decision.note);
-        if (decision.undoes == 0)
-            insert.bind(7);
-        else
-            insert.bind(7, static_cast<std::int64_t>(decision.undoes));
-        insert.exec();
-        return static_cast<std::int64_t>(db_->getLastInsertRowid());
+        std::vector<std::int64_t> ids;
+        ids.reserve(decisions.size());
+        for (const Decision& decision : decisions) {
+            if (decision.undoes != 0) {
+                find.reset();
+                find.bind(1, static_cast<std::int64_t>(decision.undoes));
+                if (!find.executeStep())
+                    throw std::invalid_argument("appendDecision: there is no decision "
+                                                + std::to_string(decision.undoes) + " to undo");
+            }
+            insert.reset();
+            insert.clearBindings();
+            insert.bind(1, decision.item);
+            if (decision.label >= 0)
+                insert.bind(2, decision.label);
+            insert.bind(3, decision.status);
+            bindText(insert, 4, decision.reviewer);
+            insert.bind(5, decision.time > 0 ? decision.time : nowSeconds());
+            bindText(insert, 6, decision.note);
+            if (decision.undoes != 0)
+                insert.bind(7, static_cast<std::int64_t>(decision.undoes));
+            insert.exec();
+            ids.push_back(static_cast<std::int64_t>(db_->getLastInsertRowid()));
+        }
+        transaction.commit();
+        return ids;
     });
 }
 

@@ -107,8 +107,11 @@ public:
 
     // Decisions. appendDecision commits one transaction and is durable (fsynced) when it
     // returns; it returns the new id. Throws std::invalid_argument for an item or label out of
-    // range or an `undoes` that names no earlier decision.
+    // range or an `undoes` that names no earlier decision. appendDecisions does the same for
+    // several decisions (one action of the curator, e.g. a bulk relabel) in one transaction:
+    // all of them or, when one is invalid or the write fails, none; ids in the given order.
     std::int64_t appendDecision(const Decision& decision);
+    std::vector<std::int64_t> appendDecisions(const std::vector<Decision>& decisions);
     std::vector<Decision> decisions() const;  // in id order
 
 private:

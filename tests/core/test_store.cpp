@@ -699,6 +699,21 @@ void TestStore::decisionsRejectBadInput()
     for (const Decision& d : bad)
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, project.appendDecision(d));
     QCOMPARE(project.decisions().size(), std::size_t(1));
+
+    // One action, one transaction: a bad decision anywhere in it writes none of them.
+    std::vector<Decision> badLast = bad;
+    badLast.back() = decision(0, 0, "revert", 99);
+    for (const Decision& d : badLast)
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                                 project.appendDecisions({decision(1, 1, "relabel"), decision(2, 2, "relabel"), d}));
+    QCOMPARE(project.decisions().size(), std::size_t(1));
+    const std::vector<std::int64_t> ids =
+        project.appendDecisions({decision(1, 1, "relabel"), decision(2, 2, "relabel"), decision(0, 0, "revert", 1)});
+    QCOMPARE(ids, (std::vector<std::int64_t>{2, 3, 4}));
+    const std::vector<Decision> stored = Project::open(project.path()).decisions();
+    QCOMPARE(stored.size(), std::size_t(4));
+    QCOMPARE(stored[3].undoes, std::int64_t(1));
+    QCOMPARE(stored[2].label, 2);
 }
 
 void TestStore::killDuringAppendKeepsCommittedDecisions()
