@@ -251,5 +251,64 @@ torch::Tensor softCrossEntropy(const torch::Tensor& logits, const torch::Tensor&
     return -(smoothed * torch::log_softmax(logits.to(torch::kFloat), 1)).sum(1).mean();
 }
 
+MultiTensorSgd::MultiTensorSgd(std::vector<torch::Tensor> parameters, double momentum, double weightDecay, bool nesterov)
+    : parameters_(std::move(parameters)), momentum_(parameters_.size()), momentumFactor_(momentum),
+      weightDecay_(weightDecay), nesterov_(nesterov)
+{
+}
+
+void MultiTensorSgd::zeroGrad()
+{
+    for (torch::Tensor& p : parameters_)
+        p.mutable_grad().reset();
+}
+
+void MultiTensorSgd::step(double lr)
+{
+    torch::NoGradGuard noGrad;
+    std::vector<torch::Tensor> params;  // the parameters with a gradient, and their gradients
+    std::vector<torch::Tensor> grads;
+    std::vector<std::size_t> index;     // their positions in parameters_
+    for (std::size_t i = 0; i < parameters_.size(); ++i) {
+        const torch::Tensor& grad = parameters_[i].grad();
+        if (!grad.defined())
+            continue;
+        params.push_back(parameters_[i]);
+        grads.push_back(grad);
+        index.push_back(i);
+    }
+    if (params.empty())
+        return;
+    // d = g + weight_decay * p, in place: the gradients are cleared before the next pass.
+    if (weightDecay_ != 0)
+        at::_foreach_add_(grads, params, weightDecay_);
+    if (momentumFactor_ != 0) {
+        // b = momentum * b + d, and b = d on a parameter's first step.
+        std::vector<torch::Tensor> velocity;
+        std::vector<torch::Tensor> kept;
+        std::vector<torch::Tensor> keptGrads;
+        for (std::size_t j = 0; j < index.size(); ++j) {
+            torch::Tensor& buffer = momentum_[index[j]];
+            if (buffer.defined()) {
+                kept.push_back(buffer);
+                keptGrads.push_back(grads[j]);
+            } else {
+                buffer = grads[j].clone();
+            }
+            velocity.push_back(buffer);
+        }
+        if (!kept.empty()) {
+            at::_foreach_mul_(kept, momentumFactor_);
+            at::_foreach_add_(kept, keptGrads);
+        }
+        // Nesterov: d = d + momentum * b; heavy ball: d = b.
+        if (nesterov_)
+            at::_foreach_add_(grads, velocity, momentumFactor_);
+        else
+            grads = velocity;
+    }
+    at::_foreach_add_(params, grads, -lr);
+}
+
 }  // namespace learn
 }  // namespace crowdsift

@@ -133,4 +133,25 @@ private:
 // label smoothing exactly as torch's cross_entropy(label_smoothing) defines it.
 torch::Tensor softCrossEntropy(const torch::Tensor& logits, const torch::Tensor& targets, double smoothing);
 
+// SGD with momentum (Nesterov or heavy-ball, no dampening) and L2 weight decay, the update of
+// torch::optim::SGD, done as a few multi-tensor (_foreach) operations over all parameters per step
+// instead of several kernels per parameter: on CUDA a small network's step is bound by kernel
+// launches, and PyTorch's own SGD takes this path there by default.
+class MultiTensorSgd {
+public:
+    MultiTensorSgd(std::vector<torch::Tensor> parameters, double momentum, double weightDecay, bool nesterov);
+    // Clears the gradients (to undefined, as set_to_none does).
+    void zeroGrad();
+    // One update with learning rate `lr` from the parameters' current gradients; parameters
+    // without a gradient are left alone.
+    void step(double lr);
+
+private:
+    std::vector<torch::Tensor> parameters_;
+    std::vector<torch::Tensor> momentum_;  // per parameter; undefined until its first step
+    double momentumFactor_;
+    double weightDecay_;
+    bool nesterov_;
+};
+
 }  // namespace crowdsift::learn

@@ -597,13 +597,12 @@ TrainResult Classifier::fit(const LearnInput& input, const std::vector<int>& row
     }
     d.setNormalization(input, trainRows, trainData);
 
+    // SGD's update over all parameters at once (see MultiTensorSgd); AdamW from LibTorch.
+    std::unique_ptr<learn::MultiTensorSgd> sgd;
     std::unique_ptr<torch::optim::Optimizer> optimizer;
     if (config.optimizer == OptimizerKind::Sgd) {
-        optimizer = std::make_unique<torch::optim::SGD>(
-            d.net->parameters(), torch::optim::SGDOptions(config.learningRate)
-                                     .momentum(config.momentum)
-                                     .nesterov(config.momentum > 0)
-                                     .weight_decay(config.weightDecay));
+        sgd = std::make_unique<learn::MultiTensorSgd>(d.net->parameters(), config.momentum, config.weightDecay,
+                                                      config.momentum > 0);
     } else {
         optimizer = std::make_unique<torch::optim::AdamW>(
             d.net->parameters(), torch::optim::AdamWOptions(config.learningRate).weight_decay(config.weightDecay));
@@ -644,9 +643,13 @@ TrainResult Classifier::fit(const LearnInput& input, const std::vector<int>& row
                 x = d.inMemoryFormat(x);
             }
             learningRate = scheduledLearningRate(config, step, batches);
-            for (torch::optim::OptimizerParamGroup& group : optimizer->param_groups())
-                group.options().set_lr(learningRate);
-            optimizer->zero_grad();
+            if (sgd) {
+                sgd->zeroGrad();
+            } else {
+                for (torch::optim::OptimizerParamGroup& group : optimizer->param_groups())
+                    group.options().set_lr(learningRate);
+                optimizer->zero_grad();
+            }
             torch::Tensor logits;
             {
                 AutocastScope autocast(d.mixed);
@@ -655,7 +658,10 @@ TrainResult Classifier::fit(const LearnInput& input, const std::vector<int>& row
             logits = logits.to(torch::kFloat);
             const torch::Tensor loss = learn::softCrossEntropy(logits, trainTargets.index_select(0, index), config.labelSmoothing);
             loss.backward();
-            optimizer->step();
+            if (sgd)
+                sgd->step(learningRate);
+            else
+                optimizer->step();
             {
                 torch::NoGradGuard noGrad;
                 lossSum += loss.detach() * (end - begin);

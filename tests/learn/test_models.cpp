@@ -110,6 +110,52 @@ private Q_SLOTS:
         QVERIFY(std::abs(learn::softCrossEntropy(logits, targets, 0.2).item<double>() - expected) <= 1e-6);
     }
 
+    void multiTensorSgdMatchesTorchSgd_data()
+    {
+        QTest::addColumn<double>("momentum");
+        QTest::addColumn<double>("weightDecay");
+        QTest::addColumn<bool>("nesterov");
+        QTest::newRow("nesterov, weight decay") << 0.9 << 5e-4 << true;
+        QTest::newRow("heavy ball") << 0.8 << 0.0 << false;
+        QTest::newRow("plain") << 0.0 << 1e-3 << false;
+    }
+
+    // The same parameters as torch::optim::SGD after steps with a changing learning rate, and a
+    // parameter without a gradient (unused in the loss) left alone.
+    void multiTensorSgdMatchesTorchSgd()
+    {
+        QFETCH(double, momentum);
+        QFETCH(double, weightDecay);
+        QFETCH(bool, nesterov);
+        torch::manual_seed(3);
+        const auto makeParameters = [] {
+            torch::manual_seed(3);
+            return std::vector<torch::Tensor>{torch::randn({4, 3}).requires_grad_(), torch::randn({3}).requires_grad_(),
+                                              torch::randn({2}).requires_grad_()};
+        };
+        std::vector<torch::Tensor> ours = makeParameters();
+        std::vector<torch::Tensor> theirs = makeParameters();
+        const torch::Tensor unusedBefore = ours[2].detach().clone();
+        learn::MultiTensorSgd sgd(ours, momentum, weightDecay, nesterov);
+        torch::optim::SGD reference(theirs, torch::optim::SGDOptions(0.1).momentum(momentum).nesterov(nesterov).weight_decay(weightDecay));
+        const torch::Tensor x = torch::randn({5, 4});
+        for (int step = 0; step < 6; ++step) {
+            const double lr = 0.1 / (step + 1);
+            sgd.zeroGrad();
+            (torch::tanh(x.matmul(ours[0]) + ours[1]).pow(2).sum()).backward();
+            sgd.step(lr);
+            for (torch::optim::OptimizerParamGroup& group : reference.param_groups())
+                group.options().set_lr(lr);
+            reference.zero_grad();
+            (torch::tanh(x.matmul(theirs[0]) + theirs[1]).pow(2).sum()).backward();
+            reference.step();
+            for (std::size_t i = 0; i < 2; ++i)
+                QVERIFY2(torch::allclose(ours[i], theirs[i], 1e-6, 1e-7), qPrintable(QString("step %1, parameter %2").arg(step).arg(i)));
+        }
+        QVERIFY(!torch::equal(ours[0], makeParameters()[0]));
+        QVERIFY(torch::equal(ours[2].detach(), unusedBefore));
+    }
+
     void architectures_data()
     {
         QTest::addColumn<QString>("model");
