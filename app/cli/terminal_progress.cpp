@@ -1,10 +1,37 @@
 #include "terminal_progress.h"
 
-#include <chrono>
-#include <cstdio>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+
 namespace crowdsift::cli {
+
+namespace {
+
+int terminalColumns()
+{
+    winsize size{};
+    return ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0 ? size.ws_col : 80;
+}
+
+// The end of `stage` in at most `columns` bytes, "..." in front when cut: nested stages
+// ("iteration 2/5 · fold 3/5, epoch 4/20") say the most at their end. Never splits a UTF-8
+// character.
+std::string fitStage(const std::string& stage, int columns)
+{
+    if (static_cast<int>(stage.size()) <= columns)
+        return stage;
+    std::size_t start = stage.size() - static_cast<std::size_t>(std::max(columns - 3, 1));
+    while (start < stage.size() && (static_cast<unsigned char>(stage[start]) & 0xC0) == 0x80)
+        ++start;
+    return "..." + stage.substr(start);
+}
+
+}  // namespace
 
 static long long nowMs()
 {
@@ -37,8 +64,10 @@ void TerminalProgress::draw(double fraction, const std::string& stage)
         bar[i] = i < filled ? '#' : '.';
     bar[width] = '\0';
     const double elapsed = static_cast<double>(nowMs() - startMs_) / 1000.0;
-    std::fprintf(stderr, "\r\033[K[%s] %3d%%  %-28.28s %6.1fs", bar, static_cast<int>(fraction * 100 + 0.5),
-                 stage.c_str(), elapsed);
+    // "[bar] 100%  <stage> 1234.5s" on one line of the terminal: the stage gets what is left.
+    const int stageColumns = std::max(12, terminalColumns() - width - 19);
+    std::fprintf(stderr, "\r\033[K[%s] %3d%%  %s %6.1fs", bar, static_cast<int>(fraction * 100 + 0.5),
+                 fitStage(stage, stageColumns).c_str(), elapsed);
     std::fflush(stderr);
     drawn_ = true;
 }
