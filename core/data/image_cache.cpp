@@ -43,30 +43,11 @@ ImageCache buildImageCache(const Dataset& dataset, const std::string& cacheDir, 
         throw InputError(dataset.source, "images", "the dataset has no images");
 
     ThreadPool pool(options.threads);
-    std::vector<std::uint64_t> itemHashes(static_cast<std::size_t>(n), 0);
     ImageCache cache;
-    for (int i = 0; i < n; ++i)
-        if (dataset.imagePaths[static_cast<std::size_t>(i)].empty())
-            cache.missingImages.push_back(i);
-    forEachChunk(n, pool, progress, "hashing images", [&](int item) {
-        if (dataset.imagePaths[static_cast<std::size_t>(item)].empty())
-            return;
-        itemHashes[static_cast<std::size_t>(item)] = imageHash(dataset, item);
-    });
-
     // Version tag first: a change of the decoding rules must give new keys.
-    const std::string tag = "crowdsift-image-cache-1";
-    std::uint64_t key = fnv1a(fnvOffset, tag.data(), tag.size());
-    key = fnv1a(key, static_cast<std::uint64_t>(options.size));
-    key = fnv1a(key, static_cast<std::uint64_t>(options.channels));
-    key = fnv1a(key, static_cast<std::uint64_t>(n));
-    for (int i = 0; i < n; ++i) {
-        const bool missing = dataset.imagePaths[static_cast<std::size_t>(i)].empty();
-        key = fnv1a(key, static_cast<std::uint64_t>(i));
-        key = fnv1a(key, missing ? 0 : 1);
-        key = fnv1a(key, itemHashes[static_cast<std::size_t>(i)]);
-    }
-    cache.key = hexKey(key);
+    cache.key = imageContentKey(dataset, "crowdsift-image-cache-1",
+                                {static_cast<std::uint64_t>(options.size), static_cast<std::uint64_t>(options.channels)},
+                                pool, progress, cache.missingImages);
     cache.path = (fs::path(cacheDir) / ("images-" + cache.key + ".npy")).string();
     cache.count = n;
     cache.height = cache.width = options.size;

@@ -159,6 +159,29 @@ bool readNpyShape(const std::string& path, const std::string& descr, std::size_t
     return static_cast<std::size_t>(in.tellg()) == dataStart + elements * elementSize;
 }
 
+std::string imageContentKey(const Dataset& dataset, const std::string& tag, const std::vector<std::uint64_t>& parameters,
+                            ThreadPool& pool, Progress& progress, std::vector<int>& missingImages)
+{
+    const int n = dataset.itemCount();
+    std::vector<std::uint64_t> itemHashes(static_cast<std::size_t>(n), 0);
+    missingImages.clear();
+    for (int i = 0; i < n; ++i)
+        if (dataset.imagePaths[static_cast<std::size_t>(i)].empty())
+            missingImages.push_back(i);
+    forEachChunk(n, pool, progress, "hashing images",
+                 [&](int item) { itemHashes[static_cast<std::size_t>(item)] = imageHash(dataset, item); });
+    std::uint64_t key = fnv1a(fnvOffset, tag.data(), tag.size());
+    for (std::uint64_t value : parameters)
+        key = fnv1a(key, value);
+    key = fnv1a(key, static_cast<std::uint64_t>(n));
+    for (int i = 0; i < n; ++i) {
+        key = fnv1a(key, static_cast<std::uint64_t>(i));
+        key = fnv1a(key, dataset.imagePaths[static_cast<std::size_t>(i)].empty() ? 0 : 1);
+        key = fnv1a(key, itemHashes[static_cast<std::size_t>(i)]);
+    }
+    return hexKey(key);
+}
+
 void forEachChunk(int count, ThreadPool& pool, Progress& progress, const std::string& stage,
                   const std::function<void(int item)>& body)
 {

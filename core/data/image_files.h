@@ -38,6 +38,13 @@ std::string readImageBytes(const Dataset& dataset, int item);
 // image. Throws as readImageBytes does.
 std::uint64_t imageHash(const Dataset& dataset, int item);
 
+// The key of a cache derived from every item's image: FNV-1a over `tag` (a version: a change of
+// the derivation must give new keys), `parameters`, the item count and, per item, its index,
+// whether it has an image and imageHash(). Hashes the images on `pool` (progress stage "hashing
+// images"); `missingImages` receives the items without an image. 16 hex digits.
+std::string imageContentKey(const Dataset& dataset, const std::string& tag, const std::vector<std::uint64_t>& parameters,
+                            ThreadPool& pool, Progress& progress, std::vector<int>& missingImages);
+
 // Decodes the item's image to 8 bits per channel with 1 (gray) or 3 (BGR) channels: 16-bit and
 // float images are scaled, alpha is dropped. Throws InputError naming the file and the item for
 // an unknown format, a damaged file, or an unsupported pixel type or channel count.

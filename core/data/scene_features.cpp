@@ -224,25 +224,12 @@ SceneFeatures buildSceneFeatures(const Dataset& dataset, const std::string& cach
         throw InputError(dataset.source, "images", "the dataset has no images");
 
     ThreadPool pool(options.threads);
-    std::vector<std::uint64_t> itemHashes(static_cast<std::size_t>(n), 0);
     SceneFeatures result;
-    for (int i = 0; i < n; ++i)
-        if (dataset.imagePaths[static_cast<std::size_t>(i)].empty())
-            result.missingImages.push_back(i);
-    forEachChunk(n, pool, progress, "hashing images",
-                 [&](int item) { itemHashes[static_cast<std::size_t>(item)] = imageHash(dataset, item); });
-
     // Version tag first: a change of the descriptor's definition must give new keys.
-    const std::string tag = "crowdsift-gist-1";
-    std::uint64_t key = fnv1a(fnvOffset, tag.data(), tag.size());
-    for (int value : {options.size, options.scales, options.orientations, options.grid, options.colour ? 1 : 0, n})
-        key = fnv1a(key, static_cast<std::uint64_t>(value));
-    for (int i = 0; i < n; ++i) {
-        key = fnv1a(key, static_cast<std::uint64_t>(i));
-        key = fnv1a(key, dataset.imagePaths[static_cast<std::size_t>(i)].empty() ? 0 : 1);
-        key = fnv1a(key, itemHashes[static_cast<std::size_t>(i)]);
-    }
-    result.key = hexKey(key);
+    std::vector<std::uint64_t> parameters;
+    for (int value : {options.size, options.scales, options.orientations, options.grid, options.colour ? 1 : 0})
+        parameters.push_back(static_cast<std::uint64_t>(value));
+    result.key = imageContentKey(dataset, "crowdsift-gist-1", parameters, pool, progress, result.missingImages);
     result.path = (fs::path(cacheDir) / ("gist-" + result.key + ".npy")).string();
 
     const int dim = descriptor.dimension();
