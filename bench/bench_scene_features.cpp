@@ -14,6 +14,7 @@
 #include "aggregate/registry.h"
 #include "aggregate/result.h"
 #include "data/formats.h"
+#include "data/image_cache.h"
 #include "data/scene_features.h"
 #include "learn/crowdlab_loop.h"
 #include "learn/crossval.h"
@@ -23,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -128,6 +130,21 @@ int main(int argc, char** argv)
                     o.features.size, o.features.scales, o.features.orientations, o.features.grid,
                     o.features.colour ? "on" : "off", features.reused ? "reused" : "computed", featureSeconds,
                     1000.0 * featureSeconds / dataset.itemCount());
+        if (!features.reused) {
+            // Baseline, same images and threads: the image cache's decode and resize to the same
+            // side, which any image input pays; the ratio is what the descriptor adds on top.
+            ImageCacheOptions decode;
+            decode.size = o.features.size;
+            decode.threads = o.features.threads;
+            const std::string decodeDir = o.cache + "/decode-baseline";
+            std::filesystem::remove_all(decodeDir);
+            start = std::chrono::steady_clock::now();
+            buildImageCache(dataset, decodeDir, decode);
+            const double decodeSeconds = secondsSince(start);
+            std::filesystem::remove_all(decodeDir);
+            std::printf("baseline: decode + resize to %d px in %.2f s; the features take %.1fx that\n",
+                        o.features.size, decodeSeconds, featureSeconds / decodeSeconds);
+        }
         if (o.featuresOnly)
             return 0;
 
