@@ -112,7 +112,12 @@ void DecisionCommand::undo()
         if (it != log.end() && it->id == id)
             rows.push_back(undoDecision(*it, document_->reviewer()));
     }
-    document_->recordDecisions(std::move(rows));
+    if (!rows.empty() && document_->recordDecisions(std::move(rows)).empty()) {
+        // Nothing was taken back: the stack moves on, but the step's rows stay in force, so the
+        // redo that undoes this undo must not write them a second time.
+        skipRedo_ = true;
+        return;
+    }
     ids_.clear();
 }
 

@@ -37,6 +37,8 @@ private:
     ProjectDocument* document_;
     std::vector<Decision> rows_;     // what redo() writes: id 0, time 0
     std::vector<std::int64_t> ids_;
+    // The next redo() writes nothing: the rows are in the log already (a step of a reopened
+    // project), or the undo could not be written (the document said why) and they still apply.
     bool skipRedo_ = false;
 };
 

@@ -14,6 +14,8 @@
 #include "project/store.h"
 #include "util/progress.h"
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include <QLabel>
 #include <QAction>
 #include <QDoubleSpinBox>
@@ -52,6 +54,7 @@ private Q_SLOTS:
     void initTestCase();
     void commandsWriteTheLog();
     void reopenedLogCanBeUndone();
+    void failedUndoKeepsTheStepInForce();
     void keyMapping();
     void reviewByKeys();
 };
@@ -118,6 +121,35 @@ void TestReview::commandsWriteTheLog()
     // One user action, one time: the bulk relabel's rows share it.
     QCOMPARE(log[0].time, log[2].time);
     QCOMPARE(loadReviewState(*document.project()).relabelledCount(), 3);
+}
+
+void TestReview::failedUndoKeepsTheStepInForce()
+{
+    const QString path = createProject("locked");
+    ProjectDocument document;
+    waitLoaded(&document, path);
+    document.relabel({4, 7}, 2);
+    QCOMPARE(document.project()->decisions().size(), std::size_t(2));
+
+    // Another connection holds the write lock past the store's busy timeout: the undo fails.
+    {
+        SQLite::Database other(path.toStdString(), SQLite::OPEN_READWRITE);
+        other.exec("BEGIN EXCLUSIVE");
+        QSignalSpy errors(&document, &ProjectDocument::reviewError);
+        document.undoStack()->undo();
+        QCOMPARE(errors.count(), 1);
+        QCOMPARE(document.reviewState().decisionOf(7), 2);
+        other.exec("ROLLBACK");
+    }
+    QCOMPARE(document.project()->decisions().size(), std::size_t(2));
+    // Redoing the failed undo writes nothing: the rows are still in force.
+    document.undoStack()->redo();
+    QCOMPARE(document.project()->decisions().size(), std::size_t(2));
+    QCOMPARE(document.reviewState().relabelledCount(), 2);
+    // And the step can be undone once the store accepts writes again.
+    document.undoStack()->undo();
+    QCOMPARE(document.reviewState().decidedCount(), 0);
+    QCOMPARE(document.project()->decisions().size(), std::size_t(4));
 }
 
 void TestReview::reopenedLogCanBeUndone()
