@@ -1,6 +1,11 @@
 #include "learn/crossval.h"
 
 #include "util/error.h"
+#include "util/parallel.h"
+
+#include <atomic>
+#include <mutex>
+#include <string>
 
 #include <algorithm>
 #include <chrono>
@@ -46,6 +51,55 @@ std::vector<int> stratifiedFolds(const std::vector<int>& labels, int folds, std:
     return fold;
 }
 
+namespace {
+
+// Progress of folds trained side by side, as one report: the sum of the folds' fractions, under
+// the stage of the lowest fold still training (the others report no stage, so the parent token
+// rate-limits them instead of announcing a new stage on every batch). Once one fold failed, the
+// others stop at their next report.
+class FoldProgress {
+public:
+    FoldProgress(Progress& parent, int folds) : parent_(parent), folds_(folds), done_(static_cast<std::size_t>(folds), 0.0) {}
+
+    void report(int fold, double fraction, const std::string& stage)
+    {
+        if (failed_.load())
+            throw Cancelled();
+        std::lock_guard<std::mutex> lock(mutex_);
+        done_[static_cast<std::size_t>(fold)] = std::min(fraction, 1.0);
+        double sum = 0;
+        int lead = -1;
+        for (int f = 0; f < folds_; ++f) {
+            sum += done_[static_cast<std::size_t>(f)];
+            if (lead < 0 && done_[static_cast<std::size_t>(f)] < 1.0)
+                lead = f;
+        }
+        const bool leading = fold == lead || lead < 0;
+        parent_.step(sum, folds_,
+                     leading ? "fold " + std::to_string(fold + 1) + "/" + std::to_string(folds_) + ", " + stage : std::string());
+    }
+    void finished(int fold) { report(fold, 1.0, "predicting"); }
+    void fail() { failed_.store(true); }
+
+private:
+    Progress& parent_;
+    int folds_;
+    std::vector<double> done_;
+    std::mutex mutex_;
+    std::atomic<bool> failed_{false};
+};
+
+}  // namespace
+
+int crossValidationWorkers(const ModelSpec& spec, const TrainConfig& config, int folds)
+{
+    // One GPU trains one model at a time; a TorchScript backbone is not shared between threads.
+    if (resolveDevice(config.device) != "cpu" || spec.name == "torchscript")
+        return 1;
+    const int threads = config.threads > 0 ? config.threads : hardwareThreads();
+    return std::max(1, std::min(threads, folds));
+}
+
 CrossValidationResult crossValidate(const LearnInput& input, const Targets& targets, int classes,
                                     const ModelSpec& spec, const TrainConfig& config, int folds,
                                     Progress& progress, const FoldEpochCallback& onEpoch)
@@ -57,40 +111,66 @@ CrossValidationResult crossValidate(const LearnInput& input, const Targets& targ
     CrossValidationResult result;
     result.fold = stratifiedFolds(targets.hardLabels(), folds, config.seed);
     result.probabilities = RowMatrixXf::Zero(input.count(), classes);
+    result.history.resize(static_cast<std::size_t>(folds));
 
-    std::int64_t trainSamples = 0;
-    double trainSeconds = 0;
-    for (int f = 0; f < folds; ++f) {
-        progress.check();
-        std::vector<int> trainRows, predictRows;
-        for (std::size_t i = 0; i < result.fold.size(); ++i) {
-            const int itemFold = result.fold[i];
-            if (itemFold >= 0 && itemFold != f)
-                trainRows.push_back(static_cast<int>(i));
-            else if (itemFold == f || (itemFold < 0 && f == 0))
-                predictRows.push_back(static_cast<int>(i));
-        }
-        TrainConfig foldConfig = config;
-        foldConfig.seed = config.seed + static_cast<std::uint64_t>(f);
-        // The fold models are throw-away: a checkpoint would only keep the last one.
-        foldConfig.checkpointPath.clear();
+    const int workers = crossValidationWorkers(spec, config, folds);
+    const int threads = config.threads > 0 ? config.threads : hardwareThreads();
+    FoldProgress foldProgress(progress, folds);
+    std::mutex epochMutex;
+    std::vector<std::int64_t> trainSamples(static_cast<std::size_t>(folds), 0);
+    std::vector<double> trainSeconds(static_cast<std::size_t>(folds), 0.0);
+    ThreadPool pool(workers);
+    pool.run(folds, [&](std::int64_t block) {
+        const int f = static_cast<int>(block);
+        try {
+            progress.check();
+            std::vector<int> trainRows, predictRows;
+            for (std::size_t i = 0; i < result.fold.size(); ++i) {
+                const int itemFold = result.fold[i];
+                if (itemFold >= 0 && itemFold != f)
+                    trainRows.push_back(static_cast<int>(i));
+                else if (itemFold == f || (itemFold < 0 && f == 0))
+                    predictRows.push_back(static_cast<int>(i));
+            }
+            TrainConfig foldConfig = config;
+            foldConfig.seed = config.seed + static_cast<std::uint64_t>(f);
+            // Folds side by side share the cores: one torch thread each with two workers on two
+            // cores, so the results do not depend on how many run at once.
+            foldConfig.threads = std::max(1, threads / workers);
+            // The fold models are throw-away: a checkpoint would only keep the last one.
+            foldConfig.checkpointPath.clear();
 
-        const std::string prefix = "fold " + std::to_string(f + 1) + "/" + std::to_string(folds) + ", ";
-        Progress foldProgress(
-            [&](double fraction, const std::string& stage) { progress.step(f + fraction, folds, prefix + stage); }, 0);
-        Classifier model(spec, input, classes, foldConfig);
-        const TrainResult trained = model.fit(input, trainRows, targets, foldProgress, [&](const EpochRecord& record) {
-            if (onEpoch)
+            Progress foldToken([&](double fraction, const std::string& stage) { foldProgress.report(f, fraction, stage); }, 0);
+            Classifier model(spec, input, classes, foldConfig);
+            const TrainResult trained = model.fit(input, trainRows, targets, foldToken, [&](const EpochRecord& record) {
+                if (!onEpoch)
+                    return;
+                std::lock_guard<std::mutex> lock(epochMutex);
                 onEpoch(f, record);
-        });
-        const RowMatrixXf predicted = model.predict(input, predictRows, progress);
-        for (std::size_t i = 0; i < predictRows.size(); ++i)
-            result.probabilities.row(predictRows[i]) = predicted.row(static_cast<Eigen::Index>(i));
-        result.history.push_back(trained.history);
-        trainSamples += trained.trainSamples;
-        trainSeconds += trained.trainSeconds;
+            });
+            const RowMatrixXf predicted = model.predict(input, predictRows, progress);
+            // Each fold writes only its own rows and its own slots.
+            for (std::size_t i = 0; i < predictRows.size(); ++i)
+                result.probabilities.row(predictRows[i]) = predicted.row(static_cast<Eigen::Index>(i));
+            result.history[static_cast<std::size_t>(f)] = trained.history;
+            trainSamples[static_cast<std::size_t>(f)] = trained.trainSamples;
+            trainSeconds[static_cast<std::size_t>(f)] = trained.trainSeconds;
+            foldProgress.finished(f);
+        } catch (...) {
+            foldProgress.fail();
+            throw;
+        }
+    });
+    std::int64_t samples = 0;
+    double seconds = 0;
+    for (int f = 0; f < folds; ++f) {
+        samples += trainSamples[static_cast<std::size_t>(f)];
+        seconds += trainSeconds[static_cast<std::size_t>(f)];
     }
-    result.trainSamplesPerSecond = trainSeconds > 0 ? static_cast<double>(trainSamples) / trainSeconds : 0.0;
+    // Folds side by side overlap in time: the rate is per unit of wall time spent training.
+    if (workers > 1)
+        seconds /= workers;
+    result.trainSamplesPerSecond = seconds > 0 ? static_cast<double>(samples) / seconds : 0.0;
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
 }

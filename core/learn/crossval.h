@@ -25,8 +25,15 @@ struct CrossValidationResult {
 
 using FoldEpochCallback = std::function<void(int fold, const EpochRecord&)>;
 
-// Trains `folds` models, each on the other folds' items, and predicts its own fold. Progress runs
-// over all folds; cancel stops within one batch.
+// How many folds crossValidate trains side by side: on the CPU min(threads, folds) (threads 0 =
+// every core), each fold with threads / workers torch threads; 1 on CUDA and for a TorchScript
+// backbone. Small models use one core per fold far better than two cores per model.
+int crossValidationWorkers(const ModelSpec& spec, const TrainConfig& config, int folds);
+
+// Trains `folds` models, each on the other folds' items, and predicts its own fold, several at
+// once on the CPU (crossValidationWorkers). The result does not depend on how many run at once,
+// only on the threads each gets. Progress runs over all folds; onEpoch calls come one at a time
+// (from the training threads, folds interleaved); cancel stops within one batch.
 CrossValidationResult crossValidate(const LearnInput& input, const Targets& targets, int classes,
                                     const ModelSpec& spec, const TrainConfig& config, int folds,
                                     Progress& progress = Progress::none(), const FoldEpochCallback& onEpoch = {});

@@ -277,6 +277,56 @@ private Q_SLOTS:
         QVERIFY(batches - batchesAtCancel <= 1);
     }
 
+    // Two workers, each fold on one torch thread: the same bits as one fold after the other, every
+    // epoch reported once, progress that only grows, and a cancel that stops both workers.
+    void foldsSideBySide()
+    {
+        const int n = 60;
+        std::vector<int> labels;
+        const LearnInput input = blobs(n, 3, labels);
+        Targets targets;
+        targets.labels = labels;
+        const TrainConfig sequential = quickConfig(5);
+        TrainConfig parallel = sequential;
+        parallel.threads = 2;
+        QCOMPARE(crossValidationWorkers(smallMlp(), sequential, 3), 1);
+        QCOMPARE(crossValidationWorkers(smallMlp(), parallel, 3), 2);
+        QCOMPARE(crossValidationWorkers(smallMlp(), parallel, 1), 1);
+
+        std::vector<std::pair<int, int>> epochs;
+        std::vector<double> fractions;
+        Progress progress([&](double fraction, const std::string&) { fractions.push_back(fraction); }, 0);
+        const CrossValidationResult a = crossValidate(input, targets, 3, smallMlp(), sequential, 3);
+        const CrossValidationResult b = crossValidate(input, targets, 3, smallMlp(), parallel, 3, progress,
+                                                      [&](int fold, const EpochRecord& e) { epochs.emplace_back(fold, e.epoch); });
+        QVERIFY(std::memcmp(a.probabilities.data(), b.probabilities.data(), sizeof(float) * a.probabilities.size()) == 0);
+        QVERIFY(a.fold == b.fold);
+        QCOMPARE(b.history.size(), std::size_t(3));
+        for (std::size_t f = 0; f < 3; ++f)
+            QCOMPARE(b.history[f].back().trainLoss, a.history[f].back().trainLoss);
+        std::sort(epochs.begin(), epochs.end());
+        QCOMPARE(epochs.size(), std::size_t(15));
+        QVERIFY(std::adjacent_find(epochs.begin(), epochs.end()) == epochs.end());
+        QVERIFY(std::is_sorted(fractions.begin(), fractions.end()));
+        QCOMPARE(fractions.back(), 1.0);
+
+        int batches = 0;
+        int batchesAtCancel = -1;
+        Progress cancelling;
+        cancelling.setCallback(
+            [&](double fraction, const std::string&) {
+                ++batches;
+                if (fraction > 0.5 && batchesAtCancel < 0) {
+                    batchesAtCancel = batches;
+                    cancelling.cancel();
+                }
+            },
+            0);
+        QVERIFY_EXCEPTION_THROWN(crossValidate(input, targets, 3, smallMlp(), parallel, 3, cancelling), Cancelled);
+        QVERIFY(batchesAtCancel > 0);
+        QVERIFY(batches - batchesAtCancel <= 1);
+    }
+
     void mismatchedTargetsAreInputErrors()
     {
         std::vector<int> labels;
