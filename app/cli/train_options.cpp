@@ -75,6 +75,13 @@ bool TrainArgs::given(const char* name) const
     return command_ && command_->get_option(name)->count() > 0;
 }
 
+template <class T>
+void TrainArgs::overrideIfGiven(const char* name, T& setting, const T& value) const
+{
+    if (given(name))
+        setting = value;
+}
+
 TrainArgs::Resolved TrainArgs::resolve() const
 {
     const std::vector<std::string> names = modelNames();
@@ -87,31 +94,21 @@ TrainArgs::Resolved TrainArgs::resolve() const
     r.spec.backbone = backbone;
     if (given("--hidden"))
         r.spec.hidden = parseHidden(hidden);
-    if (given("--width"))
-        r.spec.width = width;
+    overrideIfGiven("--width", r.spec.width, width);
     r.config.threads = threads;
-    if (given("--epochs"))
-        r.config.epochs = epochs;
-    if (given("--lr"))
-        r.config.learningRate = learningRate;
-    if (given("--batch-size"))
-        r.config.batchSize = batchSize;
+    overrideIfGiven("--epochs", r.config.epochs, epochs);
+    overrideIfGiven("--lr", r.config.learningRate, learningRate);
+    overrideIfGiven("--batch-size", r.config.batchSize, batchSize);
     if (given("--optimizer"))
         r.config.optimizer = parseOptimizer(optimizer, "--optimizer");
     if (given("--schedule"))
         r.config.schedule = parseSchedule(schedule, "--schedule");
-    if (given("--warmup"))
-        r.config.warmupEpochs = warmupEpochs;
-    if (given("--label-smoothing"))
-        r.config.labelSmoothing = labelSmoothing;
-    if (given("--weight-decay"))
-        r.config.weightDecay = weightDecay;
-    if (given("--val-fraction"))
-        r.config.validationFraction = validationFraction;
-    if (given("--patience"))
-        r.config.patience = patience;
-    if (given("--seed"))
-        r.config.seed = seed;
+    overrideIfGiven("--warmup", r.config.warmupEpochs, warmupEpochs);
+    overrideIfGiven("--label-smoothing", r.config.labelSmoothing, labelSmoothing);
+    overrideIfGiven("--weight-decay", r.config.weightDecay, weightDecay);
+    overrideIfGiven("--val-fraction", r.config.validationFraction, validationFraction);
+    overrideIfGiven("--patience", r.config.patience, patience);
+    overrideIfGiven("--seed", r.config.seed, seed);
     r.input.kind = parseLearnInputKind(inputKind, "--input");
     // Only the mlp reads feature vectors; the image networks need the images even when the
     // dataset has features too.

@@ -53,6 +53,9 @@ struct TrainArgs {
 
 private:
     bool given(const char* name) const;
+    // setting = value when option `name` was given on the command line (else the default stays).
+    template <class T>
+    void overrideIfGiven(const char* name, T& setting, const T& value) const;
     CLI::App* command_ = nullptr;
 };
 
