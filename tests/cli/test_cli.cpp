@@ -193,6 +193,20 @@ private Q_SLOTS:
         QCOMPARE(first["confusion"].toArray().size(), 4);
         const double spam = first["spammer_score"].toDouble();
         QVERIFY(spam >= 0.0 && spam <= 1.0);
+
+        // info lists the project's runs, with the accuracy the run's summary holds.
+        const QJsonArray runs = infoJson({project})["runs"].toArray();
+        QCOMPARE(runs.size(), 1);
+        const QJsonObject stored = runs[0].toObject();
+        QCOMPARE(stored["id"].toInt(), 1);
+        QCOMPARE(stored["kind"].toString(), QStringLiteral("aggregate"));
+        QCOMPARE(stored["name"].toString(), QStringLiteral("ds"));
+        QCOMPARE(stored["status"].toString(), QStringLiteral("done"));
+        QVERIFY(stored["accuracy"].toDouble() > 0.8);
+        const Run text = runCli({"info", project});
+        QVERIFY2(text.out.contains(QRegularExpression("\\n\\s+1\\s+aggregate\\s+ds\\s+done\\s")), qPrintable(text.out));
+        // A dataset read directly has no runs to list.
+        QVERIFY(!infoJson({dog + "/answer.csv"}).contains("runs"));
     }
 
     void annotatorsWithoutRunsSaysWhatToDo()
