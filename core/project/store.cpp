@@ -381,6 +381,7 @@ void writeImport(SQLite::Database& db, const Dataset& dataset, const std::string
 }  // namespace
 
 Project::Project(std::string path) : path_(std::move(path)) {}
+
 // The lock files of this Project's running runs: open descriptors holding flock(LOCK_EX).
 struct Project::RunLocks {
     std::map<std::int64_t, int> fds;
@@ -540,15 +541,20 @@ void Project::failInterruptedRuns()
             continue;  // its process is alive (or the cache cannot be written: nothing to tell)
         const nlohmann::json summary = {
             {"error", "interrupted: the process running it ended (crash or kill) before it finished"}};
-        guarded(path_, "cannot record the interrupted run", [&] {
-            // Only while still running: its owner may have finished it since the SELECT.
-            SQLite::Statement update(*db_, "UPDATE runs SET status = 'failed', finished = ?, summary = ? "
-                                           "WHERE id = ? AND status = 'running'");
-            update.bind(1, nowSeconds());
-            update.bind(2, summary.dump());
-            update.bind(3, static_cast<std::int64_t>(run));
-            update.exec();
-        });
+        try {
+            guarded(path_, "cannot record the interrupted run", [&] {
+                // Only while still running: its owner may have finished it since the SELECT.
+                SQLite::Statement update(*db_, "UPDATE runs SET status = 'failed', finished = ?, summary = ? "
+                                               "WHERE id = ? AND status = 'running'");
+                update.bind(1, nowSeconds());
+                update.bind(2, summary.dump());
+                update.bind(3, static_cast<std::int64_t>(run));
+                update.exec();
+            });
+        } catch (...) {
+            ::close(fd);
+            throw;
+        }
         std::error_code ec;
         fs::remove(lock, ec);
         ::close(fd);
