@@ -78,7 +78,8 @@ public:
         parent_.step(sum, folds_,
                      leading ? "fold " + std::to_string(fold + 1) + "/" + std::to_string(folds_) + ", " + stage : std::string());
     }
-    void finished(int fold) { report(fold, 1.0, "predicting"); }
+    // A fold that stopped early reports less than 1 from its training; its end counts as whole.
+    void finished(int fold) { report(fold, 1.0, "trained"); }
     void fail() { failed_.store(true); }
 
 private:
