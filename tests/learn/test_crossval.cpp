@@ -62,6 +62,21 @@ ModelSpec smallMlp()
     return spec;
 }
 
+// n separable items of 3 classes, and their labels as hard targets.
+struct BlobTask {
+    std::vector<int> labels;
+    LearnInput input;
+    Targets targets;
+};
+
+BlobTask blobTask(int n)
+{
+    BlobTask task;
+    task.input = blobs(n, 3, task.labels);
+    task.targets.labels = task.labels;
+    return task;
+}
+
 TrainConfig quickConfig(int epochs)
 {
     TrainConfig config;
@@ -195,10 +210,7 @@ private Q_SLOTS:
     void crossValidationPredictsEveryItem()
     {
         const int n = 60;
-        std::vector<int> labels;
-        const LearnInput input = blobs(n, 3, labels);
-        Targets targets;
-        targets.labels = labels;
+        auto [labels, input, targets] = blobTask(n);
         for (const int unlabelled : {4, 17, 33})
             targets.labels[static_cast<std::size_t>(unlabelled)] = -1;
         const TrainConfig config = quickConfig(8);
@@ -280,10 +292,7 @@ private Q_SLOTS:
     void cancelStopsWithinOneBatch()
     {
         const int n = 60;
-        std::vector<int> labels;
-        const LearnInput input = blobs(n, 3, labels);
-        Targets targets;
-        targets.labels = labels;
+        auto [labels, input, targets] = blobTask(n);
         const int after = batchesAfterCancel(input, targets, quickConfig(6));
         QVERIFY2(after >= 0 && after <= 1, qPrintable(QString::number(after)));
     }
@@ -293,10 +302,7 @@ private Q_SLOTS:
     void foldsSideBySide()
     {
         const int n = 60;
-        std::vector<int> labels;
-        const LearnInput input = blobs(n, 3, labels);
-        Targets targets;
-        targets.labels = labels;
+        auto [labels, input, targets] = blobTask(n);
         const TrainConfig sequential = quickConfig(5);
         TrainConfig parallel = sequential;
         parallel.threads = 2;
@@ -327,10 +333,7 @@ private Q_SLOTS:
 
     void mismatchedTargetsAreInputErrors()
     {
-        std::vector<int> labels;
-        const LearnInput input = blobs(12, 3, labels);
-        Targets targets;
-        targets.labels = labels;
+        auto [labels, input, targets] = blobTask(12);
         targets.labels.pop_back();
         QVERIFY(inputErrorOf([&] { crossValidate(input, targets, 3, smallMlp(), quickConfig(1), 2); }).contains("11 targets"));
         targets.labels = labels;
