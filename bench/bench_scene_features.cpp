@@ -170,12 +170,7 @@ int main(int argc, char** argv)
                         accuracy(rowArgmax(cv.probabilities), dataset.truth), secondsSince(start));
         }
 
-        LoopConfig config;
-        config.model = o.model;
-        config.train = o.train;
-        config.folds = o.folds;
-        config.maxIterations = o.iterations;
-        config.softTargets = o.soft;
+        const LoopConfig config{o.model, o.train, o.folds, o.iterations, o.soft};
         const LoopResult loop = runCrowdlabLoop(dataset, input, config, Progress::none(), [](const LoopIteration& it) {
             std::printf("iteration %d: consensus %.4f, model %.4f, model weight %.3f, changed %d (new %d), %.1f s\n",
                         it.iteration, it.consensusAccuracy, it.modelAccuracy, it.modelWeight, it.changed,

@@ -174,12 +174,8 @@ struct LearnPage::JobSetup {
     std::string projectPath;
     std::shared_ptr<const Dataset> dataset;
     LearnInputOptions input;
-    ModelSpec spec;
-    TrainConfig train;
-    int folds = 5;
+    LoopConfig run;  // model, training, folds, soft targets, and for the loop its iterations
     std::int64_t labelsRun = 0;
-    bool softTargets = false;
-    int maxIterations = 5;
     nlohmann::json params;
 };
 
@@ -542,13 +538,7 @@ TrainConfig LearnPage::trainConfig() const
 
 LoopConfig LearnPage::loopConfig() const
 {
-    LoopConfig config;
-    config.model = modelSpec();
-    config.train = trainConfig();
-    config.folds = folds_->value();
-    config.maxIterations = loopIterations_->value();
-    config.softTargets = softTargets_->isChecked();
-    return config;
+    return {modelSpec(), trainConfig(), folds_->value(), loopIterations_->value(), softTargets_->isChecked()};
 }
 
 LearnInputOptions LearnPage::inputOptions() const
@@ -772,22 +762,18 @@ bool LearnPage::prepareJob(JobSetup& setup)
         status_->setText(tr("Training stores its runs in a project: open a .csift project first."));
         return false;
     }
-    const ModelSpec spec = modelSpec();
-    if (spec.name == "torchscript" && !QFileInfo(backbone_->text().trimmed()).isFile()) {
+    const LoopConfig run = loopConfig();
+    if (run.model.name == "torchscript" && !QFileInfo(backbone_->text().trimmed()).isFile()) {
         status_->setText(tr("Choose the TorchScript backbone file for the torchscript model."));
         return false;
     }
     setup.projectPath = project->path();
     setup.dataset = std::make_shared<const Dataset>(document_->dataset());
     setup.input = inputOptions();
-    setup.spec = spec;
-    setup.train = trainConfig();
-    setup.folds = folds_->value();
-    setup.softTargets = softTargets_->isChecked();
-    setup.maxIterations = loopIterations_->value();
-    setup.params = trainParams(setup.spec, setup.train, setup.input);
-    setup.params["folds"] = setup.folds;
-    setup.params["soft"] = setup.softTargets;
+    setup.run = run;
+    setup.params = trainParams(run.model, run.train, setup.input);
+    setup.params["folds"] = run.folds;
+    setup.params["soft"] = run.softTargets;
     return true;
 }
 
@@ -802,7 +788,7 @@ int LearnPage::startTraining()
     }
     setup.labelsRun = labels_->currentData().toLongLong();
     setup.params["labels"] = std::to_string(setup.labelsRun);
-    const QString title = tr("Train %1 (%2 folds)").arg(QString::fromStdString(setup.spec.name)).arg(setup.folds);
+    const QString title = tr("Train %1 (%2 folds)").arg(QString::fromStdString(setup.run.model.name)).arg(setup.run.folds);
     return launch(title, false, std::move(setup));
 }
 
@@ -812,8 +798,8 @@ int LearnPage::startLoop()
     if (!prepareJob(setup))
         return 0;
     setup.params["strategy"] = kLoopStrategy;
-    setup.params["max_iterations"] = setup.maxIterations;
-    const QString title = tr("CROWDLAB loop with %1").arg(QString::fromStdString(setup.spec.name));
+    setup.params["max_iterations"] = setup.run.maxIterations;
+    const QString title = tr("CROWDLAB loop with %1").arg(QString::fromStdString(setup.run.model.name));
     return launch(title, true, std::move(setup));
 }
 
@@ -821,7 +807,7 @@ int LearnPage::launch(const QString& title, bool loop, JobSetup setup)
 {
     const Dataset& dataset = document_->dataset();
     const double majorityVote = loop && dataset.hasTruth() ? accuracy(cleanlabMajorityVote(dataset), dataset.truth) : kNaN;
-    beginLive(loop, setup.train.epochs, loop ? setup.maxIterations : 0, majorityVote, loop ? dawidSkeneAccuracy() : kNaN);
+    beginLive(loop, setup.run.train.epochs, loop ? setup.run.maxIterations : 0, majorityVote, loop ? dawidSkeneAccuracy() : kNaN);
 
     const QPointer<LearnPage> page(this);
     const int ticket = liveTicket_;
@@ -863,11 +849,11 @@ int LearnPage::launch(const QString& title, bool loop, JobSetup setup)
             // A connection of its own: the GUI thread keeps using the document's.
             const Project project = Project::open(setup.projectPath);
             progress.stage("reading the training labels");
-            const Targets targets = targetsFromRun(project, *setup.dataset, setup.labelsRun, setup.softTargets);
+            const Targets targets = targetsFromRun(project, *setup.dataset, setup.labelsRun, setup.run.softTargets);
             progress.stage("loading the training input");
             const LearnInput input = loadLearnInput(project, *setup.dataset, setup.input, progress);
             auto outcome = std::make_shared<TrainOutcome>(trainModel(input, targets, setup.dataset->classCount(),
-                                                                     setup.spec, setup.train, setup.folds, progress,
+                                                                     setup.run.model, setup.run.train, setup.run.folds, progress,
                                                                      onEpoch));
             const nlohmann::json params = setup.params;
             return JobManager::Completion([outcome, params, ownerOf](QStringList& log) {
@@ -893,14 +879,8 @@ int LearnPage::launch(const QString& title, bool loop, JobSetup setup)
             const Project project = Project::open(setup.projectPath);
             progress.stage("loading the training input");
             const LearnInput input = loadLearnInput(project, *setup.dataset, setup.input, progress);
-            LoopConfig config;
-            config.model = setup.spec;
-            config.train = setup.train;
-            config.folds = setup.folds;
-            config.maxIterations = setup.maxIterations;
-            config.softTargets = setup.softTargets;
             auto result = std::make_shared<LoopResult>(
-                runCrowdlabLoop(*setup.dataset, input, config, progress, onIteration, onEpoch));
+                runCrowdlabLoop(*setup.dataset, input, setup.run, progress, onIteration, onEpoch));
             const nlohmann::json params = setup.params;
             return JobManager::Completion([result, params, ownerOf](QStringList& log) {
                 LearnPage* page = ownerOf();

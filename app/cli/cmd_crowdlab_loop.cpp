@@ -75,12 +75,7 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
         const Dataset& dataset = input.dataset;
         const LearnInput learnInput = loadLearnInputFor(input, settings, bar.token());
 
-        LoopConfig config;
-        config.model = settings.spec;
-        config.train = settings.config;
-        config.folds = args->folds;
-        config.maxIterations = args->maxIterations;
-        config.softTargets = args->train.soft;
+        const LoopConfig config{settings.spec, settings.config, args->folds, args->maxIterations, args->train.soft};
 
         double dsAccuracy = std::nan("");
         if (dataset.hasTruth())

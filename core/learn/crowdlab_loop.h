@@ -12,6 +12,8 @@
 
 namespace crowdsift {
 
+// Built as {model, train, folds, maxIterations, softTargets} by the CLI, the GUI and the benches:
+// keep the members in this order.
 struct LoopConfig {
     ModelSpec model;
     TrainConfig train;
