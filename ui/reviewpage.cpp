@@ -108,6 +108,16 @@ ReviewPage::ReviewPage(ProjectDocument* document, QWidget* parent) : QWidget(par
     emptyLayout->addStretch(3);
 
     // Left: the rule and the classes.
+    scale_ = new QComboBox;
+    scale_->setObjectName(QStringLiteral("triageScale"));
+    scale_->addItem(tr("Posterior"), static_cast<int>(TriageScale::Posterior));
+    scale_->addItem(tr("Rank in the run"), static_cast<int>(TriageScale::Rank));
+    scale_->setToolTip(tr("What the posterior thresholds compare with: the consensus posterior itself, or its "
+                          "rank among the run's items (0.1 = the lowest tenth). Chosen with the active run: rank "
+                          "for CROWDLAB runs, whose consensus quality ranks items well but is not a calibrated "
+                          "probability, posterior for the others."));
+    easyPosteriorLabel_ = new QLabel;
+    hardPosteriorLabel_ = new QLabel;
     easyPosterior_ = fractionBox(QStringLiteral("easyPosterior"));
     easyAgreement_ = fractionBox(QStringLiteral("easyAgreement"));
     hardPosterior_ = fractionBox(QStringLiteral("hardPosterior"));
@@ -117,10 +127,11 @@ ReviewPage::ReviewPage(ProjectDocument* document, QWidget* parent) : QWidget(par
     easyMinAnswers_->setRange(0, 1000);
     easyMinAnswers_->setKeyboardTracking(false);
     auto* ruleForm = new QFormLayout;
-    ruleForm->addRow(tr("Easy: posterior ≥"), easyPosterior_);
+    ruleForm->addRow(tr("Scale:"), scale_);
+    ruleForm->addRow(easyPosteriorLabel_, easyPosterior_);
     ruleForm->addRow(tr("Easy: agreement ≥"), easyAgreement_);
     ruleForm->addRow(tr("Easy: answers ≥"), easyMinAnswers_);
-    ruleForm->addRow(tr("Hard: posterior <"), hardPosterior_);
+    ruleForm->addRow(hardPosteriorLabel_, hardPosterior_);
     ruleForm->addRow(tr("Hard: agreement <"), hardAgreement_);
     ruleText_ = new QLabel;
     ruleText_->setObjectName(QStringLiteral("ruleText"));
@@ -292,6 +303,10 @@ ReviewPage::ReviewPage(ProjectDocument* document, QWidget* parent) : QWidget(par
     for (QDoubleSpinBox* box : {easyPosterior_, easyAgreement_, hardPosterior_, hardAgreement_})
         connect(box, &QDoubleSpinBox::valueChanged, this, &ReviewPage::onRuleEdited);
     connect(easyMinAnswers_, &QSpinBox::valueChanged, this, &ReviewPage::onRuleEdited);
+    connect(scale_, &QComboBox::currentIndexChanged, this, [this] {
+        if (!settingRule_)
+            setRule(rules_[static_cast<std::size_t>(scale_->currentData().toInt())]);
+    });
     connect(classes_, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
         if (item)
             showClass(item->data(0, Qt::UserRole).toInt());
@@ -307,6 +322,10 @@ ReviewPage::~ReviewPage() = default;
 void ReviewPage::setRule(const TriageRule& rule)
 {
     settingRule_ = true;
+    scale_->setCurrentIndex(scale_->findData(static_cast<int>(rule.scale)));
+    const bool rank = rule.scale == TriageScale::Rank;
+    easyPosteriorLabel_->setText(rank ? tr("Easy: rank ≥") : tr("Easy: posterior ≥"));
+    hardPosteriorLabel_->setText(rank ? tr("Hard: rank <") : tr("Hard: posterior <"));
     easyPosterior_->setValue(rule.easyPosterior);
     easyAgreement_->setValue(rule.easyAgreement);
     easyMinAnswers_->setValue(rule.easyMinAnswers);
@@ -321,6 +340,7 @@ void ReviewPage::onRuleEdited()
     if (settingRule_)
         return;
     TriageRule rule;
+    rule.scale = static_cast<TriageScale>(scale_->currentData().toInt());
     rule.easyPosterior = easyPosterior_->value();
     rule.easyAgreement = easyAgreement_->value();
     rule.easyMinAnswers = easyMinAnswers_->value();
@@ -337,6 +357,7 @@ void ReviewPage::onRuleEdited()
     ruleText_->setStyleSheet(QString());
     ruleText_->setText(QString::fromStdString(rule.describe()));
     rule_ = rule;
+    rules_[static_cast<std::size_t>(rule.scale)] = rule;
     recomputeTriage();
 }
 
@@ -386,7 +407,10 @@ void ReviewPage::onAggregationChanged()
     runButton_->setEnabled(document_->hasDataset() && !isRunning() && startRun_);
     stack_->setCurrentWidget(run ? reviewPane_ : emptyPage_);
     computeRunData();
-    recomputeTriage();
+    if (run && naturalTriageScale(run->strategy) != rule_.scale)
+        setRule(rules_[static_cast<std::size_t>(naturalTriageScale(run->strategy))]);  // recomputes the triage
+    else
+        recomputeTriage();
 }
 
 void ReviewPage::computeRunData()

@@ -72,8 +72,11 @@ public:
     ThumbnailProvider* thumbnails() const { return provider_; }
 
     TriageRule rule() const { return rule_; }
-    // Sets the spin boxes, which re-sorts the bands.
+    // Sets the scale box and the spin boxes, which re-sorts the bands. The page keeps the last
+    // rule of each scale: when the active run changes to one whose natural scale
+    // (naturalTriageScale of its strategy) differs from the rule's, that scale's rule takes over.
     void setRule(const TriageRule& rule);
+    QComboBox* scaleBox() const { return scale_; }
     // The triage of every item under the current rule; empty without a run.
     const std::vector<Triage>& categories() const { return categories_; }
     // The class whose bands are shown, -1 for the items without consensus.
@@ -154,6 +157,9 @@ private:
     QPushButton* cancelButton_ = nullptr;
     QLabel* runStage_ = nullptr;
 
+    QComboBox* scale_ = nullptr;
+    QLabel* easyPosteriorLabel_ = nullptr;
+    QLabel* hardPosteriorLabel_ = nullptr;
     QDoubleSpinBox* easyPosterior_ = nullptr;
     QDoubleSpinBox* easyAgreement_ = nullptr;
     QSpinBox* easyMinAnswers_ = nullptr;
@@ -174,6 +180,8 @@ private:
     QTimer* requestTimer_ = nullptr;
 
     TriageRule rule_;
+    std::array<TriageRule, 2> rules_{TriageRule::defaults(TriageScale::Posterior),
+                                     TriageRule::defaults(TriageScale::Rank)};  // by TriageScale
     TriageEvidence evidence_;
     std::vector<Triage> categories_;
     std::vector<double> labelQuality_;

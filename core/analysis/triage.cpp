@@ -47,6 +47,27 @@ const char* triageName(Triage triage)
     return "need_review";
 }
 
+const char* triageScaleName(TriageScale scale)
+{
+    return scale == TriageScale::Rank ? "rank" : "posterior";
+}
+
+TriageScale naturalTriageScale(const std::string& strategy)
+{
+    return strategy == "crowdlab" || strategy == "crowdlab-loop" ? TriageScale::Rank : TriageScale::Posterior;
+}
+
+TriageRule TriageRule::defaults(TriageScale scale)
+{
+    TriageRule rule;
+    rule.scale = scale;
+    if (scale == TriageScale::Rank) {
+        rule.easyPosterior = 0.5;
+        rule.hardPosterior = 0.1;
+    }
+    return rule;
+}
+
 void TriageRule::validate() const
 {
     requireFraction(easyPosterior, "easy_posterior");
@@ -67,10 +88,14 @@ void TriageRule::validate() const
 
 std::string TriageRule::describe() const
 {
-    std::string easy = "easy: posterior >= " + fixed(easyPosterior, 2) + ", agreement >= " + percent(easyAgreement);
+    const bool rank = scale == TriageScale::Rank;
+    std::string easy = rank ? "easy: posterior in the top " + percent(1.0 - easyPosterior) + " of the run"
+                            : "easy: posterior >= " + fixed(easyPosterior, 2);
+    easy += ", agreement >= " + percent(easyAgreement);
     if (easyMinAnswers > 0)
         easy += ", >= " + std::to_string(easyMinAnswers) + (easyMinAnswers == 1 ? " answer" : " answers");
-    std::string hard = "hard: no consensus, or posterior < " + fixed(hardPosterior, 2);
+    std::string hard = rank ? "hard: no consensus, or posterior in the lowest " + percent(hardPosterior)
+                            : "hard: no consensus, or posterior < " + fixed(hardPosterior, 2);
     if (hardAgreement > 0)
         hard += ", or agreement < " + percent(hardAgreement);
     return easy + "; " + hard + "; need review: the rest";
@@ -78,7 +103,8 @@ std::string TriageRule::describe() const
 
 nlohmann::json TriageRule::toJson() const
 {
-    return {{"easy_posterior", easyPosterior},
+    return {{"scale", triageScaleName(scale)},
+            {"easy_posterior", easyPosterior},
             {"easy_agreement", easyAgreement},
             {"easy_min_answers", easyMinAnswers},
             {"hard_posterior", hardPosterior},
@@ -89,8 +115,17 @@ TriageRule TriageRule::fromJson(const nlohmann::json& json)
 {
     if (!json.is_object())
         throw InputError(kRuleName, "", "expected a JSON object, got " + json.dump());
-    TriageRule rule;
+    TriageScale scale = TriageScale::Posterior;
+    if (const auto it = json.find("scale"); it != json.end()) {
+        if (*it == "rank")
+            scale = TriageScale::Rank;
+        else if (*it != "posterior")
+            throw InputError(kRuleName, "scale", "expected \"posterior\" or \"rank\", got " + it->dump());
+    }
+    TriageRule rule = defaults(scale);
     for (const auto& [key, value] : json.items()) {
+        if (key == "scale")
+            continue;
         double* fraction = key == "easy_posterior"   ? &rule.easyPosterior
                            : key == "easy_agreement" ? &rule.easyAgreement
                            : key == "hard_posterior" ? &rule.hardPosterior
@@ -106,7 +141,7 @@ TriageRule TriageRule::fromJson(const nlohmann::json& json)
             rule.easyMinAnswers = value.get<int>();
         } else {
             throw InputError(kRuleName, key,
-                             "unknown setting; known: easy_posterior, easy_agreement, easy_min_answers, "
+                             "unknown setting; known: scale, easy_posterior, easy_agreement, easy_min_answers, "
                              "hard_posterior, hard_agreement");
         }
     }
@@ -116,7 +151,7 @@ TriageRule TriageRule::fromJson(const nlohmann::json& json)
 
 bool TriageRule::operator==(const TriageRule& other) const
 {
-    return easyPosterior == other.easyPosterior && easyAgreement == other.easyAgreement
+    return scale == other.scale && easyPosterior == other.easyPosterior && easyAgreement == other.easyAgreement
            && easyMinAnswers == other.easyMinAnswers && hardPosterior == other.hardPosterior
            && hardAgreement == other.hardAgreement;
 }
@@ -172,16 +207,47 @@ TriageEvidence triageEvidence(const Dataset& dataset, const AggregationResult& r
             usable += !e.complementary();
         evidence.answers[static_cast<std::size_t>(i)] = usable;
     }
+    evidence.rank = posteriorRanks(evidence.posterior);
     return evidence;
+}
+
+std::vector<double> posteriorRanks(const std::vector<double>& posterior)
+{
+    std::vector<std::size_t> order;
+    order.reserve(posterior.size());
+    for (std::size_t i = 0; i < posterior.size(); ++i)
+        if (!std::isnan(posterior[i]))
+            order.push_back(i);
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return posterior[a] < posterior[b]; });
+    std::vector<double> rank(posterior.size(), kNaN);
+    const double count = static_cast<double>(order.size());
+    for (std::size_t first = 0; first < order.size();) {
+        std::size_t last = first + 1;
+        while (last < order.size() && posterior[order[last]] == posterior[order[first]])
+            ++last;
+        // Items [first, last) share one value: first items lie below it, last - first on it.
+        const double value = (static_cast<double>(first) + 0.5 * static_cast<double>(last - first)) / count;
+        for (std::size_t j = first; j < last; ++j)
+            rank[order[j]] = value;
+        first = last;
+    }
+    return rank;
 }
 
 std::vector<Triage> triage(const TriageEvidence& evidence, const TriageRule& rule)
 {
     rule.validate();
     const std::size_t n = evidence.labels.size();
+    std::vector<double> computedRank;
+    const std::vector<double>* score = &evidence.posterior;
+    if (rule.scale == TriageScale::Rank) {
+        if (evidence.rank.size() != n)
+            computedRank = posteriorRanks(evidence.posterior);
+        score = evidence.rank.size() == n ? &evidence.rank : &computedRank;
+    }
     std::vector<Triage> out(n);
     for (std::size_t i = 0; i < n; ++i)
-        out[i] = rule.classify(evidence.labels[i], evidence.posterior[i], evidence.agreement[i], evidence.answers[i]);
+        out[i] = rule.classify(evidence.labels[i], (*score)[i], evidence.agreement[i], evidence.answers[i]);
     return out;
 }
 

@@ -109,6 +109,12 @@ private Q_SLOTS:
         QTest::newRow("everything answered is easy")
             << R"({"easy_posterior": 0, "easy_agreement": 0, "easy_min_answers": 0, "hard_posterior": 0})"
             << "EEEEHEE";
+        // Ranks of the fixture's posteriors among its 6 items with consensus (mid-rank / 6):
+        // item 2 0.083, 6 0.25, 1 0.417, 5 0.583, 0 0.75, 3 0.917.
+        QTest::newRow("rank defaults") << R"({"scale": "rank"})" << "ENHNHEN";
+        QTest::newRow("rank: lowest 30% hard") << R"({"scale": "rank", "hard_posterior": 0.3})" << "ENHNHEH";
+        QTest::newRow("rank: easy from 0.6") << R"({"scale": "rank", "easy_posterior": 0.6})" << "ENHNHNN";
+        QTest::newRow("rank: hard below 0.05 only") << R"({"scale": "rank", "hard_posterior": 0.05})" << "ENNNHEN";
     }
 
     void rules()
@@ -123,6 +129,71 @@ private Q_SLOTS:
         QCOMPARE(counts[0], static_cast<int>(expected.count('E')));
         QCOMPARE(counts[1], static_cast<int>(expected.count('N')));
         QCOMPARE(counts[2], static_cast<int>(expected.count('H')));
+    }
+
+    void ranksAreMidRanksOverItemsWithConsensus()
+    {
+        const std::vector<double> ranks = posteriorRanks({0.3, NAN, 0.1, 0.3, 0.9});
+        QCOMPARE(ranks.size(), std::size_t(5));
+        QCOMPARE(ranks[2], 0.125);
+        QCOMPARE(ranks[0], 0.5);
+        QCOMPARE(ranks[3], 0.5);
+        QCOMPARE(ranks[4], 0.875);
+        QVERIFY(std::isnan(ranks[1]));
+        QVERIFY(posteriorRanks({}).empty());
+        const Fixture f = fixture();
+        const TriageEvidence e = triageEvidence(f.dataset, f.result);
+        QCOMPARE(e.rank[2], 0.5 / 6);
+        QCOMPARE(e.rank[3], 5.5 / 6);
+        QVERIFY(std::isnan(e.rank[4]));
+    }
+
+    void naturalScaleFollowsTheStrategy()
+    {
+        QCOMPARE(naturalTriageScale("crowdlab"), TriageScale::Rank);
+        QCOMPARE(naturalTriageScale("crowdlab-loop"), TriageScale::Rank);
+        for (const char* strategy : {"ds", "mv", "glad", "naive-soft", "mace", "one-coin-ds", "wds", "wawa"})
+            QCOMPARE(naturalTriageScale(strategy), TriageScale::Posterior);
+        QCOMPARE(QString::fromLatin1(triageScaleName(TriageScale::Rank)), QStringLiteral("rank"));
+        QCOMPARE(QString::fromLatin1(triageScaleName(TriageScale::Posterior)), QStringLiteral("posterior"));
+    }
+
+    // A CROWDLAB-like run: every posterior in [0.3, 0.55). The posterior scale's defaults put all
+    // of it in one band; the rank scale's put the lowest tenth in hard and the better half of
+    // the unanimous items in easy, whatever the posteriors' level. The evidence is built by hand
+    // without ranks, so triage() computes them.
+    void rankScaleSplitsAFlatRun()
+    {
+        const int n = 10000;
+        TriageEvidence e;
+        std::mt19937 rng(11);
+        std::uniform_real_distribution<double> flat(0.3, 0.55);
+        for (int i = 0; i < n; ++i) {
+            e.labels.push_back(i % 4);
+            e.posterior.push_back(flat(rng));
+            e.agreement.push_back(i % 3 == 0 ? 0.5 : 1.0);
+            e.answers.push_back(3);
+        }
+        const std::vector<int> absolute = triageCounts(triage(e, TriageRule{}));
+        QCOMPARE(absolute[2], n);
+        const TriageRule rule = TriageRule::defaults(TriageScale::Rank);
+        const std::vector<Triage> categories = triage(e, rule);
+        const std::vector<int> counts = triageCounts(categories);
+        QCOMPARE(counts[2], n / 10);
+        double highestHard = 0;
+        double lowestEasy = 1;
+        for (int i = 0; i < n; ++i) {
+            const auto u = static_cast<std::size_t>(i);
+            if (categories[u] == Triage::Hard)
+                highestHard = std::max(highestHard, e.posterior[u]);
+            if (categories[u] == Triage::Easy) {
+                lowestEasy = std::min(lowestEasy, e.posterior[u]);
+                QCOMPARE(e.agreement[u], 1.0);
+            }
+        }
+        QVERIFY(highestHard < lowestEasy);
+        // Half of the items rank >= 0.5, two thirds of those are unanimous.
+        QVERIFY(std::abs(counts[0] - n / 3) < n / 50);
     }
 
     void reviewOrderPutsTheWorstFirst()
@@ -166,9 +237,15 @@ private Q_SLOTS:
         rule.hardPosterior = 0.4;
         rule.hardAgreement = 0.25;
         const nlohmann::json j = rule.toJson();
-        QCOMPARE(j.size(), std::size_t(5));
+        QCOMPARE(j.size(), std::size_t(6));
         QCOMPARE(j["easy_min_answers"].get<int>(), 3);
+        QCOMPARE(j["scale"].get<std::string>(), std::string("posterior"));
         QVERIFY(TriageRule::fromJson(j) == rule);
+        rule.scale = TriageScale::Rank;
+        QVERIFY(TriageRule::fromJson(rule.toJson()) == rule);
+        QVERIFY(TriageRule::fromJson(rule.toJson()) != TriageRule::fromJson(j));
+        // Missing keys take the defaults of the rule's scale.
+        QVERIFY(TriageRule::fromJson({{"scale", "rank"}}) == TriageRule::defaults(TriageScale::Rank));
         QVERIFY(TriageRule::fromJson(nlohmann::json::object()) == TriageRule{});
         const TriageRule partial = TriageRule::fromJson({{"hard_posterior", 0.5}});
         QCOMPARE(partial.hardPosterior, 0.5);
@@ -189,6 +266,8 @@ private Q_SLOTS:
         QTest::newRow("negative count") << R"({"easy_min_answers": -1})" << "easy_min_answers";
         QTest::newRow("string") << R"({"hard_posterior": "0.5"})" << "expected a number";
         QTest::newRow("not an object") << "[0.9]" << "expected a JSON object";
+        QTest::newRow("unknown scale") << R"({"scale": "percentile"})" << "scale";
+        QTest::newRow("scale not a string") << R"({"scale": 1})" << "expected \"posterior\" or \"rank\"";
     }
 
     void badRulesAreRejected()

@@ -11,6 +11,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
@@ -84,6 +85,7 @@ private Q_SLOTS:
     void itemFilter();
     void classCountsFollowFilters();
     void reloadResetsFilters();
+    void triageScaleFollowsTheRun();
 };
 
 void TestReviewFilters::initTestCase()
@@ -316,6 +318,46 @@ void TestReviewFilters::reloadResetsFilters()
     QCOMPARE(page_->annotatorFilter(), -1);
     QVERIFY(!page_->hasItemFilter());
     QVERIFY(page_->findChild<QLineEdit*>(QStringLiteral("annotatorFilter"))->text().isEmpty());
+}
+
+// A CROWDLAB run gets the rank scale, a Dawid-Skene run the posterior scale; each keeps the
+// curator's thresholds for its scale. The "CROWDLAB" run is the DS run mixed 2:3 with the uniform
+// distribution: the same labels and order, a flat level (at most 0.46) like a CROWDLAB consensus
+// quality after soft-target training.
+void TestReviewFilters::triageScaleFollowsTheRun()
+{
+    const auto ds = std::make_shared<const AggregationResult>(*document_->aggregation());
+    QCOMPARE(page_->rule().scale, TriageScale::Posterior);
+    auto flat = std::make_shared<AggregationResult>(*ds);
+    flat->strategy = "crowdlab";
+    const double uniform = 1.0 / flat->classCount();
+    flat->posteriors = (0.4 * flat->posteriors.array() + 0.6 * uniform).matrix();
+    // On the absolute scale every item is hard.
+    QCOMPARE(triageCounts(triage(dataset_, *flat, TriageRule{}))[2], kDemoItems);
+
+    document_->setAggregation(flat, 0);
+    QCOMPARE(page_->rule(), TriageRule::defaults(TriageScale::Rank));
+    QCOMPARE(page_->scaleBox()->currentData().toInt(), static_cast<int>(TriageScale::Rank));
+    QVERIFY(page_->findChild<QLabel*>(QStringLiteral("ruleText"))->text().contains(QStringLiteral("lowest 10%")));
+    const std::vector<int> counts = triageCounts(page_->categories());
+    QCOMPARE(counts, triageCounts(triage(dataset_, *flat, TriageRule::defaults(TriageScale::Rank))));
+    QVERIFY(counts[0] > 0 && counts[1] > 0);
+    QVERIFY(std::abs(counts[2] - kDemoItems / 10) <= 3);  // the lowest tenth; ties at the edge may move a few
+
+    // The curator loosens the rank rule, goes to the DS run and back: each scale keeps its rule.
+    page_->findChild<QDoubleSpinBox*>(QStringLiteral("hardPosterior"))->setValue(0.2);
+    QCOMPARE(page_->rule().hardPosterior, 0.2);
+    document_->setAggregation(ds, 0);
+    QCOMPARE(page_->rule(), TriageRule::defaults(TriageScale::Posterior));
+    QCOMPARE(triageCounts(page_->categories()), triageCounts(triage(dataset_, *ds, TriageRule{})));
+    document_->setAggregation(flat, 0);
+    QCOMPARE(page_->rule().scale, TriageScale::Rank);
+    QCOMPARE(page_->rule().hardPosterior, 0.2);
+
+    // The scale box switches by hand too.
+    page_->scaleBox()->setCurrentIndex(page_->scaleBox()->findData(static_cast<int>(TriageScale::Posterior)));
+    QCOMPARE(page_->rule(), TriageRule::defaults(TriageScale::Posterior));
+    QCOMPARE(triageCounts(page_->categories())[2], kDemoItems);
 }
 
 QTEST_MAIN(TestReviewFilters)
