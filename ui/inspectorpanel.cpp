@@ -72,9 +72,13 @@ InspectorPanel::InspectorPanel(ProjectDocument* document, QWidget* parent)
 
     votes_ = makeTree({tr("Annotator"), tr("Vote"), tr("Accuracy")});
     votes_->setObjectName(QStringLiteral("votesTree"));
-    posteriors_ = makeTree({tr("Class"), tr("Posterior")});
+    posteriors_ = makeTree({tr("Class"), tr("Posterior"), tr("Model")});
     posteriors_->setObjectName(QStringLiteral("posteriorTree"));
     posteriors_->setItemDelegateForColumn(1, new ShareBarDelegate(posteriors_));
+    posteriors_->setItemDelegateForColumn(2, new ShareBarDelegate(posteriors_));
+    posteriors_->headerItem()->setToolTip(2, tr("The model's out-of-sample probabilities that the CROWDLAB "
+                                                "consensus combined with the votes"));
+    posteriors_->setColumnHidden(2, true);
 
     note_ = new QLineEdit;
     note_->setObjectName(QStringLiteral("noteEdit"));
@@ -249,15 +253,18 @@ void InspectorPanel::refresh()
     }
     if (!review.noteOf(item).empty())
         decision_->setText(decision_->text() + tr(" — note: %1").arg(QString::fromStdString(review.noteOf(item))));
-    // How well the current label (the curator's, else the consensus) fits the run's posterior:
-    // cleanlab's self-confidence and normalized margin, lower = more likely wrong.
+    // How well the current label (the curator's, else the consensus) fits the model's
+    // out-of-sample probabilities when the run has a model, else the run's posterior: cleanlab's
+    // self-confidence and normalized margin, lower = more likely wrong.
     const int current = review.kindOf(item) == ReviewKind::Relabel ? review.decisionOf(item) : consensus;
+    const bool model = run && run->modelProbabilities.rows() == run->itemCount();
     if (run && current >= 0) {
-        const double* row = run->posteriors.row(item).data();
+        const double* row = model ? run->modelProbabilities.row(item).data() : run->posteriors.row(item).data();
         const double confidence =
             labelQualityScore(current, row, run->classCount(), LabelQualityMethod::SelfConfidence);
         const double margin = labelQualityScore(current, row, run->classCount(), LabelQualityMethod::NormalizedMargin);
-        quality_->setText(tr("Label quality of %1: self-confidence %2, normalized margin %3")
+        quality_->setText((model ? tr("Label quality of %1 under the model: self-confidence %2, normalized margin %3")
+                                 : tr("Label quality of %1: self-confidence %2, normalized margin %3"))
                               .arg(className(current))
                               .arg(confidence, 0, 'f', 2)
                               .arg(margin, 0, 'f', 2));
@@ -275,6 +282,7 @@ void InspectorPanel::refresh()
             row->setForeground(1, QColor(0xd0, 0x2f, 0x2f));
     }
     votes_->resizeColumnToContents(0);
+    posteriors_->setColumnHidden(2, !model);
     if (run) {
         for (int label = 0; label < run->classCount(); ++label) {
             auto* row = new QTreeWidgetItem(posteriors_);
@@ -282,6 +290,11 @@ void InspectorPanel::refresh()
             row->setText(0, className(label));
             row->setText(1, QStringLiteral("%1").arg(p, 0, 'f', 3));
             row->setData(1, FractionRole, p);
+            if (model) {
+                const double q = run->modelProbabilities(item, label);
+                row->setText(2, QStringLiteral("%1").arg(q, 0, 'f', 3));
+                row->setData(2, FractionRole, q);
+            }
         }
         posteriors_->resizeColumnToContents(0);
     }

@@ -165,7 +165,10 @@ ReviewPage::ReviewPage(ProjectDocument* document, QWidget* parent) : QWidget(par
     sortBox_->addItem(tr("Label quality"), static_cast<int>(SortOrder::LabelQuality));
     sortBox_->addItem(tr("Item id"), static_cast<int>(SortOrder::ItemId));
     sortBox_->setToolTip(tr("Review order: lowest consensus posterior first, then lowest agreement.\n"
-                            "Label quality: lowest self-confidence of the consensus label first.\n"
+                            "Label quality: lowest self-confidence of the consensus label first, under the\n"
+                            "model's out-of-sample probabilities when the run has a model (CROWDLAB runs),\n"
+                            "else under the run's posterior: for a CROWDLAB run, the items the model\n"
+                            "disagrees with most come first.\n"
                             "Item id: the items' keys in natural order."));
     annotatorEdit_ = new QLineEdit;
     annotatorEdit_->setObjectName(QStringLiteral("annotatorFilter"));
@@ -424,11 +427,13 @@ void ReviewPage::computeRunData()
     const int classCount = run->classCount();
     labelQuality_.resize(static_cast<std::size_t>(count));
     disagrees_.resize(static_cast<std::size_t>(count));
+    const bool model = run->modelProbabilities.rows() == count && run->modelProbabilities.cols() == classCount;
+    const double* scores = model ? run->modelProbabilities.data() : run->posteriors.data();
     for (int item = 0; item < count; ++item) {
         const auto i = static_cast<std::size_t>(item);
         const int label = evidence_.labels[i];
         labelQuality_[i] = label < 0 ? std::nan("")
-                                     : labelQualityScore(label, run->posteriors.data() + i * classCount, classCount,
+                                     : labelQualityScore(label, scores + i * classCount, classCount,
                                                          LabelQualityMethod::SelfConfidence);
         disagrees_[i] = evidence_.agreement[i] < 1.0;
     }

@@ -105,7 +105,9 @@ public:
     // True when `item` passes every filter but the consensus-label (class) one.
     bool passesFilters(int item) const;
     // Per item, N entries: the sort key of SortOrder::LabelQuality in [0, 1], NaN without
-    // consensus; empty without a run.
+    // consensus; empty without a run. The self-confidence of the consensus label under the run's
+    // model probabilities when it has them (AggregationResult::modelProbabilities), else under
+    // its posteriors.
     const std::vector<double>& labelQuality() const { return labelQuality_; }
 
     // Background runs go through the window's job manager, so that the Runs tab and the Jobs

@@ -123,6 +123,7 @@ void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCo
             crowdlabResult = crowdlab(dataset, probabilities, options, bar.token());
             runParams = {{"strategy", "crowdlab"}, {"pred_probs", args->predProbs}, {"quality_method", args->qualityMethod}};
             result = crowdlabAsAggregation(dataset, *crowdlabResult, runParams);
+            result.modelProbabilities = probabilities;
         } else {
             if (!args->predProbs.empty())
                 throw InputError("--pred-probs", "", "only the crowdlab strategy uses model probabilities");

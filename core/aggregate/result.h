@@ -38,6 +38,9 @@ struct AggregationResult {
     // glad.
     std::vector<double> logLikelihood;
     std::vector<int> tiedItems;  // items whose largest posterior is shared by several classes
+    // N x K for CROWDLAB runs (crowdlab, crowdlab-loop): the out-of-sample model probabilities the
+    // consensus combined with the votes, rows summing to 1; 0 x 0 for strategies without a model.
+    RowMatrixXd modelProbabilities;
     nlohmann::json extra;        // strategy-specific outputs (MACE strategies, skipped answers)
 
     int itemCount() const { return static_cast<int>(labels.size()); }

@@ -367,6 +367,7 @@ AggregationResult loopAsAggregation(const Dataset& dataset, const LoopResult& re
 {
     AggregationResult aggregation = crowdlabAsAggregation(dataset, result.consensus, params);
     aggregation.strategy = "crowdlab-loop";
+    aggregation.modelProbabilities = result.probabilities.cast<double>();
     aggregation.iterations = static_cast<int>(result.iterations.size());
     aggregation.converged = result.converged;
     return aggregation;
@@ -385,11 +386,10 @@ std::int64_t storeLoopRun(Project& project, const Dataset& dataset, const nlohma
     nlohmann::json summary = aggregationSummary(dataset, aggregation, seconds);
     summary.update(loopSummary(result));
     summary["model"] = modelNameOf(params);
-    // The model's probabilities and the last iteration's training curves (so that the GUI shows
-    // them again after a reopen) are part of the run before it is marked done.
+    // The last iteration's training curves (so that the GUI shows them again after a reopen) are
+    // part of the run before it is marked done; the model's probabilities go with the aggregation.
     return storeAggregationRun(project, dataset, aggregation, params, summary, crowdlabRunOutputs(result.consensus),
                                [&](std::int64_t run) {
-                                   project.addRunOutput(run, "model_probabilities", result.probabilities.data(), {n, k});
                                    CrossValidationResult last;
                                    last.history = result.lastHistory;
                                    const std::vector<double> history = historyRows(last);

@@ -53,6 +53,14 @@ std::int64_t storeAggregationRun(Project& project, const Dataset& dataset, const
             project.addRunOutput(run, "class_priors", result.classPriors.data(), {k});
         if (result.itemDifficulty.size() == static_cast<Eigen::Index>(n))
             project.addRunOutput(run, "item_difficulty", result.itemDifficulty.data(), {n});
+        if (result.modelProbabilities.rows() == static_cast<Eigen::Index>(n)
+            && result.modelProbabilities.cols() == static_cast<Eigen::Index>(k)) {
+            // float32 like the trainer's own output: half the bytes, far more precision than a
+            // probability shown to a curator needs.
+            const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> model
+                = result.modelProbabilities.cast<float>();
+            project.addRunOutput(run, "model_probabilities", model.data(), {n, k});
+        }
         for (const auto& [name, values] : extraOutputs)
             project.addRunOutput(run, name, values.data(), {static_cast<std::size_t>(values.size())});
         if (writeMore)
@@ -121,6 +129,13 @@ AggregationResult loadAggregationRun(const Project& project, const Dataset& data
     if (has("item_difficulty")) {
         const auto s = project.runOutput(run, "item_difficulty").as<double>();
         r.itemDifficulty = Eigen::Map<const Eigen::VectorXd>(s.data(), static_cast<Eigen::Index>(s.size()));
+    }
+    if (has("model_probabilities")) {
+        NpyArray model = project.runOutput(run, "model_probabilities");
+        requireShape(model, {n, k}, run, "model_probabilities");
+        const auto values = model.as<double>();
+        r.modelProbabilities = Eigen::Map<const RowMatrixXd>(values.data(), static_cast<Eigen::Index>(n),
+                                                             static_cast<Eigen::Index>(k));
     }
     return r;
 }

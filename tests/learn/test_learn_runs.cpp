@@ -99,6 +99,9 @@ private Q_SLOTS:
         QCOMPARE(back.iterations, static_cast<int>(loop.iterations.size()));
         QCOMPARE(back.converged, loop.converged);
         QVERIFY(back.posteriors.isApprox(loop.consensus.posteriors));
+        // The model's probabilities come back with the run, for the Review tab's label quality.
+        QVERIFY(back.modelProbabilities == loop.probabilities.cast<double>());
+        QVERIFY(loadAggregationRun(project, stored, earlier).modelProbabilities.size() == 0);
     }
 
     void crossValidatedTrainRunStoresItsOutputs()

@@ -1,3 +1,4 @@
+#include "inspectorpanel.h"
 #include "projectdocument.h"
 #include "reviewpage.h"
 #include "thumbnailgridmodel.h"
@@ -86,6 +87,7 @@ private Q_SLOTS:
     void classCountsFollowFilters();
     void reloadResetsFilters();
     void triageScaleFollowsTheRun();
+    void labelQualityFollowsTheModel();
 };
 
 void TestReviewFilters::initTestCase()
@@ -358,6 +360,52 @@ void TestReviewFilters::triageScaleFollowsTheRun()
     page_->scaleBox()->setCurrentIndex(page_->scaleBox()->findData(static_cast<int>(TriageScale::Posterior)));
     QCOMPARE(page_->rule(), TriageRule::defaults(TriageScale::Posterior));
     QCOMPARE(triageCounts(page_->categories())[2], kDemoItems);
+}
+
+// A run with model probabilities (CROWDLAB) sorts by the model's self-confidence in the
+// consensus label, and the inspector shows the model beside the posterior. Here the "model"
+// gives 0.9 to the consensus label of even items and to the next class for odd items.
+void TestReviewFilters::labelQualityFollowsTheModel()
+{
+    const auto ds = std::make_shared<const AggregationResult>(*document_->aggregation());
+    auto withModel = std::make_shared<AggregationResult>(*ds);
+    withModel->strategy = "crowdlab";
+    const int k = withModel->classCount();
+    withModel->modelProbabilities = RowMatrixXd::Constant(kDemoItems, k, 0.1 / (k - 1));
+    for (int i = 0; i < kDemoItems; ++i) {
+        const int label = std::max(0, withModel->labels[static_cast<std::size_t>(i)]);
+        withModel->modelProbabilities(i, (label + i % 2) % k) = 0.9;
+    }
+    document_->setAggregation(withModel, 0);
+    page_->setSortOrder(ReviewPage::SortOrder::LabelQuality);
+    const std::vector<double>& quality = page_->labelQuality();
+    for (int item = 0; item < kDemoItems; ++item) {
+        if (withModel->labels[static_cast<std::size_t>(item)] < 0)
+            continue;
+        QCOMPARE(quality[static_cast<std::size_t>(item)], item % 2 ? 0.1 / (k - 1) : 0.9);
+    }
+    // In every band the items the model disagrees with (odd) come first.
+    for (Triage triage : kBands) {
+        const std::vector<int>& items = page_->bandModel(triage)->items();
+        const auto firstEven = std::find_if(items.begin(), items.end(), [](int item) { return item % 2 == 0; });
+        QVERIFY(std::all_of(firstEven, items.end(), [](int item) { return item % 2 == 0; }));
+    }
+
+    InspectorPanel* inspector = page_->inspector();
+    inspector->setSelection(1, {1});
+    QTreeWidget* tree = inspector->posteriorTree();
+    QVERIFY(!tree->isColumnHidden(2));
+    QCOMPARE(tree->topLevelItemCount(), k);
+    const int label = withModel->labels[1];
+    QCOMPARE(tree->topLevelItem((label + 1) % k)->text(2), QStringLiteral("0.900"));
+    QVERIFY(inspector->findChild<QLabel*>(QStringLiteral("qualityLabel"))->text().contains(QStringLiteral("under the model")));
+
+    // Without a model: the posterior again, and no model column.
+    document_->setAggregation(ds, 0);
+    inspector->setSelection(1, {1});
+    QVERIFY(tree->isColumnHidden(2));
+    QCOMPARE(page_->labelQuality()[1], ds->posteriors(1, ds->labels[1]));
+    QVERIFY(!inspector->findChild<QLabel*>(QStringLiteral("qualityLabel"))->text().contains(QStringLiteral("model")));
 }
 
 QTEST_MAIN(TestReviewFilters)
