@@ -30,15 +30,20 @@
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStandardItemModel>
+#include <QStringList>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <functional>
 #include <initializer_list>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <stdexcept>
+#include <tuple>
 
 namespace crowdsift {
 
@@ -165,6 +170,203 @@ bool itemEnabled(const QComboBox* box, int index)
 {
     const auto* model = qobject_cast<const QStandardItemModel*>(box->model());
     return model && index >= 0 && model->item(index)->isEnabled();
+}
+
+// The page's tr() for the helpers below, which are not its members.
+QString pageTr(const char* text)
+{
+    return QCoreApplication::translate("crowdsift::LearnPage", text);
+}
+
+// A stored parameter as the status line quotes it: 'lion', 1, 0.125, [64,32].
+QString storedText(const nlohmann::json& value)
+{
+    return value.is_string() ? QStringLiteral("'%1'").arg(QString::fromStdString(value.get<std::string>()))
+                             : QString::fromStdString(value.dump());
+}
+
+// Reads a stored run's parameters into the form and into the settings behind it. A parameter
+// the run lacks leaves its field alone; one the field cannot take leaves it too, with a line in
+// `problems` naming the field, the stored value and what was kept.
+class FormFiller {
+public:
+    FormFiller(std::int64_t run, const nlohmann::json& params) : run_(run), params_(params) {}
+
+    QStringList problems;
+    QStringList changed;  // "weight decay 0.01": settings behind the form that differ from before
+
+    const nlohmann::json* find(const char* key) const
+    {
+        const auto it = params_.find(key);
+        return it == params_.end() || it->is_null() ? nullptr : &*it;
+    }
+
+    void reject(const QString& field, const nlohmann::json& stored, const QString& why, const QString& kept)
+    {
+        problems.append(pageTr("Run %1's %2 %3 %4; kept %5").arg(run_).arg(field, storedText(stored), why, kept));
+    }
+
+    // The stored number of `key` when it lies in [min, max] (and is whole with `whole`);
+    // nothing, with a problem line, otherwise.
+    std::optional<double> number(const char* key, const QString& field, double min, double max, bool whole,
+                                 const QString& kept)
+    {
+        const nlohmann::json* value = find(key);
+        if (!value)
+            return std::nullopt;
+        const double number = value->is_number() ? value->get<double>() : kNaN;
+        if (!std::isfinite(number) || (whole && number != std::floor(number)))
+            reject(field, *value, whole ? pageTr("is not a whole number") : pageTr("is not a number"), kept);
+        else if (number < min)
+            reject(field, *value, pageTr("is below the minimum %1").arg(min), kept);
+        else if (number > max)
+            reject(field, *value, pageTr("is above the maximum %1").arg(max), kept);
+        else
+            return number;
+        return std::nullopt;
+    }
+
+    void spinBox(const char* key, QSpinBox* box, const QString& field)
+    {
+        if (const auto value = number(key, field, box->minimum(), box->maximum(), true, box->text()))
+            box->setValue(static_cast<int>(*value));
+    }
+
+    // The box rounds to its decimals: a value that needs more is not taken.
+    void doubleSpinBox(const char* key, QDoubleSpinBox* box, const QString& field)
+    {
+        const auto value = number(key, field, box->minimum(), box->maximum(), false, box->text());
+        if (!value)
+            return;
+        const double shown = QString::number(*value, 'f', box->decimals()).toDouble();
+        if (std::abs(shown - *value) > 1e-12 * std::max(1.0, std::abs(*value)))
+            reject(field, *find(key), pageTr("needs more than %1 decimals").arg(box->decimals()), box->text());
+        else
+            box->setValue(*value);
+    }
+
+    void checkBox(const char* key, QCheckBox* box, const QString& field)
+    {
+        const nlohmann::json* value = find(key);
+        if (!value)
+            return;
+        if (value->is_boolean())
+            box->setChecked(value->get<bool>());
+        else
+            reject(field, *value, pageTr("is not true or false"), box->isChecked() ? pageTr("on") : pageTr("off"));
+    }
+
+    // Selects the enabled item whose data `dataOf` gives for the stored name (an invalid QVariant
+    // for a name it does not know).
+    void comboBox(const char* key, QComboBox* box, const QString& field,
+                  const std::function<QVariant(const std::string&)>& dataOf)
+    {
+        const nlohmann::json* value = find(key);
+        if (!value)
+            return;
+        const QVariant data = value->is_string() ? dataOf(value->get<std::string>()) : QVariant();
+        const int index = data.isValid() ? box->findData(data) : -1;
+        if (index >= 0 && itemEnabled(box, index))
+            box->setCurrentIndex(index);
+        else
+            reject(field, *value, pageTr("is not available here"), box->currentText());
+    }
+
+    void lineEdit(const char* key, QLineEdit* edit, const QString& field)
+    {
+        const nlohmann::json* value = find(key);
+        if (!value)
+            return;
+        if (value->is_string())
+            edit->setText(QFile::decodeName(QByteArray::fromStdString(value->get<std::string>())));
+        else
+            reject(field, *value, pageTr("is not a file name"), edit->text().isEmpty() ? pageTr("none") : edit->text());
+    }
+
+    // A setting behind the form; named in `changed` when it differs from what was there.
+    template <class T>
+    void hidden(const char* key, const QString& field, T& setting, const T& value)
+    {
+        if (!(setting == value))
+            changed.append(field + QLatin1Char(' ') + storedText(*find(key)));
+        setting = value;
+    }
+
+private:
+    std::int64_t run_;
+    const nlohmann::json& params_;
+};
+
+// Takes the stored settings that the form does not show (trainParams()'s momentum, weight_decay,
+// schedule, warmup_epochs, augment, flip, val_fraction, patience, seed, and width, hidden, dropout)
+// over `config` and `spec`, with the limits of the CLI's options.
+void takeHiddenSettings(FormFiller& filler, TrainConfig& config, ModelSpec& spec)
+{
+    constexpr double unbounded = std::numeric_limits<double>::infinity();
+    const double belowOne = std::nextafter(1.0, 0.0);
+    if (const auto v = filler.number("momentum", pageTr("momentum"), 0.0, 1.0, false, QString::number(config.momentum)))
+        filler.hidden("momentum", pageTr("momentum"), config.momentum, *v);
+    if (const auto v = filler.number("weight_decay", pageTr("weight decay"), 0.0, unbounded, false,
+                                     QString::number(config.weightDecay)))
+        filler.hidden("weight_decay", pageTr("weight decay"), config.weightDecay, *v);
+    if (const nlohmann::json* value = filler.find("schedule")) {
+        try {
+            filler.hidden("schedule", pageTr("schedule"), config.schedule, parseSchedule(value->get<std::string>()));
+        } catch (const std::exception&) {
+            filler.reject(pageTr("schedule"), *value, pageTr("is not available here"),
+                          QString::fromLatin1(scheduleName(config.schedule)));
+        }
+    }
+    if (const auto v = filler.number("warmup_epochs", pageTr("warm-up epochs"), 0.0, unbounded, false,
+                                     QString::number(config.warmupEpochs)))
+        filler.hidden("warmup_epochs", pageTr("warm-up epochs"), config.warmupEpochs, *v);
+    for (const auto& [key, field, setting] : {std::make_tuple("augment", pageTr("augmentation"), &config.augment),
+                                              std::make_tuple("flip", pageTr("flips"), &config.flip)}) {
+        if (const nlohmann::json* value = filler.find(key)) {
+            if (value->is_boolean())
+                filler.hidden(key, field, *setting, value->get<bool>());
+            else
+                filler.reject(field, *value, pageTr("is not true or false"), *setting ? pageTr("on") : pageTr("off"));
+        }
+    }
+    if (const auto v = filler.number("val_fraction", pageTr("validation fraction"), 0.0, 0.9, false,
+                                     QString::number(config.validationFraction)))
+        filler.hidden("val_fraction", pageTr("validation fraction"), config.validationFraction, *v);
+    if (const auto v = filler.number("patience", pageTr("patience"), 0.0, std::numeric_limits<int>::max(), true,
+                                     QString::number(config.patience)))
+        filler.hidden("patience", pageTr("patience"), config.patience, static_cast<int>(*v));
+    // Read as an integer: seeds go beyond a double's 53 bits.
+    if (const nlohmann::json* value = filler.find("seed")) {
+        if (value->is_number_unsigned() || (value->is_number_integer() && value->get<std::int64_t>() >= 0))
+            filler.hidden("seed", pageTr("seed"), config.seed, value->get<std::uint64_t>());
+        else
+            filler.reject(pageTr("seed"), *value, pageTr("is not a whole number of at least 0"),
+                          QString::number(config.seed));
+    }
+    if (const auto v = filler.number("width", pageTr("width"), 1.0, std::numeric_limits<int>::max(), true,
+                                     QString::number(spec.width)))
+        filler.hidden("width", pageTr("width"), spec.width, static_cast<int>(*v));
+    if (const nlohmann::json* value = filler.find("hidden")) {
+        std::vector<int> widths;
+        bool valid = value->is_array();
+        for (std::size_t i = 0; valid && i < value->size(); ++i) {
+            const nlohmann::json& width = (*value)[i];
+            valid = width.is_number_integer() && width.get<std::int64_t>() >= 1
+                    && width.get<std::int64_t>() <= std::numeric_limits<int>::max();
+            if (valid)
+                widths.push_back(width.get<int>());
+        }
+        QStringList kept;
+        for (int width : spec.hidden)
+            kept.append(QString::number(width));
+        if (valid)
+            filler.hidden("hidden", pageTr("hidden widths"), spec.hidden, widths);
+        else
+            filler.reject(pageTr("hidden widths"), *value, pageTr("is not a list of positive layer widths"),
+                          kept.isEmpty() ? pageTr("none") : kept.join(QLatin1Char(',')));
+    }
+    if (const auto v = filler.number("dropout", pageTr("dropout"), 0.0, belowOne, false, QString::number(spec.dropout)))
+        filler.hidden("dropout", pageTr("dropout"), spec.dropout, *v);
 }
 
 }  // namespace
@@ -341,9 +543,14 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
     foldBox_ = new QComboBox;
     foldBox_->setObjectName(QStringLiteral("learnFoldBox"));
     foldBox_->setToolTip(tr("The fold whose training curve is shown"));
+    useRunSettings_ = new QPushButton(tr("Use these settings"));
+    useRunSettings_->setObjectName(QStringLiteral("useRunSettingsButton"));
+    useRunSettings_->setToolTip(tr("Put this run's model, input, training settings, folds, labels and iteration "
+                                   "limit into the form on the left, to run it again as it was or with changes"));
     auto* showRow = new QHBoxLayout;
     showRow->addWidget(new QLabel(tr("Run:")));
     showRow->addWidget(runBox_);
+    showRow->addWidget(useRunSettings_);
     showRow->addSpacing(12);
     showRow->addWidget(new QLabel(tr("Curve of:")));
     showRow->addWidget(foldBox_);
@@ -416,6 +623,10 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
     connect(loopButton_, &QPushButton::clicked, this, &LearnPage::startLoop);
     connect(cancelButton_, &QPushButton::clicked, this, &LearnPage::cancelJob);
     connect(runBox_, qOverload<int>(&QComboBox::currentIndexChanged), this, &LearnPage::onRunBoxChanged);
+    connect(useRunSettings_, &QPushButton::clicked, this, [this] {
+        if (runBox_->currentIndex() >= 0)
+            useRunSettings(runBox_->currentData().toLongLong());
+    });
     connect(foldBox_, qOverload<int>(&QComboBox::currentIndexChanged), this, &LearnPage::onFoldBoxChanged);
     connect(document_, &ProjectDocument::loaded, this, &LearnPage::onDocumentLoaded);
     connect(document_, &ProjectDocument::aggregationChanged, this, &LearnPage::refreshRuns);
@@ -433,6 +644,7 @@ void LearnPage::onDocumentLoaded()
     ++liveTicket_;
     shownRun_ = 0;
     labelsActive_ = -1;
+    takenSettings_ = nullptr;
     foldHistory_.clear();
     setFoldItems(0);
     curveChart_->clear(tr("No training yet"));
@@ -476,12 +688,20 @@ void LearnPage::onModelChanged()
 
 void LearnPage::applyDefaults()
 {
+    // A stored run's settings behind the form were those of its model.
+    takenSettings_ = nullptr;
     updateDefaults(true);
 }
 
 void LearnPage::updateDefaults(bool fillForm)
 {
-    defaults_ = defaultTrainConfig(model_->currentData().toString().toStdString(), wantsCuda(device_));
+    const std::string model = model_->currentData().toString().toStdString();
+    defaults_ = defaultTrainConfig(model, wantsCuda(device_));
+    specDefaults_ = defaultModelSpec(model, wantsCuda(device_));
+    if (takenSettings_.is_object()) {
+        FormFiller taken(0, takenSettings_);
+        takeHiddenSettings(taken, defaults_, specDefaults_);
+    }
     if (!fillForm)
         return;
     epochs_->setValue(defaults_.epochs);
@@ -518,7 +738,7 @@ void LearnPage::updateInputFields()
 
 ModelSpec LearnPage::modelSpec() const
 {
-    ModelSpec spec = defaultModelSpec(model_->currentData().toString().toStdString(), wantsCuda(device_));
+    ModelSpec spec = specDefaults_;
     if (spec.name == "torchscript")
         spec.backbone = QFile::encodeName(backbone_->text().trimmed()).toStdString();
     return spec;
@@ -604,6 +824,114 @@ void LearnPage::onRunBoxChanged()
     const std::int64_t run = runBox_->currentIndex() >= 0 ? runBox_->currentData().toLongLong() : 0;
     if (run != 0 && run != shownRun_)
         showRun(run);
+    updateButtons();
+}
+
+bool LearnPage::useRunSettings(std::int64_t run)
+{
+    Project* project = document_->project();
+    if (!project || currentJob_ != 0)
+        return false;
+    RunInfo info;
+    try {
+        info = project->run(run);
+    } catch (const std::exception&) {
+        return false;
+    }
+    if (!isLearnRun(info))
+        return false;
+    if (!info.params.is_object()) {
+        status_->setText(tr("Run %1 stored no settings to use").arg(run));
+        return false;
+    }
+
+    FormFiller filler(run, info.params);
+    {
+        // Without the model's defaults over the form: a field the run lacks keeps its value.
+        const QSignalBlocker modelBlocker(model_);
+        const QSignalBlocker deviceBlocker(device_);
+        filler.comboBox("model", model_, tr("model"),
+                        [](const std::string& name) { return QVariant(QString::fromStdString(name)); });
+        filler.comboBox("device", device_, tr("device"),
+                        [](const std::string& name) { return QVariant(QString::fromStdString(name)); });
+    }
+    takenSettings_ = nullptr;
+    updateDefaults(false);
+    takeHiddenSettings(filler, defaults_, specDefaults_);
+    takenSettings_ = info.params;
+
+    filler.comboBox("input", inputKind_, tr("input"), [](const std::string& name) {
+        try {
+            return QVariant(static_cast<int>(parseLearnInputKind(name)));
+        } catch (const std::exception&) {
+            return QVariant();
+        }
+    });
+    filler.lineEdit("backbone", backbone_, tr("backbone"));
+    filler.spinBox("epochs", epochs_, tr("epochs"));
+    filler.doubleSpinBox("lr", learningRate_, tr("learning rate"));
+    filler.spinBox("batch_size", batchSize_, tr("batch size"));
+    filler.comboBox("optimizer", optimizer_, tr("optimizer"), [](const std::string& name) {
+        try {
+            return QVariant(static_cast<int>(parseOptimizer(name)));
+        } catch (const std::exception&) {
+            return QVariant();
+        }
+    });
+    filler.doubleSpinBox("label_smoothing", labelSmoothing_, tr("label smoothing"));
+    filler.spinBox("folds", folds_, tr("folds"));
+    filler.spinBox("image_size", imageSize_, tr("image size"));
+    filler.checkBox("soft", softTargets_, tr("soft targets"));
+    filler.spinBox("max_iterations", loopIterations_, tr("max iterations"));
+    if (info.kind == "train") {
+        if (const nlohmann::json* labels = filler.find("labels")) {
+            const QString problem = takeLabelsRun(run, *labels);
+            if (!problem.isEmpty())
+                filler.problems.append(problem);
+        }
+    }
+    updateInputFields();
+    updateButtons();
+
+    QString text = tr("Run %1's settings are in the form").arg(run);
+    if (!filler.changed.isEmpty())
+        text += tr("; also from it, not shown in the form: %1").arg(filler.changed.join(QStringLiteral(", ")));
+    QStringList lines{text};
+    lines += filler.problems;
+    status_->setText(lines.join(QLatin1Char('\n')));
+    return true;
+}
+
+QString LearnPage::takeLabelsRun(std::int64_t run, const nlohmann::json& labels)
+{
+    const QString kept = labels_->currentIndex() >= 0 ? labels_->currentText() : tr("none");
+    // The GUI stores the run id as a string, the CLI what --labels was: a run id or a file.
+    std::int64_t id = 0;
+    if (labels.is_number_integer()) {
+        id = labels.get<std::int64_t>();
+    } else if (labels.is_string()) {
+        const std::string text = labels.get<std::string>();
+        if (!text.empty() && text.size() < 19
+            && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c) != 0; }))
+            id = std::stoll(text);
+    }
+    if (id <= 0)
+        return tr("Run %1 learned the labels of %2, not of a run of this project; kept %3")
+            .arg(run)
+            .arg(storedText(labels), kept);
+    const int index = labels_->findData(static_cast<qlonglong>(id));
+    if (index >= 0) {
+        labels_->setCurrentIndex(index);
+        return {};
+    }
+    bool exists = true;
+    try {
+        document_->project()->run(id);
+    } catch (const std::exception&) {
+        exists = false;
+    }
+    return exists ? tr("Run %1's labels run %2 is not a finished aggregation run; kept %3").arg(run).arg(id).arg(kept)
+                  : tr("Run %1's labels run %2 is no longer in the project; kept %3").arg(run).arg(id).arg(kept);
 }
 
 bool LearnPage::showRun(std::int64_t run)
@@ -666,6 +994,7 @@ bool LearnPage::showRun(std::int64_t run)
         clearIterations(dataset.hasTruth(), 0);
         loopChart_->chart()->setTitle(tr("%1 is a training run, not a CROWDLAB loop").arg(shownTitle_));
     }
+    updateButtons();
     return true;
 }
 
@@ -1033,6 +1362,7 @@ void LearnPage::updateButtons()
     trainButton_->setEnabled(!running && project && modelUsable && labels_->currentIndex() >= 0);
     loopButton_->setEnabled(!running && project && modelUsable);
     cancelButton_->setEnabled(running);
+    useRunSettings_->setEnabled(!running && runBox_->currentIndex() >= 0);
     if (project && labels_->count() == 0)
         trainButton_->setToolTip(tr("Training learns the labels of an aggregation run: run one on the Runs tab first"));
     else

@@ -34,7 +34,9 @@ enum class JobStatus;
 // and becomes the document's active run, so Review shows its consensus and sorts by its
 // consensus quality. Right: the training curve of one fold (live while a job runs), the loop's
 // accuracy per iteration against majority vote and Dawid-Skene, and its iteration table. The
-// "Run" box shows a stored train or loop run again from its outputs and summary.
+// "Run" box shows a stored train or loop run again from its outputs and summary; "Use these
+// settings" beside it puts that run's settings back into the form (never on selection alone, so
+// that browsing old runs keeps what the user typed).
 //
 // Training needs a project (.csift): the image cache lives in its cache folder and the results
 // are stored as its runs.
@@ -66,6 +68,7 @@ public:
     QPushButton* cancelButton() const { return cancelButton_; }
     QLabel* statusLabel() const { return status_; }
     QComboBox* runBox() const { return runBox_; }
+    QPushButton* useRunSettingsButton() const { return useRunSettings_; }
     QComboBox* foldBox() const { return foldBox_; }
     TrainingCurveChart* curveChart() const { return curveChart_; }
     LoopChart* loopChart() const { return loopChart_; }
@@ -76,7 +79,8 @@ public:
     TrainConfig trainConfig() const;
     LoopConfig loopConfig() const;
     LearnInputOptions inputOptions() const;
-    // Puts defaultTrainConfig() of the chosen model and device into the form.
+    // Puts defaultTrainConfig() of the chosen model and device into the form, and drops the
+    // settings behind it that useRunSettings() took.
     void applyDefaults();
 
     // Start a job from the form; return its id, 0 when none started (the status line says why).
@@ -93,6 +97,16 @@ public:
     bool showRun(std::int64_t run);
     // The run shown, 0 for a live job or nothing.
     std::int64_t shownRun() const { return shownRun_; }
+    // Puts the parameters stored with train or loop run `run` (trainParams()'s keys plus folds,
+    // soft, labels and max_iterations) into the form, so that modelSpec(), trainConfig(),
+    // loopConfig() and inputOptions() give that run's settings again. Settings the form does not
+    // show (weight decay, seed, hidden widths, ...) are kept behind it until another model is
+    // chosen; the status line lists those that differ from the model's defaults. A setting the
+    // run lacks keeps the form's value; one the form cannot take (unknown name, out of the
+    // field's range, a labels run no longer in the project) keeps it too, with one status line
+    // naming the field and the stored value. False, changing nothing, for any other run or
+    // while a job of this page runs.
+    bool useRunSettings(std::int64_t run);
 
 Q_SIGNALS:
     // A job of this page stored run `run` in the project.
@@ -103,9 +117,13 @@ private:
 
     void onDocumentLoaded();
     void onModelChanged();
-    // defaults_ for the chosen model and device; with fillForm also the fields the form shows.
+    // defaults_ and specDefaults_ for the chosen model and device, under takenSettings_; with
+    // fillForm also the fields the form shows.
     void updateDefaults(bool fillForm);
     void onRunBoxChanged();
+    // Selects the aggregation run a stored train run (`run`) learned, params "labels"; the
+    // status line for a labels source the box does not hold, empty when selected.
+    QString takeLabelsRun(std::int64_t run, const nlohmann::json& labels);
     void onFoldBoxChanged();
     void onJobChanged(int id);
     void onJobFinished(int id, JobStatus status);
@@ -150,12 +168,17 @@ private:
     QProgressBar* progress_ = nullptr;
     QLabel* status_ = nullptr;
     QComboBox* runBox_ = nullptr;
+    QPushButton* useRunSettings_ = nullptr;
     QComboBox* foldBox_ = nullptr;
     TrainingCurveChart* curveChart_ = nullptr;
     LoopChart* loopChart_ = nullptr;
     QTableWidget* iterationTable_ = nullptr;
 
-    TrainConfig defaults_;  // the settings the form does not show, for the chosen model
+    // The settings the form does not show: the chosen model's defaults, under the ones taken
+    // from a stored run (takenSettings_, that run's parameters; null when none).
+    TrainConfig defaults_;
+    ModelSpec specDefaults_;
+    nlohmann::json takenSettings_;
     int currentJob_ = 0;
     bool currentIsLoop_ = false;
     int generation_ = 0;   // counts document loads; a job's result is kept only in its own

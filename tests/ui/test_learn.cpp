@@ -97,6 +97,46 @@ std::vector<RunInfo> runsOf(const Project& project, const std::string& kind, con
     return found;
 }
 
+// The parameters a training (or loop) job started from the page now would store: what
+// LearnPage::startTraining and startLoop write.
+nlohmann::json formParams(const LearnPage* page, bool loop)
+{
+    const LoopConfig run = page->loopConfig();
+    nlohmann::json params = trainParams(run.model, run.train, page->inputOptions());
+    params["folds"] = run.folds;
+    params["soft"] = run.softTargets;
+    if (loop) {
+        params["strategy"] = "crowdlab-loop";
+        params["max_iterations"] = run.maxIterations;
+    } else {
+        params["labels"] = std::to_string(page->labelsBox()->currentData().toLongLong());
+    }
+    return params;
+}
+
+QString jsonText(const nlohmann::json& value)
+{
+    return QString::fromStdString(value.dump());
+}
+
+// A finished train run with these parameters and no outputs, as an older or a CLI run may be.
+std::int64_t storeTrainParams(Project& project, const nlohmann::json& params)
+{
+    const std::int64_t run = project.beginRun("train", params, "mlp");
+    project.finishRun(run, "done", nlohmann::json::object());
+    return run;
+}
+
+// Picks `run` in the page's run box and clicks "Use these settings".
+void useSettingsOf(LearnPage* page, std::int64_t run)
+{
+    page->refreshRuns();
+    page->runBox()->setCurrentIndex(page->runBox()->findData(static_cast<qlonglong>(run)));
+    QCOMPARE(page->shownRun(), run);
+    QVERIFY(page->useRunSettingsButton()->isEnabled());
+    page->useRunSettingsButton()->click();
+}
+
 }  // namespace
 
 class TestLearn : public QObject {
@@ -124,6 +164,12 @@ private Q_SLOTS:
     void cancelledLoopStoresNothing();
     void datasetWithoutInputFails();
     void loopTrainsOnImages();
+    void useSettingsNeedsAStoredRun();
+    void storedSettingsComeBack();
+    void settingsBehindTheFormComeBack();
+    void missingSettingsKeepTheForm();
+    void unusableSettingKeepsItsField_data();
+    void unusableSettingKeepsItsField();
 };
 
 void TestLearn::initTestCase()
@@ -339,13 +385,19 @@ void TestLearn::loopBecomesActiveRun()
     QCOMPARE(page->curveChart()->trainLossSeries()->count(), 5);
     QCOMPARE(page->foldBox()->count(), 3);
 
-    // Review sorts by the loop's consensus quality: its label-quality key is that output.
-    const std::vector<double> quality = project->runOutput(run.id, "consensus_quality").as<double>();
+    // Review triages the loop on the rank scale, and its label-quality key is the self-confidence
+    // of the consensus label under the loop's last model (stored float32).
+    QCOMPARE(window.reviewPage()->rule().scale, TriageScale::Rank);
+    const std::vector<int> labels = project->runOutput(run.id, "labels").as<int>();
+    const std::vector<double> model = project->runOutput(run.id, "model_probabilities").as<double>();
     const std::vector<double>& sortKey = window.reviewPage()->labelQuality();
     QCOMPARE(static_cast<int>(sortKey.size()), kItems);
-    for (int i = 0; i < kItems; ++i)
-        QVERIFY2(std::abs(sortKey[static_cast<std::size_t>(i)] - quality[static_cast<std::size_t>(i)]) < 1e-9,
+    const auto classes = model.size() / static_cast<std::size_t>(kItems);
+    for (int i = 0; i < kItems; ++i) {
+        const auto u = static_cast<std::size_t>(i);
+        QVERIFY2(labels[u] >= 0 && sortKey[u] == model[u * classes + static_cast<std::size_t>(labels[u])],
                  qPrintable(QStringLiteral("item %1").arg(i)));
+    }
 
     // The Runs tab marks it active.
     const QTableWidget* runs = window.runsPage()->runTable();
@@ -497,6 +549,224 @@ void TestLearn::loopTrainsOnImages()
     QVERIFY(cached);
     // The loop's consensus is a run to train on now.
     QVERIFY(page->trainButton()->isEnabled());
+}
+
+void TestLearn::useSettingsNeedsAStoredRun()
+{
+    MainWindow window;
+    QVERIFY(!window.learnPage()->useRunSettingsButton()->isEnabled());
+    open(window, createProject(QStringLiteral("nosettings")));
+    LearnPage* page = window.learnPage();
+    QCOMPARE(page->runBox()->count(), 0);
+    QVERIFY(!page->useRunSettingsButton()->isEnabled());
+    QVERIFY(!page->useRunSettingsButton()->toolTip().isEmpty());
+    // An aggregation run has no training settings.
+    const std::vector<RunInfo> ds = runsOf(*window.document()->project(), "aggregate", "ds");
+    const QString status = page->statusLabel()->text();
+    QVERIFY(!page->useRunSettings(ds.front().id));
+    QCOMPARE(page->statusLabel()->text(), status);
+}
+
+void TestLearn::storedSettingsComeBack()
+{
+    MainWindow window;
+    open(window, createProject(QStringLiteral("settings")));
+    LearnPage* page = window.learnPage();
+    Project* project = window.document()->project();
+    const std::int64_t majority = runsOf(*project, "aggregate", "mv").front().id;
+
+    // A train run on the majority vote, and a loop with other settings.
+    setSmallForm(page, 1, 2);
+    page->foldsBox()->setValue(2);
+    page->labelSmoothingBox()->setValue(0.05);
+    page->softTargetsBox()->setChecked(true);
+    page->inputBox()->setCurrentIndex(page->inputBox()->findData(static_cast<int>(LearnInputKind::Features)));
+    page->labelsBox()->setCurrentIndex(page->labelsBox()->findData(static_cast<qlonglong>(majority)));
+    QVERIFY(clickAndWait(window, page->trainButton()) != 0);
+    const RunInfo train = runsOf(*project, "train").front();
+    QCOMPARE(train.status, std::string("done"));
+    page->softTargetsBox()->setChecked(false);
+    page->labelSmoothingBox()->setValue(0.1);
+    page->batchSizeBox()->setValue(64);
+    page->optimizerBox()->setCurrentIndex(page->optimizerBox()->findData(static_cast<int>(OptimizerKind::Sgd)));
+    page->learningRateBox()->setValue(0.02);
+    page->loopIterationsBox()->setValue(1);
+    page->inputBox()->setCurrentIndex(page->inputBox()->findData(static_cast<int>(LearnInputKind::Auto)));
+    QVERIFY(clickAndWait(window, page->loopButton()) != 0);
+    const RunInfo loop = runsOf(*project, "aggregate", "crowdlab-loop").front();
+    QCOMPARE(loop.status, std::string("done"));
+
+    // Browsing a run leaves the form alone.
+    setSmallForm(page, 7, 4);
+    page->foldsBox()->setValue(5);
+    const QString typed = jsonText(formParams(page, true));
+    page->runBox()->setCurrentIndex(page->runBox()->findData(static_cast<qlonglong>(train.id)));
+    QCOMPARE(page->shownRun(), train.id);
+    QCOMPARE(jsonText(formParams(page, true)), typed);
+
+    // The train run's settings, its labels run included.
+    useSettingsOf(page, train.id);
+    QCOMPARE(page->labelsBox()->currentData().toLongLong(), static_cast<qlonglong>(majority));
+    QCOMPARE(jsonText(formParams(page, false)), jsonText(train.params));
+    QCOMPARE(page->trainConfig().epochs, 1);
+    QCOMPARE(page->trainConfig().optimizer, OptimizerKind::AdamW);
+    QCOMPARE(page->trainConfig().labelSmoothing, 0.05);
+    QCOMPARE(page->loopConfig().folds, 2);
+    QVERIFY(page->loopConfig().softTargets);
+    QCOMPARE(page->inputOptions().kind, LearnInputKind::Features);
+    QCOMPARE(page->statusLabel()->text(), QStringLiteral("Run %1's settings are in the form").arg(train.id));
+
+    // The loop's, its iteration limit included; the labels box is not the loop's to change.
+    useSettingsOf(page, loop.id);
+    QCOMPARE(page->labelsBox()->currentData().toLongLong(), static_cast<qlonglong>(majority));
+    QCOMPARE(jsonText(formParams(page, true)), jsonText(loop.params));
+    QCOMPARE(page->loopConfig().maxIterations, 1);
+    QCOMPARE(page->trainConfig().optimizer, OptimizerKind::Sgd);
+    QCOMPARE(page->trainConfig().batchSize, 64);
+    QVERIFY(!page->loopConfig().softTargets);
+
+    // Not while a job of the page runs, even with a stored run picked.
+    setSmallForm(page, 1000, 5);
+    page->batchSizeBox()->setValue(4);
+    page->loopButton()->click();
+    const int job = page->currentJob();
+    QVERIFY(job != 0);
+    QVERIFY(!page->useRunSettingsButton()->isEnabled());
+    page->runBox()->setCurrentIndex(page->runBox()->findData(static_cast<qlonglong>(train.id)));
+    QCOMPARE(page->shownRun(), train.id);
+    QVERIFY(!page->useRunSettingsButton()->isEnabled());
+    QVERIFY(!page->useRunSettings(train.id));
+    page->cancelJob();
+    QVERIFY(window.jobManager()->waitFor(job, kTimeoutMs));
+    QVERIFY(page->useRunSettingsButton()->isEnabled());
+}
+
+void TestLearn::settingsBehindTheFormComeBack()
+{
+    MainWindow window;
+    open(window, createProject(QStringLiteral("behind")));
+    LearnPage* page = window.learnPage();
+    Project* project = window.document()->project();
+    setSmallForm(page, 5, 2);
+
+    // What `crowdsift-cli train --hidden 64,32 --weight-decay 0.01 --seed 7 ...` stores.
+    ModelSpec spec = defaultModelSpec("mlp", false);
+    spec.hidden = {64, 32};
+    spec.dropout = 0.1;
+    TrainConfig config = defaultTrainConfig("mlp", false);
+    config.epochs = 3;
+    config.learningRate = 0.002;
+    config.batchSize = 16;
+    config.weightDecay = 0.01;
+    config.seed = 7;
+    config.schedule = ScheduleKind::Step;
+    config.warmupEpochs = 2;
+    config.validationFraction = 0.2;
+    config.patience = 3;
+    config.momentum = 0.8;
+    config.labelSmoothing = 0.15;
+    LearnInputOptions input;
+    input.kind = LearnInputKind::Features;
+    nlohmann::json params = trainParams(spec, config, input);
+    params["labels"] = std::to_string(runsOf(*project, "aggregate", "mv").front().id);
+    params["folds"] = 4;
+    params["soft"] = true;
+    const std::int64_t run = storeTrainParams(*project, params);
+
+    useSettingsOf(page, run);
+    QCOMPARE(jsonText(formParams(page, false)), jsonText(params));
+    QVERIFY(page->modelSpec().hidden == std::vector<int>({64, 32}));
+    QCOMPARE(static_cast<qulonglong>(page->trainConfig().seed), 7ULL);
+    // The status line says what the form does not show.
+    const QString status = page->statusLabel()->text();
+    QVERIFY2(status.contains(QStringLiteral("weight decay 0.01")), qPrintable(status));
+    QVERIFY2(status.contains(QStringLiteral("seed 7")), qPrintable(status));
+    QVERIFY2(status.contains(QStringLiteral("hidden widths [64,32]")), qPrintable(status));
+    QVERIFY(!status.contains(QLatin1Char('\n')));
+
+    // They stay over a change of device, and go with another model.
+    page->deviceBox()->setCurrentIndex(page->deviceBox()->findData(QStringLiteral("auto")));
+    QCOMPARE(page->trainConfig().weightDecay, 0.01);
+    QVERIFY(page->modelSpec().hidden == std::vector<int>({64, 32}));
+    page->modelBox()->setCurrentIndex(page->modelBox()->findData(QStringLiteral("torchscript")));
+    page->modelBox()->setCurrentIndex(page->modelBox()->findData(QStringLiteral("mlp")));
+    QCOMPARE(page->trainConfig().weightDecay, defaultTrainConfig("mlp", cudaAvailable()).weightDecay);
+    QCOMPARE(static_cast<qulonglong>(page->trainConfig().seed), 0ULL);
+    QVERIFY(page->modelSpec().hidden == defaultModelSpec("mlp", cudaAvailable()).hidden);
+}
+
+void TestLearn::missingSettingsKeepTheForm()
+{
+    MainWindow window;
+    open(window, createProject(QStringLiteral("older")));
+    LearnPage* page = window.learnPage();
+    setSmallForm(page, 5, 2);
+    page->labelSmoothingBox()->setValue(0.2);
+    nlohmann::json expected = formParams(page, true);
+    const std::int64_t run = storeTrainParams(*window.document()->project(), {{"model", "mlp"}, {"epochs", 9}});
+    useSettingsOf(page, run);
+    expected["epochs"] = 9;
+    QCOMPARE(jsonText(formParams(page, true)), jsonText(expected));
+    QCOMPARE(page->statusLabel()->text(), QStringLiteral("Run %1's settings are in the form").arg(run));
+}
+
+void TestLearn::unusableSettingKeepsItsField_data()
+{
+    QTest::addColumn<QString>("key");
+    QTest::addColumn<QString>("stored");   // JSON
+    QTest::addColumn<QString>("message");  // the status line after "Run <id>"
+
+    QTest::newRow("unknown optimizer") << "optimizer" << R"("lion")"
+                                       << "'s optimizer 'lion' is not available here; kept AdamW";
+    QTest::newRow("unknown model") << "model" << R"("vit")" << "'s model 'vit' is not available here; kept mlp";
+    QTest::newRow("image model without images") << "model" << R"("small-cnn")"
+                                                << "'s model 'small-cnn' is not available here; kept mlp";
+    QTest::newRow("unknown input") << "input" << R"("pixels")"
+                                   << "'s input 'pixels' is not available here; kept Automatic";
+    QTest::newRow("unknown device") << "device" << R"("tpu")" << "'s device 'tpu' is not available here; kept cpu";
+    QTest::newRow("one fold (CLI)") << "folds" << "1" << "'s folds 1 is below the minimum 2; kept 3";
+    QTest::newRow("epochs as text") << "epochs" << R"("ten")" << "'s epochs 'ten' is not a whole number; kept 5";
+    QTest::newRow("label smoothing above") << "label_smoothing" << "0.7"
+                                           << "'s label smoothing 0.7 is above the maximum 0.5; kept 0.00";
+    QTest::newRow("label smoothing decimals") << "label_smoothing" << "0.125"
+                                              << "'s label smoothing 0.125 needs more than 2 decimals; kept 0.00";
+    QTest::newRow("image size above") << "image_size" << "1024"
+                                      << "'s image size 1024 is above the maximum 512; kept auto";
+    QTest::newRow("soft not a flag") << "soft" << R"("yes")" << "'s soft targets 'yes' is not true or false; kept off";
+    QTest::newRow("weight decay below") << "weight_decay" << "-1"
+                                        << "'s weight decay -1 is below the minimum 0; kept 0.0001";
+    QTest::newRow("unknown schedule") << "schedule" << R"("onecycle")"
+                                      << "'s schedule 'onecycle' is not available here; kept cosine";
+    QTest::newRow("deleted labels run") << "labels" << R"("999")"
+                                        << "'s labels run 999 is no longer in the project; kept Run 2 · Dawid-Skene";
+    QTest::newRow("labels from a file") << "labels" << R"("votes.csv")"
+                                        << " learned the labels of 'votes.csv', not of a run of this project; "
+                                           "kept Run 2 · Dawid-Skene";
+}
+
+void TestLearn::unusableSettingKeepsItsField()
+{
+    QFETCH(QString, key);
+    QFETCH(QString, stored);
+    QFETCH(QString, message);
+    static const QString path = createProject(QStringLiteral("unusable"));
+    MainWindow window;
+    open(window, path);
+    LearnPage* page = window.learnPage();
+    setSmallForm(page, 5, 2);
+    page->labelSmoothingBox()->setValue(0.0);
+    const nlohmann::json before = formParams(page, false);
+    nlohmann::json params = before;
+    params[key.toStdString()] = nlohmann::json::parse(stored.toStdString());
+    const std::int64_t run = storeTrainParams(*window.document()->project(), params);
+
+    useSettingsOf(page, run);
+    // The field keeps its value and every other takes the run's, which were the form's.
+    QCOMPARE(jsonText(formParams(page, false)), jsonText(before));
+    const QStringList lines = page->statusLabel()->text().split(QLatin1Char('\n'));
+    QCOMPARE(lines.size(), 2);
+    QCOMPARE(lines[0], QStringLiteral("Run %1's settings are in the form").arg(run));
+    QCOMPARE(lines[1], QStringLiteral("Run %1").arg(run) + message);
 }
 
 QTEST_MAIN(TestLearn)
