@@ -297,6 +297,21 @@ private:
     const nlohmann::json& params_;
 };
 
+// For FormFiller::comboBox over a box whose items hold an enum as int: the enum `parse` (one of
+// the CLI's parsers, name and option) reads from a stored name, an invalid QVariant for a name it
+// rejects.
+template <class Enum>
+std::function<QVariant(const std::string&)> enumData(Enum (*parse)(const std::string&, const std::string&))
+{
+    return [parse](const std::string& name) {
+        try {
+            return QVariant(static_cast<int>(parse(name, std::string())));
+        } catch (const std::exception&) {
+            return QVariant();
+        }
+    };
+}
+
 // Takes the stored settings that the form does not show (trainParams()'s momentum, weight_decay,
 // schedule, warmup_epochs, augment, flip, val_fraction, patience, seed, and width, hidden, dropout)
 // over `config` and `spec`, with the limits of the CLI's options.
@@ -860,24 +875,12 @@ bool LearnPage::useRunSettings(std::int64_t run)
     takeHiddenSettings(filler, defaults_, specDefaults_);
     takenSettings_ = info.params;
 
-    filler.comboBox("input", inputKind_, tr("input"), [](const std::string& name) {
-        try {
-            return QVariant(static_cast<int>(parseLearnInputKind(name)));
-        } catch (const std::exception&) {
-            return QVariant();
-        }
-    });
+    filler.comboBox("input", inputKind_, tr("input"), enumData(parseLearnInputKind));
     filler.lineEdit("backbone", backbone_, tr("backbone"));
     filler.spinBox("epochs", epochs_, tr("epochs"));
     filler.doubleSpinBox("lr", learningRate_, tr("learning rate"));
     filler.spinBox("batch_size", batchSize_, tr("batch size"));
-    filler.comboBox("optimizer", optimizer_, tr("optimizer"), [](const std::string& name) {
-        try {
-            return QVariant(static_cast<int>(parseOptimizer(name)));
-        } catch (const std::exception&) {
-            return QVariant();
-        }
-    });
+    filler.comboBox("optimizer", optimizer_, tr("optimizer"), enumData(parseOptimizer));
     filler.doubleSpinBox("label_smoothing", labelSmoothing_, tr("label smoothing"));
     filler.spinBox("folds", folds_, tr("folds"));
     filler.spinBox("image_size", imageSize_, tr("image size"));
