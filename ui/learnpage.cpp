@@ -842,19 +842,28 @@ void LearnPage::onRunBoxChanged()
     updateButtons();
 }
 
-bool LearnPage::useRunSettings(std::int64_t run)
+std::optional<RunInfo> LearnPage::storedLearnRun(std::int64_t run) const
 {
     Project* project = document_->project();
-    if (!project || currentJob_ != 0)
-        return false;
-    RunInfo info;
+    if (!project)
+        return std::nullopt;
     try {
-        info = project->run(run);
+        RunInfo info = project->run(run);
+        if (isLearnRun(info))
+            return info;
     } catch (const std::exception&) {
-        return false;
     }
-    if (!isLearnRun(info))
+    return std::nullopt;
+}
+
+bool LearnPage::useRunSettings(std::int64_t run)
+{
+    if (currentJob_ != 0)
         return false;
+    const std::optional<RunInfo> stored = storedLearnRun(run);
+    if (!stored)
+        return false;
+    const RunInfo& info = *stored;
     if (!info.params.is_object()) {
         status_->setText(tr("Run %1 stored no settings to use").arg(run));
         return false;
@@ -939,17 +948,11 @@ QString LearnPage::takeLabelsRun(std::int64_t run, const nlohmann::json& labels)
 
 bool LearnPage::showRun(std::int64_t run)
 {
+    const std::optional<RunInfo> stored = storedLearnRun(run);
+    if (!stored)
+        return false;
+    const RunInfo& info = *stored;
     Project* project = document_->project();
-    if (!project)
-        return false;
-    RunInfo info;
-    try {
-        info = project->run(run);
-    } catch (const std::exception&) {
-        return false;
-    }
-    if (!isLearnRun(info))
-        return false;
 
     const Dataset& dataset = document_->dataset();
     // A job still running goes on (its progress stays in the status line), but its epochs and
