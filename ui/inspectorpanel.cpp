@@ -257,7 +257,7 @@ void InspectorPanel::refresh()
     // out-of-sample probabilities when the run has a model, else the run's posterior: cleanlab's
     // self-confidence and normalized margin, lower = more likely wrong.
     const int current = review.kindOf(item) == ReviewKind::Relabel ? review.decisionOf(item) : consensus;
-    const bool model = run && run->modelProbabilities.rows() == run->itemCount();
+    const bool model = run && run->hasModelProbabilities();
     if (run && current >= 0) {
         const double* row = model ? run->modelProbabilities.row(item).data() : run->posteriors.row(item).data();
         const double confidence =

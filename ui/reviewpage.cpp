@@ -427,8 +427,7 @@ void ReviewPage::computeRunData()
     const int classCount = run->classCount();
     labelQuality_.resize(static_cast<std::size_t>(count));
     disagrees_.resize(static_cast<std::size_t>(count));
-    const bool model = run->modelProbabilities.rows() == count && run->modelProbabilities.cols() == classCount;
-    const double* scores = model ? run->modelProbabilities.data() : run->posteriors.data();
+    const double* scores = run->hasModelProbabilities() ? run->modelProbabilities.data() : run->posteriors.data();
     for (int item = 0; item < count; ++item) {
         const auto i = static_cast<std::size_t>(item);
         const int label = evidence_.labels[i];

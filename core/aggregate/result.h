@@ -45,6 +45,12 @@ struct AggregationResult {
 
     int itemCount() const { return static_cast<int>(labels.size()); }
     int classCount() const { return static_cast<int>(posteriors.cols()); }
+    // True when modelProbabilities holds a row per item and a column per class.
+    bool hasModelProbabilities() const
+    {
+        return modelProbabilities.rows() == posteriors.rows() && modelProbabilities.cols() == posteriors.cols()
+               && modelProbabilities.size() > 0;
+    }
 };
 
 // Fraction of items with known truth (truth >= 0) whose label equals it; NaN when none is known.

@@ -53,8 +53,7 @@ std::int64_t storeAggregationRun(Project& project, const Dataset& dataset, const
             project.addRunOutput(run, "class_priors", result.classPriors.data(), {k});
         if (result.itemDifficulty.size() == static_cast<Eigen::Index>(n))
             project.addRunOutput(run, "item_difficulty", result.itemDifficulty.data(), {n});
-        if (result.modelProbabilities.rows() == static_cast<Eigen::Index>(n)
-            && result.modelProbabilities.cols() == static_cast<Eigen::Index>(k)) {
+        if (result.hasModelProbabilities()) {
             // float32 like the trainer's own output: half the bytes, far more precision than a
             // probability shown to a curator needs.
             const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> model
