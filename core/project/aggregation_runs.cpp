@@ -1,8 +1,11 @@
 #include "project/aggregation_runs.h"
 
+#include "aggregate/registry.h"
+#include "project/run_service.h"
 #include "util/error.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 namespace crowdsift {
@@ -27,49 +30,97 @@ nlohmann::json aggregationSummary(const Dataset& dataset, const AggregationResul
     return summary;
 }
 
+void writeAggregationOutputs(Project& project, std::int64_t run, const Dataset& dataset, const AggregationResult& result,
+                             const std::map<std::string, Eigen::VectorXd>& extraOutputs)
+{
+    const auto n = static_cast<std::size_t>(dataset.itemCount());
+    const auto m = static_cast<std::size_t>(dataset.annotatorCount());
+    const auto k = static_cast<std::size_t>(dataset.classCount());
+    std::vector<std::int32_t> labels(result.labels.begin(), result.labels.end());
+    project.addRunOutput(run, "labels", labels.data(), {n});
+    project.addRunOutput(run, "posteriors", result.posteriors.data(), {n, k});
+    std::vector<double> confusions(m * k * k, 0.0);
+    for (std::size_t w = 0; w < m && w < result.confusions.size(); ++w)
+        for (std::size_t t = 0; t < k; ++t)
+            for (std::size_t o = 0; o < k; ++o)
+                confusions[(w * k + t) * k + o]
+                    = result.confusions[w](static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(o));
+    project.addRunOutput(run, "confusions", confusions.data(), {m, k, k});
+    if (result.annotatorSkill.size() == static_cast<Eigen::Index>(m))
+        project.addRunOutput(run, "annotator_skill", result.annotatorSkill.data(), {m});
+    if (result.classPriors.size() == static_cast<Eigen::Index>(k))
+        project.addRunOutput(run, "class_priors", result.classPriors.data(), {k});
+    if (result.itemDifficulty.size() == static_cast<Eigen::Index>(n))
+        project.addRunOutput(run, "item_difficulty", result.itemDifficulty.data(), {n});
+    if (result.hasModelProbabilities()) {
+        // float32 like the trainer's own output: half the bytes, far more precision than a
+        // probability shown to a curator needs.
+        const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> model
+            = result.modelProbabilities.cast<float>();
+        project.addRunOutput(run, "model_probabilities", model.data(), {n, k});
+    }
+    for (const auto& [name, values] : extraOutputs)
+        project.addRunOutput(run, name, values.data(), {static_cast<std::size_t>(values.size())});
+}
+
 std::int64_t storeAggregationRun(Project& project, const Dataset& dataset, const AggregationResult& result,
                                  const nlohmann::json& params, const nlohmann::json& summary,
                                  const std::map<std::string, Eigen::VectorXd>& extraOutputs,
                                  const std::function<void(std::int64_t run)>& writeMore)
 {
-    const auto n = static_cast<std::size_t>(dataset.itemCount());
-    const auto m = static_cast<std::size_t>(dataset.annotatorCount());
-    const auto k = static_cast<std::size_t>(dataset.classCount());
-    const std::int64_t run = project.beginRun("aggregate", params, result.strategy);
-    try {
-        std::vector<std::int32_t> labels(result.labels.begin(), result.labels.end());
-        project.addRunOutput(run, "labels", labels.data(), {n});
-        project.addRunOutput(run, "posteriors", result.posteriors.data(), {n, k});
-        std::vector<double> confusions(m * k * k, 0.0);
-        for (std::size_t w = 0; w < m && w < result.confusions.size(); ++w)
-            for (std::size_t t = 0; t < k; ++t)
-                for (std::size_t o = 0; o < k; ++o)
-                    confusions[(w * k + t) * k + o]
-                        = result.confusions[w](static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(o));
-        project.addRunOutput(run, "confusions", confusions.data(), {m, k, k});
-        if (result.annotatorSkill.size() == static_cast<Eigen::Index>(m))
-            project.addRunOutput(run, "annotator_skill", result.annotatorSkill.data(), {m});
-        if (result.classPriors.size() == static_cast<Eigen::Index>(k))
-            project.addRunOutput(run, "class_priors", result.classPriors.data(), {k});
-        if (result.itemDifficulty.size() == static_cast<Eigen::Index>(n))
-            project.addRunOutput(run, "item_difficulty", result.itemDifficulty.data(), {n});
-        if (result.hasModelProbabilities()) {
-            // float32 like the trainer's own output: half the bytes, far more precision than a
-            // probability shown to a curator needs.
-            const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> model
-                = result.modelProbabilities.cast<float>();
-            project.addRunOutput(run, "model_probabilities", model.data(), {n, k});
-        }
-        for (const auto& [name, values] : extraOutputs)
-            project.addRunOutput(run, name, values.data(), {static_cast<std::size_t>(values.size())});
+    const std::int64_t run = recordRun(project, "aggregate", params, result.strategy, [&](std::int64_t id) {
+        writeAggregationOutputs(project, id, dataset, result, extraOutputs);
         if (writeMore)
-            writeMore(run);
-        project.finishRun(run, "done", summary);
-    } catch (...) {
-        project.finishRun(run, "failed", summary);
-        throw;
-    }
+            writeMore(id);
+        return summary;
+    });
+    project.activateIfNone(run);
     return run;
+}
+
+RunComparison compareWithActiveRun(const Project& project, const Dataset& dataset, std::int64_t run,
+                                   const std::vector<int>& labels)
+{
+    RunComparison c;
+    c.run = run;
+    c.accuracy = accuracy(labels, dataset.truth);
+    c.activeRun = project.activeRun();
+    c.isActive = c.activeRun == run;
+    if (c.activeRun == 0 || c.isActive)
+        return c;
+    const RunInfo active = project.run(c.activeRun);
+    c.activeStrategy = active.name;
+    const std::vector<int> activeLabels = project.runOutput(c.activeRun, "labels").as<int>();
+    if (activeLabels.size() != labels.size())
+        throw StoreError("run " + std::to_string(c.activeRun) + ": output 'labels' does not match the project's items");
+    c.activeAccuracy = accuracy(activeLabels, dataset.truth);
+    for (std::size_t i = 0; i < labels.size(); ++i)
+        if (labels[i] != activeLabels[i])
+            ++c.differing;
+    return c;
+}
+
+AggregationJobResult runAggregationJob(Project& project, const Dataset& dataset, const std::string& strategy,
+                                       const nlohmann::json& params, Progress& progress,
+                                       const std::function<void(std::int64_t run)>& started)
+{
+    AggregationJobResult out;
+    out.run = recordRun(
+        project, "aggregate", {{"strategy", strategy}, {"params", params}}, strategy,
+        [&](std::int64_t run) {
+            const auto start = std::chrono::steady_clock::now();
+            out.result = aggregate(strategy, dataset, params, progress);
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            project.setRunParams(run, {{"strategy", out.result.strategy}, {"params", out.result.params}});
+            progress.stage("writing the outputs");
+            writeAggregationOutputs(project, run, dataset, out.result);
+            out.summary = aggregationSummary(dataset, out.result, seconds);
+            return out.summary;
+        },
+        started);
+    out.activated = project.activateIfNone(out.run);
+    out.comparison = compareWithActiveRun(project, dataset, out.run, out.result.labels);
+    return out;
 }
 
 static void requireShape(const NpyArray& array, const std::vector<std::size_t>& shape, std::int64_t run,
@@ -137,6 +188,30 @@ AggregationResult loadAggregationRun(const Project& project, const Dataset& data
                                                              static_cast<Eigen::Index>(k));
     }
     return r;
+}
+
+std::int64_t chosenAggregationRun(const Project& project, std::int64_t requested)
+{
+    if (requested == 0) {
+        const std::int64_t active = project.activeRun();
+        if (active == 0)
+            throw InputError(project.path(), "", "the project has no aggregation run yet: run `crowdsift-cli aggregate "
+                                                     + project.path() + "` first");
+        return active;
+    }
+    std::string known;
+    bool found = false;
+    for (const RunInfo& info : project.runs()) {
+        if (info.kind != "aggregate" || info.status != "done")
+            continue;
+        found |= info.id == requested;
+        known += (known.empty() ? "" : ", ") + std::to_string(info.id) + " (" + info.name + ")";
+    }
+    if (!found)
+        throw InputError(project.path(), "--run " + std::to_string(requested),
+                         "no finished aggregation run with this id; the project has "
+                             + (known.empty() ? std::string("none") : known));
+    return requested;
 }
 
 std::int64_t latestAggregationRun(const Project& project)

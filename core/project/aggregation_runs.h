@@ -9,14 +9,17 @@
 #include "aggregate/result.h"
 #include "data/dataset.h"
 #include "project/store.h"
+#include "util/progress.h"
 
 #include <Eigen/Core>
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace crowdsift {
 
@@ -25,7 +28,13 @@ namespace crowdsift {
 // value, when finite), accuracy against truth (null without truth) and labels_per_class (K).
 nlohmann::json aggregationSummary(const Dataset& dataset, const AggregationResult& result, double seconds);
 
-// Records `result` as a finished run and returns its id. `extraOutputs` are additional vectors
+// Writes the outputs listed above (plus `extraOutputs`, vectors by name) of `result` into run
+// `run`, which the caller began (recordRun); on the caller's thread.
+void writeAggregationOutputs(Project& project, std::int64_t run, const Dataset& dataset, const AggregationResult& result,
+                             const std::map<std::string, Eigen::VectorXd>& extraOutputs = {});
+
+// Records `result` as a finished run and returns its id; it becomes the active run only when
+// the project has none. `extraOutputs` are additional vectors
 // (name -> values); `writeMore`, when given, adds outputs of other shapes to the run before it is
 // marked done. When writing an output fails, the run is marked failed and the error rethrown, so
 // a run marked done has every output.
@@ -34,9 +43,45 @@ std::int64_t storeAggregationRun(Project& project, const Dataset& dataset, const
                                  const std::map<std::string, Eigen::VectorXd>& extraOutputs = {},
                                  const std::function<void(std::int64_t run)>& writeMore = {});
 
+// A finished run beside the project's active run, for announcing it without switching to it.
+struct RunComparison {
+    std::int64_t run = 0;
+    double accuracy = std::numeric_limits<double>::quiet_NaN();        // against truth; NaN without truth
+    std::int64_t activeRun = 0;                                        // 0 when the project has none
+    bool isActive = false;                                             // run is the active run
+    std::string activeStrategy;
+    double activeAccuracy = std::numeric_limits<double>::quiet_NaN();
+    int differing = 0;                                                 // items whose labels differ
+};
+
+// `labels` (N) of run `run` against the active run's labels output; reads that output.
+RunComparison compareWithActiveRun(const Project& project, const Dataset& dataset, std::int64_t run,
+                                   const std::vector<int>& labels);
+
+struct AggregationJobResult {
+    std::int64_t run = 0;
+    AggregationResult result;
+    nlohmann::json summary;  // aggregationSummary
+    bool activated = false;  // it became the active run (the project had none)
+    RunComparison comparison;
+};
+
+// The whole aggregation job on `project`'s connection (one the job owns, off the GUI thread):
+// records the run as running (then calls `started`), runs strategy `strategy` with `params`,
+// writes its outputs, ends the run (done, cancelled or failed with the reason, see recordRun),
+// makes it active when the project has none, and compares it with the active run.
+AggregationJobResult runAggregationJob(Project& project, const Dataset& dataset, const std::string& strategy,
+                                       const nlohmann::json& params, Progress& progress,
+                                       const std::function<void(std::int64_t run)>& started = {});
+
 // Reads run `run` back. Throws StoreError when it is not a finished aggregation run of this
 // dataset's shape.
 AggregationResult loadAggregationRun(const Project& project, const Dataset& dataset, std::int64_t run);
+
+// The run a command works on: `requested` when nonzero (InputError listing the finished
+// aggregation runs when it is none of them), else the project's active run (InputError pointing
+// to `crowdsift-cli aggregate` when it has none yet).
+std::int64_t chosenAggregationRun(const Project& project, std::int64_t requested);
 
 // The id of the newest finished aggregation run, 0 when there is none.
 std::int64_t latestAggregationRun(const Project& project);

@@ -151,7 +151,8 @@ nlohmann::json finalLabelsJson(const Dataset& dataset, const FinalLabels& labels
                          {"note", d.note},
                          {"reviewer", ifDecided(d.reviewer)},
                          {"time", ifDecided(d.time)},
-                         {"decision", ifDecided(d.id)}});
+                         {"decision", ifDecided(d.id)},
+                         {"accepted_from_run", decided && d.run != 0 ? nlohmann::json(d.run) : nlohmann::json(nullptr)}});
     }
     return {{"project", projectPath},
             {"run", labels.run},

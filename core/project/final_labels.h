@@ -11,9 +11,10 @@
 //          label-quality score; both "" when there is no label; note = the curator's note.
 //   .json  {project, run, strategy, quality_method, classes, counts: {decision, consensus,
 //          none, relabelled, accepted}, items: [{task, label, class, source, status, posterior,
-//          quality, note, reviewer, time, decision}]}; label, class, posterior and quality are
-//          null without a label; status (relabel | accept), reviewer, time (seconds since the
-//          Unix epoch, UTC) and decision (the row id) are null unless source is decision.
+//          quality, note, reviewer, time, decision, accepted_from_run}]}; label, class, posterior
+//          and quality are null without a label; status (relabel | accept), reviewer, time
+//          (seconds since the Unix epoch, UTC) and decision (the row id) are null unless source is
+//          decision; accepted_from_run is the run whose consensus an accept confirmed, else null.
 //   .npy   <path> = labels (N int32, -1 = none); beside it <stem>.source.npy (N uint8: 0 none,
 //          1 consensus, 2 decision), <stem>.posterior.npy and <stem>.quality.npy (N float64,
 //          NaN = none).
@@ -42,9 +43,10 @@ struct FinalLabels {
     std::string strategy;
     LabelQualityMethod qualityMethod = LabelQualityMethod::SelfConfidence;
 
-    // N entries each. A relabelled item takes its decided class; an accepted or undecided item
-    // the run's label (source none when the run has none: an item without answers). An
-    // accepted item counts as a decision.
+    // N entries each. A relabelled item takes its decided class, an accepted item the label the
+    // curator accepted (whatever run is used now), an undecided item the run's label (source
+    // none when the run has none: an item without answers). An accepted item counts as a
+    // decision.
     std::vector<int> labels;             // -1 = none
     std::vector<LabelSource> sources;
     std::vector<double> posterior;       // run posterior of labels[i]; NaN when none

@@ -44,9 +44,11 @@ Decision relabelDecision(int item, int label, const std::string& reviewer, const
     return makeRow(item, label, decision_status::Relabel, reviewer, note);
 }
 
-Decision acceptDecision(int item, const std::string& reviewer, const std::string& note)
+Decision acceptDecision(int item, int label, std::int64_t run, const std::string& reviewer, const std::string& note)
 {
-    return makeRow(item, -1, decision_status::Accept, reviewer, note);
+    Decision d = makeRow(item, label, decision_status::Accept, reviewer, note);
+    d.run = run;
+    return d;
 }
 
 Decision clearDecision(int item, const std::string& reviewer, const std::string& note)
@@ -108,9 +110,17 @@ void ReviewState::checkRow(const Decision& d, const char* when) const
     if (is(d, decision_status::Relabel)) {
         if (d.label < 0)
             fail("a relabel needs a class, got label " + std::to_string(d.label));
+    } else if (is(d, decision_status::Accept)) {
+        // -1 only in the log: an accept of schema 1 whose label the migration could not recover.
+        if (d.label < -1 || (d.label == -1 && std::string(when) != "in the log"))
+            fail("an accept needs the label accepted, got label " + std::to_string(d.label));
     } else if (d.label != -1) {
         fail("a '" + d.status + "' row carries no label, got " + std::to_string(d.label));
     }
+    if (d.run != 0 && !is(d, decision_status::Accept))
+        fail("only an accept row names a run ('" + d.status + "' names run " + std::to_string(d.run) + ")");
+    if (d.run < 0)
+        fail("run " + std::to_string(d.run) + " is no run id");
     if (!is(d, decision_status::Undo)) {
         if (d.undoes != 0)
             fail("only an undo row may name a decision to undo ('" + d.status + "' names "
@@ -194,9 +204,15 @@ int ReviewState::decisionOf(int item) const
     return d && is(*d, decision_status::Relabel) ? d->label : -1;
 }
 
+int ReviewState::decidedLabelOf(int item) const
+{
+    const Decision* d = newest(item, true);
+    return d && (is(*d, decision_status::Relabel) || is(*d, decision_status::Accept)) ? d->label : -1;
+}
+
 int ReviewState::labelOf(int item, int consensus) const
 {
-    const int label = decisionOf(item);
+    const int label = decidedLabelOf(item);
     return label >= 0 ? label : consensus;
 }
 

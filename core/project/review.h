@@ -4,8 +4,11 @@
 //
 // Conventions for the rows (Decision) the GUI and the CLI write:
 //   status "relabel"  label = the new class index in [0, K): the item's final label is `label`.
-//   status "accept"   label = -1: the curator confirms the consensus; the final label follows
-//                     the consensus of whichever aggregation run is used.
+//   status "accept"   label = the class the curator saw as the consensus and confirmed, run = the
+//                     aggregation run it came from: the final label is `label`, whatever run is
+//                     active later. (Schema 1 stored accepts without a label; the migration gives
+//                     them the label of the run that was newest when they were made. One it could
+//                     not resolve keeps label -1 and follows the active run's consensus.)
 //   status "clear"    label = -1: the item is undecided again (consensus, not reviewed).
 //   status "note"     label = -1: changes only the item's note, not its decision.
 //   status "undo"     label = -1, `undoes` = the id of an earlier effective row of the same item
@@ -13,7 +16,7 @@
 //                     written. An undo is never undone; a redo is a new row equal to the undone
 //                     one (same item, label, status, note; undoes = 0), so a QUndoCommand must
 //                     keep the id of the row its redo wrote and undo that one next time.
-// Every other row has undoes = 0. A row is "effective" when it is not an undo and nothing undid
+// Every other row has undoes = 0, and every row but an accept has run = 0. A row is "effective" when it is not an undo and nothing undid
 // it. An item's decision is that of its newest effective relabel / accept / clear row (none
 // without one); its note is the note of its newest effective row of any status, so a relabel
 // or accept should carry the note the curator sees (the GUI copies the current note into it).
@@ -41,7 +44,8 @@ enum class ReviewKind : std::uint8_t { None = 0, Relabel = 1, Accept = 2 };
 
 // Rows to append (id 0: the store assigns it). Their time is 0, stamped when appended.
 Decision relabelDecision(int item, int label, const std::string& reviewer, const std::string& note = {});
-Decision acceptDecision(int item, const std::string& reviewer, const std::string& note = {});
+// `label`: the consensus label accepted (>= 0), `run`: the aggregation run it is the label of.
+Decision acceptDecision(int item, int label, std::int64_t run, const std::string& reviewer, const std::string& note = {});
 Decision clearDecision(int item, const std::string& reviewer, const std::string& note = {});
 Decision noteDecision(int item, const std::string& reviewer, const std::string& note);
 Decision undoDecision(const Decision& target, const std::string& reviewer);
@@ -70,7 +74,10 @@ public:
     bool isDecided(int item) const { return kindOf(item) != ReviewKind::None; }
     // The relabelled class of `item`, -1 unless its decision is a relabel.
     int decisionOf(int item) const;
-    // decisionOf(item) when relabelled, else `consensus` (accepted or undecided items).
+    // The class the item's decision fixed: the relabelled class, or the label accepted; -1 when
+    // undecided (or an accept migrated without a label).
+    int decidedLabelOf(int item) const;
+    // decidedLabelOf(item) when there is one, else `consensus` (the active run's label).
     int labelOf(int item, int consensus) const;
     // The effective row holding the item's decision, nullptr when undecided. Valid until the
     // next apply().

@@ -1,10 +1,14 @@
 #include "project/schema.h"
 
 #include "util/error.h"
+#include "util/npy.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace crowdsift::schema {
 
@@ -58,9 +62,138 @@ CREATE INDEX decisions_by_item ON decisions(item);
 )sql");
 }
 
+namespace {
+
+void logMigration(SQLite::Database& db, int toVersion, const std::string& note)
+{
+    SQLite::Statement insert(db, "INSERT INTO migration_log (time, to_version, note) VALUES (strftime('%s', 'now'), ?, ?)");
+    insert.bind(1, toVersion);
+    insert.bind(2, note);
+    insert.exec();
+}
+
+struct FinishedRun {
+    std::int64_t id = 0;
+    double finished = 0;
+    std::string strategy;
+};
+
+// The labels output (N int32) of an aggregation run, read from the project's cache folder;
+// nullopt when the file is gone or unreadable (the caller reports it).
+std::optional<std::vector<int>> runLabels(SQLite::Database& db, std::int64_t run, std::string& why)
+{
+    SQLite::Statement select(db, "SELECT file FROM run_outputs WHERE run = ? AND name = 'labels'");
+    select.bind(1, static_cast<std::int64_t>(run));
+    if (!select.executeStep()) {
+        why = "run " + std::to_string(run) + " has no labels output";
+        return std::nullopt;
+    }
+    const std::string file = db.getFilename() + ".cache/" + select.getColumn(0).getString();
+    try {
+        return readNpy(file).as<int>();
+    } catch (const std::exception& e) {
+        why = e.what();
+        return std::nullopt;
+    }
+}
+
+}  // namespace
+
+// Version 2: a decision means what the curator decided, forever. Version 1 stored an accept
+// without its label, so the final label of an accepted item followed whichever run was newest
+// or active later. An accept now stores the label accepted and the run it came from; old accept
+// rows get the label of the aggregation run that was the newest finished one when the decision
+// was made (what the GUI of that version showed), and migration_log says so. The active run is
+// stored too; it starts as the newest finished aggregation run, again what that version showed.
+static void upgradeToVersion2(SQLite::Database& db)
+{
+    db.exec(R"sql(
+ALTER TABLE decisions ADD COLUMN run INTEGER REFERENCES runs(id);
+CREATE TABLE migration_log (id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL, to_version INTEGER, note TEXT);
+)sql");
+
+    std::vector<FinishedRun> runs;  // in id order
+    {
+        SQLite::Statement select(db, "SELECT id, finished, name FROM runs WHERE kind = 'aggregate' AND status = 'done' ORDER BY id");
+        while (select.executeStep()) {
+            FinishedRun run{select.getColumn(0).getInt64(), select.getColumn(1).getDouble(),
+                            select.getColumn(2).isNull() ? std::string() : select.getColumn(2).getString()};
+            runs.push_back(run);
+        }
+    }
+    if (!runs.empty()) {
+        SQLite::Statement active(db, "INSERT OR REPLACE INTO metadata (key, value) VALUES ('active_run', ?)");
+        active.bind(1, std::to_string(runs.back().id));
+        active.exec();
+        logMigration(db, 2, "the active run is run " + std::to_string(runs.back().id)
+                                + ", the newest finished aggregation run, which the review showed until now");
+    }
+
+    struct Accept {
+        std::int64_t id;
+        int item;
+        double time;
+    };
+    std::vector<Accept> accepts;
+    {
+        SQLite::Statement select(db, "SELECT id, item, time FROM decisions WHERE status = 'accept' AND label IS NULL ORDER BY id");
+        while (select.executeStep())
+            accepts.push_back({select.getColumn(0).getInt64(), select.getColumn(1).getInt(), select.getColumn(2).getDouble()});
+    }
+    if (accepts.empty())
+        return;
+
+    std::map<std::int64_t, std::optional<std::vector<int>>> labelsOf;
+    std::map<std::int64_t, std::string> whyNot;
+    std::map<std::int64_t, int> fixedFrom;  // run -> accept rows given its label
+    std::vector<std::string> unresolved;
+    SQLite::Statement update(db, "UPDATE decisions SET label = ?, run = ? WHERE id = ?");
+    for (const Accept& accept : accepts) {
+        const FinishedRun* newest = nullptr;
+        for (const FinishedRun& run : runs)
+            if (run.finished <= accept.time)
+                newest = &run;
+        if (!newest) {
+            unresolved.push_back("decision " + std::to_string(accept.id) + " (item " + std::to_string(accept.item)
+                                 + "): no aggregation run had finished when it was made");
+            continue;
+        }
+        auto it = labelsOf.find(newest->id);
+        if (it == labelsOf.end())
+            it = labelsOf.emplace(newest->id, runLabels(db, newest->id, whyNot[newest->id])).first;
+        const std::optional<std::vector<int>>& labels = it->second;
+        const int label = labels && accept.item >= 0 && accept.item < static_cast<int>(labels->size())
+                              ? (*labels)[static_cast<std::size_t>(accept.item)]
+                              : -1;
+        if (label < 0) {
+            unresolved.push_back("decision " + std::to_string(accept.id) + " (item " + std::to_string(accept.item)
+                                 + "): run " + std::to_string(newest->id) + " gives it no label"
+                                 + (labels ? std::string() : ": " + whyNot[newest->id]));
+            continue;
+        }
+        update.reset();
+        update.bind(1, label);
+        update.bind(2, static_cast<std::int64_t>(newest->id));
+        update.bind(3, static_cast<std::int64_t>(accept.id));
+        update.exec();
+        ++fixedFrom[newest->id];
+    }
+    for (const auto& [run, count] : fixedFrom) {
+        std::string strategy;
+        for (const FinishedRun& r : runs)
+            if (r.id == run)
+                strategy = r.strategy;
+        logMigration(db, 2, std::to_string(count) + " accepted item(s) now keep the label of run " + std::to_string(run)
+                                + (strategy.empty() ? std::string() : " (" + strategy + ")")
+                                + ", the newest aggregation run when they were accepted; later runs no longer change them");
+    }
+    for (const std::string& line : unresolved)
+        logMigration(db, 2, line + "; it still follows the active run's consensus");
+}
+
 const std::vector<MigrationStep>& migrations()
 {
-    static const std::vector<MigrationStep> steps{createVersion1};
+    static const std::vector<MigrationStep> steps{createVersion1, upgradeToVersion2};
     return steps;
 }
 

@@ -15,7 +15,10 @@ namespace crowdsift::schema {
 constexpr std::int32_t applicationId = 0x43534654;
 
 // The schema this build writes and reads; also `PRAGMA user_version` of every project.
-constexpr int currentVersion = 1;
+//   1  the first schema.
+//   2  decisions.run (the aggregation run an accepted label came from); an accept row stores the
+//      label accepted; the active run in metadata ('active_run'); migration_log.
+constexpr int currentVersion = 2;
 
 // steps[v] upgrades a database from schema v to v + 1; steps[0] creates the schema from nothing.
 using MigrationStep = std::function<void(SQLite::Database& db)>;

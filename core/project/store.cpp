@@ -507,8 +507,15 @@ Project Project::open(const std::string& path)
                              + std::to_string(schema::currentVersion) + "); update Crowdsift to open it");
         if (version < 1)
             throw StoreError(path + ": the project file is damaged (it has no schema version)");
-        if (version < schema::currentVersion)
+        if (version < schema::currentVersion) {
             schema::migrate(db, version, schema::currentVersion, schema::migrations());
+            SQLite::Statement notes(db, "SELECT note FROM migration_log WHERE to_version > ? ORDER BY id");
+            notes.bind(1, version);
+            while (notes.executeStep())
+                project.migrationNotes_.push_back("migrated from schema " + std::to_string(version) + " to "
+                                                  + std::to_string(schema::currentVersion) + ": "
+                                                  + notes.getColumn(0).getString());
+        }
         if (!db.tableExists("metadata"))
             throw StoreError(path + ": the project file is damaged (its metadata table is missing)");
         SQLite::Statement application(db, "SELECT value FROM metadata WHERE key = 'application'");
@@ -690,6 +697,66 @@ Dataset Project::loadDataset(Progress& progress) const
     return d;
 }
 
+std::int64_t Project::activeRun() const
+{
+    return guarded(path_, "cannot read the active run", [&] {
+        SQLite::Statement select(*db_, "SELECT value FROM metadata WHERE key = 'active_run'");
+        if (!select.executeStep() || select.getColumn(0).isNull())
+            return std::int64_t{0};
+        try {
+            return static_cast<std::int64_t>(std::stoll(select.getColumn(0).getString()));
+        } catch (const std::exception&) {
+            throw StoreError(path_ + ": the project file is damaged (its active run '"
+                             + select.getColumn(0).getString() + "' is no run id)");
+        }
+    });
+}
+
+namespace {
+
+void requireAggregationRun(SQLite::Database& db, const std::string& path, std::int64_t run)
+{
+    SQLite::Statement select(db, "SELECT kind, status FROM runs WHERE id = ?");
+    select.bind(1, static_cast<std::int64_t>(run));
+    if (!select.executeStep())
+        throw std::invalid_argument(path + ": there is no run " + std::to_string(run));
+    const std::string kind = select.getColumn(0).getString();
+    const std::string status = select.getColumn(1).getString();
+    if (kind != "aggregate")
+        throw std::invalid_argument(path + ": run " + std::to_string(run) + " is a " + kind
+                                    + " run; only an aggregation run can be the active run");
+    if (status != "done")
+        throw std::invalid_argument(path + ": run " + std::to_string(run) + " is " + status
+                                    + "; only a finished run can be the active run");
+}
+
+}  // namespace
+
+void Project::setActiveRun(std::int64_t run)
+{
+    guarded(path_, "cannot record the active run", [&] {
+        SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+        requireAggregationRun(*db_, path_, run);
+        SQLite::Statement update(*db_, "INSERT OR REPLACE INTO metadata (key, value) VALUES ('active_run', ?)");
+        update.bind(1, std::to_string(run));
+        update.exec();
+        transaction.commit();
+    });
+}
+
+bool Project::activateIfNone(std::int64_t run)
+{
+    return guarded(path_, "cannot record the active run", [&] {
+        SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+        requireAggregationRun(*db_, path_, run);
+        SQLite::Statement insert(*db_, "INSERT OR IGNORE INTO metadata (key, value) VALUES ('active_run', ?)");
+        insert.bind(1, std::to_string(run));
+        const bool inserted = insert.exec() > 0;
+        transaction.commit();
+        return inserted;
+    });
+}
+
 std::int64_t Project::beginRun(const std::string& kind, const nlohmann::json& params, const std::string& name)
 {
     if (kind.empty())
@@ -794,6 +861,18 @@ void Project::finishRun(std::int64_t run, const std::string& status, const nlohm
     releaseRunLock(run);
 }
 
+void Project::setRunParams(std::int64_t run, const nlohmann::json& params)
+{
+    const int changed = guarded(path_, "cannot record the run's parameters", [&] {
+        SQLite::Statement update(*db_, "UPDATE runs SET params = ? WHERE id = ? AND status = 'running'");
+        update.bind(1, params.dump());
+        update.bind(2, static_cast<std::int64_t>(run));
+        return update.exec();
+    });
+    if (changed == 0)
+        throw std::invalid_argument("setRunParams: no running run " + std::to_string(run));
+}
+
 std::vector<RunInfo> Project::runs() const
 {
     return guarded(path_, "cannot read the runs", [&] {
@@ -858,12 +937,15 @@ std::vector<std::int64_t> Project::appendDecisions(const std::vector<Decision>& 
             throw std::invalid_argument("appendDecision: label " + std::to_string(decision.label) + " is out of range");
         if (decision.status.empty())
             throw std::invalid_argument("appendDecision: a decision needs a status");
+        if (decision.run < 0)
+            throw std::invalid_argument("appendDecision: run " + std::to_string(decision.run) + " is no run id");
     }
     return guarded(path_, "cannot record the decision", [&] {
         SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
         SQLite::Statement find(*db_, "SELECT 1 FROM decisions WHERE id = ?");
-        SQLite::Statement insert(*db_, "INSERT INTO decisions (item, label, status, reviewer, time, note, undoes) "
-                                       "VALUES (?, ?, ?, ?, ?, ?, ?)");
+        SQLite::Statement insert(*db_, "INSERT INTO decisions (item, label, status, reviewer, time, note, undoes, run) "
+                                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        SQLite::Statement findRun(*db_, "SELECT 1 FROM runs WHERE id = ?");
         std::vector<std::int64_t> ids;
         ids.reserve(decisions.size());
         for (const Decision& decision : decisions) {
@@ -873,6 +955,12 @@ std::vector<std::int64_t> Project::appendDecisions(const std::vector<Decision>& 
                 if (!find.executeStep())
                     throw std::invalid_argument("appendDecision: there is no decision "
                                                 + std::to_string(decision.undoes) + " to undo");
+            }
+            if (decision.run != 0) {
+                findRun.reset();
+                findRun.bind(1, static_cast<std::int64_t>(decision.run));
+                if (!findRun.executeStep())
+                    throw std::invalid_argument("appendDecision: there is no run " + std::to_string(decision.run));
             }
             insert.reset();
             insert.clearBindings();
@@ -885,6 +973,8 @@ std::vector<std::int64_t> Project::appendDecisions(const std::vector<Decision>& 
             bindText(insert, 6, decision.note);
             if (decision.undoes != 0)
                 insert.bind(7, static_cast<std::int64_t>(decision.undoes));
+            if (decision.run != 0)
+                insert.bind(8, static_cast<std::int64_t>(decision.run));
             insert.exec();
             ids.push_back(static_cast<std::int64_t>(db_->getLastInsertRowid()));
         }
@@ -897,7 +987,7 @@ std::vector<Decision> Project::decisions() const
 {
     return guarded(path_, "cannot read the decisions", [&] {
         std::vector<Decision> result;
-        SQLite::Statement select(*db_, "SELECT id, item, label, status, reviewer, time, note, undoes FROM decisions ORDER BY id");
+        SQLite::Statement select(*db_, "SELECT id, item, label, status, reviewer, time, note, undoes, run FROM decisions ORDER BY id");
         while (select.executeStep()) {
             Decision d;
             d.id = select.getColumn(0).getInt64();
@@ -908,6 +998,7 @@ std::vector<Decision> Project::decisions() const
             d.time = select.getColumn(5).getDouble();
             d.note = columnText(select.getColumn(6));
             d.undoes = select.getColumn(7).isNull() ? 0 : select.getColumn(7).getInt64();
+            d.run = select.getColumn(8).isNull() ? 0 : select.getColumn(8).getInt64();
             result.push_back(std::move(d));
         }
         return result;

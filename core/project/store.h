@@ -43,6 +43,7 @@ struct Decision {
     double time = 0;         // seconds since the Unix epoch (UTC); 0 = stamped on append
     std::string note;
     std::int64_t undoes = 0; // id of the decision this one takes back; 0 = none
+    std::int64_t run = 0;    // an accept: the aggregation run whose consensus `label` is; else 0
 };
 
 // A project: one SQLite file (`.csift`, WAL mode) holding the imported dataset, the runs and
@@ -77,6 +78,19 @@ public:
     Dataset loadDataset(Progress& progress) const;
 
     int schemaVersion() const;
+    // What the migration of this open changed, one line each (e.g. which label old accept rows
+    // now keep); empty when the project was already at the current schema.
+    const std::vector<std::string>& migrationNotes() const { return migrationNotes_; }
+
+    // The active run: the aggregation run whose consensus the review shows and export writes
+    // unless told otherwise; part of the project, so it survives reopening. 0 when none.
+    std::int64_t activeRun() const;
+    // Makes `run` the active run. std::invalid_argument unless it is a finished ("done")
+    // aggregation run of this project.
+    void setActiveRun(std::int64_t run);
+    // Makes `run` the active run only when the project has none; true when it did. A new run
+    // never takes the place of the curator's choice.
+    bool activateIfNone(std::int64_t run);
     const std::string& path() const { return path_; }
     // `<path>.cache`; may not exist when the project has no arrays yet.
     std::string cacheDir() const;
@@ -99,6 +113,9 @@ public:
     void addRunOutput(std::int64_t run, const std::string& name, const std::int32_t* data,
                       const std::vector<std::size_t>& shape);
     void finishRun(std::int64_t run, const std::string& status, const nlohmann::json& summary);
+    // Replaces the params of a running run, e.g. with defaults resolved once the job started.
+    // std::invalid_argument unless `run` is running.
+    void setRunParams(std::int64_t run, const nlohmann::json& params);
     std::vector<RunInfo> runs() const;  // in id order
     RunInfo run(std::int64_t id) const;  // std::invalid_argument for an unknown id
     // The array as written, for dtype float32, float64 or int32; std::invalid_argument for an
@@ -131,6 +148,7 @@ private:
     std::unique_ptr<RunLocks> runLocks_;
     int itemCount_ = 0;
     int classCount_ = 0;
+    std::vector<std::string> migrationNotes_;
 };
 
 }  // namespace crowdsift
