@@ -4,6 +4,7 @@
 #include "reviewcommands.h"
 
 #include "project/aggregation_runs.h"
+#include "project/review_actions.h"
 #include "project/store.h"
 #include "util/progress.h"
 
@@ -167,8 +168,18 @@ void ProjectDocument::relabel(const QVector<int>& items, int label, const QStrin
 
 void ProjectDocument::accept(const QVector<int>& items, const QString& note)
 {
-    if (!items.isEmpty())
-        undoStack_->push(new AcceptCommand(this, items, note));
+    if (items.isEmpty())
+        return;
+    std::vector<Decision> rows;
+    try {
+        static const std::vector<int> none;
+        rows = acceptRows(dataset(), std::vector<int>(items.begin(), items.end()),
+                          aggregation_ ? aggregation_->labels : none, aggregationRunId_, reviewer_, note.toStdString());
+    } catch (const std::exception& e) {
+        Q_EMIT reviewError(tr("Could not accept: %1").arg(QString::fromStdString(e.what())));
+        return;
+    }
+    undoStack_->push(new AcceptCommand(this, std::move(rows)));
 }
 
 std::vector<std::int64_t> ProjectDocument::recordDecisions(std::vector<Decision> rows)

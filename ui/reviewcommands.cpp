@@ -3,6 +3,7 @@
 #include "projectdocument.h"
 
 #include "project/review.h"
+#include "project/review_actions.h"
 
 #include <QCoreApplication>
 
@@ -47,23 +48,10 @@ QString describeStep(const ProjectDocument* document, const std::vector<Decision
     return tr("Review %n item(s)", nullptr, static_cast<int>(rows.size()));
 }
 
-std::vector<Decision> relabelRows(const ProjectDocument* document, const QVector<int>& items, int label,
-                                  const QString& note)
+std::vector<Decision> rowsOfRelabel(const ProjectDocument* document, const QVector<int>& items, int label,
+                                    const QString& note)
 {
-    std::vector<Decision> rows;
-    rows.reserve(items.size());
-    for (int item : items)
-        rows.push_back(relabelDecision(item, label, document->reviewer(), note.toStdString()));
-    return rows;
-}
-
-std::vector<Decision> acceptRows(const ProjectDocument* document, const QVector<int>& items, const QString& note)
-{
-    std::vector<Decision> rows;
-    rows.reserve(items.size());
-    for (int item : items)
-        rows.push_back(acceptDecision(item, document->reviewer(), note.toStdString()));
-    return rows;
+    return relabelRows(std::vector<int>(items.begin(), items.end()), label, document->reviewer(), note.toStdString());
 }
 
 }  // namespace
@@ -122,23 +110,23 @@ void DecisionCommand::undo()
 }
 
 RelabelCommand::RelabelCommand(ProjectDocument* document, int item, int label, const QString& note)
-    : DecisionCommand(document, relabelRows(document, {item}, label, note),
+    : DecisionCommand(document, rowsOfRelabel(document, {item}, label, note),
                       tr("Relabel %1 as %2").arg(itemName(document, item), className(document, label)))
 {
 }
 
 BulkRelabelCommand::BulkRelabelCommand(ProjectDocument* document, const QVector<int>& items, int label,
                                        const QString& note)
-    : DecisionCommand(document, relabelRows(document, items, label, note),
+    : DecisionCommand(document, rowsOfRelabel(document, items, label, note),
                       tr("Relabel %n item(s) as %1", nullptr, static_cast<int>(items.size()))
                           .arg(className(document, label)))
 {
 }
 
-AcceptCommand::AcceptCommand(ProjectDocument* document, const QVector<int>& items, const QString& note)
-    : DecisionCommand(document, acceptRows(document, items, note),
-                      tr("Accept %n item(s)", nullptr, static_cast<int>(items.size())))
+AcceptCommand::AcceptCommand(ProjectDocument* document, std::vector<Decision> rows)
+    : DecisionCommand(document, std::move(rows), {})
 {
+    setText(describeStep(document, this->rows()));
 }
 
 }  // namespace crowdsift

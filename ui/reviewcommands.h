@@ -54,10 +54,11 @@ public:
     BulkRelabelCommand(ProjectDocument* document, const QVector<int>& items, int label, const QString& note);
 };
 
-// Confirms the consensus of every item given.
+// Confirms the consensus of every item given: `rows` as acceptRows() builds them, each holding
+// the label accepted and the run it came from.
 class AcceptCommand : public DecisionCommand {
 public:
-    AcceptCommand(ProjectDocument* document, const QVector<int>& items, const QString& note);
+    AcceptCommand(ProjectDocument* document, std::vector<Decision> rows);
 };
 
 }  // namespace crowdsift

@@ -10,6 +10,7 @@
 #include "aggregate/export.h"
 #include "aggregate/registry.h"
 #include "project/aggregation_runs.h"
+#include "project/run_service.h"
 #include "project/store.h"
 #include "util/error.h"
 #include "util/npy.h"
@@ -103,46 +104,62 @@ void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCo
         const Dataset& dataset = input.dataset;
 
         const nlohmann::json params = parseParams(args->params);
-        const auto start = std::chrono::steady_clock::now();
         AggregationResult result;
         std::optional<CrowdlabResult> crowdlabResult;
         nlohmann::json runParams;
-        if (args->strategy == "crowdlab") {
-            if (args->predProbs.empty())
-                throw InputError(std::string("crowdlab needs out-of-sample model probabilities: pass --pred-probs "
-                                             "FILE.npy (N x K)")
-                                 + probabilitiesHint + ".");
-            if (!params.empty())
-                throw InputError("--param", "", "crowdlab takes no strategy parameters");
-            CrowdlabOptions options;
-            if (args->qualityMethod == "agreement")
-                options.quality = ConsensusQuality::Agreement;
-            else if (args->qualityMethod != "crowdlab")
-                throw InputError("--quality-method", args->qualityMethod, "expected crowdlab or agreement");
-            const RowMatrixXd probabilities = readProbabilities(args->predProbs, dataset);
-            crowdlabResult = crowdlab(dataset, probabilities, options, bar.token());
-            runParams = {{"strategy", "crowdlab"}, {"pred_probs", args->predProbs}, {"quality_method", args->qualityMethod}};
-            result = crowdlabAsAggregation(dataset, *crowdlabResult, runParams);
-            result.modelProbabilities = probabilities;
-        } else {
-            if (!args->predProbs.empty())
-                throw InputError("--pred-probs", "", "only the crowdlab strategy uses model probabilities");
-            result = aggregate(args->strategy, dataset, params, bar.token());
-            runParams = {{"strategy", result.strategy}, {"params", result.params}};
-        }
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        bar.finish();
+        double seconds = 0;
+        const auto compute = [&] {
+            const auto start = std::chrono::steady_clock::now();
+            if (args->strategy == "crowdlab") {
+                if (args->predProbs.empty())
+                    throw InputError(std::string("crowdlab needs out-of-sample model probabilities: pass --pred-probs "
+                                                 "FILE.npy (N x K)")
+                                     + probabilitiesHint + ".");
+                if (!params.empty())
+                    throw InputError("--param", "", "crowdlab takes no strategy parameters");
+                CrowdlabOptions options;
+                if (args->qualityMethod == "agreement")
+                    options.quality = ConsensusQuality::Agreement;
+                else if (args->qualityMethod != "crowdlab")
+                    throw InputError("--quality-method", args->qualityMethod, "expected crowdlab or agreement");
+                const RowMatrixXd probabilities = readProbabilities(args->predProbs, dataset);
+                crowdlabResult = crowdlab(dataset, probabilities, options, bar.token());
+                runParams = {{"strategy", "crowdlab"}, {"pred_probs", args->predProbs}, {"quality_method", args->qualityMethod}};
+                result = crowdlabAsAggregation(dataset, *crowdlabResult, runParams);
+                result.modelProbabilities = probabilities;
+            } else {
+                if (!args->predProbs.empty())
+                    throw InputError("--pred-probs", "", "only the crowdlab strategy uses model probabilities");
+                result = aggregate(args->strategy, dataset, params, bar.token());
+                runParams = {{"strategy", result.strategy}, {"params", result.params}};
+            }
+            seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            return aggregationSummary(dataset, result, seconds);
+        };
 
-        nlohmann::json summary = aggregationSummary(dataset, result, seconds);
+        nlohmann::json summary;
+        if (project && !args->noStore) {
+            // The run is recorded before the work starts: a kill or a failure leaves it listed as
+            // failed (with the reason), never as nothing.
+            const std::int64_t run = recordRun(*project, "aggregate", {{"strategy", args->strategy}, {"params", params}},
+                                               args->strategy, [&](std::int64_t id) {
+                                                   summary = compute();
+                                                   project->setRunParams(id, runParams);
+                                                   writeAggregationOutputs(*project, id, dataset, result,
+                                                                           crowdlabResult ? crowdlabRunOutputs(*crowdlabResult)
+                                                                                          : std::map<std::string, Eigen::VectorXd>{});
+                                                   return summary;
+                                               });
+            summary["run"] = run;
+            const bool activated = project->activateIfNone(run);
+            summary["active"] = activeRunJson(compareWithActiveRun(*project, dataset, run, result.labels), activated);
+        } else {
+            summary = compute();
+        }
+        bar.finish();
         const double acc = accuracy(result.labels, dataset.truth);
         const auto perClass = summary["labels_per_class"].get<std::vector<std::int64_t>>();
 
-        if (project && !args->noStore) {
-            std::map<std::string, Eigen::VectorXd> extra;
-            if (crowdlabResult)
-                extra = crowdlabRunOutputs(*crowdlabResult);
-            summary["run"] = storeAggregationRun(*project, dataset, result, runParams, summary, extra);
-        }
         std::vector<std::string> written;
         if (!args->output.empty())
             written = writeAggregation(dataset, result, args->output);

@@ -35,7 +35,7 @@ void addAnnotatorsCommand(CLI::App& app, const GlobalOptions& global, int& exitC
     CLI::App* command = app.add_subcommand(
         "annotators", "Annotator table: labels given, agreement, estimated accuracy, spammer score, confusion matrices");
     command->add_option("path", args->path, "Project file (.csift) or dataset folder/file")->required();
-    command->add_option("--run", args->run, "Aggregation run of the project to use (default: the newest)");
+    command->add_option("--run", args->run, "Aggregation run of the project to use (default: the project's active run)");
     command->add_option("-s,--strategy", args->strategy,
                         "Aggregate with this strategy now instead of reading a stored run (default for datasets: ds)");
     command->add_flag("--json", args->json, "Print JSON (with every confusion matrix)");
@@ -51,10 +51,7 @@ void addAnnotatorsCommand(CLI::App& app, const GlobalOptions& global, int& exitC
         AggregationResult result;
         std::string origin;
         if (project && args->strategy.empty()) {
-            const std::int64_t run = args->run != 0 ? args->run : latestAggregationRun(*project);
-            if (run == 0)
-                throw InputError(args->path, "", "the project has no aggregation run yet: run `crowdsift-cli aggregate "
-                                                 + args->path + " -s ds` first, or pass -s STRATEGY");
+            const std::int64_t run = chosenAggregationRun(*project, args->run);
             result = loadAggregationRun(*project, dataset, run);
             origin = "run " + std::to_string(run) + " (" + result.strategy + ")";
         } else {

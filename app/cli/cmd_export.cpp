@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "input.h"
 #include "terminal_progress.h"
 
 #include "analysis/label_quality.h"
@@ -39,7 +40,7 @@ void addExportCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
     command->add_option("project", args->project, "Project file (.csift)")->required();
     command->add_option("-o,--output", args->output, "Final labels file (.csv, .json or .npy)");
     command->add_option("--peerannot", args->peerannot, "Write a peerannot folder with the curator as an annotator");
-    command->add_option("--run", args->run, "Aggregation run giving the consensus (default: the newest)");
+    command->add_option("--run", args->run, "Aggregation run giving the consensus (default: the project's active run)");
     command->add_option("--quality-method", args->qualityMethod,
                         "Label-quality score: self_confidence|normalized_margin|confidence_weighted_entropy")
         ->capture_default_str();
@@ -51,34 +52,11 @@ void addExportCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
     command->callback([args, &global, &exitCode] {
         if (args->output.empty() && args->peerannot.empty())
             throw InputError("export", "", "nothing to write: pass -o FILE (.csv, .json, .npy) and/or --peerannot DIR");
-        if (!std::filesystem::exists(args->project))
-            throw InputError(args->project, "", "no such project file");
-        if (!Project::looksLikeProject(args->project))
-            throw InputError(args->project, "",
-                             "not a Crowdsift project: import the dataset first with `crowdsift-cli import "
-                                 + args->project + " -o PROJECT.csift`");
         const LabelQualityMethod method = parseLabelQualityMethod(args->qualityMethod);
         TerminalProgress bar(!global.quiet && !args->json);
-        const Project project = Project::open(args->project);
+        const Project project = openProject(args->project);
         const Dataset dataset = project.loadDataset(bar.token());
-        const std::int64_t run = args->run != 0 ? args->run : latestAggregationRun(project);
-        if (run == 0)
-            throw InputError(args->project, "", "the project has no aggregation run yet: run `crowdsift-cli aggregate "
-                                                    + args->project + "` first");
-        if (args->run != 0) {
-            std::string known;
-            bool found = false;
-            for (const RunInfo& info : project.runs()) {
-                if (info.kind != "aggregate" || info.status != "done")
-                    continue;
-                found |= info.id == run;
-                known += (known.empty() ? "" : ", ") + std::to_string(info.id) + " (" + info.name + ")";
-            }
-            if (!found)
-                throw InputError(args->project, "--run " + std::to_string(run),
-                                 "no finished aggregation run with this id; the project has "
-                                     + (known.empty() ? std::string("none") : known));
-        }
+        const std::int64_t run = chosenAggregationRun(project, args->run);
         const AggregationResult result = loadAggregationRun(project, dataset, run);
         const ReviewState review = loadReviewState(project);
         const FinalLabels labels = finalLabels(dataset, result, review, method, run);

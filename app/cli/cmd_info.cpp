@@ -2,6 +2,7 @@
 #include "input.h"
 #include "output.h"
 #include "read_options.h"
+#include "runs_table.h"
 #include "terminal_progress.h"
 
 #include "data/summary.h"
@@ -19,47 +20,6 @@ struct InfoArgs {
     bool annotators = false;
     ReadArgs read;
 };
-// A project's runs, oldest first: id, kind, name, status, created (UTC), and from the summary
-// the accuracy against truth where there is one and, for a failed run, why.
-nlohmann::json runsJson(const Project& project)
-{
-    nlohmann::json runs = nlohmann::json::array();
-    for (const RunInfo& run : project.runs()) {
-        nlohmann::json entry = {{"id", run.id}, {"kind", run.kind},     {"name", run.name},
-                                {"status", run.status}, {"created", run.created}, {"finished", run.finished}};
-        if (run.summary.is_object()) {
-            if (run.summary.contains("accuracy") && run.summary["accuracy"].is_number())
-                entry["accuracy"] = run.summary["accuracy"];
-            if (run.summary.contains("error") && run.summary["error"].is_string())
-                entry["error"] = run.summary["error"];
-        }
-        runs.push_back(std::move(entry));
-    }
-    return runs;
-}
-
-void printRuns(const nlohmann::json& runs)
-{
-    std::printf("\nRuns\n");
-    if (runs.empty()) {
-        std::printf("  none yet (aggregate, train or crowdlab-loop store one)\n");
-        return;
-    }
-    std::printf("  %4s  %-9s  %-16s  %-9s  %-16s  %8s\n", "id", "kind", "name", "status", "created (UTC)", "accuracy");
-    for (const nlohmann::json& run : runs) {
-        const auto created = static_cast<std::time_t>(run["created"].get<double>());
-        char when[32] = "-";
-        if (std::tm utc{}; gmtime_r(&created, &utc))
-            std::strftime(when, sizeof when, "%Y-%m-%d %H:%M", &utc);
-        std::printf("  %4lld  %-9s  %-16s  %-9s  %-16s  %8s\n", static_cast<long long>(run["id"].get<std::int64_t>()),
-                    run["kind"].get<std::string>().c_str(), run["name"].get<std::string>().c_str(),
-                    run["status"].get<std::string>().c_str(), when,
-                    numberCell(run.value("accuracy", std::nan("")), "%.4f").c_str());
-        if (run.contains("error"))
-            std::printf("        %s\n", run["error"].get<std::string>().c_str());
-    }
-}
-
 }  // namespace
 
 void addInfoCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)

@@ -17,6 +17,9 @@ void addDemoCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addAnnotatorsCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addExportCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
+void addDecideCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
+void addUndoCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
+void addRunsCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 #ifdef CROWDSIFT_HAVE_LEARN
 void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);

@@ -20,4 +20,8 @@ struct Input {
 
 Input openInput(const std::string& path, const ReadArgs& read, Progress& progress);
 
+// Opens the project at `path` (InputError when there is no file or it is no project, pointing
+// to `import`), and tells on stderr what a migration of its schema changed.
+Project openProject(const std::string& path);
+
 }  // namespace crowdsift::cli

@@ -23,6 +23,9 @@ int main(int argc, char** argv)
     crowdsift::cli::addAggregateCommand(app, global, exitCode);
     crowdsift::cli::addAnnotatorsCommand(app, global, exitCode);
     crowdsift::cli::addExportCommand(app, global, exitCode);
+    crowdsift::cli::addDecideCommand(app, global, exitCode);
+    crowdsift::cli::addUndoCommand(app, global, exitCode);
+    crowdsift::cli::addRunsCommand(app, global, exitCode);
 #ifdef CROWDSIFT_HAVE_LEARN
     crowdsift::cli::addTrainCommand(app, global, exitCode);
     crowdsift::cli::addCrowdlabLoopCommand(app, global, exitCode);

@@ -15,10 +15,38 @@ std::string numberCell(double value, const char* format)
     return text;
 }
 
+nlohmann::json activeRunJson(const RunComparison& c, bool activated)
+{
+    const auto number = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+    return {{"active_run", c.activeRun},
+            {"is_active", c.isActive},
+            {"activated", activated},
+            {"accuracy", number(c.accuracy)},
+            {"active_strategy", c.activeStrategy},
+            {"active_accuracy", number(c.activeAccuracy)},
+            {"differing_items", c.differing}};
+}
+
 void printStoredAndWritten(const nlohmann::json& summary, const std::string& path, const std::vector<std::string>& written)
 {
     if (summary.contains("run"))
         std::printf("stored as run %lld in %s\n", static_cast<long long>(summary["run"].get<std::int64_t>()), path.c_str());
+    if (summary.contains("active")) {
+        const nlohmann::json& a = summary["active"];
+        const long long run = summary["run"].get<long long>();
+        if (a.value("is_active", false)) {
+            std::printf("run %lld is the active run%s: the review and export use it\n", run,
+                        a.value("activated", false) ? " (the project had none)" : "");
+        } else {
+            std::printf("the active run stays %lld (%s%s); %d item(s) are labelled differently by run %lld; make it "
+                        "active with `crowdsift-cli runs %s --activate %lld`\n",
+                        a["active_run"].get<long long>(), a["active_strategy"].get<std::string>().c_str(),
+                        a["active_accuracy"].is_number()
+                            ? (", accuracy " + numberCell(a["active_accuracy"].get<double>())).c_str()
+                            : "",
+                        a["differing_items"].get<int>(), run, path.c_str(), run);
+        }
+    }
     for (const std::string& file : written)
         std::printf("wrote %s\n", file.c_str());
 }

@@ -91,7 +91,8 @@ private Q_SLOTS:
             crowdsift::ReviewState state = crowdsift::loadReviewState(project);
             crowdsift::recordDecision(project, state,
                                       crowdsift::relabelDecision(0, (consensus0 + 1) % 4, "cli-test", "ears"));
-            crowdsift::recordDecision(project, state, crowdsift::acceptDecision(1, "cli-test"));
+            crowdsift::recordDecision(project, state,
+                                      crowdsift::acceptDecision(1, consensus1, project.activeRun(), "cli-test"));
         }
 
         const QString csv = dir_.filePath("final.csv");

@@ -70,7 +70,7 @@ void makeHandProject(HandProject& p)
     p.run = storeAggregationRun(project, dataset, handResult(), {{"strategy", "hand"}}, {{"iterations", 0}});
     ReviewState state = loadReviewState(project);
     recordDecision(project, state, relabelDecision(0, 2, "curator", "wings, \"clearly\""));
-    recordDecision(project, state, acceptDecision(1, "curator"));
+    recordDecision(project, state, acceptDecision(1, handResult().labels[1], p.run, "curator"));
     recordDecision(project, state, relabelDecision(2, 0, "curator"));
     recordDecision(project, state, undoDecision(state.log().back(), "curator"));
     recordDecision(project, state, noteDecision(2, "curator", "odd light"));

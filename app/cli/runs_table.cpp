@@ -1,0 +1,58 @@
+#include "runs_table.h"
+
+#include "output.h"
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+namespace crowdsift::cli {
+
+nlohmann::json runsJson(const Project& project)
+{
+    nlohmann::json runs = nlohmann::json::array();
+    const std::int64_t active = project.activeRun();
+    for (const RunInfo& run : project.runs()) {
+        nlohmann::json entry = {{"id", run.id},         {"kind", run.kind},         {"name", run.name},
+                                {"status", run.status}, {"created", run.created},   {"finished", run.finished},
+                                {"active", run.id == active}};
+        if (run.summary.is_object()) {
+            if (run.summary.contains("accuracy") && run.summary["accuracy"].is_number())
+                entry["accuracy"] = run.summary["accuracy"];
+            if (run.summary.contains("error") && run.summary["error"].is_string())
+                entry["error"] = run.summary["error"];
+        }
+        runs.push_back(std::move(entry));
+    }
+    return runs;
+}
+
+void printRuns(const nlohmann::json& runs)
+{
+    std::printf("\nRuns\n");
+    if (runs.empty()) {
+        std::printf("  none yet (aggregate, train or crowdlab-loop store one)\n");
+        return;
+    }
+    std::printf("  %4s  %-9s  %-16s  %-9s  %-16s  %8s\n", "id", "kind", "name", "status", "created (UTC)", "accuracy");
+    bool anyActive = false;
+    for (const nlohmann::json& run : runs) {
+        const auto created = static_cast<std::time_t>(run["created"].get<double>());
+        char when[32] = "-";
+        if (std::tm utc{}; gmtime_r(&created, &utc))
+            std::strftime(when, sizeof when, "%Y-%m-%d %H:%M", &utc);
+        const bool active = run.value("active", false);
+        anyActive |= active;
+        std::printf("%s %4lld  %-9s  %-16s  %-9s  %-16s  %8s\n", active ? "*" : " ",
+                    static_cast<long long>(run["id"].get<std::int64_t>()),
+                    run["kind"].get<std::string>().c_str(), run["name"].get<std::string>().c_str(),
+                    run["status"].get<std::string>().c_str(), when,
+                    numberCell(run.value("accuracy", std::nan("")), "%.4f").c_str());
+        if (run.contains("error"))
+            std::printf("        %s\n", run["error"].get<std::string>().c_str());
+    }
+    if (anyActive)
+        std::printf("  * the active run: the review and export use its consensus\n");
+}
+
+}  // namespace crowdsift::cli
