@@ -58,7 +58,8 @@ void compareCrowdlab(const QString& name, const QString& pred, const QString& fi
         QVERIFY(maxAbsDiff(r.annotatorWeight, jsonVector(ref["annotator_weight"])) <= kTolerance);
     }
     QVERIFY(r.unresolvedTies.empty());
-    if (!ref["accuracy"].is_null())
+    CROWDSIFT_COMPARE_TRUTH(d, ref);
+    if (d.hasTruth())
         QCOMPARE(accuracy(r.consensusLabel, d.truth), ref["accuracy"].get<double>());
 }
 
@@ -73,6 +74,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, name);
         QFETCH(QString, pred);
+        CROWDSIFT_REQUIRE_REFERENCE(name);
         compareCrowdlab(name, pred, "crowdlab_" + pred + "_crowdlab.json", ConsensusQuality::Crowdlab);
     }
 
@@ -81,6 +83,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, name);
         QFETCH(QString, pred);
+        CROWDSIFT_REQUIRE_REFERENCE(name);
         compareCrowdlab(name, pred, "crowdlab_" + pred + "_agreement_fixedcounts.json", ConsensusQuality::Agreement);
     }
 
@@ -93,6 +96,7 @@ private Q_SLOTS:
     void cleanlabMajorityVote()
     {
         QFETCH(QString, name);
+        CROWDSIFT_REQUIRE_REFERENCE(name);
         const Dataset d = loadReferenceDataset(name);
         const nlohmann::json ref = loadReferenceJson(name, "cleanlab_majority_vote.json");
         std::vector<int> unresolved;
@@ -109,6 +113,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, name);
         QFETCH(QString, pred);
+        CROWDSIFT_REQUIRE_REFERENCE(name);
         const Dataset d = loadReferenceDataset(name);
         const nlohmann::json ref = loadReferenceJson(name, "label_quality_scores_" + pred + ".json");
         const RowMatrixXd p = loadProbabilities(name, pred);
