@@ -4,6 +4,7 @@
 #include "util/error.h"
 #include "util/progress.h"
 
+#include "sqlite_stop.h"
 #include "testdata.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -160,12 +161,19 @@ std::vector<std::string> folderEntries(const QTemporaryDir& dir)
 
 // Child process modes, run by the crash tests on this same executable.
 
-// Appends decision i (item i % N, label i % K, note "child i") forever, printing each id once
-// appendDecision has returned.
-int childAppendDecisions(const char* path)
+// Decisions appended before the one the kill interrupts.
+constexpr int kAppendedBeforeKill = 40;
+
+// Appends decision i (item i % N, label i % K, note "child i"), printing each id once
+// appendDecision has returned; decision kAppendedBeforeKill stops inside its commit, where
+// `stopAt` says (see sqlite_stop.h). Exits 4 if it did not stop.
+int childAppendDecisions(const char* path, const char* stopAt)
 {
+    testing::installSqliteStop(testing::parseSqliteStop(stopAt));
     Project project = Project::open(path);
-    for (int i = 0; i < 1000000; ++i) {
+    for (int i = 0; i <= kAppendedBeforeKill; ++i) {
+        if (i == kAppendedBeforeKill)
+            testing::armSqliteStop();
         Decision d;
         d.item = i % project.itemCount();
         d.label = i % project.classCount();
@@ -176,7 +184,7 @@ int childAppendDecisions(const char* path)
         std::printf("%lld\n", static_cast<long long>(id));
         std::fflush(stdout);
     }
-    return 0;
+    return 4;
 }
 
 // What the killed child imports: features and vote counts, so that the cache folder is part of
@@ -277,6 +285,7 @@ private Q_SLOTS:
     void runsRejectBadInput();
     void decisionsAppendAndSurviveReopen();
     void decisionsRejectBadInput();
+    void killDuringAppendKeepsCommittedDecisions_data();
     void killDuringAppendKeepsCommittedDecisions();
     void killedRunIsFoundFailed();
     void runOfALiveProjectStaysRunning();
@@ -728,30 +737,43 @@ void TestStore::decisionsRejectBadInput()
     QCOMPARE(stored[2].label, 2);
 }
 
+void TestStore::killDuringAppendKeepsCommittedDecisions_data()
+{
+    QTest::addColumn<QString>("stopAt");
+    QTest::addColumn<bool>("inFlightKept");
+    QTest::newRow("before the WAL write") << QStringLiteral("wal-write") << false;
+    QTest::newRow("at the WAL flush") << QStringLiteral("wal-sync") << true;
+}
+
+// The child appends kAppendedBeforeKill decisions, then stops inside the commit of the next one
+// and is killed there: every reported decision survives, and the one in flight exactly when its
+// commit record was written.
 void TestStore::killDuringAppendKeepsCommittedDecisions()
 {
+    QFETCH(QString, stopAt);
+    QFETCH(bool, inFlightKept);
     QTemporaryDir dir;
     const std::string path = dir.filePath("crash.csift").toStdString();
     Project::create(path, smallDataset(), Progress::none());
 
     QProcess child;
-    child.start(QCoreApplication::applicationFilePath(), {"--child-append-decisions", qs(path)});
+    child.start(QCoreApplication::applicationFilePath(), {"--child-append-decisions", qs(path), stopAt});
     QVERIFY(child.waitForStarted());
-    const QStringList reported = killAfterLines(child, 40);
+    QStringList reported = killAfterLines(child, kAppendedBeforeKill + 1);
     QCOMPARE(child.exitStatus(), QProcess::CrashExit);
-    QVERIFY2(reported.size() >= 40, qPrintable(reported.join(' ') + child.readAllStandardError()));
+    QVERIFY2(reported.size() == kAppendedBeforeKill + 1 && reported.back() == "stopped",
+             qPrintable(reported.join(' ') + child.readAllStandardError()));
+    reported.removeLast();
 
     QCOMPARE(qs(integrityCheck(path)), QStringLiteral("ok"));
     const Project project = Project::open(path);
     const std::vector<Decision> decisions = project.decisions();
-    QVERIFY(decisions.size() >= static_cast<std::size_t>(reported.size()));
-    QVERIFY(decisions.size() <= static_cast<std::size_t>(reported.size()) + 1);
-    for (const QString& line : reported) {
-        const long long id = line.toLongLong();
-        QVERIFY(id >= 1 && id <= static_cast<long long>(decisions.size()));
-        const Decision& d = decisions[static_cast<std::size_t>(id - 1)];
-        const int i = static_cast<int>(id - 1);
-        QCOMPARE(d.id, static_cast<std::int64_t>(id));
+    QCOMPARE(static_cast<int>(decisions.size()), kAppendedBeforeKill + (inFlightKept ? 1 : 0));
+    for (int i = 0; i < static_cast<int>(decisions.size()); ++i) {
+        const Decision& d = decisions[static_cast<std::size_t>(i)];
+        if (i < kAppendedBeforeKill)
+            QCOMPARE(d.id, static_cast<std::int64_t>(reported[i].toLongLong()));
+        QCOMPARE(d.id, static_cast<std::int64_t>(i + 1));
         QCOMPARE(d.item, i % 5);
         QCOMPARE(d.label, i % 3);
         QCOMPARE(qs(d.note), qs("child " + std::to_string(i)));
@@ -875,8 +897,8 @@ int main(int argc, char** argv)
 {
     if (argc == 3 && std::strcmp(argv[1], "--child-begin-run") == 0)
         return childBeginRun(argv[2]);
-    if (argc == 3 && std::strcmp(argv[1], "--child-append-decisions") == 0)
-        return childAppendDecisions(argv[2]);
+    if (argc == 4 && std::strcmp(argv[1], "--child-append-decisions") == 0)
+        return childAppendDecisions(argv[2], argv[3]);
     if (argc == 4 && std::strcmp(argv[1], "--child-create") == 0)
         return childCreate(argv[2], argv[3]);
     QCoreApplication app(argc, argv);

@@ -1,10 +1,9 @@
 #include "projectdocument.h"
+#include "sqlite_stop.h"
 
 #include "project/review.h"
 #include "project/store.h"
 #include "util/progress.h"
-
-#include <sqlite3.h>
 
 #include <QDeadlineTimer>
 #include <QEventLoop>
@@ -15,10 +14,7 @@
 #include <QUndoStack>
 #include <QtTest>
 
-#include <unistd.h>
-
 #include <cstdio>
-#include <cstring>
 #include <map>
 #include <vector>
 
@@ -28,7 +24,7 @@ using namespace crowdsift;
 // executable in --relabel-child mode) opens a project through ProjectDocument and relabels items,
 // printing each decision once relabel() has returned, i.e. once it is committed. After
 // kBeforeKill decisions it starts one more and stops itself inside SQLite's commit of it, at a
-// point the test chooses (see StopAt), says so and waits for the SIGKILL. The test reopens the
+// point the test chooses (see sqlite_stop.h), says so and waits for the SIGKILL. The test reopens the
 // project and checks the one outcome that point allows: every printed decision is there, the
 // decision in flight is there exactly when its commit record reached the WAL, and the log
 // replays.
@@ -41,151 +37,6 @@ constexpr int kClasses = 5;
 // Decisions committed and printed before the one the kill interrupts.
 constexpr int kBeforeKill = 60;
 constexpr char kChildFlag[] = "--relabel-child";
-
-// Where the child stops inside the commit of the decision in flight.
-//   wal-write: at the first write to the project's write-ahead log, before any page of the
-//              transaction is there: the decision must be lost.
-//   wal-sync:  at the first flush of the WAL, which SQLite does once every frame of the
-//              transaction, commit record included, is written: a killed process loses nothing
-//              the kernel already has, so the decision must be there although never printed.
-enum class StopAt { Nowhere, WalWrite, WalSync };
-
-// The child's SQLite file layer: the default VFS with every call forwarded, except that once
-// armed it stops the process at the first WAL write or sync, as `stopAt` says.
-StopAt stopAt = StopAt::Nowhere;
-bool armed = false;
-sqlite3_vfs* realVfs = nullptr;
-sqlite3_vfs shimVfs;
-sqlite3_io_methods shimMethods;
-
-struct ShimFile {
-    sqlite3_file base;
-    sqlite3_file* real;
-    bool wal;
-};
-
-sqlite3_file* realOf(sqlite3_file* file)
-{
-    return reinterpret_cast<ShimFile*>(file)->real;
-}
-
-[[noreturn]] void stopForTheKill()
-{
-    std::printf("stopped\n");
-    std::fflush(stdout);
-    for (;;)
-        ::pause();
-}
-
-int shimClose(sqlite3_file* f)
-{
-    return realOf(f)->pMethods->xClose(realOf(f));
-}
-int shimRead(sqlite3_file* f, void* buffer, int amount, sqlite3_int64 offset)
-{
-    return realOf(f)->pMethods->xRead(realOf(f), buffer, amount, offset);
-}
-int shimWrite(sqlite3_file* f, const void* buffer, int amount, sqlite3_int64 offset)
-{
-    if (armed && stopAt == StopAt::WalWrite && reinterpret_cast<ShimFile*>(f)->wal)
-        stopForTheKill();
-    return realOf(f)->pMethods->xWrite(realOf(f), buffer, amount, offset);
-}
-int shimTruncate(sqlite3_file* f, sqlite3_int64 size)
-{
-    return realOf(f)->pMethods->xTruncate(realOf(f), size);
-}
-int shimSync(sqlite3_file* f, int flags)
-{
-    if (armed && stopAt == StopAt::WalSync && reinterpret_cast<ShimFile*>(f)->wal)
-        stopForTheKill();
-    return realOf(f)->pMethods->xSync(realOf(f), flags);
-}
-int shimFileSize(sqlite3_file* f, sqlite3_int64* size)
-{
-    return realOf(f)->pMethods->xFileSize(realOf(f), size);
-}
-int shimLock(sqlite3_file* f, int level)
-{
-    return realOf(f)->pMethods->xLock(realOf(f), level);
-}
-int shimUnlock(sqlite3_file* f, int level)
-{
-    return realOf(f)->pMethods->xUnlock(realOf(f), level);
-}
-int shimCheckReservedLock(sqlite3_file* f, int* out)
-{
-    return realOf(f)->pMethods->xCheckReservedLock(realOf(f), out);
-}
-int shimFileControl(sqlite3_file* f, int op, void* arg)
-{
-    return realOf(f)->pMethods->xFileControl(realOf(f), op, arg);
-}
-int shimSectorSize(sqlite3_file* f)
-{
-    return realOf(f)->pMethods->xSectorSize(realOf(f));
-}
-int shimDeviceCharacteristics(sqlite3_file* f)
-{
-    return realOf(f)->pMethods->xDeviceCharacteristics(realOf(f));
-}
-int shimShmMap(sqlite3_file* f, int page, int pageSize, int extend, void volatile** out)
-{
-    return realOf(f)->pMethods->xShmMap(realOf(f), page, pageSize, extend, out);
-}
-int shimShmLock(sqlite3_file* f, int offset, int n, int flags)
-{
-    return realOf(f)->pMethods->xShmLock(realOf(f), offset, n, flags);
-}
-void shimShmBarrier(sqlite3_file* f)
-{
-    realOf(f)->pMethods->xShmBarrier(realOf(f));
-}
-int shimShmUnmap(sqlite3_file* f, int deleteFlag)
-{
-    return realOf(f)->pMethods->xShmUnmap(realOf(f), deleteFlag);
-}
-
-int shimOpen(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, int* outFlags)
-{
-    auto* shim = reinterpret_cast<ShimFile*>(file);
-    shim->real = reinterpret_cast<sqlite3_file*>(shim + 1);
-    shim->wal = (flags & SQLITE_OPEN_WAL) != 0;
-    const int rc = realVfs->xOpen(realVfs, name, shim->real, flags, outFlags);
-    shim->base.pMethods = shim->real->pMethods ? &shimMethods : nullptr;
-    return rc;
-}
-
-// Makes the shim SQLite's default VFS; the real one's memory-mapped I/O (io_methods version 3)
-// is not offered, so every write goes through xWrite.
-void installShim()
-{
-    realVfs = sqlite3_vfs_find(nullptr);
-    shimVfs = *realVfs;
-    shimVfs.zName = "crowdsift-kill-shim";
-    shimVfs.szOsFile = static_cast<int>(sizeof(ShimFile)) + realVfs->szOsFile;
-    shimVfs.xOpen = shimOpen;
-    shimVfs.pNext = nullptr;
-    std::memset(&shimMethods, 0, sizeof shimMethods);
-    shimMethods.iVersion = 2;
-    shimMethods.xClose = shimClose;
-    shimMethods.xRead = shimRead;
-    shimMethods.xWrite = shimWrite;
-    shimMethods.xTruncate = shimTruncate;
-    shimMethods.xSync = shimSync;
-    shimMethods.xFileSize = shimFileSize;
-    shimMethods.xLock = shimLock;
-    shimMethods.xUnlock = shimUnlock;
-    shimMethods.xCheckReservedLock = shimCheckReservedLock;
-    shimMethods.xFileControl = shimFileControl;
-    shimMethods.xSectorSize = shimSectorSize;
-    shimMethods.xDeviceCharacteristics = shimDeviceCharacteristics;
-    shimMethods.xShmMap = shimShmMap;
-    shimMethods.xShmLock = shimShmLock;
-    shimMethods.xShmBarrier = shimShmBarrier;
-    shimMethods.xShmUnmap = shimShmUnmap;
-    sqlite3_vfs_register(&shimVfs, 1);
-}
 
 struct Printed {
     std::int64_t id = 0;
@@ -222,9 +73,9 @@ Printed planned(int step)
 
 // The child: makes decisions 0 .. kBeforeKill - 1, one line per commit, then arms the shim and
 // starts decision kBeforeKill, which stops inside its commit. Exits 4 if it did not stop.
-int relabelChild(const QString& path)
+int relabelChild(const QString& path, testing::SqliteStop stopAt)
 {
-    installShim();
+    testing::installSqliteStop(stopAt);
     ProjectDocument document;
     QEventLoop loop;
     QObject::connect(&document, &ProjectDocument::loaded, &loop, [&loop] { loop.exit(0); });
@@ -236,7 +87,8 @@ int relabelChild(const QString& path)
         return 3;
     for (int step = 0; step <= kBeforeKill; ++step) {
         const Printed next = planned(step);
-        armed = step == kBeforeKill;
+        if (step == kBeforeKill)
+            testing::armSqliteStop();
         document.relabel({next.item}, next.label);
         const Decision* row = document.reviewState().decisionRow(next.item);
         if (!row || row->label != next.label)
@@ -357,10 +209,7 @@ int main(int argc, char** argv)
 {
     if (argc == 4 && qstrcmp(argv[1], kChildFlag) == 0) {
         QGuiApplication app(argc, argv);
-        stopAt = qstrcmp(argv[3], "wal-write") == 0 ? StopAt::WalWrite
-                 : qstrcmp(argv[3], "wal-sync") == 0 ? StopAt::WalSync
-                                                    : StopAt::Nowhere;
-        return relabelChild(QString::fromLocal8Bit(argv[2]));
+        return relabelChild(QString::fromLocal8Bit(argv[2]), testing::parseSqliteStop(argv[3]));
     }
     QGuiApplication app(argc, argv);
     TestKill test;
