@@ -248,15 +248,24 @@ private Q_SLOTS:
     }
 
     // Without CUDA the request is refused by name; on a CUDA build and machine it trains there.
+    // Which of the two this machine is comes from --device auto, asked first; the cuda request
+    // must then give that one outcome (a CUDA machine refusing, or a CPU one claiming CUDA, fails).
     void cudaIsUsedOrRefused()
     {
-        const Run run = runCli(QStringList{"train", project_, "--labels", "1", "--folds", "2", "--device", "cuda",
-                                           "--no-store"}
-                               + quick);
-        if (run.exitCode == 0)
-            QVERIFY2(run.out.contains(", cuda"), qPrintable(run.out));
-        else
-            QVERIFY2(run.exitCode == 1 && run.err.contains("CUDA is not available"), qPrintable(run.err));
+        const QStringList train{"train", project_, "--labels", "1", "--folds", "2", "--no-store"};
+        const Run probe = runCli(train + QStringList{"--device", "auto"} + quick);
+        QVERIFY2(probe.exitCode == 0, qPrintable(probe.err));
+        const bool onCpu = probe.out.contains(QRegularExpression(" fold\\(s\\), cpu\\b"));
+        const bool onCuda = probe.out.contains(QRegularExpression(" fold\\(s\\), cuda\\b"));
+        QVERIFY2(onCpu != onCuda, qPrintable(probe.out));
+        const Run run = runCli(train + QStringList{"--device", "cuda"} + quick);
+        if (onCuda) {
+            QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+            QVERIFY2(run.out.contains(QRegularExpression(" fold\\(s\\), cuda\\b")), qPrintable(run.out));
+        } else {
+            QCOMPARE(run.exitCode, 1);
+            QVERIFY2(run.err.contains("CUDA is not available"), qPrintable(run.err));
+        }
     }
 };
 
