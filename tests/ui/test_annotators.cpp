@@ -153,6 +153,8 @@ void TestAnnotators::sortsBySpammerScore()
     const QAbstractItemModel* proxy = table->model();
     const std::vector<AnnotatorStats> expected = annotatorStats(demo_, ds_);
 
+    // Every annotator is listed, so the order checks below compare real rows.
+    QCOMPARE(proxy->rowCount(), demo_.annotatorCount());
     table->sortByColumn(AnnotatorTableModel::SpammerColumn, Qt::AscendingOrder);
     for (int row = 1; row < proxy->rowCount(); ++row)
         QVERIFY(proxy->index(row - 1, AnnotatorTableModel::SpammerColumn).data(SortRole).toDouble()
