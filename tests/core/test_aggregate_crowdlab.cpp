@@ -35,6 +35,7 @@ void compareCrowdlab(const QString& name, const QString& pred, const QString& fi
 {
     CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/" + file);
     const Dataset d = loadReferenceDataset(name);
+    CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/pred_probs_" + pred + ".npy");
     const RowMatrixXd probabilities = loadProbabilities(name, pred);
     const nlohmann::json ref = loadReferenceJson(name, file);
     CrowdlabOptions options;
@@ -98,11 +99,13 @@ private Q_SLOTS:
         QFETCH(QString, name);
         CROWDSIFT_REQUIRE_REFERENCE(name);
         const Dataset d = loadReferenceDataset(name);
+        CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/cleanlab_majority_vote.json");
         const nlohmann::json ref = loadReferenceJson(name, "cleanlab_majority_vote.json");
         std::vector<int> unresolved;
         QCOMPARE(crowdsift::cleanlabMajorityVote(d, nullptr, &unresolved), jsonInts(ref["labels_without_pred_probs"]));
         QVERIFY(unresolved.empty());
         for (const QString pred : {"dirichlet", "informative"}) {
+            CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/pred_probs_" + pred + ".npy");
             const RowMatrixXd p = loadProbabilities(name, pred);
             QCOMPARE(crowdsift::cleanlabMajorityVote(d, &p), jsonInts(ref["labels_with_pred_probs_" + pred.toStdString()]));
         }
@@ -115,7 +118,9 @@ private Q_SLOTS:
         QFETCH(QString, pred);
         CROWDSIFT_REQUIRE_REFERENCE(name);
         const Dataset d = loadReferenceDataset(name);
+        CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/" + "label_quality_scores_" + pred + ".json");
         const nlohmann::json ref = loadReferenceJson(name, "label_quality_scores_" + pred + ".json");
+        CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/pred_probs_" + pred + ".npy");
         const RowMatrixXd p = loadProbabilities(name, pred);
         const std::vector<int> labels = jsonInts(ref["labels"]);
         QCOMPARE(crowdsift::cleanlabMajorityVote(d, &p), labels);

@@ -168,6 +168,7 @@ private Q_SLOTS:
         QFETCH(QString, name);
         CROWDSIFT_REQUIRE_REFERENCE(name);
         const Dataset d = loadReferenceDataset(name);
+        CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/crowdkit_OneCoinDawidSkene.json");
         const nlohmann::json ref = loadReferenceJson(name, "crowdkit_OneCoinDawidSkene.json");
         const AggregationResult r = oneCoinDawidSkene(d, fixedIterations(ref["n_iter_run"].get<int>()));
         const double postDiff = maxAbsDiff(r.posteriors.cwiseMax(1e-10), jsonMatrix(ref["posteriors"]));
@@ -194,6 +195,7 @@ private Q_SLOTS:
         QFETCH(QString, name);
         CROWDSIFT_REQUIRE_REFERENCE(name);
         const Dataset d = loadReferenceDataset(name);
+        CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/peerannot_WDS.json");
         const nlohmann::json ref = loadReferenceJson(name, "peerannot_WDS.json");
         std::vector<Eigen::MatrixXd> pi;
         for (const auto& w : ref["confusions"]) {

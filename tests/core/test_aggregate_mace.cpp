@@ -31,6 +31,7 @@ private Q_SLOTS:
         QFETCH(QString, name);
         CROWDSIFT_REQUIRE_REFERENCE(name);
         const Dataset d = loadReferenceDataset(name);
+        CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/crowdkit_MACE.json");
         const nlohmann::json ref = loadReferenceJson(name, "crowdkit_MACE.json");
         AggregationParams p = defaultParams("mace");
         p.restarts = 1;

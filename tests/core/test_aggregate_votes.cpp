@@ -163,6 +163,7 @@ private Q_SLOTS:
         QCOMPARE(r.tiedItems, jsonInts(soft["tied_tasks"]));
 
         // peerannot's MV breaks ties at random: compare outside its tied tasks, and the counts.
+        CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/peerannot_MV.json");
         const nlohmann::json mv = loadReferenceJson(name, "peerannot_MV.json");
         const std::vector<int> refLabels = jsonInts(mv["labels"]);
         const std::vector<int> tied = jsonInts(mv["tied_tasks"]);
