@@ -17,6 +17,9 @@
 
 #include <fstream>
 
+using crowdsift::testing::kClasses;
+using crowdsift::testing::kDims;
+using crowdsift::testing::kItems;
 using crowdsift::testing::runCli;
 using Run = crowdsift::testing::CliRun;
 
@@ -93,14 +96,18 @@ private Q_SLOTS:
         const QString probs = dir_.filePath("probs.npy");
         const Run run = runCli(QStringList{"train", project_, "--labels", "1", "--folds", "3", "-o", probs} + quick);
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
-        QVERIFY2(run.out.contains("mlp on 300 feature vectors of 8, 3 classes, 3 fold(s), cpu"), qPrintable(run.out));
+        QVERIFY2(run.out.contains(QString("mlp on %1 feature vectors of %2, %3 classes, 3 fold(s), cpu")
+                                      .arg(kItems)
+                                      .arg(kDims)
+                                      .arg(kClasses)),
+                 qPrintable(run.out));
         QVERIFY(run.out.contains(QRegularExpression("fold\\s+epoch\\s+loss\\s+acc\\s+val\\s+val_acc\\s+lr\\s+img/s")));
         QVERIFY(run.out.contains(QRegularExpression("\\n\\s+3\\s+8\\s+\\d\\.\\d{4}\\s+\\d\\.\\d{4}\\s+-\\s+-")));
         QVERIFY(run.out.contains(QRegularExpression("accuracy against truth: 0\\.9\\d+ \\(out-of-sample\\)")));
         QVERIFY(run.out.contains(QRegularExpression("stored as run \\d+ in")));
         const crowdsift::NpyArray p = crowdsift::readNpy(probs.toStdString());
         QCOMPARE(p.type, crowdsift::NpyType::Float32);
-        QCOMPARE(p.shape, (std::vector<std::size_t>{300, 3}));
+        QCOMPARE(p.shape, (std::vector<std::size_t>{kItems, kClasses}));
     }
 
     void trainJsonOnADatasetStoresNothing()
@@ -143,7 +150,7 @@ private Q_SLOTS:
         QCOMPARE(runCli({"aggregate", project_, "-s", "ds", "--no-store", "-o", aggregated}).exitCode, 0);
         QCOMPARE(firstLine(labels), firstLine(aggregated));
         QCOMPARE(firstLine(labels), QString("task,label,p_0,p_1,p_2"));
-        QCOMPARE(lineCount(labels), 301);
+        QCOMPARE(lineCount(labels), kItems + 1);
         QVERIFY(QFile::exists(dir_.filePath("loop.annotators.csv")));
 
         // The newest aggregation run is the loop's, so `export` takes its consensus.
@@ -212,7 +219,7 @@ private Q_SLOTS:
         QTest::newRow("unknown run") << QStringList{"train", "PROJECT", "--labels", "999", "--model", "mlp"}
                                      << "no such run";
         QTest::newRow("labels of wrong length") << QStringList{"train", "PROJECT", "--labels", "SHORT", "--model", "mlp"}
-                                                << "has labels for 2 of the dataset's 300 items";
+                                                << QString("has labels for 2 of the dataset's %1 items").arg(kItems);
         QTest::newRow("soft from hard file") << QStringList{"train", "PROJECT", "--labels", "MV", "--model", "mlp", "--soft"}
                                              << "--soft needs soft labels";
         QTest::newRow("probabilities not npy") << QStringList{"train", "PROJECT", "--labels", "1", "--model", "mlp", "-o",
@@ -248,15 +255,24 @@ private Q_SLOTS:
     }
 
     // Without CUDA the request is refused by name; on a CUDA build and machine it trains there.
+    // Which of the two this machine is comes from --device auto, asked first; the cuda request
+    // must then give that one outcome (a CUDA machine refusing, or a CPU one claiming CUDA, fails).
     void cudaIsUsedOrRefused()
     {
-        const Run run = runCli(QStringList{"train", project_, "--labels", "1", "--folds", "2", "--device", "cuda",
-                                           "--no-store"}
-                               + quick);
-        if (run.exitCode == 0)
-            QVERIFY2(run.out.contains(", cuda"), qPrintable(run.out));
-        else
-            QVERIFY2(run.exitCode == 1 && run.err.contains("CUDA is not available"), qPrintable(run.err));
+        const QStringList train{"train", project_, "--labels", "1", "--folds", "2", "--no-store"};
+        const Run probe = runCli(train + QStringList{"--device", "auto"} + quick);
+        QVERIFY2(probe.exitCode == 0, qPrintable(probe.err));
+        const bool onCpu = probe.out.contains(QRegularExpression(" fold\\(s\\), cpu\\b"));
+        const bool onCuda = probe.out.contains(QRegularExpression(" fold\\(s\\), cuda\\b"));
+        QVERIFY2(onCpu != onCuda, qPrintable(probe.out));
+        const Run run = runCli(train + QStringList{"--device", "cuda"} + quick);
+        if (onCuda) {
+            QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+            QVERIFY2(run.out.contains(QRegularExpression(" fold\\(s\\), cuda\\b")), qPrintable(run.out));
+        } else {
+            QCOMPARE(run.exitCode, 1);
+            QVERIFY2(run.err.contains("CUDA is not available"), qPrintable(run.err));
+        }
     }
 };
 

@@ -5,7 +5,10 @@
 // loudly when it is missing; it never skips.
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QString>
 #include <QTest>
 
@@ -28,6 +31,30 @@ inline std::string sharedPath(const QString& relative)
 inline bool sharedExists(const QString& relative)
 {
     return QFileInfo::exists(sharedDir() + "/" + relative);
+}
+
+// A peer output of ../shared/reference/<dataset>/<file> (n_tasks, n_workers, n_classes,
+// accuracy, n_correct, ...), so that tests take such numbers from the reference instead of
+// repeating them; an empty object when the file is missing or unreadable (require it first).
+inline QJsonObject referenceObject(const QString& dataset, const QString& file)
+{
+    QFile in(sharedDir() + "/reference/" + dataset + "/" + file);
+    if (!in.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(in.readAll()).object();
+}
+
+// Data rows (lines after the header) of a reference CSV such as answers.csv or truth.csv; -1
+// when the file is missing.
+inline int referenceCsvRows(const QString& dataset, const QString& file)
+{
+    QFile in(sharedDir() + "/reference/" + dataset + "/" + file);
+    if (!in.open(QIODevice::ReadOnly))
+        return -1;
+    int rows = -1;
+    while (!in.atEnd())
+        rows += in.readLine().trimmed().isEmpty() ? 0 : 1;
+    return rows;
 }
 
 inline QString cliPath()

@@ -31,6 +31,14 @@ inline QStringList referenceDatasets()
     return {"dog", "bluebirds", "labelme", "cifar10h500"};
 }
 
+// Whether the reference folder of `name` has truth.csv: every dataset but cifar10h500 (see
+// ../shared/reference/README.md). A test never infers this from what happens to be on disk, so a
+// lost truth file fails instead of silently turning accuracy checks off.
+inline bool referenceHasTruth(const QString& name)
+{
+    return name != QLatin1String("cifar10h500");
+}
+
 // Data column "name" with one row per reference dataset, for the _data() slots.
 inline void addDatasets()
 {
@@ -75,8 +83,14 @@ inline Dataset loadReferenceDataset(const QString& name)
     ReadOptions options;
     options.format = Format::Csv;
     options.classCount = static_cast<int>(classes.size());
-    if (sharedExists(dir + "truth.csv"))
+    if (referenceHasTruth(name)) {
+        if (!sharedExists(dir + "truth.csv"))
+            throw std::runtime_error("missing reference truth " + sharedPath(dir + "truth.csv"));
         options.truthPath = sharedPath(dir + "truth.csv");
+    } else if (sharedExists(dir + "truth.csv")) {
+        throw std::runtime_error("unexpected reference truth " + sharedPath(dir + "truth.csv")
+                                 + ": update referenceHasTruth()");
+    }
     Dataset d = readDataset(sharedPath(dir + "answers.csv"), options);
     d.name = name.toStdString();
     for (std::size_t c = 0; c < classes.size(); ++c)
@@ -185,3 +199,20 @@ inline int countDifferent(const std::vector<int>& a, const std::vector<int>& b)
 }
 
 }  // namespace crowdsift::testing
+
+// Fails the current test unless the reference folder of `name` holds what loadReferenceDataset()
+// reads: answers.csv, classes.csv and, where the dataset has truth, truth.csv.
+#define CROWDSIFT_REQUIRE_REFERENCE(name)                                                        \
+    do {                                                                                         \
+        CROWDSIFT_REQUIRE_SHARED("reference/" + (name) + "/answers.csv");                        \
+        CROWDSIFT_REQUIRE_SHARED("reference/" + (name) + "/classes.csv");                        \
+        if (crowdsift::testing::referenceHasTruth(name))                                         \
+            CROWDSIFT_REQUIRE_SHARED("reference/" + (name) + "/truth.csv");                      \
+    } while (false)
+
+// Fails the current test unless the dataset has truth exactly when the peer's reference output
+// scored an accuracy (its "accuracy" is null without truth).
+#define CROWDSIFT_COMPARE_TRUTH(dataset, ref)                                                    \
+    QVERIFY2((dataset).hasTruth() == !(ref)["accuracy"].is_null(),                               \
+             (dataset).hasTruth() ? "the dataset has truth but the reference scored no accuracy" \
+                                  : "the reference scored an accuracy but the dataset has no truth")

@@ -35,6 +35,7 @@ void compareCrowdlab(const QString& name, const QString& pred, const QString& fi
 {
     CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/" + file);
     const Dataset d = loadReferenceDataset(name);
+    CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/pred_probs_" + pred + ".npy");
     const RowMatrixXd probabilities = loadProbabilities(name, pred);
     const nlohmann::json ref = loadReferenceJson(name, file);
     CrowdlabOptions options;
@@ -58,7 +59,8 @@ void compareCrowdlab(const QString& name, const QString& pred, const QString& fi
         QVERIFY(maxAbsDiff(r.annotatorWeight, jsonVector(ref["annotator_weight"])) <= kTolerance);
     }
     QVERIFY(r.unresolvedTies.empty());
-    if (!ref["accuracy"].is_null())
+    CROWDSIFT_COMPARE_TRUTH(d, ref);
+    if (d.hasTruth())
         QCOMPARE(accuracy(r.consensusLabel, d.truth), ref["accuracy"].get<double>());
 }
 
@@ -73,6 +75,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, name);
         QFETCH(QString, pred);
+        CROWDSIFT_REQUIRE_REFERENCE(name);
         compareCrowdlab(name, pred, "crowdlab_" + pred + "_crowdlab.json", ConsensusQuality::Crowdlab);
     }
 
@@ -81,6 +84,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, name);
         QFETCH(QString, pred);
+        CROWDSIFT_REQUIRE_REFERENCE(name);
         compareCrowdlab(name, pred, "crowdlab_" + pred + "_agreement_fixedcounts.json", ConsensusQuality::Agreement);
     }
 
@@ -93,12 +97,15 @@ private Q_SLOTS:
     void cleanlabMajorityVote()
     {
         QFETCH(QString, name);
+        CROWDSIFT_REQUIRE_REFERENCE(name);
         const Dataset d = loadReferenceDataset(name);
+        CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/cleanlab_majority_vote.json");
         const nlohmann::json ref = loadReferenceJson(name, "cleanlab_majority_vote.json");
         std::vector<int> unresolved;
         QCOMPARE(crowdsift::cleanlabMajorityVote(d, nullptr, &unresolved), jsonInts(ref["labels_without_pred_probs"]));
         QVERIFY(unresolved.empty());
         for (const QString pred : {"dirichlet", "informative"}) {
+            CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/pred_probs_" + pred + ".npy");
             const RowMatrixXd p = loadProbabilities(name, pred);
             QCOMPARE(crowdsift::cleanlabMajorityVote(d, &p), jsonInts(ref["labels_with_pred_probs_" + pred.toStdString()]));
         }
@@ -109,8 +116,11 @@ private Q_SLOTS:
     {
         QFETCH(QString, name);
         QFETCH(QString, pred);
+        CROWDSIFT_REQUIRE_REFERENCE(name);
         const Dataset d = loadReferenceDataset(name);
+        CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/" + "label_quality_scores_" + pred + ".json");
         const nlohmann::json ref = loadReferenceJson(name, "label_quality_scores_" + pred + ".json");
+        CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/pred_probs_" + pred + ".npy");
         const RowMatrixXd p = loadProbabilities(name, pred);
         const std::vector<int> labels = jsonInts(ref["labels"]);
         QCOMPARE(crowdsift::cleanlabMajorityVote(d, &p), labels);

@@ -53,6 +53,7 @@ private Q_SLOTS:
     void crowdkitFixed100()
     {
         QFETCH(QString, name);
+        CROWDSIFT_REQUIRE_REFERENCE(name);
         CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/crowdkit_DawidSkene_fixed100.json");
         const Dataset d = loadReferenceDataset(name);
         const nlohmann::json ref = loadReferenceJson(name, "crowdkit_DawidSkene_fixed100.json");
@@ -71,22 +72,47 @@ private Q_SLOTS:
     }
 
     // Default parameters (at most 100 iterations, tolerance 1e-4 per answer on the marginal
-    // log-likelihood): at least as accurate as crowd-kit's and peerannot's defaults.
-    void accuracyAtLeastPeers_data() { addDatasets(); }
+    // log-likelihood). On every dataset, truth or not, the labels are crowd-kit's and peerannot's
+    // (which stop EM elsewhere) but for at most the items we measured (labelme converges slowly:
+    // the two peers differ on 14 items there); where truth is known, at least as accurate.
+    void accuracyAtLeastPeers_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<int>("maxVsCrowdkit");
+        QTest::addColumn<int>("maxVsPeerannot");
+        QTest::newRow("dog") << QStringLiteral("dog") << 1 << 1;
+        QTest::newRow("bluebirds") << QStringLiteral("bluebirds") << 1 << 0;
+        QTest::newRow("labelme") << QStringLiteral("labelme") << 15 << 9;
+        QTest::newRow("cifar10h500") << QStringLiteral("cifar10h500") << 0 << 0;
+    }
     void accuracyAtLeastPeers()
     {
         QFETCH(QString, name);
+        QFETCH(int, maxVsCrowdkit);
+        QFETCH(int, maxVsPeerannot);
+        CROWDSIFT_REQUIRE_REFERENCE(name);
+        CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/crowdkit_DawidSkene.json");
+        CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/peerannot_DS.json");
         const Dataset d = loadReferenceDataset(name);
-        if (!d.hasTruth())
-            return;
+        const nlohmann::json crowdkit = loadReferenceJson(name, "crowdkit_DawidSkene.json");
+        const nlohmann::json peerannot = loadReferenceJson(name, "peerannot_DS.json");
+        CROWDSIFT_COMPARE_TRUTH(d, crowdkit);
+        CROWDSIFT_COMPARE_TRUTH(d, peerannot);
         const AggregationResult r = aggregate("ds", d);
-        const double ours = accuracy(r.labels, d.truth);
-        const double crowdkit = loadReferenceJson(name, "crowdkit_DawidSkene.json")["accuracy"].get<double>();
-        const double peerannot = loadReferenceJson(name, "peerannot_DS.json")["accuracy"].get<double>();
-        qInfo("%s: DS accuracy %.4f after %d iterations (crowd-kit %.4f, peerannot %.4f)", qPrintable(name), ours,
-              r.iterations, crowdkit, peerannot);
-        QVERIFY(ours >= crowdkit);
-        QVERIFY(ours >= peerannot);
+        const int vsCrowdkit = countDifferent(r.labels, jsonInts(crowdkit["labels"]));
+        const int vsPeerannot = countDifferent(r.labels, jsonInts(peerannot["labels"]));
+        const int peers = countDifferent(jsonInts(crowdkit["labels"]), jsonInts(peerannot["labels"]));
+        qInfo("%s: DS labels differ from crowd-kit's on %d items, from peerannot's on %d (they differ on %d)",
+              qPrintable(name), vsCrowdkit, vsPeerannot, peers);
+        QVERIFY(vsCrowdkit <= maxVsCrowdkit);
+        QVERIFY(vsPeerannot <= maxVsPeerannot);
+        if (d.hasTruth()) {
+            const double ours = accuracy(r.labels, d.truth);
+            qInfo("%s: DS accuracy %.4f after %d iterations (crowd-kit %.4f, peerannot %.4f)", qPrintable(name), ours,
+                  r.iterations, crowdkit["accuracy"].get<double>(), peerannot["accuracy"].get<double>());
+            QVERIFY(ours >= crowdkit["accuracy"].get<double>());
+            QVERIFY(ours >= peerannot["accuracy"].get<double>());
+        }
     }
 
     // EM never lowers the marginal log-likelihood. Once converged, successive values agree to the
@@ -97,6 +123,7 @@ private Q_SLOTS:
     void logLikelihoodNeverDecreases()
     {
         QFETCH(QString, name);
+        CROWDSIFT_REQUIRE_REFERENCE(name);
         const Dataset d = loadReferenceDataset(name);
         for (const AggregationResult& r : {dawidSkene(d, fixedIterations(100)), oneCoinDawidSkene(d, fixedIterations(100))}) {
             QCOMPARE(static_cast<int>(r.logLikelihood.size()), 100);
@@ -139,7 +166,9 @@ private Q_SLOTS:
     void crowdkitOneCoin()
     {
         QFETCH(QString, name);
+        CROWDSIFT_REQUIRE_REFERENCE(name);
         const Dataset d = loadReferenceDataset(name);
+        CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/crowdkit_OneCoinDawidSkene.json");
         const nlohmann::json ref = loadReferenceJson(name, "crowdkit_OneCoinDawidSkene.json");
         const AggregationResult r = oneCoinDawidSkene(d, fixedIterations(ref["n_iter_run"].get<int>()));
         const double postDiff = maxAbsDiff(r.posteriors.cwiseMax(1e-10), jsonMatrix(ref["posteriors"]));
@@ -149,6 +178,7 @@ private Q_SLOTS:
         QVERIFY(skillDiff <= 1e-12);
         QVERIFY(confusionDiff(r.confusions, ref["confusions"], d) <= 1e-12);
         QCOMPARE(countDifferent(r.labels, jsonInts(ref["labels"])), 0);
+        CROWDSIFT_COMPARE_TRUTH(d, ref);
         if (d.hasTruth()) {
             const AggregationResult def = aggregate("one-coin-ds", d);
             qInfo("%s: one-coin accuracy %.4f after %d iterations (crowd-kit %.4f)", qPrintable(name),
@@ -163,7 +193,9 @@ private Q_SLOTS:
     void peerannotWds()
     {
         QFETCH(QString, name);
+        CROWDSIFT_REQUIRE_REFERENCE(name);
         const Dataset d = loadReferenceDataset(name);
+        CROWDSIFT_REQUIRE_SHARED("reference/" + name + "/peerannot_WDS.json");
         const nlohmann::json ref = loadReferenceJson(name, "peerannot_WDS.json");
         std::vector<Eigen::MatrixXd> pi;
         for (const auto& w : ref["confusions"]) {
@@ -173,6 +205,7 @@ private Q_SLOTS:
         const RowMatrixXd posteriors = wdsPosteriors(d, pi);
         QVERIFY(maxAbsDiff(posteriors, jsonMatrix(ref["posteriors"])) <= 1e-12);
         const AggregationResult r = aggregate("wds", d);
+        CROWDSIFT_COMPARE_TRUTH(d, ref);
         if (d.hasTruth()) {
             qInfo("%s: WDS accuracy %.4f (peerannot %.4f)", qPrintable(name), accuracy(r.labels, d.truth),
                   ref["accuracy"].get<double>());

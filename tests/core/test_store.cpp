@@ -4,6 +4,7 @@
 #include "util/error.h"
 #include "util/progress.h"
 
+#include "sqlite_stop.h"
 #include "testdata.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -13,6 +14,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <cstdio>
 #include <unistd.h>
 #include <cstring>
@@ -159,12 +161,19 @@ std::vector<std::string> folderEntries(const QTemporaryDir& dir)
 
 // Child process modes, run by the crash tests on this same executable.
 
-// Appends decision i (item i % N, label i % K, note "child i") forever, printing each id once
-// appendDecision has returned.
-int childAppendDecisions(const char* path)
+// Decisions appended before the one the kill interrupts.
+constexpr int kAppendedBeforeKill = 40;
+
+// Appends decision i (item i % N, label i % K, note "child i"), printing each id once
+// appendDecision has returned; decision kAppendedBeforeKill stops inside its commit, where
+// `stopAt` says (see sqlite_stop.h). Exits 4 if it did not stop.
+int childAppendDecisions(const char* path, const char* stopAt)
 {
+    testing::installSqliteStop(testing::parseSqliteStop(stopAt));
     Project project = Project::open(path);
-    for (int i = 0; i < 1000000; ++i) {
+    for (int i = 0; i <= kAppendedBeforeKill; ++i) {
+        if (i == kAppendedBeforeKill)
+            testing::armSqliteStop();
         Decision d;
         d.item = i % project.itemCount();
         d.label = i % project.classCount();
@@ -175,36 +184,45 @@ int childAppendDecisions(const char* path)
         std::printf("%lld\n", static_cast<long long>(id));
         std::fflush(stdout);
     }
-    return 0;
+    return 4;
 }
 
-// What the killed child imports: large enough that the kill lands mid-import, with features so
-// that the cache folder is part of what must not appear half-built.
+// What the killed child imports: features and vote counts, so that the cache folder is part of
+// what must not appear half-built. The child stops itself where the test asks, so the size does
+// not decide where the kill lands.
 Dataset childDataset()
 {
-    Dataset d = syntheticDataset(50000, 100, 10, 4);
-    d.features.setConstant(50000, 2, 0.5f);
+    Dataset d = syntheticDataset(2000, 100, 10, 4);
+    d.features.setConstant(2000, 2, 0.5f);
+    d.voteCounts.setConstant(2000, 4, 1.0f);
     return d;
 }
 
-// Creates the childDataset() project, printing "writing answers" when that stage starts.
-int childCreate(const char* path)
+// Says "stopped <where>" and waits for the parent's SIGKILL.
+[[noreturn]] void stopForTheKill(const std::string& where)
+{
+    std::printf("stopped %s\n", where.c_str());
+    std::fflush(stdout);
+    for (;;)
+        ::pause();
+}
+
+// Creates the childDataset() project and stops at `stopAt`: at the first progress report of that
+// stage of the build (e.g. "writing answers"), or with "committed" once Project::create has
+// returned. Exits 1 if it never got there.
+int childCreate(const char* path, const std::string& stopAt)
 {
     const Dataset dataset = childDataset();
-    bool announced = false;
     Progress progress(
         [&](double, const std::string& stage) {
-            if (!announced && stage == "writing answers") {
-                announced = true;
-                std::printf("writing answers\n");
-                std::fflush(stdout);
-            }
+            if (stage == stopAt)
+                stopForTheKill(stage);
         },
         0);
     Project::create(path, dataset, progress);
-    std::printf("done\n");
-    std::fflush(stdout);
-    return 0;
+    if (stopAt == "committed")
+        stopForTheKill(stopAt);
+    return 1;
 }
 
 // Begins a run, says its id and waits to be killed with the run still running.
@@ -267,10 +285,13 @@ private Q_SLOTS:
     void runsRejectBadInput();
     void decisionsAppendAndSurviveReopen();
     void decisionsRejectBadInput();
+    void killDuringAppendKeepsCommittedDecisions_data();
     void killDuringAppendKeepsCommittedDecisions();
     void killedRunIsFoundFailed();
     void runOfALiveProjectStaysRunning();
+    void killDuringCreateLeavesNoProject_data();
     void killDuringCreateLeavesNoProject();
+    void killAfterCreateKeepsTheProject();
 };
 
 void TestStore::roundTripSmall()
@@ -716,67 +737,121 @@ void TestStore::decisionsRejectBadInput()
     QCOMPARE(stored[2].label, 2);
 }
 
+void TestStore::killDuringAppendKeepsCommittedDecisions_data()
+{
+    QTest::addColumn<QString>("stopAt");
+    QTest::addColumn<bool>("inFlightKept");
+    QTest::newRow("before the WAL write") << QStringLiteral("wal-write") << false;
+    QTest::newRow("at the WAL flush") << QStringLiteral("wal-sync") << true;
+}
+
+// The child appends kAppendedBeforeKill decisions, then stops inside the commit of the next one
+// and is killed there: every reported decision survives, and the one in flight exactly when its
+// commit record was written.
 void TestStore::killDuringAppendKeepsCommittedDecisions()
 {
+    QFETCH(QString, stopAt);
+    QFETCH(bool, inFlightKept);
     QTemporaryDir dir;
     const std::string path = dir.filePath("crash.csift").toStdString();
     Project::create(path, smallDataset(), Progress::none());
 
     QProcess child;
-    child.start(QCoreApplication::applicationFilePath(), {"--child-append-decisions", qs(path)});
+    child.start(QCoreApplication::applicationFilePath(), {"--child-append-decisions", qs(path), stopAt});
     QVERIFY(child.waitForStarted());
-    const QStringList reported = killAfterLines(child, 40);
+    QStringList reported = killAfterLines(child, kAppendedBeforeKill + 1);
     QCOMPARE(child.exitStatus(), QProcess::CrashExit);
-    QVERIFY2(reported.size() >= 40, qPrintable(reported.join(' ') + child.readAllStandardError()));
+    QVERIFY2(reported.size() == kAppendedBeforeKill + 1 && reported.back() == "stopped",
+             qPrintable(reported.join(' ') + child.readAllStandardError()));
+    reported.removeLast();
 
     QCOMPARE(qs(integrityCheck(path)), QStringLiteral("ok"));
     const Project project = Project::open(path);
     const std::vector<Decision> decisions = project.decisions();
-    QVERIFY(decisions.size() >= static_cast<std::size_t>(reported.size()));
-    QVERIFY(decisions.size() <= static_cast<std::size_t>(reported.size()) + 1);
-    for (const QString& line : reported) {
-        const long long id = line.toLongLong();
-        QVERIFY(id >= 1 && id <= static_cast<long long>(decisions.size()));
-        const Decision& d = decisions[static_cast<std::size_t>(id - 1)];
-        const int i = static_cast<int>(id - 1);
-        QCOMPARE(d.id, static_cast<std::int64_t>(id));
+    QCOMPARE(static_cast<int>(decisions.size()), kAppendedBeforeKill + (inFlightKept ? 1 : 0));
+    for (int i = 0; i < static_cast<int>(decisions.size()); ++i) {
+        const Decision& d = decisions[static_cast<std::size_t>(i)];
+        if (i < kAppendedBeforeKill)
+            QCOMPARE(d.id, static_cast<std::int64_t>(reported[i].toLongLong()));
+        QCOMPARE(d.id, static_cast<std::int64_t>(i + 1));
         QCOMPARE(d.item, i % 5);
         QCOMPARE(d.label, i % 3);
         QCOMPARE(qs(d.note), qs("child " + std::to_string(i)));
     }
 }
 
+void TestStore::killDuringCreateLeavesNoProject_data()
+{
+    QTest::addColumn<QString>("stage");
+    QTest::addColumn<bool>("cacheBuilt");
+    // Mid-transaction, before any array file: only the private build file exists.
+    QTest::newRow("writing answers") << QStringLiteral("writing answers") << false;
+    // After the features array was written into the private cache folder.
+    QTest::newRow("writing voteCounts") << QStringLiteral("writing voteCounts") << true;
+}
+
+// The child stops itself inside the build (in the progress callback of `stage`) and says so
+// before the kill, so the kill always lands mid-create: no project appears, and what the killed
+// build leaves is exactly its private build file (and cache folder), named by its pid.
 void TestStore::killDuringCreateLeavesNoProject()
 {
+    QFETCH(QString, stage);
+    QFETCH(bool, cacheBuilt);
     QTemporaryDir dir;
     const std::string path = dir.filePath("killed.csift").toStdString();
     QProcess child;
-    child.start(QCoreApplication::applicationFilePath(), {"--child-create", qs(path)});
+    child.start(QCoreApplication::applicationFilePath(), {"--child-create", qs(path), stage});
     QVERIFY(child.waitForStarted());
     const qint64 childPid = child.processId();
     const QStringList lines = killAfterLines(child, 1);
-    QVERIFY2(!lines.isEmpty() && lines.front() == "writing answers", qPrintable(lines.join(' ')));
+    QCOMPARE(child.exitStatus(), QProcess::CrashExit);
+    QCOMPARE(lines, QStringList{"stopped " + stage});
 
-    // A busy machine may let the child finish before the kill lands: then the project must be whole.
-    if (fs::exists(path)) {
-        compareDatasets(Project::open(path).loadDataset(Progress::none()), childDataset());
-    } else {
-        QVERIFY(!Project::looksLikeProject(path));
-    }
+    QVERIFY(!fs::exists(path));
+    QVERIFY(!fs::exists(path + ".cache"));
+    QVERIFY(!Project::looksLikeProject(path));
+    const std::string dead = path + ".tmp-" + std::to_string(childPid);
+    const std::string deadCache = path + ".cache.tmp-" + std::to_string(childPid);
+    QStringList left{qs(fs::path(dead).filename().string())};
+    if (cacheBuilt)
+        left << qs(fs::path(deadCache).filename().string());
+    left.sort();
+    QStringList found;
+    for (const std::string& name : folderEntries(dir))
+        found << qs(name);
+    QCOMPARE(found, left);
+    if (cacheBuilt)
+        QVERIFY(fs::exists(deadCache + "/dataset/features.npy"));
+
     // The killed build's leftovers do not stand in the way of a new project at the same path,
     // and that create clears them away; a build of a live process is left alone.
     const std::string live = path + ".tmp-" + std::to_string(::getppid());
     std::ofstream(live) << "another build";
-    // What the killed child left, also when a busy machine let it finish before the kill.
-    const std::string dead = path + ".tmp-" + std::to_string(childPid);
-    if (!fs::exists(dead))
-        std::ofstream(dead) << "a dead build";
     Project::create(path, smallDataset(), Progress::none(), true);
     compareDatasets(Project::open(path).loadDataset(Progress::none()), smallDataset());
     for (const std::string& name : folderEntries(dir))
         QVERIFY2(name.find(".tmp-") == std::string::npos || dir.filePath(qs(name)).toStdString() == live, name.c_str());
     QVERIFY(fs::exists(live));
     QVERIFY(!fs::exists(dead));
+    QVERIFY(!fs::exists(deadCache));
+}
+
+// Killed once create() has returned: the project is whole and no build file is left.
+void TestStore::killAfterCreateKeepsTheProject()
+{
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("committed.csift").toStdString();
+    QProcess child;
+    child.start(QCoreApplication::applicationFilePath(), {"--child-create", qs(path), "committed"});
+    QVERIFY(child.waitForStarted());
+    const QStringList lines = killAfterLines(child, 1);
+    QCOMPARE(child.exitStatus(), QProcess::CrashExit);
+    QCOMPARE(lines, QStringList{"stopped committed"});
+
+    QCOMPARE(qs(integrityCheck(path)), QStringLiteral("ok"));
+    compareDatasets(Project::open(path).loadDataset(Progress::none()), childDataset());
+    for (const std::string& name : folderEntries(dir))
+        QVERIFY2(name.find(".tmp-") == std::string::npos, name.c_str());
 }
 
 void TestStore::killedRunIsFoundFailed()
@@ -822,10 +897,10 @@ int main(int argc, char** argv)
 {
     if (argc == 3 && std::strcmp(argv[1], "--child-begin-run") == 0)
         return childBeginRun(argv[2]);
-    if (argc == 3 && std::strcmp(argv[1], "--child-append-decisions") == 0)
-        return childAppendDecisions(argv[2]);
-    if (argc == 3 && std::strcmp(argv[1], "--child-create") == 0)
-        return childCreate(argv[2]);
+    if (argc == 4 && std::strcmp(argv[1], "--child-append-decisions") == 0)
+        return childAppendDecisions(argv[2], argv[3]);
+    if (argc == 4 && std::strcmp(argv[1], "--child-create") == 0)
+        return childCreate(argv[2], argv[3]);
     QCoreApplication app(argc, argv);
     TestStore test;
     return QTest::qExec(&test, argc, argv);

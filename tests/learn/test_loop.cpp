@@ -25,6 +25,12 @@ int differences(const std::vector<int>& a, const std::vector<int>& b)
     return count;
 }
 
+// Seeded, one thread, CPU: on the synthetic crowd with smallConfig the loop newly changes 79
+// items, then 1, then none (one item changes back), so it converges at iteration 3. Measured; a
+// change here means the training or the consensus computes something else.
+constexpr int kConvergedAt = 3;
+constexpr int kFirstChanges = 79;
+
 }  // namespace
 
 class TestLoop : public QObject {
@@ -62,19 +68,19 @@ private Q_SLOTS:
 
     // Iteration i's seed does not depend on maxIterations, so shorter runs replay the first
     // iterations of longer ones and give each iteration's consensus to recount the changes.
+    // Runs of 1 .. kConvergedAt iterations: each runs all its iterations, only the last converges.
     void changeCountsMatchTheConsensusOfEachIteration()
     {
         std::vector<std::vector<int>> consensus{cleanlabMajorityVote(dataset_)};
         LoopResult longest;
-        for (int max = 1; max <= 3; ++max) {
+        for (int max = 1; max <= kConvergedAt; ++max) {
             LoopResult r = runCrowdlabLoop(dataset_, input_, smallConfig(max));
-            if (static_cast<int>(r.iterations.size()) < max) {
-                QVERIFY(r.converged);
-                break;
-            }
+            QCOMPARE(static_cast<int>(r.iterations.size()), max);
+            QCOMPARE(r.converged, max == kConvergedAt);
             consensus.push_back(r.consensus.consensusLabel);
             longest = std::move(r);
         }
+        QCOMPARE(static_cast<int>(longest.iterations.size()), kConvergedAt);
         std::vector<char> everChanged(kItems, 0);
         for (std::size_t it = 0; it < longest.iterations.size(); ++it) {
             const LoopIteration& record = longest.iterations[it];
@@ -91,25 +97,48 @@ private Q_SLOTS:
             QCOMPARE(record.newlyChanged, newly);
             QVERIFY(record.newlyChanged <= record.changed);
         }
-        QVERIFY(longest.iterations.front().changed > 0);
+        QCOMPARE(longest.iterations.front().changed, kFirstChanges);
+        // The last iteration changed an item back: changes, but none for the first time.
+        QVERIFY(longest.iterations.back().changed > 0);
     }
 
+    // Up to 8 iterations: converged at kConvergedAt, where no item changed for the first time,
+    // after iterations that each changed some. Up to 1: stopped there, unconverged.
     void stopsWhenNoItemChangesForTheFirstTime()
     {
         const LoopResult r = runCrowdlabLoop(dataset_, input_, smallConfig(8));
-        QVERIFY(!r.iterations.empty() && r.iterations.size() <= 8);
-        if (r.converged) {
-            QCOMPARE(r.iterations.back().newlyChanged, 0);
-        } else {
-            QCOMPARE(r.iterations.size(), std::size_t(8));
-            QVERIFY(r.iterations.back().newlyChanged > 0);
-        }
+        QVERIFY(r.converged);
+        QCOMPARE(static_cast<int>(r.iterations.size()), kConvergedAt);
+        QCOMPARE(r.iterations.back().newlyChanged, 0);
         for (std::size_t i = 0; i + 1 < r.iterations.size(); ++i)
             QVERIFY(r.iterations[i].newlyChanged > 0);
 
         const LoopResult once = runCrowdlabLoop(dataset_, input_, smallConfig(1));
         QCOMPARE(once.iterations.size(), std::size_t(1));
-        QCOMPARE(once.converged, once.iterations.front().newlyChanged == 0);
+        QVERIFY(!once.converged);
+        QCOMPARE(once.iterations.front().newlyChanged, kFirstChanges);
+    }
+
+    // A crowd that is unanimous and right, on features the model separates without error: the
+    // consensus is the majority vote from the start, so the loop converges at iteration 1 with
+    // nothing changed (by construction, not by measurement).
+    void agreeingCrowdConvergesAtOnce()
+    {
+        Dataset agreeing = dataset_;
+        std::vector<Answer> answers = agreeing.answers.triplets();
+        for (Answer& a : answers)
+            a.label = agreeing.truth[static_cast<std::size_t>(a.item)];
+        agreeing.answers = Answers::fromTriplets(kItems, agreeing.annotatorCount(), answers);
+        for (int i = 0; i < kItems; ++i)
+            for (int j = 0; j < kDims; ++j)
+                agreeing.features(i, j) = j % kClasses == agreeing.truth[static_cast<std::size_t>(i)] ? 5.0f : 0.0f;
+        agreeing.validate();
+        const LoopResult r = runCrowdlabLoop(agreeing, learnInputFromFeatures(agreeing), smallConfig(8));
+        QVERIFY(r.converged);
+        QCOMPARE(r.iterations.size(), std::size_t(1));
+        QCOMPARE(r.iterations.front().changed, 0);
+        QCOMPARE(r.iterations.front().consensusAccuracy, 1.0);
+        QCOMPARE(r.consensus.consensusLabel, std::vector<int>(agreeing.truth.begin(), agreeing.truth.end()));
     }
 
     void truthIsNeverUsedForTraining()

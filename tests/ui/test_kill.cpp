@@ -1,9 +1,11 @@
 #include "projectdocument.h"
+#include "sqlite_stop.h"
 
 #include "project/review.h"
 #include "project/store.h"
 #include "util/progress.h"
 
+#include <QDeadlineTimer>
 #include <QEventLoop>
 #include <QGuiApplication>
 #include <QProcess>
@@ -19,20 +21,21 @@
 using namespace crowdsift;
 
 // "Killing the process at any moment loses no committed decision": a child process (this
-// executable in --relabel-child mode) opens a project through ProjectDocument and relabels items
-// in a loop, printing each decision once relabel() has returned, i.e. once it is committed. The
-// test SIGKILLs it mid-stream, reopens the project and checks that every printed decision is
-// there and that the log replays.
+// executable in --relabel-child mode) opens a project through ProjectDocument and relabels items,
+// printing each decision once relabel() has returned, i.e. once it is committed. After
+// kBeforeKill decisions it starts one more and stops itself inside SQLite's commit of it, at a
+// point the test chooses (see sqlite_stop.h), says so and waits for the SIGKILL. The test reopens the
+// project and checks the one outcome that point allows: every printed decision is there, the
+// decision in flight is there exactly when its commit record reached the WAL, and the log
+// replays.
 
 namespace {
 
 constexpr int kTimeoutMs = 60000;
 constexpr int kItems = 40;
 constexpr int kClasses = 5;
-// Decisions printed before the kill; the child keeps writing while the parent reacts, so the
-// kill lands in the middle of a write more often than not.
-constexpr int kBeforeKill = 150;
-constexpr int kChildLimit = 100000;
+// Decisions committed and printed before the one the kill interrupts.
+constexpr int kBeforeKill = 60;
 constexpr char kChildFlag[] = "--relabel-child";
 
 struct Printed {
@@ -61,9 +64,18 @@ Dataset smallDataset()
     return dataset;
 }
 
-// The child: relabels item i % N to (item + round) % K until killed, one line per commit.
-int relabelChild(const QString& path)
+// Decision `step` of the child: item step % N relabelled to (item + step / N) % K.
+Printed planned(int step)
 {
+    const int item = step % kItems;
+    return {0, item, (item + step / kItems) % kClasses};
+}
+
+// The child: makes decisions 0 .. kBeforeKill - 1, one line per commit, then arms the shim and
+// starts decision kBeforeKill, which stops inside its commit. Exits 4 if it did not stop.
+int relabelChild(const QString& path, testing::SqliteStop stopAt)
+{
+    testing::installSqliteStop(stopAt);
     ProjectDocument document;
     QEventLoop loop;
     QObject::connect(&document, &ProjectDocument::loaded, &loop, [&loop] { loop.exit(0); });
@@ -71,19 +83,20 @@ int relabelChild(const QString& path)
     document.open(path);
     if (loop.exec() != 0 || !document.project())
         return 2;
-    const int items = document.dataset().itemCount();
-    const int classes = document.dataset().classCount();
-    for (int step = 0; step < kChildLimit; ++step) {
-        const int item = step % items;
-        const int label = (item + step / items) % classes;
-        document.relabel({item}, label);
-        const Decision* row = document.reviewState().decisionRow(item);
-        if (!row || row->label != label)
+    if (document.dataset().itemCount() != kItems || document.dataset().classCount() != kClasses)
+        return 3;
+    for (int step = 0; step <= kBeforeKill; ++step) {
+        const Printed next = planned(step);
+        if (step == kBeforeKill)
+            testing::armSqliteStop();
+        document.relabel({next.item}, next.label);
+        const Decision* row = document.reviewState().decisionRow(next.item);
+        if (!row || row->label != next.label)
             return 3;
-        std::printf("%lld %d %d\n", static_cast<long long>(row->id), item, label);
+        std::printf("%lld %d %d\n", static_cast<long long>(row->id), next.item, next.label);
         std::fflush(stdout);
     }
-    return 0;
+    return 4;
 }
 
 }  // namespace
@@ -92,11 +105,22 @@ class TestKill : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    void killedChildLosesNoCommittedDecision_data();
     void killedChildLosesNoCommittedDecision();
 };
 
+void TestKill::killedChildLosesNoCommittedDecision_data()
+{
+    QTest::addColumn<QString>("stopAt");
+    QTest::addColumn<bool>("inFlightKept");
+    QTest::newRow("before the WAL write") << QStringLiteral("wal-write") << false;
+    QTest::newRow("at the WAL flush") << QStringLiteral("wal-sync") << true;
+}
+
 void TestKill::killedChildLosesNoCommittedDecision()
 {
+    QFETCH(QString, stopAt);
+    QFETCH(bool, inFlightKept);
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     const QString path = dir.path() + "/kill.csift";
@@ -107,32 +131,34 @@ void TestKill::killedChildLosesNoCommittedDecision()
     environment.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
     child.setProcessEnvironment(environment);
     child.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    child.start(QCoreApplication::applicationFilePath(), {QString::fromLatin1(kChildFlag), path});
+    child.start(QCoreApplication::applicationFilePath(), {QString::fromLatin1(kChildFlag), path, stopAt});
     QVERIFY2(child.waitForStarted(kTimeoutMs), qPrintable(child.errorString()));
 
+    // Every decision before the one in flight, then "stopped" from inside its commit.
     QByteArray output;
-    while (output.count('\n') < kBeforeKill) {
-        QVERIFY2(child.state() == QProcess::Running || child.bytesAvailable() > 0,
-                 "the child stopped before it was killed");
-        if (!child.waitForReadyRead(kTimeoutMs) && child.state() != QProcess::Running)
-            break;
+    const QDeadlineTimer deadline(kTimeoutMs);
+    while (!output.endsWith("stopped\n")) {
+        QVERIFY2(child.state() == QProcess::Running, qPrintable("the child ended before it stopped: " + output.right(200)));
+        QVERIFY2(!deadline.hasExpired(), qPrintable("the child did not stop in time: " + output.right(200)));
+        child.waitForReadyRead(1000);
         output += child.readAllStandardOutput();
     }
-    QVERIFY2(child.state() == QProcess::Running, "the child must still be writing when it is killed");
+    QVERIFY2(child.state() == QProcess::Running, "the child must wait for the kill");
     child.kill();
     QVERIFY(child.waitForFinished(kTimeoutMs));
     QCOMPARE(child.exitStatus(), QProcess::CrashExit);
-    output += child.readAllStandardOutput();
 
-    // Only whole lines were printed after a commit; a torn last line is not a promise.
     std::vector<Printed> printed;
-    const QList<QByteArray> lines = output.left(output.lastIndexOf('\n')).split('\n');
-    for (const QByteArray& line : lines) {
-        const QList<QByteArray> fields = line.split(' ');
+    const QList<QByteArray> lines = output.trimmed().split('\n');
+    QCOMPARE(lines.size(), kBeforeKill + 1);
+    QCOMPARE(lines.back(), QByteArray("stopped"));
+    for (int step = 0; step < kBeforeKill; ++step) {
+        const QList<QByteArray> fields = lines[step].split(' ');
         QCOMPARE(fields.size(), 3);
         printed.push_back({fields[0].toLongLong(), fields[1].toInt(), fields[2].toInt()});
+        QCOMPARE(printed.back().item, planned(step).item);
+        QCOMPARE(printed.back().label, planned(step).label);
     }
-    QVERIFY(static_cast<int>(printed.size()) >= kBeforeKill);
 
     ProjectDocument document;
     QSignalSpy loaded(&document, &ProjectDocument::loaded);
@@ -142,48 +168,48 @@ void TestKill::killedChildLosesNoCommittedDecision()
     QVERIFY(document.project());
     QCOMPARE(reviewErrors.count(), 0);
 
+    // Every printed decision, in order, and the one in flight exactly when its commit record
+    // was written.
     const std::vector<Decision> log = document.project()->decisions();
-    std::map<std::int64_t, const Decision*> byId;
-    for (const Decision& row : log)
-        byId[row.id] = &row;
-    for (const Printed& p : printed) {
-        const auto found = byId.find(p.id);
-        QVERIFY2(found != byId.end(), qPrintable(QStringLiteral("decision %1 was lost").arg(p.id)));
-        QCOMPARE(found->second->item, p.item);
-        QCOMPARE(found->second->label, p.label);
-        QCOMPARE(QString::fromStdString(found->second->status), QStringLiteral("relabel"));
+    QCOMPARE(static_cast<int>(log.size()), kBeforeKill + (inFlightKept ? 1 : 0));
+    for (int step = 0; step < kBeforeKill; ++step) {
+        const Decision& row = log[static_cast<std::size_t>(step)];
+        QCOMPARE(row.id, printed[static_cast<std::size_t>(step)].id);
+        QCOMPARE(row.item, printed[static_cast<std::size_t>(step)].item);
+        QCOMPARE(row.label, printed[static_cast<std::size_t>(step)].label);
+        QCOMPARE(QString::fromStdString(row.status), QStringLiteral("relabel"));
     }
-    // At most the one decision in flight at the kill was committed without being printed.
-    QVERIFY(log.size() >= printed.size());
-    QVERIFY(log.size() <= printed.size() + 1);
+    const Printed inFlight = planned(kBeforeKill);
+    if (inFlightKept) {
+        QCOMPARE(log.back().item, inFlight.item);
+        QCOMPARE(log.back().label, inFlight.label);
+        QVERIFY(log.back().id > printed.back().id);
+    }
 
-    // The replayed state ends where the printed stream ended, for every item whose newest row
-    // was printed.
-    const ReviewState& state = document.reviewState();
-    std::map<int, int> lastPrinted;
+    // The replayed state is the last decision of each item.
+    std::map<int, int> expected;
     for (const Printed& p : printed)
-        lastPrinted[p.item] = p.label;
-    const Decision& newest = log.back();
-    for (const auto& [item, label] : lastPrinted) {
-        if (newest.id != printed.back().id && newest.item == item)
-            QCOMPARE(state.decisionOf(item), newest.label);
-        else
-            QCOMPARE(state.decisionOf(item), label);
-    }
-    QCOMPARE(state.relabelledCount(), static_cast<int>(lastPrinted.size()));
+        expected[p.item] = p.label;
+    if (inFlightKept)
+        expected[inFlight.item] = inFlight.label;
+    const ReviewState& state = document.reviewState();
+    QCOMPARE(static_cast<int>(expected.size()), kItems);
+    for (const auto& [item, label] : expected)
+        QCOMPARE(state.decisionOf(item), label);
+    QCOMPARE(state.relabelledCount(), kItems);
     QVERIFY(document.undoStack()->count() > 0);
 
     // The reopened project takes new decisions after the killed writer's.
     document.relabel({0}, 1);
     QCOMPARE(document.reviewState().decisionOf(0), 1);
-    QVERIFY(document.reviewState().decisionRow(0)->id > newest.id);
+    QVERIFY(document.reviewState().decisionRow(0)->id > log.back().id);
 }
 
 int main(int argc, char** argv)
 {
-    if (argc == 3 && qstrcmp(argv[1], kChildFlag) == 0) {
+    if (argc == 4 && qstrcmp(argv[1], kChildFlag) == 0) {
         QGuiApplication app(argc, argv);
-        return relabelChild(QString::fromLocal8Bit(argv[2]));
+        return relabelChild(QString::fromLocal8Bit(argv[2]), testing::parseSqliteStop(argv[3]));
     }
     QGuiApplication app(argc, argv);
     TestKill test;

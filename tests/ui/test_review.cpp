@@ -7,6 +7,7 @@
 #include "thumbnailgridmodel.h"
 #include "thumbnailprovider.h"
 
+#include "analysis/triage.h"
 #include "data/demo.h"
 #include "data/formats.h"
 #include "project/aggregation_runs.h"
@@ -234,14 +235,33 @@ void TestReview::reviewByKeys()
         }
         QVERIFY(classSize > 0);
 
-        // A stricter rule moves items out of the easy band, live; the class keeps its size.
-        const int easyBefore = page->bandModel(Triage::Easy)->rowCount();
+        // A stricter rule moves items out of the easy band into need-review, live: exactly the
+        // class's items that the core rule no longer calls easy; the hard band and the class's
+        // size stay.
+        const auto classCounts = [&](const TriageRule& rule) {
+            const std::vector<Triage> categories = triage(document->dataset(), *document->aggregation(), rule);
+            std::vector<int> counts(3, 0);
+            for (std::size_t i = 0; i < categories.size(); ++i)
+                if (document->aggregation()->labels[i] == 6)
+                    ++counts[static_cast<std::size_t>(categories[i])];
+            return counts;
+        };
+        const auto bandCounts = [&] {
+            return std::vector<int>{page->bandModel(Triage::Easy)->rowCount(), page->bandModel(Triage::NeedReview)->rowCount(),
+                                    page->bandModel(Triage::Hard)->rowCount()};
+        };
+        const TriageRule before = page->rule();
+        QCOMPARE(bandCounts(), classCounts(before));
+        TriageRule stricter = before;
+        stricter.easyPosterior = 1.0;
+        const std::vector<int> expected = classCounts(stricter);
+        const int moved = classCounts(before)[0] - expected[0];
+        QVERIFY2(moved > 0, "the stricter rule must move some of class 6 out of the easy band");
         page->findChild<QDoubleSpinBox*>(QStringLiteral("easyPosterior"))->setValue(1.0);
-        QVERIFY(page->bandModel(Triage::Easy)->rowCount() <= easyBefore);
-        int sizeAfter = 0;
-        for (Triage t : {Triage::Easy, Triage::NeedReview, Triage::Hard})
-            sizeAfter += page->bandModel(t)->rowCount();
-        QCOMPARE(sizeAfter, classSize);
+        QVERIFY(page->rule() == stricter);
+        QCOMPARE(bandCounts(), expected);
+        QCOMPARE(expected[1], classCounts(before)[1] + moved);
+        QCOMPARE(expected[2], classCounts(before)[2]);
         page->setRule(TriageRule());
 
         Triage busiest = Triage::Easy;
