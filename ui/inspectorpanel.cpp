@@ -4,7 +4,7 @@
 #include "sharebardelegate.h"
 #include "tableroles.h"
 
-#include "analysis/label_quality.h"
+#include "aggregate/label_quality.h"
 #include "data/thumbnails.h"
 
 #include <QFileInfo>
