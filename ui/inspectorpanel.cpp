@@ -5,7 +5,7 @@
 #include "tableroles.h"
 
 #include "aggregate/label_quality.h"
-#include "data/thumbnails.h"
+#include "images/thumbnails.h"
 
 #include <QFileInfo>
 #include <QGridLayout>

@@ -8,8 +8,8 @@
 #include "testdata.h"
 
 #include "data/dataset.h"
-#include "data/demo.h"
 #include "data/formats.h"
+#include "images/demo.h"
 #include "project/store.h"
 #include "util/progress.h"
 

@@ -7,8 +7,8 @@
 #include "thumbnailgridmodel.h"
 #include "thumbnailprovider.h"
 
-#include "data/demo.h"
 #include "data/formats.h"
+#include "images/demo.h"
 #include "project/aggregation_runs.h"
 #include "project/review.h"
 #include "project/store.h"
