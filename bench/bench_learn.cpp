@@ -12,7 +12,7 @@
 // the stratified 5 folds of labels.npy with seed 0, what crossValidate draws: for
 // pytorch_baseline.py run without a bench_learn report) and meta.json. --prepare writes it from
 // the demo's data: the first N Fashion-MNIST t10k images and the demo's simulated crowd
-// (data/demo.h), about 8 MB for the 10,000 images.
+// (images/demo.h), about 8 MB for the 10,000 images.
 //
 // --cv trains on the majority vote and reports, after an untimed warm-up (on CUDA: one epoch on
 // 2,048 images, for the CUDA context, cuDNN autotuning, the allocator), the wall time of the whole
@@ -40,8 +40,8 @@
 #include "util/npy.h"
 
 #ifndef CROWDSIFT_BENCH_LEARN_ONLY
-#include "data/demo.h"
-#include "data/idx.h"
+#include "images/demo.h"
+#include "images/idx.h"
 #endif
 
 #include <nlohmann/json.hpp>

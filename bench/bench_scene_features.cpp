@@ -14,10 +14,10 @@
 #include "aggregate/registry.h"
 #include "aggregate/result.h"
 #include "data/formats.h"
-#include "data/image_cache.h"
-#include "data/scene_features.h"
-#include "learn/crowdlab_loop.h"
+#include "images/image_cache.h"
+#include "images/scene_features.h"
 #include "learn/crossval.h"
+#include "learn/crowdlab_loop.h"
 #include "util/error.h"
 
 #include <chrono>

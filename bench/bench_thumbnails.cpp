@@ -1,4 +1,4 @@
-// Speed and memory of the review grid's thumbnail pipeline (data/thumbnails.h).
+// Speed and memory of the review grid's thumbnail pipeline (images/thumbnails.h).
 //
 //   bench_thumbnails [SHARED_DIR] [--items N] [--size PX] [--cache-mib M]
 //
@@ -25,7 +25,7 @@
 // Memory: peak resident set (VmHWM) of the process and the bytes the cache holds.
 // Targets (issue 4): first page under 1 s, every cached page under 50 ms, memory under 1 GB.
 
-#include "data/thumbnails.h"
+#include "images/thumbnails.h"
 
 #include "bench_common.h"
 

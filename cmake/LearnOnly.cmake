@@ -1,5 +1,5 @@
-# The learn-only build (CROWDSIFT_LEARN_ONLY=ON, driven by scripts/build-learn-cuda): crowdsift_base,
-# crowdsift_learn and bench_learn against any LibTorch, on a machine that has a compiler, CMake
+# The learn-only build (CROWDSIFT_LEARN_ONLY=ON, driven by scripts/build-learn-cuda): crowdsift_util,
+# crowdsift_data, crowdsift_aggregate, crowdsift_learn and bench_learn against any LibTorch, on a machine that has a compiler, CMake
 # and a LibTorch (for example the one inside an installed PyTorch) but none of SQLite, OpenCV,
 # spdlog, CLI11 or Qt. Nothing here looks for those. The header-only Eigen and nlohmann/json come
 # from the system, or from .deps/include when the system has none (or CROWDSIFT_HEADER_DEPS says
@@ -69,14 +69,14 @@ if(NOT Torch_FOUND)
 endif()
 message(STATUS "LibTorch ${Torch_VERSION}: ${TORCH_INSTALL_PREFIX}")
 
-# LibTorch 2.12 and later require C++20 of every translation unit that includes ATen; crowdsift_base
-# is compiled the same way so that both sides agree on every inline type they share.
+# LibTorch 2.12 and later require C++20 of every translation unit that includes ATen; crowdsift_util,
+# crowdsift_data and crowdsift_aggregate are compiled the same way so that both sides agree on every inline type they share.
 if(Torch_VERSION VERSION_GREATER_EQUAL 2.12 AND CMAKE_CXX_STANDARD LESS 20)
   set(CMAKE_CXX_STANDARD 20)
   message(STATUS "C++20 (LibTorch ${Torch_VERSION} requires it)")
 endif()
 # The libstdc++ ABI LibTorch was built with (-D_GLIBCXX_USE_CXX11_ABI=0 or 1), for every target:
-# std::string and std::vector cross from crowdsift_base into crowdsift_learn.
+# std::string and std::vector cross from those into crowdsift_learn.
 if(TORCH_CXX_FLAGS)
   separate_arguments(crowdsift_torch_cxx_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
   add_compile_options(${crowdsift_torch_cxx_flags})
@@ -88,7 +88,7 @@ set(CROWDSIFT_SHARED "${CMAKE_CURRENT_SOURCE_DIR}/../shared" CACHE PATH "Folder 
 # Stops after crowdsift_learn in this mode.
 add_subdirectory(core)
 
-# bench_learn without crowdsift_core: no --prepare (that needs the Fashion-MNIST reader and the
+# bench_learn without crowdsift_images: no --prepare (that needs the Fashion-MNIST reader and the
 # demo's crowd), everything else.
 if(CROWDSIFT_BUILD_BENCH)
   add_executable(bench_learn bench/bench_learn.cpp)
@@ -97,18 +97,18 @@ if(CROWDSIFT_BUILD_BENCH)
   set_target_properties(bench_learn PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
 endif()
 
-# The learn tests that need nothing beyond crowdsift_learn (those that include a project or
-# store header need crowdsift_core), when Qt Test is installed; a CUDA machine usually has no Qt.
+# The learn tests that need nothing beyond crowdsift_learn (those that include a header of
+# project, learn_project, images or analysis need modules this build leaves out), when Qt Test is installed; a CUDA machine usually has no Qt.
 if(CROWDSIFT_BUILD_TESTS)
   find_package(Qt6 QUIET COMPONENTS Core Test)
   if(TARGET Qt6::Test)
     enable_testing()
     file(GLOB crowdsift_learn_tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/tests/learn/test_*.cpp)
     foreach(source ${crowdsift_learn_tests})
-      file(STRINGS ${source} core_includes REGEX "#include \"(project|learn_project|data/(formats|demo|image_cache|thumbnails|idx))[/.]")
+      file(STRINGS ${source} core_includes REGEX "#include \"(project|learn_project|images|analysis)/")
       get_filename_component(stem ${source} NAME_WE)
       if(core_includes)
-        message(STATUS "learn-only: skipping ${stem} (needs crowdsift_core)")
+        message(STATUS "learn-only: skipping ${stem} (needs a module this build leaves out)")
         continue()
       endif()
       string(REPLACE "test_" "" name ${stem})

@@ -38,7 +38,10 @@ LoadedDocument loadDocument(const QString& path, Progress& progress)
     } else {
         ReadOptions options;
         options.progress = &progress;
-        result.dataset = readDataset(nativePath, options);
+        DatasetRead read = readDatasetWithWarnings(nativePath, options);
+        result.dataset = std::move(read.dataset);
+        for (const ReadWarning& warning : read.warnings)
+            result.warnings.append(QString::fromStdString(warning.text()));
     }
     progress.stage("summarizing", 1.0);
     result.summary = summarize(result.dataset);

@@ -6,6 +6,7 @@
 
 #include <QObject>
 #include <QString>
+#include <QStringList>
 
 #include <memory>
 
@@ -25,6 +26,9 @@ struct LoadedDocument {
     Dataset dataset;
     DatasetSummary summary;
     std::unique_ptr<Project> project;  // null when a dataset was read directly
+    // What the dataset reader dropped or changed ("<file>: <problem>", ReadWarning::text()), for
+    // the window to show after the load; empty for a project.
+    QStringList warnings;
 };
 
 // Opens `path` synchronously: a Crowdsift project when it is a .csift file or

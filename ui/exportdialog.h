@@ -1,6 +1,6 @@
 #pragma once
 
-#include "analysis/label_quality.h"
+#include "aggregate/label_quality.h"
 
 #include <QDialog>
 #include <QStringList>

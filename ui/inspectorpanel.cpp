@@ -4,8 +4,8 @@
 #include "sharebardelegate.h"
 #include "tableroles.h"
 
-#include "analysis/label_quality.h"
-#include "data/thumbnails.h"
+#include "aggregate/label_quality.h"
+#include "images/thumbnails.h"
 
 #include <QFileInfo>
 #include <QGridLayout>

@@ -419,6 +419,26 @@ void MainWindow::onLoaded()
     stack_->setCurrentWidget(tabs_);
     updateTitle();
     statusBar()->showMessage(tr("Opened %1").arg(fileNameOf(document_->path())), 5000);
+    showLoadWarnings();
+}
+
+// What the reader dropped or changed: a lasting status message and a non-modal box whose details
+// list every warning, so the curator sees them without being stopped.
+void MainWindow::showLoadWarnings()
+{
+    const QStringList warnings = document_->loadWarnings();
+    if (warnings.isEmpty())
+        return;
+    const QString name = fileNameOf(document_->path());
+    statusBar()->showMessage(tr("Opened %1 with %n warning(s)", nullptr, static_cast<int>(warnings.size())).arg(name));
+    auto* box = new QMessageBox(QMessageBox::Information, tr("Opened %1 with warnings").arg(name),
+                                tr("Reading %1 dropped or changed some input.").arg(name), QMessageBox::Ok, this);
+    box->setObjectName(QStringLiteral("loadWarningsBox"));
+    box->setInformativeText(warnings.front());
+    box->setDetailedText(warnings.join(QLatin1Char('\n')));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setModal(false);
+    box->show();
 }
 
 void MainWindow::onLoadFailed(const QString& path, const QString& message)

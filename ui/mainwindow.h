@@ -69,6 +69,7 @@ private:
     void onLoadStarted(const QString& path);
     void onLoadProgress(double fraction, const QString& stage);
     void onLoaded();
+    void showLoadWarnings();
     void onLoadFailed(const QString& path, const QString& message);
     void onLoadCancelled(const QString& path);
     void endLoading();

@@ -97,6 +97,11 @@ QString ProjectDocument::path() const
     return current_->path;
 }
 
+QStringList ProjectDocument::loadWarnings() const
+{
+    return current_->warnings;
+}
+
 QString ProjectDocument::displayName() const
 {
     if (!current_->summary.name.empty())

@@ -7,6 +7,7 @@
 
 #include <QObject>
 #include <QString>
+#include <QStringList>
 #include <QThread>
 #include <QVector>
 
@@ -51,6 +52,8 @@ public:
     // The open project store; null when a dataset was opened directly or nothing is loaded.
     Project* project() const;
     QString path() const;
+    // What the reader dropped or changed in the last successful load (LoadedDocument::warnings).
+    QStringList loadWarnings() const;
     // The dataset's own name, else the opened file's base name.
     QString displayName() const;
 

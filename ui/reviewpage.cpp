@@ -6,7 +6,7 @@
 #include "thumbnailgridmodel.h"
 #include "thumbnailprovider.h"
 
-#include "analysis/label_quality.h"
+#include "aggregate/label_quality.h"
 #include "util/error.h"
 #include "util/progress.h"
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "data/thumbnails.h"
+#include "images/thumbnails.h"
 
 #include <QCache>
 #include <QImage>

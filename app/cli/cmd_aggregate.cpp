@@ -99,7 +99,7 @@ void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCo
 
     command->callback([args, &global, &exitCode] {
         TerminalProgress bar(!global.quiet && !args->json);
-        Input input = openInput(args->path, args->read, bar.token());
+        Input input = openInput(args->path, args->read, bar, global);
         std::optional<Project>& project = input.project;
         const Dataset& dataset = input.dataset;
 

@@ -71,7 +71,7 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
                              "the loop needs out-of-sample probabilities: use at least 2 folds");
         const TrainArgs::Resolved settings = args->train.resolve();
         TerminalProgress bar(!global.quiet && !args->json);
-        Input input = openInput(args->path, args->read, bar.token());
+        Input input = openInput(args->path, args->read, bar, global);
         const Dataset& dataset = input.dataset;
         const LearnInput learnInput = loadLearnInputFor(input, settings, bar.token());
 

@@ -1,7 +1,7 @@
 #include "commands.h"
 #include "terminal_progress.h"
 
-#include "data/demo.h"
+#include "images/demo.h"
 
 #include <cstdio>
 #include <memory>

@@ -2,7 +2,7 @@
 #include "input.h"
 #include "terminal_progress.h"
 
-#include "analysis/label_quality.h"
+#include "aggregate/label_quality.h"
 #include "project/aggregation_runs.h"
 #include "project/final_labels.h"
 #include "project/review.h"

@@ -1,12 +1,11 @@
 #include "commands.h"
+#include "input.h"
 #include "read_options.h"
 #include "terminal_progress.h"
 
 #include "data/formats.h"
 #include "data/summary.h"
 #include "project/store.h"
-
-#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cstdio>
@@ -37,7 +36,9 @@ void addImportCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         TerminalProgress bar(!global.quiet);
         ReadOptions options = args->read.toOptions();
         options.progress = &bar.token();
-        const Dataset dataset = readDataset(args->input, options);
+        const DatasetRead read = readDatasetWithWarnings(args->input, options);
+        printReadWarnings(read.warnings, bar, global);
+        const Dataset& dataset = read.dataset;
         Project::create(args->output, dataset, bar.token(), args->force);
         bar.finish();
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

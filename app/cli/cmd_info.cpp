@@ -34,7 +34,7 @@ void addInfoCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
 
     command->callback([args, &global, &exitCode] {
         TerminalProgress bar(!global.quiet && !args->json);
-        const Input input = openInput(args->path, args->read, bar.token());
+        const Input input = openInput(args->path, args->read, bar, global);
         bar.finish();
         const DatasetSummary summary = summarize(input.dataset);
         const nlohmann::json runs = input.project ? runsJson(*input.project) : nlohmann::json();

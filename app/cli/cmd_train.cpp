@@ -90,7 +90,7 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
             throw InputError("-o", args->output, "the probabilities are written as .npy (N x K float32)");
         const TrainArgs::Resolved settings = args->train.resolve();
         TerminalProgress bar(!global.quiet && !args->json);
-        Input input = openInput(args->path, args->read, bar.token());
+        Input input = openInput(args->path, args->read, bar, global);
         const Dataset& dataset = input.dataset;
         const Targets targets = loadTargets(*args, input);
         const LearnInput learnInput = loadLearnInputFor(input, settings, bar.token());

@@ -1,10 +1,10 @@
 #include "input.h"
 
-#include "data/formats.h"
 #include "util/error.h"
 
 #include <cstdio>
 #include <filesystem>
+#include <utility>
 
 namespace crowdsift::cli {
 
@@ -22,18 +22,27 @@ Project openProject(const std::string& path)
     return project;
 }
 
-Input openInput(const std::string& path, const ReadArgs& read, Progress& progress)
+Input openInput(const std::string& path, const ReadArgs& read, TerminalProgress& bar, const GlobalOptions& global)
 {
     Input input;
     if (Project::looksLikeProject(path)) {
         input.project.emplace(openProject(path));
-        input.dataset = input.project->loadDataset(progress);
+        input.dataset = input.project->loadDataset(bar.token());
     } else {
         ReadOptions options = read.toOptions();
-        options.progress = &progress;
-        input.dataset = readDataset(path, options);
+        options.progress = &bar.token();
+        DatasetRead dataset = readDatasetWithWarnings(path, options);
+        printReadWarnings(dataset.warnings, bar, global);
+        input.dataset = std::move(dataset.dataset);
     }
     return input;
+}
+void printReadWarnings(const std::vector<ReadWarning>& warnings, TerminalProgress& bar, const GlobalOptions& global)
+{
+    if (global.quiet)
+        return;
+    for (const ReadWarning& warning : warnings)
+        bar.warn(warning.text());
 }
 
 }  // namespace crowdsift::cli

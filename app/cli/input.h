@@ -1,13 +1,17 @@
 #pragma once
 
+#include "commands.h"
 #include "read_options.h"
+#include "terminal_progress.h"
 
 #include "data/dataset.h"
+#include "data/formats.h"
 #include "project/store.h"
 #include "util/progress.h"
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace crowdsift::cli {
 
@@ -18,7 +22,12 @@ struct Input {
     Dataset dataset;
 };
 
-Input openInput(const std::string& path, const ReadArgs& read, Progress& progress);
+// Reads the project or dataset at `path` with `bar` as progress; prints what a dataset reader
+// dropped or changed as warnings on stderr (not under --quiet).
+Input openInput(const std::string& path, const ReadArgs& read, TerminalProgress& bar, const GlobalOptions& global);
+
+// Each of `warnings` as "crowdsift-cli: warning: <file>: <problem>", unless --quiet.
+void printReadWarnings(const std::vector<ReadWarning>& warnings, TerminalProgress& bar, const GlobalOptions& global);
 
 // Opens the project at `path` (InputError when there is no file or it is no project, pointing
 // to `import`), and tells on stderr what a migration of its schema changed.

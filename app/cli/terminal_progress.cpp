@@ -81,4 +81,11 @@ void TerminalProgress::finish()
     }
 }
 
+void TerminalProgress::warn(const std::string& text)
+{
+    finish();
+    std::fprintf(stderr, "crowdsift-cli: warning: %s\n", text.c_str());
+    std::fflush(stderr);
+}
+
 }  // namespace crowdsift::cli

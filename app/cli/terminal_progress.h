@@ -14,6 +14,10 @@ public:
     ~TerminalProgress();
     Progress& token() { return progress_; }
     void finish();
+    // "crowdsift-cli: warning: <text>" on its own line of stderr (clearing the bar first; the
+    // next update redraws it). Printed whether or not the bar is enabled: callers leave warnings
+    // out under --quiet.
+    void warn(const std::string& text);
 
 private:
     void draw(double fraction, const std::string& stage);

@@ -5,8 +5,8 @@
 // multiannotator.get_label_quality_multiannotator with consensus_method = "best_quality" and
 // calibrate_probs = False. Complementary answers are skipped.
 
+#include "aggregate/label_quality.h"
 #include "aggregate/result.h"
-#include "analysis/label_quality.h"
 #include "data/dataset.h"
 #include "util/progress.h"
 

@@ -6,8 +6,6 @@
 #include "util/npy.h"
 #include "util/progress.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -106,7 +104,7 @@ static std::vector<std::int32_t> orderKeys(IdIndex& index, std::vector<std::stri
     return position;
 }
 
-AnswerCollector::Result AnswerCollector::finish()
+AnswerCollector::Result AnswerCollector::finish(std::vector<ReadWarning>& warnings)
 {
     lastItem_ = -1;
     Result result;
@@ -134,8 +132,8 @@ AnswerCollector::Result AnswerCollector::finish()
     std::vector<Answer>().swap(answers_);
     std::vector<std::uint32_t>().swap(records_);
     if (result.repeats > 0)
-        spdlog::warn("{}: {} repeated answer(s) (same item, annotator and label) kept once", file_,
-                     result.repeats);
+        warnings.push_back({file_, std::to_string(result.repeats)
+                                       + " repeated answer(s) (same item, annotator and label) kept once"});
     return result;
 }
 
@@ -440,29 +438,38 @@ Format detectFormat(const std::string& path)
                                    + "'; give the format explicitly");
 }
 
-Dataset readDataset(const std::string& path, const ReadOptions& options)
+DatasetRead readDatasetWithWarnings(const std::string& path, const ReadOptions& options)
 {
     const Format format = options.format == Format::Auto ? detectFormat(path) : options.format;
     if (options.truthFromFolders && format != Format::Peerannot)
         throw InputError(path, "", "truth from image folders needs a peerannot folder");
     if (options.truthFromFolders && !options.truthPath.empty())
         throw InputError(options.truthPath, "", "give either a truth file or truth from image folders, not both");
-    Dataset dataset;
+    DatasetRead read;
+    Dataset& dataset = read.dataset;
+    std::vector<ReadWarning>& warnings = read.warnings;
     switch (format) {
-    case Format::Peerannot: dataset = formats::readPeerannot(path, options); break;
-    case Format::Csv: dataset = formats::readLongCsv(path, options); break;
-    case Format::Matrix: dataset = formats::readMatrix(path, options); break;
-    case Format::Cifar10h: dataset = formats::readCifar10hRaw(path, options); break;
-    case Format::Rodrigues: dataset = formats::readRodrigues(path, options); break;
-    case Format::Counts: dataset = formats::readCounts(path, options); break;
+    case Format::Peerannot: dataset = formats::readPeerannot(path, options, warnings); break;
+    case Format::Csv: dataset = formats::readLongCsv(path, options, warnings); break;
+    case Format::Matrix: dataset = formats::readMatrix(path, options, warnings); break;
+    case Format::Cifar10h: dataset = formats::readCifar10hRaw(path, options, warnings); break;
+    case Format::Rodrigues: dataset = formats::readRodrigues(path, options, warnings); break;
+    case Format::Counts: dataset = formats::readCounts(path, options, warnings); break;
     case Format::Auto: break;
     }
     dataset.source = fs::absolute(fs::path(path)).lexically_normal().string();
     dataset.format = formatName(format);
-    if (!options.truthPath.empty())
-        readTruth(dataset, options.truthPath);
+    if (!options.truthPath.empty()) {
+        std::vector<ReadWarning> truthWarnings = readTruth(dataset, options.truthPath);
+        warnings.insert(warnings.end(), truthWarnings.begin(), truthWarnings.end());
+    }
     dataset.validate();
-    return dataset;
+    return read;
+}
+
+Dataset readDataset(const std::string& path, const ReadOptions& options)
+{
+    return readDatasetWithWarnings(path, options).dataset;
 }
 
 }  // namespace crowdsift

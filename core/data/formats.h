@@ -3,6 +3,7 @@
 #include "data/dataset.h"
 
 #include <string>
+#include <vector>
 
 namespace crowdsift {
 
@@ -20,7 +21,7 @@ class Progress;
 //   the format's own (peerannot n_classes, CIFAR-10H 10, vote-count columns), else max label + 1.
 //   A declared count that disagrees with the format's own is an error.
 // - The same (item, annotator) pair answered twice: with the same label the answer is kept once
-//   and the repeats are counted in a warning; with different labels it is an error naming both
+//   and the repeats are counted in a ReadWarning; with different labels it is an error naming both
 //   records.
 // - Text files may start with a UTF-8 byte order mark and use CRLF line ends.
 //
@@ -84,6 +85,31 @@ struct ReadOptions {
     Progress* progress = nullptr;
 };
 
+// What a reader dropped or changed without failing, for the caller to show (core logs nothing).
+// The readers report:
+// - repeated answers (same item, annotator and label) kept once;
+// - CIFAR-10H attention-check rows dropped;
+// - a Rodrigues feature file whose rows are not one per item, not loaded;
+// - peerannot images not matched to a task with answers (no -<task> suffix, or a task without
+//   answers), not used;
+// - truth entries that fall short of the items (items past the end have no truth).
+struct ReadWarning {
+    std::string file;     // the file or folder concerned, as given or found
+    std::string problem;  // what was dropped or changed, with counts
+
+    std::string text() const { return file + ": " + problem; }  // "<file>: <problem>"
+};
+
+struct DatasetRead {
+    Dataset dataset;
+    std::vector<ReadWarning> warnings;  // in the order met; empty when nothing was dropped or changed
+};
+
+// Reads a dataset (and options.truthPath) and says what it dropped or changed. Throws InputError
+// on bad input, Cancelled through options.progress.
+DatasetRead readDatasetWithWarnings(const std::string& path, const ReadOptions& options = {});
+// readDatasetWithWarnings() without the warnings, for callers that have nowhere to show them
+// (tests, benchmarks, re-reading a dataset already imported once).
 Dataset readDataset(const std::string& path, const ReadOptions& options = {});
 
 // Fills dataset.truth (N entries, -1 = unknown) from:
@@ -93,8 +119,9 @@ Dataset readDataset(const std::string& path, const ReadOptions& options = {});
 //   be N). Negative entries mean unknown; NaN is an error.
 // - CSV with a header naming a task column (task | question | item) and a label column
 //   (label | truth): keyed by external id; an unknown task id is an error naming the line.
-// Labels must lie in [0, K). On error dataset is left unchanged.
-void readTruth(Dataset& dataset, const std::string& path);
+// Labels must lie in [0, K). On error dataset is left unchanged. Returns what it could not use
+// (see ReadWarning).
+std::vector<ReadWarning> readTruth(Dataset& dataset, const std::string& path);
 
 // One label per item from a CSV whose header names a task column (task | question | item) and a
 // label column (label | truth), keyed by the dataset's item ids; the truth CSV above and the

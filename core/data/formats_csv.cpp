@@ -60,7 +60,7 @@ std::int32_t fastLabel(std::string_view text, int classCount, const CsvReader& r
 
 namespace formats {
 
-Dataset readLongCsv(const std::string& path, const ReadOptions& options)
+Dataset readLongCsv(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& warnings)
 {
     const std::string text = readFileBytes(path);
     CsvReader reader(text, path);
@@ -104,13 +104,13 @@ Dataset readLongCsv(const std::string& path, const ReadOptions& options)
     if (rows == 0)
         throw InputError(path, "", "holds no answers after the header");
     const int classCount = resolveClassCount(options.classCount, 0, "", collector.maxLabel(), path);
-    Dataset dataset = assemble(collector.finish(), classCount);
+    Dataset dataset = assemble(collector.finish(warnings), classCount);
     dataset.name = nameFromPath(path);
     ticker.report(1.0, 1.0);
     return dataset;
 }
 
-Dataset readCifar10hRaw(const std::string& path, const ReadOptions& options)
+Dataset readCifar10hRaw(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& warnings)
 {
     const int classCount = resolveClassCount(options.classCount, 10, "CIFAR-10's 10 classes", -1, path);
     const std::string text = readFileBytes(path);
@@ -141,14 +141,17 @@ Dataset readCifar10hRaw(const std::string& path, const ReadOptions& options)
     std::vector<std::int64_t> truthLine;
     Ticker ticker(options.progress, "reading answers");
     std::size_t rows = 0;
+    std::size_t attentionChecks = 0;
     while (reader.next(fields)) {
         ticker.tick(++rows, static_cast<double>(reader.offset()), static_cast<double>(reader.size()));
         if (fields.size() < needed)
             throw InputError(path, reader.lineName(), "expected at least " + std::to_string(needed)
                                                           + " fields, found " + std::to_string(fields.size()));
         const std::string check = normalizedName(fields[static_cast<std::size_t>(checkColumn)]);
-        if (check == "1" || check == "true" || check == "1.0")
+        if (check == "1" || check == "true" || check == "1.0") {
+            ++attentionChecks;
             continue;
+        }
         if (check != "0" && check != "false" && check != "0.0")
             throw InputError(path, reader.lineName(), "is_attn_check '" + check + "' is neither 0 nor 1");
         const std::string_view image = fields[static_cast<std::size_t>(imageColumn)];
@@ -186,7 +189,9 @@ Dataset readCifar10hRaw(const std::string& path, const ReadOptions& options)
     }
     if (collector.answerCount() == 0)
         throw InputError(path, "", "holds no answers (after dropping attention checks)");
-    AnswerCollector::Result result = collector.finish();
+    if (attentionChecks > 0)
+        warnings.push_back({path, std::to_string(attentionChecks) + " attention-check row(s) (is_attn_check 1) dropped"});
+    AnswerCollector::Result result = collector.finish(warnings);
     std::vector<std::int32_t> itemTruth;
     if (truthColumn >= 0) {
         itemTruth.assign(result.itemKeys.size(), -1);

@@ -69,9 +69,9 @@ public:
         Answers answers;
         std::size_t repeats = 0;                    // identical duplicate answers dropped
     };
-    // Throws InputError when one annotator gave one item two different labels. Invalidates the
-    // collector.
-    Result finish();
+    // Throws InputError when one annotator gave one item two different labels. Appends a warning
+    // when it dropped repeated answers. Invalidates the collector.
+    Result finish(std::vector<ReadWarning>& warnings);
 
 private:
     Answers resolveDuplicates(const Result& result, std::size_t& repeats);
@@ -141,12 +141,13 @@ private:
 // holds them).
 void requireNoComplementary(const Dataset& dataset, const std::string& path);
 
-Dataset readPeerannot(const std::string& path, const ReadOptions& options);
-Dataset readLongCsv(const std::string& path, const ReadOptions& options);
-Dataset readCifar10hRaw(const std::string& path, const ReadOptions& options);
-Dataset readMatrix(const std::string& path, const ReadOptions& options);
-Dataset readRodrigues(const std::string& path, const ReadOptions& options);
-Dataset readCounts(const std::string& path, const ReadOptions& options);
+// Each reader appends what it dropped or changed to `warnings`.
+Dataset readPeerannot(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& warnings);
+Dataset readLongCsv(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& warnings);
+Dataset readCifar10hRaw(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& warnings);
+Dataset readMatrix(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& warnings);
+Dataset readRodrigues(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& warnings);
+Dataset readCounts(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& warnings);
 
 }  // namespace formats
 }  // namespace crowdsift

@@ -5,8 +5,6 @@
 #include "util/error.h"
 #include "util/npy.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -54,7 +52,7 @@ bool isItemIdName(std::string_view cell)
            || name == "index" || name == "image";
 }
 
-Dataset readMatrixCsv(const std::string& path, const ReadOptions& options)
+Dataset readMatrixCsv(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& warnings)
 {
     const std::string text = readFileBytes(path);
     CsvReader reader(text, path);
@@ -132,7 +130,7 @@ Dataset readMatrixCsv(const std::string& path, const ReadOptions& options)
     if (rows == 0)
         throw InputError(path, "", "has a header but no rows");
     const int classCount = formats::resolveClassCount(options.classCount, 0, "", collector.maxLabel(), path);
-    Dataset dataset = formats::assemble(collector.finish(), classCount);
+    Dataset dataset = formats::assemble(collector.finish(warnings), classCount);
     dataset.name = formats::nameFromPath(path);
     return dataset;
 }
@@ -151,7 +149,7 @@ std::string entryName(std::size_t row, std::size_t column)
     return "row " + std::to_string(row) + ", column " + std::to_string(column) + " (0-based)";
 }
 
-Dataset readMatrixNpy(const std::string& path, const ReadOptions& options)
+Dataset readMatrixNpy(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& warnings)
 {
     const NpyArray array = readNpy(path);
     if (array.rank() != 2)
@@ -184,7 +182,7 @@ Dataset readMatrixNpy(const std::string& path, const ReadOptions& options)
         }
     }
     const int classCount = formats::resolveClassCount(options.classCount, 0, "", collector.maxLabel(), path);
-    Dataset dataset = formats::assemble(collector.finish(), classCount);
+    Dataset dataset = formats::assemble(collector.finish(warnings), classCount);
     dataset.name = formats::nameFromPath(path);
     return dataset;
 }
@@ -209,15 +207,15 @@ fs::path findFeatureFile(const fs::path& folder)
 
 namespace formats {
 
-Dataset readMatrix(const std::string& path, const ReadOptions& options)
+Dataset readMatrix(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& warnings)
 {
     const std::string extension = normalizedName(fs::path(path).extension().string());
     if (extension == ".npy")
-        return readMatrixNpy(path, options);
-    return readMatrixCsv(path, options);
+        return readMatrixNpy(path, options, warnings);
+    return readMatrixCsv(path, options, warnings);
 }
 
-Dataset readRodrigues(const std::string& path, const ReadOptions& options)
+Dataset readRodrigues(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& warnings)
 {
     fs::path file = fs::absolute(fs::path(path)).lexically_normal();
     if (!file.has_filename())
@@ -266,7 +264,7 @@ Dataset readRodrigues(const std::string& path, const ReadOptions& options)
     if (rows == 0)
         throw InputError(name, "", "file is empty");
     const int classCount = resolveClassCount(options.classCount, 0, "", collector.maxLabel(), name);
-    Dataset dataset = assemble(collector.finish(), classCount);
+    Dataset dataset = assemble(collector.finish(warnings), classCount);
     dataset.name = nameFromPath(name);
 
     const fs::path featureFile = findFeatureFile(file.parent_path());
@@ -278,14 +276,15 @@ Dataset readRodrigues(const std::string& path, const ReadOptions& options)
             dataset.features.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(dims));
             std::copy(values.begin(), values.end(), dataset.features.data());
         } else {
-            spdlog::warn("{}: shape {} does not have one row per item ({}); features not loaded",
-                         featureFile.string(), shapeText(features.shape), rows);
+            warnings.push_back({featureFile.string(), "shape " + shapeText(features.shape)
+                                                          + " does not have one row per item ("
+                                                          + std::to_string(rows) + "); features not loaded"});
         }
     }
     return dataset;
 }
 
-Dataset readCounts(const std::string& path, const ReadOptions& options)
+Dataset readCounts(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& /*warnings*/)
 {
     const NpyArray array = readNpy(path);
     if (array.rank() != 2)

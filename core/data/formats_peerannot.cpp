@@ -6,7 +6,6 @@
 #include "util/progress.h"
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
@@ -234,7 +233,8 @@ std::vector<std::string> peerannotCifar10Order()
 }
 
 // Fills imagePaths / splits (and the class folder of each item) from <split>/<class>/<stem>-<task>.<ext>.
-void scanImages(const fs::path& folder, Dataset& dataset, std::vector<std::string>& folderClass, Progress* progress)
+void scanImages(const fs::path& folder, Dataset& dataset, std::vector<std::string>& folderClass, Progress* progress,
+                std::vector<ReadWarning>& warnings)
 {
     std::error_code ec;
     const fs::path root = fs::canonical(folder, ec);
@@ -293,15 +293,17 @@ void scanImages(const fs::path& folder, Dataset& dataset, std::vector<std::strin
         }
     }
     if (withoutAnswers + withoutTask > 0)
-        spdlog::info("{}: {} image(s), {} matched to tasks, {} of tasks without answers, {} without a -<task> suffix",
-                     folder.string(), images, matched, withoutAnswers, withoutTask);
+        warnings.push_back({folder.string(), std::to_string(withoutAnswers + withoutTask) + " of "
+                                                 + std::to_string(images) + " image(s) not used: "
+                                                 + std::to_string(withoutAnswers) + " of tasks without answers, "
+                                                 + std::to_string(withoutTask) + " without a -<task> suffix"});
 }
 
 }  // namespace
 
 namespace formats {
 
-Dataset readPeerannot(const std::string& path, const ReadOptions& options)
+Dataset readPeerannot(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& warnings)
 {
     fs::path input = fs::absolute(fs::path(path)).lexically_normal();
     if (!input.has_filename())
@@ -355,7 +357,7 @@ Dataset readPeerannot(const std::string& path, const ReadOptions& options)
     }
     const int classCount = resolveClassCount(options.classCount, own, ownWhat, collector.maxLabel(), file);
 
-    Dataset dataset = assemble(collector.finish(), classCount);
+    Dataset dataset = assemble(collector.finish(warnings), classCount);
     if (!meta.classNames.empty()) {
         if (static_cast<int>(meta.classNames.size()) != classCount)
             throw InputError(metadataFile.string(), "class_names",
@@ -371,7 +373,7 @@ Dataset readPeerannot(const std::string& path, const ReadOptions& options)
     std::vector<std::string> folderClass(dataset.itemKeys.size());
     if (options.progress)
         options.progress->stage("matching images");
-    scanImages(folder, dataset, folderClass, options.progress);
+    scanImages(folder, dataset, folderClass, options.progress, warnings);
     if (options.truthFromFolders) {
         dataset.truth.assign(dataset.itemKeys.size(), -1);
         for (std::size_t i = 0; i < folderClass.size(); ++i) {

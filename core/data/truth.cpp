@@ -5,8 +5,6 @@
 #include "util/error.h"
 #include "util/npy.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -27,10 +25,11 @@ bool integerKey(const std::string& key, long long& value)
 }
 
 // Applies a vector of truths (entry i = truth of the item keyed i, or of item index i when keys
-// are not integers). `recordName(i)` names entry i in messages.
+// are not integers). `recordName(i)` names entry i in messages. Items past the end: a warning.
 template <class RecordName>
 std::vector<std::int32_t> truthFromVector(const Dataset& dataset, const std::string& path,
-                                          const std::vector<double>& values, RecordName recordName)
+                                          const std::vector<double>& values, RecordName recordName,
+                                          std::vector<ReadWarning>& warnings)
 {
     const std::size_t length = values.size();
     const int classCount = dataset.classCount();
@@ -65,7 +64,8 @@ std::vector<std::int32_t> truthFromVector(const Dataset& dataset, const std::str
                 ++beyond;
         }
         if (beyond > 0)
-            spdlog::warn("{}: {} entries, no truth for the {} item(s) whose key lies beyond", path, length, beyond);
+            warnings.push_back({path, std::to_string(length) + " entries, no truth for the " + std::to_string(beyond)
+                                          + " item(s) whose key lies beyond"});
     } else {
         if (length != n)
             throw InputError(path, "", "has " + std::to_string(length) + " entries for " + std::to_string(n)
@@ -75,7 +75,7 @@ std::vector<std::int32_t> truthFromVector(const Dataset& dataset, const std::str
     return truth;
 }
 
-std::vector<std::int32_t> truthFromNpy(const Dataset& dataset, const std::string& path)
+std::vector<std::int32_t> truthFromNpy(const Dataset& dataset, const std::string& path, std::vector<ReadWarning>& warnings)
 {
     const NpyArray array = readNpy(path);
     const bool vector = array.rank() == 1 || (array.rank() == 2 && array.shape[1] == 1);
@@ -84,11 +84,11 @@ std::vector<std::int32_t> truthFromNpy(const Dataset& dataset, const std::string
     if (array.type == NpyType::Bool)
         throw InputError(path, "", "a bool array is not a vector of labels");
     return truthFromVector(dataset, path, array.as<double>(),
-                           [](std::size_t e) { return "entry " + std::to_string(e); });
+                           [](std::size_t e) { return "entry " + std::to_string(e); }, warnings);
 }
 
 // Rodrigues' labels_train.txt: one label per line, line i + 1 = entry i.
-std::vector<std::int32_t> truthFromText(const Dataset& dataset, const std::string& path)
+std::vector<std::int32_t> truthFromText(const Dataset& dataset, const std::string& path, std::vector<ReadWarning>& warnings)
 {
     const std::string text = readFileBytes(path);
     CsvReader reader(text, path, CsvReader::Separator::Whitespace);
@@ -108,7 +108,7 @@ std::vector<std::int32_t> truthFromText(const Dataset& dataset, const std::strin
     if (values.empty())
         throw InputError(path, "", "file is empty");
     return truthFromVector(dataset, path, values,
-                           [&](std::size_t e) { return "line " + std::to_string(lines[e]); });
+                           [&](std::size_t e) { return "line " + std::to_string(lines[e]); }, warnings);
 }
 
 }  // namespace
@@ -167,15 +167,17 @@ ItemLabels readItemLabelCsv(const Dataset& dataset, const std::string& path, con
 }
 
 
-void readTruth(Dataset& dataset, const std::string& path)
+std::vector<ReadWarning> readTruth(Dataset& dataset, const std::string& path)
 {
+    std::vector<ReadWarning> warnings;
     if (dataset.classCount() <= 0)
         throw InputError(path, "", "the dataset has no classes to check the truth against");
     const std::string extension = normalizedName(fs::path(path).extension().string());
-    std::vector<std::int32_t> truth = extension == ".npy"   ? truthFromNpy(dataset, path)
-                                      : extension == ".txt" ? truthFromText(dataset, path)
+    std::vector<std::int32_t> truth = extension == ".npy"   ? truthFromNpy(dataset, path, warnings)
+                                      : extension == ".txt" ? truthFromText(dataset, path, warnings)
                                                             : readItemLabelCsv(dataset, path, "truth", false).labels;
     dataset.truth = std::move(truth);
+    return warnings;
 }
 
 }  // namespace crowdsift

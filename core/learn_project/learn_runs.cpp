@@ -3,7 +3,7 @@
 #include "aggregate/common.h"
 #include "aggregate/crowdlab.h"
 #include "data/formats.h"
-#include "data/image_cache.h"
+#include "images/image_cache.h"
 #include "project/aggregation_runs.h"
 #include "util/error.h"
 #include "util/npy.h"

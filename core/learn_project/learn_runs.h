@@ -18,7 +18,7 @@
 //               integer as for every aggregation run) plus loopSummary()'s "loop" table,
 //               "majority_vote_accuracy" and "model".
 
-#include "data/scene_features.h"
+#include "images/scene_features.h"
 #include "learn/crowdlab_loop.h"
 #include "project/store.h"
 
@@ -34,7 +34,7 @@ namespace crowdsift {
 //   Auto      the dataset's feature vectors when preferFeatures and it has them, else its images;
 //   Features  the dataset's feature vectors;
 //   Images    the dataset's images through the image cache;
-//   Scene     GIST scene features of the images (data/scene_features.h), for an mlp: what works on
+//   Scene     GIST scene features of the images (images/scene_features.h), for an mlp: what works on
 //             a few thousand photos where a CNN from scratch cannot learn enough.
 enum class LearnInputKind { Auto, Features, Images, Scene };
 // "auto", "features", "images", "gist": the names of the CLI's --input and of stored runs.

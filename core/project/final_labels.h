@@ -20,8 +20,8 @@
 //          NaN = none).
 // Every file is replaced atomically.
 
+#include "aggregate/label_quality.h"
 #include "aggregate/result.h"
-#include "analysis/label_quality.h"
 #include "data/dataset.h"
 #include "project/review.h"
 

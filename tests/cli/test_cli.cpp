@@ -119,6 +119,38 @@ private Q_SLOTS:
         QVERIFY(!QFileInfo::exists(dir.filePath("bad.csift")));
     }
 
+    // What a reader dropped (here a repeated answer) is a warning on stderr naming the file,
+    // for import and for the verbs that read a dataset directly; --quiet leaves it out.
+    void readWarningsGoToStderr()
+    {
+        QTemporaryDir dir;
+        const QString csv = dir.filePath("repeats.csv");
+        {
+            std::ofstream out(csv.toStdString());
+            out << "task,worker,label\n1,a,0\n1,b,1\n1,a,0\n2,a,1\n";
+        }
+        const QString warning =
+            "crowdsift-cli: warning: " + csv + ": 1 repeated answer(s) (same item, annotator and label) kept once\n";
+        const Run import = runCli({"import", csv, "-o", dir.filePath("repeats.csift")});
+        QVERIFY2(import.exitCode == 0, qPrintable(import.err));
+        QVERIFY2(import.err.contains(warning), qPrintable(import.err));
+        QVERIFY(!import.out.contains("warning"));
+
+        const Run info = runCli({"info", "--json", csv});
+        QCOMPARE(info.exitCode, 0);
+        QVERIFY2(info.err.contains(warning), qPrintable(info.err));
+        QCOMPARE(QJsonDocument::fromJson(info.out.toUtf8()).object()["answers"].toInt(), 3);
+
+        const Run quiet = runCli({"-q", "import", csv, "-o", dir.filePath("quiet.csift")});
+        QCOMPARE(quiet.exitCode, 0);
+        QVERIFY2(!quiet.err.contains("warning"), qPrintable(quiet.err));
+
+        // A project stores what was read; opening it reads no dataset file and warns of nothing.
+        const Run project = runCli({"info", dir.filePath("repeats.csift")});
+        QCOMPARE(project.exitCode, 0);
+        QVERIFY2(!project.err.contains("warning"), qPrintable(project.err));
+    }
+
     void unknownFormatIsAnError()
     {
         const Run run = runCli({"info", "--format", "xml", q(sharedPath("reference/dog/answers.csv"))});

@@ -5,7 +5,7 @@
 #include "test_aggregate_common.h"
 
 #include "aggregate/crowdlab.h"
-#include "analysis/label_quality.h"
+#include "aggregate/label_quality.h"
 #include "util/error.h"
 
 #include <QTest>

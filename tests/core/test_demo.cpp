@@ -1,6 +1,6 @@
-#include "data/demo.h"
+#include "images/demo.h"
 #include "data/formats.h"
-#include "data/idx.h"
+#include "images/idx.h"
 #include "util/error.h"
 
 #include <QDir>

@@ -1,4 +1,4 @@
-#include "data/image_cache.h"
+#include "images/image_cache.h"
 
 #include "util/error.h"
 #include "util/npy.h"

@@ -1,4 +1,4 @@
-#include "data/scene_features.h"
+#include "images/scene_features.h"
 
 #include "util/error.h"
 

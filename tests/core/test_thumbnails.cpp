@@ -1,4 +1,4 @@
-#include "data/thumbnails.h"
+#include "images/thumbnails.h"
 
 #include "testdata.h"
 

@@ -7,8 +7,8 @@
 #include "trainingchart.h"
 
 #include "aggregate/registry.h"
-#include "data/demo.h"
 #include "data/formats.h"
+#include "images/demo.h"
 #include "learn/trainer.h"
 #include "learn_project/learn_runs.h"
 #include "project/aggregation_runs.h"

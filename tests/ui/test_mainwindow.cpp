@@ -8,8 +8,8 @@
 #include "testdata.h"
 
 #include "data/dataset.h"
-#include "data/demo.h"
 #include "data/formats.h"
+#include "images/demo.h"
 #include "project/store.h"
 #include "util/progress.h"
 
@@ -103,6 +103,7 @@ private Q_SLOTS:
     void annotatorTableSortsAndFilters();
     void badInputShowsAnErrorAndKeepsTheWindowUsable_data();
     void badInputShowsAnErrorAndKeepsTheWindowUsable();
+    void readWarningsAreShownAfterALoad();
     void opensTheDogAnswersAsADataset();
     void opensTheDemoProject();
     void cancelKeepsThePreviousDocument();
@@ -303,6 +304,37 @@ void TestMainWindow::badInputShowsAnErrorAndKeepsTheWindowUsable()
     QVERIFY(waitForLoad(window));
     QCOMPARE(loaded.count(), 1);
     QCOMPARE(window.document()->path(), petsProject_);
+}
+
+void TestMainWindow::readWarningsAreShownAfterALoad()
+{
+    const QString path = tmp_.filePath(QStringLiteral("repeats.csv"));
+    {
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("task,worker,label\n1,a,0\n1,b,1\n1,a,0\n2,a,1\n");
+    }
+    MainWindow window;
+    window.show();
+    window.openPath(petsProject_);
+    QVERIFY(waitForLoad(window));
+    QVERIFY(window.document()->loadWarnings().isEmpty());
+    QVERIFY(!window.findChild<QMessageBox*>(QStringLiteral("loadWarningsBox")));
+
+    window.openPath(path);
+    QVERIFY(waitForLoad(window));
+    QCOMPARE(window.document()->path(), path);
+    const QStringList warnings = window.document()->loadWarnings();
+    QCOMPARE(warnings.size(), 1);
+    QVERIFY2(warnings.front().startsWith(path + ": 1 repeated answer(s)"), qPrintable(warnings.front()));
+    QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("1 warning")),
+             qPrintable(window.statusBar()->currentMessage()));
+    auto* box = window.findChild<QMessageBox*>(QStringLiteral("loadWarningsBox"));
+    QVERIFY(box);
+    QVERIFY(box->isVisible());
+    QVERIFY(!box->isModal());
+    QVERIFY(box->detailedText().contains(warnings.front()));
+    box->close();
 }
 
 void TestMainWindow::opensTheDogAnswersAsADataset()

@@ -8,8 +8,8 @@
 #include "thumbnailprovider.h"
 
 #include "analysis/triage.h"
-#include "data/demo.h"
 #include "data/formats.h"
+#include "images/demo.h"
 #include "project/aggregation_runs.h"
 #include "project/review.h"
 #include "project/store.h"

@@ -4,8 +4,8 @@
 #include "thumbnailgridmodel.h"
 
 #include "aggregate/registry.h"
-#include "data/demo.h"
 #include "data/formats.h"
+#include "images/demo.h"
 #include "project/aggregation_runs.h"
 #include "project/store.h"
 #include "util/progress.h"

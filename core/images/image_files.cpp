@@ -1,4 +1,4 @@
-#include "data/image_files.h"
+#include "images/image_files.h"
 
 #include "util/error.h"
 

@@ -1,4 +1,4 @@
-#include "data/idx.h"
+#include "images/idx.h"
 
 #include "util/error.h"
 

@@ -3,6 +3,9 @@
 // Label-quality scores of given labels under model-predicted probabilities, as cleanlab's
 // rank.get_label_quality_scores (adjust_pred_probs = False): one score in [0, 1] per item, lower
 // = the label is more likely wrong.
+//
+// Lives in aggregate, not analysis: CROWDLAB (aggregate/crowdlab) scores answers with it, and
+// analysis builds on aggregate (triage reads AggregationResult), never the other way round.
 
 #include <Eigen/Core>
 

@@ -1,4 +1,4 @@
-#include "analysis/label_quality.h"
+#include "aggregate/label_quality.h"
 
 #include "util/error.h"
 

@@ -1,6 +1,6 @@
-#include "data/image_cache.h"
+#include "images/image_cache.h"
 
-#include "data/image_files.h"
+#include "images/image_files.h"
 #include "util/error.h"
 #include "util/npy.h"
 #include "util/parallel.h"

@@ -1,4 +1,4 @@
-#include "data/thumbnails.h"
+#include "images/thumbnails.h"
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>

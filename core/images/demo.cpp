@@ -1,7 +1,7 @@
-#include "data/demo.h"
+#include "images/demo.h"
 
 
-#include "data/idx.h"
+#include "images/idx.h"
 #include "util/error.h"
 #include "util/random.h"
 
