@@ -10,6 +10,7 @@
 #include "aggregate/export.h"
 #include "aggregate/registry.h"
 #include "learn_project/learn_runs.h"
+#include "project/aggregation_runs.h"
 #include "util/error.h"
 
 #include <spdlog/spdlog.h>
@@ -114,8 +115,13 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
         params["soft"] = args->train.soft;
         nlohmann::json summary = loopSummary(result);
         summary["model"] = settings.spec.name;
-        if (input.project && !args->noStore)
-            summary["run"] = storeLoopRun(*input.project, dataset, params, result);
+        if (input.project && !args->noStore) {
+            const bool hadActive = input.project->activeRun() != 0;
+            const std::int64_t run = storeLoopRun(*input.project, dataset, params, result);
+            summary["run"] = run;
+            summary["active"] = activeRunJson(
+                compareWithActiveRun(*input.project, dataset, run, result.consensus.consensusLabel), !hadActive);
+        }
         std::vector<std::string> written;
         if (!args->output.empty())
             written = writeAggregation(dataset, loopAsAggregation(dataset, result, params), args->output);

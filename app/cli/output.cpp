@@ -38,13 +38,14 @@ void printStoredAndWritten(const nlohmann::json& summary, const std::string& pat
             std::printf("run %lld is the active run%s: the review and export use it\n", run,
                         a.value("activated", false) ? " (the project had none)" : "");
         } else {
-            std::printf("the active run stays %lld (%s%s); %d item(s) are labelled differently by run %lld; make it "
-                        "active with `crowdsift-cli runs %s --activate %lld`\n",
-                        a["active_run"].get<long long>(), a["active_strategy"].get<std::string>().c_str(),
-                        a["active_accuracy"].is_number()
-                            ? (", accuracy " + numberCell(a["active_accuracy"].get<double>())).c_str()
-                            : "",
-                        a["differing_items"].get<int>(), run, path.c_str(), run);
+            const std::string own = a["accuracy"].is_number() ? " (accuracy " + numberCell(a["accuracy"].get<double>()) + ")" : "";
+            const std::string active = a["active_accuracy"].is_number()
+                                           ? ", accuracy " + numberCell(a["active_accuracy"].get<double>())
+                                           : "";
+            std::printf("run %lld%s is not active: the active run stays %lld (%s%s); %d item(s) are labelled "
+                        "differently; make it active with `crowdsift-cli runs %s --activate %lld`\n",
+                        run, own.c_str(), a["active_run"].get<long long>(), a["active_strategy"].get<std::string>().c_str(),
+                        active.c_str(), a["differing_items"].get<int>(), path.c_str(), run);
         }
     }
     for (const std::string& file : written)

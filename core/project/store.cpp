@@ -507,6 +507,8 @@ Project Project::open(const std::string& path)
                              + std::to_string(schema::currentVersion) + "); update Crowdsift to open it");
         if (version < 1)
             throw StoreError(path + ": the project file is damaged (it has no schema version)");
+        if (!db.tableExists("metadata"))
+            throw StoreError(path + ": the project file is damaged (its metadata table is missing)");
         if (version < schema::currentVersion) {
             schema::migrate(db, version, schema::currentVersion, schema::migrations());
             SQLite::Statement notes(db, "SELECT note FROM migration_log WHERE to_version > ? ORDER BY id");
@@ -516,8 +518,6 @@ Project Project::open(const std::string& path)
                                                   + std::to_string(schema::currentVersion) + ": "
                                                   + notes.getColumn(0).getString());
         }
-        if (!db.tableExists("metadata"))
-            throw StoreError(path + ": the project file is damaged (its metadata table is missing)");
         SQLite::Statement application(db, "SELECT value FROM metadata WHERE key = 'application'");
         if (!application.executeStep() || application.getColumn(0).getString() != marker)
             throw StoreError(path + ": the project file is damaged (its metadata names no Crowdsift project)");

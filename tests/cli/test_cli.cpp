@@ -268,7 +268,7 @@ private Q_SLOTS:
         QVERIFY(crowdkitDs > 0);
         QVERIFY2(stored["accuracy"].toDouble() >= crowdkitDs - 1e-9, qPrintable(QString::number(stored["accuracy"].toDouble())));
         const Run text = runCli({"info", project});
-        QVERIFY2(text.out.contains(QRegularExpression("\\n\\s+1\\s+aggregate\\s+ds\\s+done\\s")), qPrintable(text.out));
+        QVERIFY2(text.out.contains(QRegularExpression("\\n\\*\\s+1\\s+aggregate\\s+ds\\s+done\\s")), qPrintable(text.out));
         // A dataset read directly has no runs to list.
         QVERIFY(!infoJson({dog + "/answer.csv"}).contains("runs"));
     }

@@ -153,10 +153,21 @@ private Q_SLOTS:
         QCOMPARE(lineCount(labels), kItems + 1);
         QVERIFY(QFile::exists(dir_.filePath("loop.annotators.csv")));
 
-        // The newest aggregation run is the loop's, so `export` takes its consensus.
+        // The majority-vote run stays active: the loop is announced, not made active, and `export`
+        // keeps the active run's consensus until the curator activates the loop.
+        const QRegularExpressionMatch stored = QRegularExpression("stored as run (\\d+) in").match(run.out);
+        const QString loopRun = stored.captured(1);
+        QVERIFY2(run.out.contains(QRegularExpression("run " + loopRun + " \\(accuracy 0\\.\\d{4}\\) is not active: the active run stays 1 "
+                                                     "\\(mv, accuracy 0\\.\\d{4}\\); [1-9]\\d* item\\(s\\) are labelled differently")),
+                 qPrintable(run.out));
         const Run exported = runCli({"export", project_, "-o", dir_.filePath("final.json"), "--json"});
         QVERIFY2(exported.exitCode == 0, qPrintable(exported.err));
-        QVERIFY2(exported.out.contains("crowdlab-loop"), qPrintable(exported.out));
+        QVERIFY2(!exported.out.contains("crowdlab-loop"), qPrintable(exported.out));
+        const Run activate = runCli({"runs", project_, "--activate", loopRun});
+        QVERIFY2(activate.exitCode == 0, qPrintable(activate.err));
+        const Run exportedLoop = runCli({"export", project_, "-o", dir_.filePath("final.json"), "--json"});
+        QVERIFY2(exportedLoop.out.contains("crowdlab-loop"), qPrintable(exportedLoop.out));
+        QCOMPARE(runCli({"runs", project_, "--activate", "1"}).exitCode, 0);
     }
 
     void loopJsonOnADataset()

@@ -58,6 +58,7 @@ Dataset tinyDataset(int items)
 struct Expected {
     ReviewKind kind = ReviewKind::None;
     int label = -1;
+    int decided = -1;
     std::string note;
 };
 
@@ -79,6 +80,7 @@ std::vector<Expected> recompute(int items, const std::vector<Decision>& rows, co
             decisionSet[static_cast<std::size_t>(d.item)] = true;
             e.kind = d.status == "relabel" ? ReviewKind::Relabel : d.status == "accept" ? ReviewKind::Accept : ReviewKind::None;
             e.label = d.status == "relabel" ? d.label : -1;
+            e.decided = d.status == "relabel" || d.status == "accept" ? d.label : -1;
         }
     }
     return out;
@@ -90,6 +92,7 @@ void compareStates(const ReviewState& a, const ReviewState& b)
     for (int i = 0; i < a.itemCount(); ++i) {
         QCOMPARE(a.kindOf(i), b.kindOf(i));
         QCOMPARE(a.decisionOf(i), b.decisionOf(i));
+        QCOMPARE(a.decidedLabelOf(i), b.decidedLabelOf(i));
         QCOMPARE(a.noteOf(i), b.noteOf(i));
     }
     QCOMPARE(a.relabelledCount(), b.relabelledCount());
@@ -142,10 +145,13 @@ private Q_SLOTS:
         QCOMPARE(log.state.noteOf(0), std::string("blurry"));
         QCOMPARE(log.state.decisionRow(0)->id, first.id);
 
-        log.add(acceptDecision(1, "ann"));
+        log.add(acceptDecision(1, 2, 7, "ann"));
         QCOMPARE(log.state.kindOf(1), ReviewKind::Accept);
         QCOMPARE(log.state.decisionOf(1), -1);
-        QCOMPARE(log.state.labelOf(1, 0), 0);
+        // The accept fixed label 2: a later consensus (0) does not move it.
+        QCOMPARE(log.state.decidedLabelOf(1), 2);
+        QCOMPARE(log.state.labelOf(1, 0), 2);
+        QCOMPARE(log.state.decisionRow(1)->run, std::int64_t(7));
         QVERIFY(log.state.isDecided(1));
         QCOMPARE(log.state.relabelledCount(), 1);
         QCOMPARE(log.state.acceptedCount(), 1);
@@ -205,7 +211,7 @@ private Q_SLOTS:
         QCOMPARE(log.state.relabelledCount(), 0);
 
         // A note row leaves the decision alone.
-        log.add(acceptDecision(1, "ann", "fine"));
+        log.add(acceptDecision(1, 0, 1, "ann", "fine"));
         log.add(noteDecision(1, "ann", "fine, but dark"));
         QCOMPARE(log.state.kindOf(1), ReviewKind::Accept);
         QCOMPARE(log.state.decisionRow(1)->note, std::string("fine"));
@@ -236,7 +242,8 @@ private Q_SLOTS:
         // The log holds: 1 relabel item 0, 2 relabel item 1, 3 undo of 2.
         QTest::newRow("unknown status") << "approve" << 0 << -1 << qint64(0) << qint64(4) << "unknown status 'approve'";
         QTest::newRow("relabel without class") << "relabel" << 0 << -1 << qint64(0) << qint64(4) << "needs a class";
-        QTest::newRow("accept with a label") << "accept" << 0 << 1 << qint64(0) << qint64(4) << "carries no label";
+        QTest::newRow("accept with a bad label") << "accept" << 0 << -2 << qint64(0) << qint64(4) << "an accept needs the label accepted";
+        QTest::newRow("clear with a label") << "clear" << 0 << 1 << qint64(0) << qint64(4) << "carries no label";
         QTest::newRow("item out of range") << "relabel" << 3 << 1 << qint64(0) << qint64(4) << "outside the project's 3 items";
         QTest::newRow("undo of nothing") << "undo" << 0 << -1 << qint64(9) << qint64(4) << "not in the log";
         QTest::newRow("undo twice") << "undo" << 1 << -1 << qint64(2) << qint64(4) << "already undone";
@@ -283,8 +290,8 @@ private Q_SLOTS:
         log.add(relabelDecision(0, 1, "ann"), 100.0);
         log.add(relabelDecision(1, 1, "ann"), 100.0);
         const Decision third = log.add(relabelDecision(2, 1, "ann"), 100.0);
-        log.add(acceptDecision(3, "ann"), 101.0);
-        log.add(acceptDecision(4, "bob"), 101.0);
+        log.add(acceptDecision(3, 1, 1, "ann"), 101.0);
+        log.add(acceptDecision(4, 1, 1, "bob"), 101.0);
         auto steps = log.state.undoSteps();
         QCOMPARE(steps.size(), std::size_t(3));
         QCOMPARE(ids(steps[0]), (std::vector<std::int64_t>{1, 2, 3}));
@@ -319,7 +326,7 @@ private Q_SLOTS:
             if (kind == 0)
                 d = relabelDecision(item, static_cast<int>(rng() % 3), "r", note);
             else if (kind == 1)
-                d = acceptDecision(item, "r", note);
+                d = acceptDecision(item, static_cast<int>(rng() % 3), 1, "r", note);
             else if (kind == 2)
                 d = clearDecision(item, "r", note);
             else if (kind == 3)
@@ -346,6 +353,7 @@ private Q_SLOTS:
                 const Expected& e = expected[static_cast<std::size_t>(i)];
                 QCOMPARE(log.state.kindOf(i), e.kind);
                 QCOMPARE(log.state.decisionOf(i), e.label);
+                QCOMPARE(log.state.decidedLabelOf(i), e.decided);
                 QCOMPARE(log.state.noteOf(i), e.note);
             }
         }
@@ -366,7 +374,7 @@ private Q_SLOTS:
             state = loadReviewState(project);
             QCOMPARE(state.itemCount(), 5);
             const std::int64_t a = recordDecision(project, state, relabelDecision(0, 2, "curator", "looks like a bird"));
-            recordDecision(project, state, acceptDecision(1, "curator"));
+            recordDecision(project, state, acceptDecision(1, 1, 0, "curator"));
             const std::int64_t c = recordDecision(project, state, relabelDecision(2, 0, "curator"));
             recordDecision(project, state, undoDecision(state.log()[2], "curator"));
             recordDecision(project, state, redoDecision(state.log()[2]));
@@ -377,6 +385,10 @@ private Q_SLOTS:
 
             // A row that fails the check is never written.
             QVERIFY_THROWS_EXCEPTION(InputError, recordDecision(project, state, undoDecision(state.log()[0], "curator")));
+            // An accept without its label, or naming a run the project does not hold, neither.
+            QVERIFY_THROWS_EXCEPTION(InputError, recordDecision(project, state, acceptDecision(4, -1, 0, "curator")));
+            QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                                     recordDecision(project, state, acceptDecision(4, 1, 99, "curator")));
             QCOMPARE(project.decisions().size(), std::size_t(7));
             QCOMPARE(state.log().size(), std::size_t(7));
         }
@@ -386,6 +398,8 @@ private Q_SLOTS:
         QCOMPARE(replayed.kindOf(0), ReviewKind::None);
         QCOMPARE(replayed.noteOf(0), std::string());
         QCOMPARE(replayed.kindOf(1), ReviewKind::Accept);
+        QCOMPARE(replayed.decidedLabelOf(1), 1);
+        QCOMPARE(replayed.labelOf(1, 2), 1);
         QCOMPARE(replayed.decisionOf(2), 0);
         QCOMPARE(replayed.noteOf(3), std::string("ask the vet"));
         QCOMPARE(replayed.undoableIds(), (std::vector<std::int64_t>{2, 5, 6}));

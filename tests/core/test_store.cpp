@@ -501,7 +501,7 @@ void TestStore::openRejectsNewerSchema()
     }
     const QString message = storeErrorOf([&] { Project::open(path); });
     QVERIFY2(message.contains(qs(path)), qPrintable(message));
-    QVERIFY2(message.contains("was written by a newer Crowdsift (schema 3, this build reads up to 1)"),
+    QVERIFY2(message.contains("was written by a newer Crowdsift (schema 3, this build reads up to 2)"),
              qPrintable(message));
 }
 

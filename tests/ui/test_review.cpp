@@ -7,6 +7,7 @@
 #include "thumbnailgridmodel.h"
 #include "thumbnailprovider.h"
 
+#include "aggregate/registry.h"
 #include "analysis/triage.h"
 #include "data/formats.h"
 #include "images/demo.h"
@@ -45,7 +46,7 @@ class TestReview : public QObject {
 
 private:
     // A fresh project of the demo dataset (300 Fashion-MNIST images, 40 simulated annotators).
-    QString createProject(const QString& name);
+    QString createProject(const QString& name, bool withRun = true);
     static void waitLoaded(ProjectDocument* document, const QString& path);
 
     QTemporaryDir dir_;
@@ -55,6 +56,7 @@ private Q_SLOTS:
     void initTestCase();
     void commandsWriteTheLog();
     void reopenedLogCanBeUndone();
+    void acceptWithoutRunIsRefused();
     void failedUndoKeepsTheStepInForce();
     void keyMapping();
     void reviewByKeys();
@@ -72,10 +74,13 @@ void TestReview::initTestCase()
     QCOMPARE(demo_.imageCount(), kDemoItems);
 }
 
-QString TestReview::createProject(const QString& name)
+// A project of the demo; `withRun`: with a majority-vote run (active), so there is a consensus to accept.
+QString TestReview::createProject(const QString& name, bool withRun)
 {
     const QString path = dir_.path() + "/" + name + ".csift";
-    Project::create(path.toStdString(), demo_, Progress::none());
+    Project project = Project::create(path.toStdString(), demo_, Progress::none());
+    if (withRun)
+        storeAggregationRun(project, demo_, aggregate("mv", demo_), {{"strategy", "mv"}}, nlohmann::json::object());
     return path;
 }
 
@@ -92,7 +97,7 @@ void TestReview::commandsWriteTheLog()
     ProjectDocument document;
     waitLoaded(&document, path);
     QVERIFY(document.project());
-    QVERIFY(!document.aggregation());
+    QVERIFY(document.aggregation());
     QSignalSpy changed(&document, &ProjectDocument::decisionsChanged);
 
     document.relabel({4, 7, 9}, 2, QStringLiteral("sleeves"));
@@ -105,6 +110,9 @@ void TestReview::commandsWriteTheLog()
 
     document.accept({11});
     QCOMPARE(document.reviewState().acceptedCount(), 1);
+    // The accept stores the consensus the curator saw and the run it came from.
+    QCOMPARE(document.reviewState().decisionRow(11)->label, document.aggregation()->labels[11]);
+    QCOMPARE(document.reviewState().decisionRow(11)->run, document.aggregationRunId());
 
     document.undoStack()->undo();
     document.undoStack()->undo();
@@ -122,6 +130,20 @@ void TestReview::commandsWriteTheLog()
     // One user action, one time: the bulk relabel's rows share it.
     QCOMPARE(log[0].time, log[2].time);
     QCOMPARE(loadReviewState(*document.project()).relabelledCount(), 3);
+}
+
+void TestReview::acceptWithoutRunIsRefused()
+{
+    const QString path = createProject("norun", false);
+    ProjectDocument document;
+    waitLoaded(&document, path);
+    QVERIFY(!document.aggregation());
+    QSignalSpy errors(&document, &ProjectDocument::reviewError);
+    document.accept({11});
+    QCOMPARE(errors.count(), 1);
+    QCOMPARE(document.reviewState().acceptedCount(), 0);
+    QCOMPARE(document.undoStack()->count(), 0);
+    QVERIFY(document.project()->decisions().empty());
 }
 
 void TestReview::failedUndoKeepsTheStepInForce()
@@ -198,7 +220,7 @@ void TestReview::keyMapping()
 
 void TestReview::reviewByKeys()
 {
-    const QString path = createProject("gui");
+    const QString path = createProject("gui", false);
     std::vector<int> relabelled;
     {
         MainWindow window;
