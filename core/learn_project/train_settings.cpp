@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
+#include <utility>
 
 namespace crowdsift {
 
@@ -44,12 +46,39 @@ std::vector<std::string> inputKindNames()
     return names;
 }
 
-std::vector<SettingInfo> makeSettings()
+// Reads and writes one member of TrainSettings (`part` then `field`, or `field` alone) as JSON.
+template <auto Part, auto Field>
+json getMember(const TrainSettings& t)
 {
-    std::vector<SettingInfo> s;
-    const auto add = [&s](const char* key, const char* option, const char* label, SettingType type, double min,
-                          double max, const char* help) -> SettingInfo& {
-        SettingInfo& info = s.emplace_back();
+    return json((t.*Part).*Field);
+}
+
+template <auto Part, auto Field>
+void setMember(TrainSettings& t, const json& v)
+{
+    auto& member = (t.*Part).*Field;
+    member = v.get<std::decay_t<decltype(member)>>();
+}
+
+template <auto Field>
+json getTop(const TrainSettings& t)
+{
+    return json(t.*Field);
+}
+
+template <auto Field>
+void setTop(TrainSettings& t, const json& v)
+{
+    t.*Field = v.get<std::decay_t<decltype(t.*Field)>>();
+}
+
+// One row of the table: the setting, then what differs from the plain case.
+struct Row {
+    SettingInfo info;
+
+    Row(const char* key, const char* option, const char* label, SettingType type, double min, double max,
+        const char* help, unsigned uses)
+    {
         info.key = key;
         info.option = option;
         info.label = label;
@@ -57,179 +86,161 @@ std::vector<SettingInfo> makeSettings()
         info.min = min;
         info.max = max;
         info.help = help;
-        return info;
+        info.uses = uses;
+    }
+    Row& perModel()
+    {
+        info.perModel = true;
+        return *this;
+    }
+    Row& decimals(int digits)
+    {
+        info.decimals = digits;
+        return *this;
+    }
+    Row& choices(std::vector<std::string> names)
+    {
+        info.choices = std::move(names);
+        return *this;
+    }
+    Row& off(double value, const char* help)
+    {
+        info.offValue = value;
+        info.offHelp = help;
+        return *this;
+    }
+    template <auto Part, auto Field>
+    Row& member()
+    {
+        info.get = &getMember<Part, Field>;
+        info.set = &setMember<Part, Field>;
+        return *this;
+    }
+    template <auto Field>
+    Row& top()
+    {
+        info.get = &getTop<Field>;
+        info.set = &setTop<Field>;
+        return *this;
+    }
+    Row& access(json (*get)(const TrainSettings&), void (*set)(TrainSettings&, const json&))
+    {
+        info.get = get;
+        info.set = set;
+        return *this;
+    }
+};
+
+constexpr auto kSpec = &TrainSettings::spec;
+constexpr auto kConfig = &TrainSettings::config;
+constexpr auto kInput = &TrainSettings::input;
+using Type = SettingType;
+
+std::vector<SettingInfo> makeSettings()
+{
+    const Row rows[] = {
+        Row("model", "-m,--model", "model", Type::Choice, 0, 0, "Network", kFormField)
+            .choices(modelNames())
+            .member<kSpec, &ModelSpec::name>(),
+        Row("backbone", "--backbone", "backbone", Type::Text, 0, 0,
+            "torchscript: the backbone, a TorchScript module (.pt) that maps N x C x H x W float images in [0, 1] "
+            "to N x D embeddings, exported from Python with torch.jit.trace or torch.jit.script",
+            kFormField)
+            .member<kSpec, &ModelSpec::backbone>(),
+        Row("device", "--device", "device", Type::Choice, 0, 0, "Where to train", kFormField)
+            .choices({"auto", "cpu", "cuda"})
+            .top<&TrainSettings::device>(),
+        Row("threads", "--threads", "threads", Type::Int, 0, 1024, "CPU threads for LibTorch (0 = every core)", kRun)
+            .member<kConfig, &TrainConfig::threads>(),
+        Row("image_size", "--image-size", "image size", Type::Int, 0, 512,
+            "Side of the cached training images in px (0 = auto: 28 for images up to 28 px, else 32)", kFormField)
+            .member<kInput, &LearnInputOptions::imageSize>(),
+        Row("input", "--input", "input", Type::Choice, 0, 0,
+            "What the model learns from: auto (mlp: the dataset's feature vectors when it has them, else "
+            "images), features, images, or gist (GIST scene features of the images, for mlp)",
+            kFormField)
+            .choices(inputKindNames())
+            .access([](const TrainSettings& t) { return json(learnInputKindName(t.input.kind)); },
+                    [](TrainSettings& t, const json& v) { t.input.kind = parseLearnInputKind(v.get<std::string>()); }),
+        Row("soft", "--soft", "soft targets", Type::Bool, 0, 0, "Train on soft labels (posteriors) instead of hard labels",
+            kFormField)
+            .top<&TrainSettings::soft>(),
+        Row("epochs", "--epochs", "epochs", Type::Int, 1, 1000, "Training epochs", kFormField)
+            .perModel()
+            .member<kConfig, &TrainConfig::epochs>(),
+        Row("lr", "--lr", "learning rate", Type::Real, 1e-5, 10, "Peak learning rate, reached after the warm-up", kFormField)
+            .perModel()
+            .decimals(5)
+            .member<kConfig, &TrainConfig::learningRate>(),
+        Row("batch_size", "--batch-size", "batch size", Type::Int, 1, 65536, "Batch size", kFormField)
+            .perModel()
+            .member<kConfig, &TrainConfig::batchSize>(),
+        Row("optimizer", "--optimizer", "optimizer", Type::Choice, 0, 0, "SGD (Nesterov momentum) or AdamW", kFormField)
+            .perModel()
+            .choices({optimizerName(OptimizerKind::Sgd), optimizerName(OptimizerKind::AdamW)})
+            .access([](const TrainSettings& t) { return json(optimizerName(t.config.optimizer)); },
+                    [](TrainSettings& t, const json& v) { t.config.optimizer = parseOptimizer(v.get<std::string>()); }),
+        Row("momentum", "--momentum", "momentum", Type::Real, 0, 1, "SGD: Nesterov momentum", kBehindForm)
+            .decimals(3)
+            .member<kConfig, &TrainConfig::momentum>(),
+        Row("weight_decay", "--weight-decay", "weight decay", Type::Real, 0, 1, "Weight decay", kBehindForm)
+            .perModel()
+            .decimals(6)
+            .member<kConfig, &TrainConfig::weightDecay>(),
+        Row("schedule", "--schedule", "schedule", Type::Choice, 0, 0, "Learning rate after the warm-up", kBehindForm)
+            .choices({scheduleName(ScheduleKind::Cosine), scheduleName(ScheduleKind::Step),
+                      scheduleName(ScheduleKind::Constant)})
+            .access([](const TrainSettings& t) { return json(scheduleName(t.config.schedule)); },
+                    [](TrainSettings& t, const json& v) { t.config.schedule = parseSchedule(v.get<std::string>()); }),
+        Row("warmup_epochs", "--warmup", "warm-up epochs", Type::Real, 0, 1000,
+            "Warm-up epochs (linear, from 0 to the peak learning rate)", kBehindForm)
+            .decimals(2)
+            .member<kConfig, &TrainConfig::warmupEpochs>(),
+        Row("label_smoothing", "--label-smoothing", "label smoothing", Type::Real, 0, 0.5,
+            "Label smoothing: weight of the uniform distribution in the targets", kFormField)
+            .perModel()
+            .decimals(2)
+            .member<kConfig, &TrainConfig::labelSmoothing>(),
+        Row("augment", nullptr, "augmentation", Type::Bool, 0, 0, "Images: random pad-crop", kBehindForm)
+            .perModel()
+            .member<kConfig, &TrainConfig::augment>(),
+        Row("flip", nullptr, "flips", Type::Bool, 0, 0, "Images: random horizontal flips", kBehindForm)
+            .perModel()
+            .member<kConfig, &TrainConfig::flip>(),
+        Row("patience", "--patience", "patience", Type::Int, 0, 1000,
+            "Early stopping: epochs without a better validation loss (0 = off)", kBehindForm)
+            .member<kConfig, &TrainConfig::patience>(),
+        Row("val_fraction", "--val-fraction", "validation fraction", Type::Real, 0, 0.9,
+            "Held-out validation fraction of the training rows", kBehindForm)
+            .decimals(2)
+            .member<kConfig, &TrainConfig::validationFraction>(),
+        Row("seed", "--seed", "seed", Type::Seed, 0, 0, "Seed of initialisation, folds, shuffles and augmentation", kBehindForm)
+            .member<kConfig, &TrainConfig::seed>(),
+        Row("width", "--width", "width", Type::Int, 1, 1024, "small-cnn: channels of the first block", kBehindForm)
+            .perModel()
+            .member<kSpec, &ModelSpec::width>(),
+        Row("hidden", "--hidden", "hidden widths", Type::Widths, 1, 65536,
+            "mlp / torchscript head: hidden widths, e.g. 256 or 512,128 (0 = linear)", kBehindForm)
+            .perModel()
+            .member<kSpec, &ModelSpec::hidden>(),
+        Row("dropout", "--dropout", "dropout", Type::Real, 0, 0.99, "mlp / torchscript head: dropout after each hidden layer",
+            kBehindForm)
+            .perModel()
+            .decimals(2)
+            .member<kSpec, &ModelSpec::dropout>(),
+        Row("folds", "--folds", "folds", Type::Int, 2, 20,
+            "Cross-validation folds: every item's probabilities come from a model that did not train on it", kFormField)
+            .off(1, "train: 1 = no cross-validation, one model trained on every item")
+            .top<&TrainSettings::folds>(),
+        Row("max_iterations", "--max-iter", "max iterations", Type::Int, 1, 50,
+            "The CROWDLAB loop's iteration limit; it also stops once no item changes label for the first time",
+            UseLoop | UseForm | UseStored)
+            .top<&TrainSettings::maxIterations>(),
     };
-    SettingInfo* i = nullptr;
-
-    i = &add("model", "-m,--model", "model", SettingType::Choice, 0, 0, "Network");
-    i->choices = modelNames();
-    i->uses = kFormField;
-    i->get = [](const TrainSettings& t) { return json(t.spec.name); };
-    i->set = [](TrainSettings& t, const json& v) { t.spec.name = v.get<std::string>(); };
-
-    i = &add("backbone", "--backbone", "backbone", SettingType::Text, 0, 0,
-              "torchscript: the backbone, a TorchScript module (.pt) that maps N x C x H x W float images in [0, 1] "
-              "to N x D embeddings, exported from Python with torch.jit.trace or torch.jit.script");
-    i->uses = kFormField;
-    i->get = [](const TrainSettings& t) { return json(t.spec.backbone); };
-    i->set = [](TrainSettings& t, const json& v) { t.spec.backbone = v.get<std::string>(); };
-
-    i = &add("device", "--device", "device", SettingType::Choice, 0, 0, "Where to train");
-    i->choices = {"auto", "cpu", "cuda"};
-    i->uses = kFormField;
-    i->get = [](const TrainSettings& t) { return json(t.device); };
-    i->set = [](TrainSettings& t, const json& v) { t.device = v.get<std::string>(); };
-
-    i = &add("threads", "--threads", "threads", SettingType::Int, 0, 1024, "CPU threads for LibTorch (0 = every core)");
-    i->uses = kRun;
-    i->get = [](const TrainSettings& t) { return json(t.config.threads); };
-    i->set = [](TrainSettings& t, const json& v) { t.config.threads = v.get<int>(); };
-
-    i = &add("image_size", "--image-size", "image size", SettingType::Int, 0, 512,
-              "Side of the cached training images in px (0 = auto: 28 for images up to 28 px, else 32)");
-    i->uses = kFormField;
-    i->get = [](const TrainSettings& t) { return json(t.input.imageSize); };
-    i->set = [](TrainSettings& t, const json& v) { t.input.imageSize = v.get<int>(); };
-
-    i = &add("input", "--input", "input", SettingType::Choice, 0, 0,
-              "What the model learns from: auto (mlp: the dataset's feature vectors when it has them, else "
-              "images), features, images, or gist (GIST scene features of the images, for mlp)");
-    i->choices = inputKindNames();
-    i->uses = kFormField;
-    i->get = [](const TrainSettings& t) { return json(learnInputKindName(t.input.kind)); };
-    i->set = [](TrainSettings& t, const json& v) { t.input.kind = parseLearnInputKind(v.get<std::string>()); };
-
-    i = &add("soft", "--soft", "soft targets", SettingType::Bool, 0, 0,
-              "Train on soft labels (posteriors) instead of hard labels");
-    i->uses = kFormField;
-    i->get = [](const TrainSettings& t) { return json(t.soft); };
-    i->set = [](TrainSettings& t, const json& v) { t.soft = v.get<bool>(); };
-
-    i = &add("epochs", "--epochs", "epochs", SettingType::Int, 1, 1000, "Training epochs");
-    i->perModel = true;
-    i->uses = kFormField;
-    i->get = [](const TrainSettings& t) { return json(t.config.epochs); };
-    i->set = [](TrainSettings& t, const json& v) { t.config.epochs = v.get<int>(); };
-
-    i = &add("lr", "--lr", "learning rate", SettingType::Real, 1e-5, 10, "Peak learning rate, reached after the warm-up");
-    i->decimals = 5;
-    i->perModel = true;
-    i->uses = kFormField;
-    i->get = [](const TrainSettings& t) { return json(t.config.learningRate); };
-    i->set = [](TrainSettings& t, const json& v) { t.config.learningRate = v.get<double>(); };
-
-    i = &add("batch_size", "--batch-size", "batch size", SettingType::Int, 1, 65536, "Batch size");
-    i->perModel = true;
-    i->uses = kFormField;
-    i->get = [](const TrainSettings& t) { return json(t.config.batchSize); };
-    i->set = [](TrainSettings& t, const json& v) { t.config.batchSize = v.get<int>(); };
-
-    i = &add("optimizer", "--optimizer", "optimizer", SettingType::Choice, 0, 0, "SGD (Nesterov momentum) or AdamW");
-    i->choices = {optimizerName(OptimizerKind::Sgd), optimizerName(OptimizerKind::AdamW)};
-    i->perModel = true;
-    i->uses = kFormField;
-    i->get = [](const TrainSettings& t) { return json(optimizerName(t.config.optimizer)); };
-    i->set = [](TrainSettings& t, const json& v) { t.config.optimizer = parseOptimizer(v.get<std::string>()); };
-
-    i = &add("momentum", "--momentum", "momentum", SettingType::Real, 0, 1, "SGD: Nesterov momentum");
-    i->decimals = 3;
-    i->uses = kBehindForm;
-    i->get = [](const TrainSettings& t) { return json(t.config.momentum); };
-    i->set = [](TrainSettings& t, const json& v) { t.config.momentum = v.get<double>(); };
-
-    i = &add("weight_decay", "--weight-decay", "weight decay", SettingType::Real, 0, 1, "Weight decay");
-    i->decimals = 6;
-    i->perModel = true;
-    i->uses = kBehindForm;
-    i->get = [](const TrainSettings& t) { return json(t.config.weightDecay); };
-    i->set = [](TrainSettings& t, const json& v) { t.config.weightDecay = v.get<double>(); };
-
-    i = &add("schedule", "--schedule", "schedule", SettingType::Choice, 0, 0, "Learning rate after the warm-up");
-    i->choices = {scheduleName(ScheduleKind::Cosine), scheduleName(ScheduleKind::Step), scheduleName(ScheduleKind::Constant)};
-    i->uses = kBehindForm;
-    i->get = [](const TrainSettings& t) { return json(scheduleName(t.config.schedule)); };
-    i->set = [](TrainSettings& t, const json& v) { t.config.schedule = parseSchedule(v.get<std::string>()); };
-
-    i = &add("warmup_epochs", "--warmup", "warm-up epochs", SettingType::Real, 0, 1000,
-              "Warm-up epochs (linear, from 0 to the peak learning rate)");
-    i->decimals = 2;
-    i->uses = kBehindForm;
-    i->get = [](const TrainSettings& t) { return json(t.config.warmupEpochs); };
-    i->set = [](TrainSettings& t, const json& v) { t.config.warmupEpochs = v.get<double>(); };
-
-    i = &add("label_smoothing", "--label-smoothing", "label smoothing", SettingType::Real, 0, 0.5,
-              "Label smoothing: weight of the uniform distribution in the targets");
-    i->decimals = 2;
-    i->perModel = true;
-    i->uses = kFormField;
-    i->get = [](const TrainSettings& t) { return json(t.config.labelSmoothing); };
-    i->set = [](TrainSettings& t, const json& v) { t.config.labelSmoothing = v.get<double>(); };
-
-    i = &add("augment", nullptr, "augmentation", SettingType::Bool, 0, 0, "Images: random pad-crop");
-    i->perModel = true;
-    i->uses = kBehindForm;
-    i->get = [](const TrainSettings& t) { return json(t.config.augment); };
-    i->set = [](TrainSettings& t, const json& v) { t.config.augment = v.get<bool>(); };
-
-    i = &add("flip", nullptr, "flips", SettingType::Bool, 0, 0, "Images: random horizontal flips");
-    i->perModel = true;
-    i->uses = kBehindForm;
-    i->get = [](const TrainSettings& t) { return json(t.config.flip); };
-    i->set = [](TrainSettings& t, const json& v) { t.config.flip = v.get<bool>(); };
-
-    i = &add("val_fraction", "--val-fraction", "validation fraction", SettingType::Real, 0, 0.9,
-              "Held-out validation fraction of the training rows");
-    i->decimals = 2;
-    i->uses = kBehindForm;
-    i->get = [](const TrainSettings& t) { return json(t.config.validationFraction); };
-    i->set = [](TrainSettings& t, const json& v) { t.config.validationFraction = v.get<double>(); };
-
-    i = &add("patience", "--patience", "patience", SettingType::Int, 0, 1000,
-              "Early stopping: epochs without a better validation loss (0 = off)");
-    i->uses = kBehindForm;
-    i->get = [](const TrainSettings& t) { return json(t.config.patience); };
-    i->set = [](TrainSettings& t, const json& v) { t.config.patience = v.get<int>(); };
-
-    i = &add("seed", "--seed", "seed", SettingType::Seed, 0, 0, "Seed of initialisation, folds, shuffles and augmentation");
-    i->uses = kBehindForm;
-    i->get = [](const TrainSettings& t) { return json(t.config.seed); };
-    i->set = [](TrainSettings& t, const json& v) { t.config.seed = v.get<std::uint64_t>(); };
-
-    i = &add("width", "--width", "width", SettingType::Int, 1, 1024, "small-cnn: channels of the first block");
-    i->perModel = true;
-    i->uses = kBehindForm;
-    i->get = [](const TrainSettings& t) { return json(t.spec.width); };
-    i->set = [](TrainSettings& t, const json& v) { t.spec.width = v.get<int>(); };
-
-    i = &add("hidden", "--hidden", "hidden widths", SettingType::Widths, 1, 65536,
-              "mlp / torchscript head: hidden widths, e.g. 256 or 512,128 (0 = linear)");
-    i->perModel = true;
-    i->uses = kBehindForm;
-    i->get = [](const TrainSettings& t) { return json(t.spec.hidden); };
-    i->set = [](TrainSettings& t, const json& v) { t.spec.hidden = v.get<std::vector<int>>(); };
-
-    i = &add("dropout", "--dropout", "dropout", SettingType::Real, 0, 0.99,
-              "mlp / torchscript head: dropout after each hidden layer");
-    i->decimals = 2;
-    i->perModel = true;
-    i->uses = kBehindForm;
-    i->get = [](const TrainSettings& t) { return json(t.spec.dropout); };
-    i->set = [](TrainSettings& t, const json& v) { t.spec.dropout = v.get<double>(); };
-
-    i = &add("folds", "--folds", "folds", SettingType::Int, 2, 20,
-              "Cross-validation folds: every item's probabilities come from a model that did not train on it");
-    i->offValue = 1;
-    i->offHelp = "train: 1 = no cross-validation, one model trained on every item";
-    i->uses = kFormField;
-    i->get = [](const TrainSettings& t) { return json(t.folds); };
-    i->set = [](TrainSettings& t, const json& v) { t.folds = v.get<int>(); };
-
-    i = &add("max_iterations", "--max-iter", "max iterations", SettingType::Int, 1, 50,
-              "The CROWDLAB loop's iteration limit; it also stops once no item changes label for the first time");
-    i->uses = UseLoop | UseForm | UseStored;
-    i->get = [](const TrainSettings& t) { return json(t.maxIterations); };
-    i->set = [](TrainSettings& t, const json& v) { t.maxIterations = v.get<int>(); };
-    return s;
+    std::vector<SettingInfo> settings;
+    for (const Row& row : rows)
+        settings.push_back(row.info);
+    return settings;
 }
 
 bool whole(double value)
