@@ -44,6 +44,12 @@ enum class JobStatus;
 //
 // Training needs a project (.csift): the image cache lives in its cache folder and the results
 // are stored as its runs.
+//
+// The fields of the form are built from trainSettings() (learn_project/train_settings.h). The
+// class is defined across files, one per responsibility: learnpage.cpp (layout, buttons),
+// learnform.cpp (the settings fields, the model's defaults, what the form asks for),
+// learnparams.cpp (a stored run's parameters into the form), learnruns.cpp (the project's runs),
+// learncharts.cpp (curves, loop chart, iteration table) and learnjob.cpp (the jobs).
 class LearnPage : public QWidget {
     Q_OBJECT
 public:
