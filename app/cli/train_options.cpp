@@ -67,8 +67,6 @@ std::string longName(const SettingInfo& setting)
 
 void TrainArgs::addTo(CLI::App* command, unsigned use)
 {
-    command_ = command;
-    use_ = use;
     for (const SettingInfo& setting : trainSettings()) {
         if (!setting.option || !setting.usedBy(use))
             continue;
@@ -76,10 +74,11 @@ void TrainArgs::addTo(CLI::App* command, unsigned use)
         if (setting.type == SettingType::Bool) {
             option = command->add_flag(setting.option, flags_[setting.key], optionHelp(setting));
         } else {
-            option = command->add_option(setting.option, text_[setting.key], optionHelp(setting))->type_name(typeName(setting.type));
+            option = command->add_option(setting.option, text_[setting.key], optionHelp(setting));
+            option->type_name(typeName(setting.type));
             if (setting.type == SettingType::Int || setting.type == SettingType::Real)
                 option->check(rangeCheck(setting));
-            // The model has none: it is required.
+            // A default to show: not for the model (required), a file or one that depends on the model.
             if (!setting.perModel && setting.type != SettingType::Text && std::string(setting.key) != "model")
                 option->default_str(settingText(setting, settingDefault(setting)));
         }

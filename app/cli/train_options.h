@@ -34,8 +34,6 @@ struct TrainArgs {
 private:
     // The text given for setting `key`, nothing when its option was not given.
     std::optional<std::string> given(const std::string& key) const;
-    CLI::App* command_ = nullptr;
-    unsigned use_ = 0;
     std::map<std::string, std::string> text_;    // by setting key
     std::map<std::string, bool> flags_;          // Bool settings
     std::map<std::string, CLI::Option*> options_;
