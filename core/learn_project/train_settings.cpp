@@ -103,6 +103,16 @@ struct Row {
         info.choices = std::move(names);
         return *this;
     }
+    Row& perRun()
+    {
+        info.perRun = true;
+        return *this;
+    }
+    Row& models(std::vector<std::string> names)
+    {
+        info.models = std::move(names);
+        return *this;
+    }
     Row& off(double value, const char* help)
     {
         info.offValue = value;
@@ -146,6 +156,7 @@ std::vector<SettingInfo> makeSettings()
             "torchscript: the backbone, a TorchScript module (.pt) that maps N x C x H x W float images in [0, 1] "
             "to N x D embeddings, exported from Python with torch.jit.trace or torch.jit.script",
             kFormField)
+            .models({"torchscript"})
             .member<kSpec, &ModelSpec::backbone>(),
         Row("device", "--device", "device", Type::Choice, 0, 0, "Where to train", kFormField)
             .choices({"auto", "cpu", "cuda"})
@@ -164,6 +175,7 @@ std::vector<SettingInfo> makeSettings()
                     [](TrainSettings& t, const json& v) { t.input.kind = parseLearnInputKind(v.get<std::string>()); }),
         Row("soft", "--soft", "soft targets", Type::Bool, 0, 0, "Train on soft labels (posteriors) instead of hard labels",
             kFormField)
+            .perRun()
             .top<&TrainSettings::soft>(),
         Row("epochs", "--epochs", "epochs", Type::Int, 1, 1000, "Training epochs", kFormField)
             .perModel()
@@ -218,23 +230,28 @@ std::vector<SettingInfo> makeSettings()
             .member<kConfig, &TrainConfig::seed>(),
         Row("width", "--width", "width", Type::Int, 1, 1024, "small-cnn: channels of the first block", kBehindForm)
             .perModel()
+            .models({"small-cnn"})
             .member<kSpec, &ModelSpec::width>(),
         Row("hidden", "--hidden", "hidden widths", Type::Widths, 1, 65536,
             "mlp / torchscript head: hidden widths, e.g. 256 or 512,128 (0 = linear)", kBehindForm)
             .perModel()
+            .models({"mlp", "torchscript"})
             .member<kSpec, &ModelSpec::hidden>(),
         Row("dropout", "--dropout", "dropout", Type::Real, 0, 0.99, "mlp / torchscript head: dropout after each hidden layer",
             kBehindForm)
             .perModel()
+            .models({"mlp", "torchscript"})
             .decimals(2)
             .member<kSpec, &ModelSpec::dropout>(),
         Row("folds", "--folds", "folds", Type::Int, 2, 20,
             "Cross-validation folds: every item's probabilities come from a model that did not train on it", kFormField)
+            .perRun()
             .off(1, "train: 1 = no cross-validation, one model trained on every item")
             .top<&TrainSettings::folds>(),
         Row("max_iterations", "--max-iter", "max iterations", Type::Int, 1, 50,
             "The CROWDLAB loop's iteration limit; it also stops once no item changes label for the first time",
             UseLoop | UseForm | UseStored)
+            .perRun()
             .top<&TrainSettings::maxIterations>(),
     };
     std::vector<SettingInfo> settings;
@@ -258,6 +275,11 @@ std::string rangeProblem(const SettingInfo& setting, double value)
 }
 
 }  // namespace
+
+bool SettingInfo::appliesTo(const std::string& model) const
+{
+    return models.empty() || std::find(models.begin(), models.end(), model) != models.end();
+}
 
 TrainSettings defaultTrainSettings(const std::string& model, bool cuda)
 {

@@ -66,10 +66,14 @@ struct SettingInfo {
     std::optional<double> offValue;
     const char* offHelp = nullptr;  // what offValue means, for the CLI's help
     unsigned uses = 0;   // SettingUse bits
+    // Stored by the verbs beside trainParams() (folds, soft, max_iterations), not by it.
+    bool perRun = false;
+    std::vector<std::string> models;  // the models it applies to (trainParams() stores it for them); empty = all
     nlohmann::json (*get)(const TrainSettings&) = nullptr;
     void (*set)(TrainSettings&, const nlohmann::json&) = nullptr;  // a value settingProblem() accepts
 
     bool usedBy(unsigned use) const { return (uses & use) != 0; }
+    bool appliesTo(const std::string& model) const;
 };
 
 // Every setting, in the order the CLI's help lists them.

@@ -5,6 +5,7 @@
 
 #include <QTest>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -115,6 +116,38 @@ private Q_SLOTS:
         if (setting.offValue) {
             QVERIFY(decodeTrainSettings({{setting.key, *setting.offValue}}, settings)[0].problem.empty());
             QVERIFY(!decodeTrainSettings({{setting.key, *setting.offValue}}, settings, {}, false)[0].problem.empty());
+        }
+    }
+
+    // The keys a run stores are those runs have always stored: per model only what applies to it.
+    void storedKeysPerModel()
+    {
+        const std::string common = "augment,batch_size,device,epochs,flip,image_size,input,label_smoothing,lr,model,"
+                                   "momentum,optimizer,patience,schedule,seed,val_fraction,warmup_epochs,weight_decay";
+        const std::pair<std::string, std::string> expected[] = {
+            {"mlp", "dropout,hidden"},
+            {"small-cnn", "width"},
+            {"resnet18", ""},
+            {"torchscript", "backbone,dropout,hidden"},
+        };
+        for (const auto& [model, own] : expected) {
+            const TrainSettings settings = defaultTrainSettings(model, false);
+            const nlohmann::json params = trainParams(settings.spec, settings.config, settings.input);
+            std::string keys;
+            for (const auto& item : params.items())
+                keys += (keys.empty() ? "" : ",") + item.key();
+            std::string all = common + (own.empty() ? "" : "," + own);
+            std::vector<std::string> sorted;
+            for (std::size_t pos = 0; pos <= all.size();) {
+                const std::size_t comma = std::min(all.find(',', pos), all.size());
+                sorted.push_back(all.substr(pos, comma - pos));
+                pos = comma + 1;
+            }
+            std::sort(sorted.begin(), sorted.end());
+            std::string want;
+            for (const std::string& key : sorted)
+                want += (want.empty() ? "" : ",") + key;
+            QCOMPARE(QString::fromStdString(keys), QString::fromStdString(want));
         }
     }
 
