@@ -6,12 +6,15 @@
 #include <QWidget>
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
+class QGroupBox;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
@@ -41,6 +44,12 @@ enum class JobStatus;
 //
 // Training needs a project (.csift): the image cache lives in its cache folder and the results
 // are stored as its runs.
+//
+// The fields of the form are built from trainSettings() (learn_project/train_settings.h). The
+// class is defined across files, one per responsibility: learnpage.cpp (layout, buttons),
+// learnform.cpp (the settings fields, the model's defaults, what the form asks for),
+// learnparams.cpp (a stored run's parameters into the form), learnruns.cpp (the project's runs),
+// learncharts.cpp (curves, loop chart, iteration table) and learnjob.cpp (the jobs).
 class LearnPage : public QWidget {
     Q_OBJECT
 public:
@@ -74,6 +83,9 @@ public:
     TrainingCurveChart* curveChart() const { return curveChart_; }
     LoopChart* loopChart() const { return loopChart_; }
     QTableWidget* iterationTable() const { return iterationTable_; }
+    // The form's field of setting `key` of trainSettings() (a spin box, check box, line edit or
+    // combo box), nullptr for a setting the form does not show.
+    QWidget* settingField(const std::string& key) const;
 
     // What the form asks for.
     ModelSpec modelSpec() const;
@@ -115,6 +127,11 @@ Q_SIGNALS:
 
 private:
     struct JobSetup;
+
+    // The settings fields (learnform.cpp) in their group box; loopIterations_ is laid out by the caller.
+    QGroupBox* createSettingsForm();
+    // The training curve, the loop chart and the iteration table (learncharts.cpp) in splitters.
+    QWidget* createCharts();
 
     void onDocumentLoaded();
     void onModelChanged();
@@ -177,6 +194,7 @@ private:
     TrainingCurveChart* curveChart_ = nullptr;
     LoopChart* loopChart_ = nullptr;
     QTableWidget* iterationTable_ = nullptr;
+    std::map<std::string, QWidget*> fields_;  // settingField()
 
     // The settings the form does not show: the chosen model's defaults, under the ones taken
     // from a stored run (takenSettings_, that run's parameters; null when none).

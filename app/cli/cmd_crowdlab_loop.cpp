@@ -24,8 +24,6 @@ namespace crowdsift::cli {
 namespace {
 struct LoopArgs {
     std::string path;
-    int folds = 5;
-    int maxIterations = 5;
     std::string output;
     bool json = false;
     bool noStore = false;
@@ -55,28 +53,24 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
                     "item changes label for the first time, or after --max-iter iterations. Ground truth, when "
                     "the dataset has it, is only used for the accuracy columns.");
     command->add_option("path", args->path, "Project file (.csift) or dataset folder/file")->required();
-    command->add_option("--folds", args->folds, "Cross-validation folds (at least 2)")->capture_default_str();
-    command->add_option("--max-iter", args->maxIterations, "Maximum number of iterations")
-        ->capture_default_str()
-        ->check(CLI::PositiveNumber);
     command->add_option("-o,--output", args->output,
                         "Write the final consensus like `aggregate -o` (.csv, .json or .npy)");
     command->add_flag("--json", args->json, "Print the loop summary as JSON");
     command->add_flag("--no-store", args->noStore, "Do not record the run in the project");
-    args->train.addTo(command);
+    args->train.addTo(command, UseLoop);
     args->read.addTo(command);
 
     command->callback([args, &global, &exitCode] {
-        if (args->folds < 2)
-            throw InputError("--folds", std::to_string(args->folds),
-                             "the loop needs out-of-sample probabilities: use at least 2 folds");
         const TrainArgs::Resolved settings = args->train.resolve();
+        if (settings.folds < 2)
+            throw InputError("--folds", std::to_string(settings.folds),
+                             "the loop needs out-of-sample probabilities: use at least 2 folds");
         TerminalProgress bar(!global.quiet && !args->json);
         Input input = openInput(args->path, args->read, bar, global);
         const Dataset& dataset = input.dataset;
         const LearnInput learnInput = loadLearnInputFor(input, settings, bar.token());
 
-        const LoopConfig config{settings.spec, settings.config, args->folds, args->maxIterations, args->train.soft};
+        const LoopConfig config{settings.spec, settings.config, settings.folds, settings.maxIterations, settings.soft};
 
         double dsAccuracy = std::nan("");
         if (dataset.hasTruth())
@@ -85,7 +79,7 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
         const bool table = !global.quiet && !args->json;
         if (table) {
             bar.finish();
-            printRunHeader(settings, learnInput, dataset.classCount(), args->folds);
+            printRunHeader(settings, learnInput, dataset.classCount(), settings.folds);
             printRow("iteration", "changed", "newly changed", "consensus acc", "model acc", "model weight", "seconds");
             double majorityAccuracy = accuracy(cleanlabMajorityVote(dataset), dataset.truth);
             printRow("majority vote", "", "", numberCell(majorityAccuracy), "", "", "");
@@ -110,9 +104,9 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
 
         nlohmann::json params = trainParams(settings);
         params["strategy"] = "crowdlab-loop";
-        params["folds"] = args->folds;
-        params["max_iterations"] = args->maxIterations;
-        params["soft"] = args->train.soft;
+        params["folds"] = settings.folds;
+        params["max_iterations"] = settings.maxIterations;
+        params["soft"] = settings.soft;
         nlohmann::json summary = loopSummary(result);
         summary["model"] = settings.spec.name;
         if (input.project && !args->noStore) {
@@ -134,7 +128,7 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
                 std::printf("converged after %zu iteration(s): no item changed for the first time\n",
                             result.iterations.size());
             else
-                std::printf("stopped after --max-iter %d iteration(s) without converging\n", args->maxIterations);
+                std::printf("stopped after --max-iter %d iteration(s) without converging\n", settings.maxIterations);
             printStoredAndWritten(summary, args->path, written);
         }
         exitCode = 0;

@@ -24,7 +24,6 @@ namespace {
 struct TrainCommandArgs {
     std::string path;
     std::string labels;
-    int folds = 5;
     std::string output;
     bool json = false;
     bool noStore = false;
@@ -38,7 +37,7 @@ bool isRunId(const std::string& text)
            && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
-Targets loadTargets(const TrainCommandArgs& args, const Input& input)
+Targets loadTargets(const TrainCommandArgs& args, const Input& input, bool soft)
 {
     const bool exists = std::filesystem::exists(args.labels);
     if (isRunId(args.labels) && !exists) {
@@ -46,12 +45,12 @@ Targets loadTargets(const TrainCommandArgs& args, const Input& input)
             throw InputError("--labels", args.labels,
                              "a run id needs a project; with a dataset path pass a labels file (CSV from "
                              "`aggregate -o`, or .npy)");
-        return targetsFromRun(*input.project, input.dataset, std::stoll(args.labels), args.train.soft);
+        return targetsFromRun(*input.project, input.dataset, std::stoll(args.labels), soft);
     }
     if (!exists)
         throw InputError(args.labels, "", "no such labels file (or, with a project, a run id)");
     Targets targets = targetsFromFile(args.labels, input.dataset);
-    if (args.train.soft && !targets.isSoft())
+    if (soft && !targets.isSoft())
         throw InputError(args.labels, "", "--soft needs soft labels: an aggregation run id or an N x K float .npy");
     return targets;
 }
@@ -76,13 +75,10 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
                     "mlp GIST scene features of the images (computed once, cached).");
     command->add_option("path", args->path, "Project file (.csift) or dataset folder/file")->required();
     command->add_option("-l,--labels", args->labels, "Aggregation run id, or labels file (.csv, .npy)")->required();
-    command->add_option("--folds", args->folds, "Cross-validation folds (1 = train on every item, no CV)")
-        ->capture_default_str()
-        ->check(CLI::PositiveNumber);
     command->add_option("-o,--output", args->output, "Write the probabilities (N x K float32 .npy)");
     command->add_flag("--json", args->json, "Print the run summary as JSON");
     command->add_flag("--no-store", args->noStore, "Do not record the run in the project");
-    args->train.addTo(command);
+    args->train.addTo(command, UseTrain);
     args->read.addTo(command);
 
     command->callback([args, &global, &exitCode] {
@@ -92,17 +88,17 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         TerminalProgress bar(!global.quiet && !args->json);
         Input input = openInput(args->path, args->read, bar, global);
         const Dataset& dataset = input.dataset;
-        const Targets targets = loadTargets(*args, input);
+        const Targets targets = loadTargets(*args, input, settings.soft);
         const LearnInput learnInput = loadLearnInputFor(input, settings, bar.token());
 
         const bool table = !global.quiet && !args->json;
         if (table) {
             bar.finish();
-            printRunHeader(settings, learnInput, dataset.classCount(), args->folds);
+            printRunHeader(settings, learnInput, dataset.classCount(), settings.folds);
             printEpochHeader();
         }
         TrainOutcome outcome = trainModel(learnInput, targets, dataset.classCount(), settings.spec, settings.config,
-                                          args->folds, bar.token(), [&](int fold, const EpochRecord& e) {
+                                          settings.folds, bar.token(), [&](int fold, const EpochRecord& e) {
                                               if (!table)
                                                   return;
                                               bar.finish();
@@ -118,7 +114,7 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         nlohmann::json params = trainParams(settings);
         params["labels"] = args->labels;
         params["soft"] = targets.isSoft();
-        params["folds"] = args->folds;
+        params["folds"] = settings.folds;
         nlohmann::json summary = trainSummary(dataset, params, outcome.result);
         if (input.project && !args->noStore)
             summary["run"] = storeTrainRun(*input.project, params, outcome.result, outcome.model.get());
@@ -136,7 +132,7 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
             std::printf("trained in %.1f s, %.0f samples/s\n", outcome.result.seconds, outcome.result.trainSamplesPerSecond);
             if (!summary["accuracy"].is_null())
                 std::printf("accuracy against truth: %.4f (%s)\n", summary["accuracy"].get<double>(),
-                            args->folds >= 2 ? "out-of-sample" : "in-sample, trained on these items");
+                            settings.folds >= 2 ? "out-of-sample" : "in-sample, trained on these items");
             printStoredAndWritten(summary, args->path, written);
         }
         exitCode = 0;

@@ -6,8 +6,6 @@
 
 #include "util/error.h"
 
-#include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -16,104 +14,114 @@ namespace crowdsift::cli {
 
 namespace {
 
-std::vector<int> parseHidden(const std::string& text)
+// The option's help: the setting's, its choices and whether its default depends on the model.
+std::string optionHelp(const SettingInfo& setting)
 {
-    std::vector<int> widths;
-    if (text.empty() || text == "0" || text == "none")
-        return widths;
-    std::size_t pos = 0;
-    while (pos <= text.size()) {
-        const std::size_t comma = std::min(text.find(',', pos), text.size());
-        int width = 0;
-        const char* first = text.data() + pos;
-        const char* last = text.data() + comma;
-        const auto [end, error] = std::from_chars(first, last, width);
-        if (error != std::errc() || end != last || width < 1)
-            throw InputError("--hidden", text, "expected positive layer widths separated by commas, e.g. 256 or 512,128");
-        widths.push_back(width);
-        pos = comma + 1;
+    std::string help = setting.help;
+    if (setting.type == SettingType::Choice) {
+        std::string names;
+        for (const std::string& name : setting.choices)
+            names += (names.empty() ? "" : "|") + name;
+        help += ": " + names;
     }
-    return widths;
+    if (setting.offHelp)
+        help += std::string(" (") + setting.offHelp + ")";
+    if (setting.perModel)
+        help += " (default per model)";
+    return help;
+}
+
+// CLI11's range check of a number setting; offValue passes too.
+CLI::Validator rangeCheck(const SettingInfo& setting)
+{
+    if (setting.type == SettingType::Real)
+        return CLI::Range(setting.min, setting.max);
+    CLI::Validator range = CLI::Range(static_cast<long long>(setting.min), static_cast<long long>(setting.max));
+    if (setting.offValue)
+        range = range | CLI::Range(static_cast<long long>(*setting.offValue), static_cast<long long>(*setting.offValue));
+    return range;
+}
+
+const char* typeName(SettingType type)
+{
+    switch (type) {
+    case SettingType::Int: return "INT";
+    case SettingType::Real: return "FLOAT";
+    case SettingType::Seed: return "UINT";
+    case SettingType::Widths: return "INT,...";
+    case SettingType::Text: return "FILE";
+    case SettingType::Choice:
+    case SettingType::Bool: break;
+    }
+    return "NAME";
+}
+
+// "--lr" of "--lr", "--model" of "-m,--model": how messages name the option.
+std::string longName(const SettingInfo& setting)
+{
+    const std::string names = setting.option;
+    return names.substr(names.rfind(',') + 1);
 }
 
 }  // namespace
 
-void TrainArgs::addTo(CLI::App* command)
+void TrainArgs::addTo(CLI::App* command, unsigned use)
 {
-    command_ = command;
-    command->add_option("-m,--model", model, "Network: mlp|small-cnn|resnet18|torchscript")->required();
-    command->add_option("--backbone", backbone, "torchscript: the exported TorchScript backbone (.pt)");
-    command->add_option("--device", device, "auto|cpu|cuda")->capture_default_str();
-    command->add_option("--threads", threads, "CPU threads for LibTorch (0 = every core)")->check(CLI::NonNegativeNumber);
-    command->add_option("--image-size", imageSize, "Side of the cached images in px (default: 28 for images up to "
-                                                   "28 px, else 32)")
-        ->check(CLI::Range(1, 1024));
-    command->add_option("--input", inputKind,
-                        "What the model learns from: auto (mlp: the dataset's feature vectors when it has them, "
-                        "else images), features, images, or gist (GIST scene features of the images, for mlp)")
-        ->capture_default_str();
-    command->add_flag("--soft", soft, "Train on soft labels (posteriors) instead of hard labels");
-    command->add_option("--epochs", epochs, "Training epochs (default per model)")->check(CLI::PositiveNumber);
-    command->add_option("--lr", learningRate, "Peak learning rate (default per model)")->check(CLI::PositiveNumber);
-    command->add_option("--batch-size", batchSize, "Batch size (default per model)")->check(CLI::PositiveNumber);
-    command->add_option("--optimizer", optimizer, "sgd|adamw (default per model)");
-    command->add_option("--schedule", schedule, "cosine|step|constant, after the warm-up");
-    command->add_option("--warmup", warmupEpochs, "Warm-up epochs (linear)")->check(CLI::NonNegativeNumber);
-    command->add_option("--label-smoothing", labelSmoothing, "Label smoothing in [0, 1)")->check(CLI::Range(0.0, 0.999));
-    command->add_option("--weight-decay", weightDecay, "Weight decay")->check(CLI::NonNegativeNumber);
-    command->add_option("--val-fraction", validationFraction, "Held-out validation fraction of the training rows")
-        ->check(CLI::Range(0.0, 0.9));
-    command->add_option("--patience", patience, "Early stopping: epochs without a better validation loss (0 = off)")
-        ->check(CLI::NonNegativeNumber);
-    command->add_option("--seed", seed, "Seed of initialisation, folds, shuffles and augmentation");
-    command->add_option("--width", width, "small-cnn: channels of the first block")->check(CLI::PositiveNumber);
-    command->add_option("--hidden", hidden, "mlp / torchscript head: hidden widths, e.g. 256 or 512,128 (0 = linear)");
+    for (const SettingInfo& setting : trainSettings()) {
+        if (!setting.option || !setting.usedBy(use))
+            continue;
+        CLI::Option* option = nullptr;
+        if (setting.type == SettingType::Bool) {
+            option = command->add_flag(setting.option, flags_[setting.key], optionHelp(setting));
+        } else {
+            option = command->add_option(setting.option, text_[setting.key], optionHelp(setting));
+            option->type_name(typeName(setting.type));
+            if (setting.type == SettingType::Int || setting.type == SettingType::Real)
+                option->check(rangeCheck(setting));
+            // A default to show: not for the model (required), a file or one that depends on the model.
+            if (!setting.perModel && setting.type != SettingType::Text && std::string(setting.key) != "model")
+                option->default_str(settingText(setting, settingDefault(setting)));
+        }
+        if (std::string(setting.key) == "model")
+            option->required();
+        options_[setting.key] = option;
+    }
 }
 
-bool TrainArgs::given(const char* name) const
+std::optional<std::string> TrainArgs::given(const std::string& key) const
 {
-    return command_ && command_->get_option(name)->count() > 0;
-}
-
-template <class T>
-void TrainArgs::overrideIfGiven(const char* name, T& setting, const T& value) const
-{
-    if (given(name))
-        setting = value;
+    const auto option = options_.find(key);
+    if (option == options_.end() || option->second->count() == 0)
+        return std::nullopt;
+    const auto flag = flags_.find(key);
+    return flag != flags_.end() ? std::string(flag->second ? "true" : "false") : text_.at(key);
 }
 
 TrainArgs::Resolved TrainArgs::resolve() const
 {
-    const std::vector<std::string> names = modelNames();
-    if (std::find(names.begin(), names.end(), model) == names.end())
-        throw InputError("--model", model, "unknown model; expected mlp, small-cnn, resnet18 or torchscript");
+    const SettingInfo& modelSetting = trainSetting("model");
+    const std::string model = given("model").value_or(std::string());
+    if (!settingProblem(modelSetting, model).empty())
+        throw InputError(longName(modelSetting), model, "unknown model; " + settingExpected(modelSetting));
     Resolved r;
+    const std::string device = given("device").value_or(settingDefault(trainSetting("device")).get<std::string>());
     r.cuda = resolveDevice(device) == "cuda";
-    r.spec = defaultModelSpec(model, r.cuda);
-    r.config = defaultTrainConfig(model, r.cuda);
-    r.spec.backbone = backbone;
-    if (given("--hidden"))
-        r.spec.hidden = parseHidden(hidden);
-    overrideIfGiven("--width", r.spec.width, width);
-    r.config.threads = threads;
-    overrideIfGiven("--epochs", r.config.epochs, epochs);
-    overrideIfGiven("--lr", r.config.learningRate, learningRate);
-    overrideIfGiven("--batch-size", r.config.batchSize, batchSize);
-    if (given("--optimizer"))
-        r.config.optimizer = parseOptimizer(optimizer, "--optimizer");
-    if (given("--schedule"))
-        r.config.schedule = parseSchedule(schedule, "--schedule");
-    overrideIfGiven("--warmup", r.config.warmupEpochs, warmupEpochs);
-    overrideIfGiven("--label-smoothing", r.config.labelSmoothing, labelSmoothing);
-    overrideIfGiven("--weight-decay", r.config.weightDecay, weightDecay);
-    overrideIfGiven("--val-fraction", r.config.validationFraction, validationFraction);
-    overrideIfGiven("--patience", r.config.patience, patience);
-    overrideIfGiven("--seed", r.config.seed, seed);
-    r.input.kind = parseLearnInputKind(inputKind, "--input");
+    static_cast<TrainSettings&>(r) = defaultTrainSettings(model, r.cuda);
+    r.device = device;
+    for (const SettingInfo& setting : trainSettings()) {
+        const std::string key = setting.key;
+        const std::optional<std::string> text = key == "model" || key == "device" ? std::nullopt : given(key);
+        if (!text)
+            continue;
+        const nlohmann::json value = parseSettingText(setting, *text);
+        const std::string problem = settingProblem(setting, value);
+        if (!problem.empty())
+            throw InputError(longName(setting), *text, problem + "; " + settingExpected(setting));
+        setting.set(r, value);
+    }
     // Only the mlp reads feature vectors; the image networks need the images even when the
     // dataset has features too.
     r.input.preferFeatures = model == "mlp";
-    r.input.imageSize = imageSize;
     return r;
 }
 

@@ -3,60 +3,40 @@
 #ifdef CROWDSIFT_HAVE_LEARN
 
 #include "learn_project/learn_runs.h"
+#include "learn_project/train_settings.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 
 namespace crowdsift::cli {
 
 struct Input;
 
-// The model and training options shared by `train` and `crowdlab-loop`. Options not given keep
-// defaultModelSpec() / defaultTrainConfig() for the model and the resolved device.
+// The model, training and input options of `train` and `crowdlab-loop`, one per setting of
+// trainSettings() that the verb uses (its option, help, range and default from there). Options
+// not given keep defaultTrainSettings() of the model and the resolved device.
 struct TrainArgs {
-    std::string model;
-    std::string backbone;
-    std::string device = "auto";
-    int threads = 0;
-    int imageSize = 0;
-    std::string inputKind = "auto";
-    bool soft = false;
+    // use: UseTrain or UseLoop.
+    void addTo(CLI::App* command, unsigned use);
 
-    int epochs = 0;
-    double learningRate = 0;
-    int batchSize = 0;
-    std::string optimizer;
-    std::string schedule;
-    double warmupEpochs = 0;
-    double labelSmoothing = 0;
-    double weightDecay = 0;
-    double validationFraction = 0;
-    int patience = 0;
-    std::uint64_t seed = 0;
-    int width = 0;
-    std::string hidden;
-
-    void addTo(CLI::App* command);
-
-    struct Resolved {
-        ModelSpec spec;
-        TrainConfig config;
-        LearnInputOptions input;
+    struct Resolved : TrainSettings {
         bool cuda = false;
     };
     // Resolves the device (InputError for cuda without CUDA) and applies the defaults and the
-    // options given. InputError for an unknown model, optimizer or schedule and bad numbers.
+    // options given. InputError naming the option for an unknown model, optimizer, schedule or
+    // input and for bad numbers.
     Resolved resolve() const;
 
 private:
-    bool given(const char* name) const;
-    // setting = value when option `name` was given on the command line (else the default stays).
-    template <class T>
-    void overrideIfGiven(const char* name, T& setting, const T& value) const;
-    CLI::App* command_ = nullptr;
+    // The text given for setting `key`, nothing when its option was not given.
+    std::optional<std::string> given(const std::string& key) const;
+    std::map<std::string, std::string> text_;    // by setting key
+    std::map<std::string, bool> flags_;          // Bool settings
+    std::map<std::string, CLI::Option*> options_;
 };
 
 // The effective settings, as stored in a run's parameters.

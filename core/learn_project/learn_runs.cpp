@@ -1,5 +1,7 @@
 #include "learn_project/learn_runs.h"
 
+#include "learn_project/train_settings.h"
+
 #include "aggregate/common.h"
 #include "aggregate/crowdlab.h"
 #include "data/formats.h"
@@ -189,32 +191,16 @@ LearnInput loadLearnInput(const Project& project, const Dataset& dataset, const 
 
 nlohmann::json trainParams(const ModelSpec& spec, const TrainConfig& config, const LearnInputOptions& input)
 {
-    nlohmann::json params = {{"model", spec.name},
-                             {"device", config.device},
-                             {"epochs", config.epochs},
-                             {"batch_size", config.batchSize},
-                             {"optimizer", optimizerName(config.optimizer)},
-                             {"lr", config.learningRate},
-                             {"momentum", config.momentum},
-                             {"weight_decay", config.weightDecay},
-                             {"schedule", scheduleName(config.schedule)},
-                             {"warmup_epochs", config.warmupEpochs},
-                             {"label_smoothing", config.labelSmoothing},
-                             {"augment", config.augment},
-                             {"flip", config.flip},
-                             {"val_fraction", config.validationFraction},
-                             {"patience", config.patience},
-                             {"seed", config.seed},
-                             {"input", learnInputKindName(input.kind)},
-                             {"image_size", input.imageSize}};
-    if (spec.name == "small-cnn")
-        params["width"] = spec.width;
-    if (spec.name == "mlp" || spec.name == "torchscript") {
-        params["hidden"] = spec.hidden;
-        params["dropout"] = spec.dropout;
-    }
-    if (spec.name == "torchscript")
-        params["backbone"] = spec.backbone;
+    TrainSettings settings;
+    settings.spec = spec;
+    settings.config = config;
+    settings.input = input;
+    // Stored is where it trained, not what was asked for.
+    settings.device = config.device;
+    nlohmann::json params = nlohmann::json::object();
+    for (const SettingInfo& setting : trainSettings())
+        if (setting.usedBy(UseStored) && !setting.perRun && setting.appliesTo(spec.name))
+            params[setting.key] = setting.get(settings);
     return params;
 }
 

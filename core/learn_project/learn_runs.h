@@ -60,7 +60,9 @@ LearnInput loadLearnInput(const std::string& cacheDir, const Dataset& dataset, c
                           Progress& progress = Progress::none());
 
 // The effective settings of a train or loop run, as stored in its parameters (the CLI's and the
-// GUI's runs use the same keys): model, device, epochs, batch_size, optimizer, lr, momentum,
+// GUI's runs use the same keys): the stored settings of trainSettings() (train_settings.h) that
+// apply to the model, but folds, soft and max_iterations, which the verbs add; device is where
+// it trains (config.device). Today: model, device, epochs, batch_size, optimizer, lr, momentum,
 // weight_decay, schedule, warmup_epochs, label_smoothing, augment, flip, val_fraction, patience,
 // seed, input, image_size, and per model width, hidden, dropout or backbone.
 nlohmann::json trainParams(const ModelSpec& spec, const TrainConfig& config, const LearnInputOptions& input);

@@ -1,0 +1,323 @@
+// What the Learning tab draws: the training curve of one fold, the loop's accuracy per
+// iteration and its iteration table, live from a running job or from a stored run's history
+// output and summary.
+
+#include "learnpage.h"
+#include "learnpage_p.h"
+
+#include "projectdocument.h"
+#include "trainingchart.h"
+
+#include "aggregate/crowdlab.h"
+#include "util/npy.h"
+
+#include <QChart>
+#include <QComboBox>
+#include <QHeaderView>
+#include <QSignalBlocker>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTableWidget>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace crowdsift {
+
+using namespace learnpage;
+
+namespace {
+
+// A number for the table, "-" where it is not known (no ground truth).
+QString numberOrDash(double value, int decimals)
+{
+    return std::isfinite(value) ? QString::number(value, 'f', decimals) : QStringLiteral("-");
+}
+
+int jsonInt(const nlohmann::json& object, const char* key)
+{
+    const double value = jsonNumber(object, key);
+    return std::isfinite(value) ? static_cast<int>(std::lround(value)) : 0;
+}
+
+// A train run's history output: rows of (fold, epoch, train_loss, train_acc, val_loss, val_acc,
+// lr, seconds, samples_per_s), grouped by fold (index = fold; folds without rows stay empty).
+std::vector<std::vector<EpochRecord>> historyByFold(const NpyArray& array)
+{
+    constexpr std::size_t columns = 9;
+    if (array.rank() != 2 || array.shape[1] != columns)
+        throw std::runtime_error("its history is not a table of 9 columns");
+    const std::vector<double> values = array.as<double>();
+    std::vector<std::vector<EpochRecord>> folds;
+    for (std::size_t row = 0; row < array.shape[0]; ++row) {
+        const double* v = values.data() + row * columns;
+        const int fold = static_cast<int>(v[0]);
+        if (fold < 0 || fold > 1000)
+            throw std::runtime_error("its history names fold " + std::to_string(fold));
+        EpochRecord record;
+        record.epoch = static_cast<int>(v[1]);
+        record.trainLoss = v[2];
+        record.trainAccuracy = v[3];
+        record.validationLoss = v[4];
+        record.validationAccuracy = v[5];
+        record.learningRate = v[6];
+        record.seconds = v[7];
+        record.samplesPerSecond = v[8];
+        if (static_cast<int>(folds.size()) <= fold)
+            folds.resize(static_cast<std::size_t>(fold) + 1);
+        folds[static_cast<std::size_t>(fold)].push_back(record);
+    }
+    return folds;
+}
+
+// The "loop" table of a crowdlab-loop run's summary (loopSummary()).
+std::vector<LoopIteration> iterationsFromSummary(const nlohmann::json& summary)
+{
+    std::vector<LoopIteration> iterations;
+    if (!summary.is_object() || !summary.contains("loop") || !summary["loop"].is_array())
+        return iterations;
+    for (const nlohmann::json& row : summary["loop"]) {
+        LoopIteration it;
+        it.iteration = jsonInt(row, "iteration");
+        it.changed = jsonInt(row, "changed");
+        it.newlyChanged = jsonInt(row, "newly_changed");
+        it.consensusAccuracy = jsonNumber(row, "consensus_accuracy");
+        it.modelAccuracy = jsonNumber(row, "model_accuracy");
+        it.modelWeight = jsonNumber(row, "model_weight");
+        it.meanConsensusQuality = jsonNumber(row, "mean_consensus_quality");
+        it.seconds = jsonNumber(row, "seconds");
+        it.trainSamplesPerSecond = jsonNumber(row, "train_samples_per_s");
+        iterations.push_back(it);
+    }
+    return iterations;
+}
+
+}  // namespace
+
+QWidget* LearnPage::createCharts()
+{
+    curveChart_ = new TrainingCurveChart;
+    curveChart_->setObjectName(QStringLiteral("trainingCurve"));
+    loopChart_ = new LoopChart;
+    loopChart_->setObjectName(QStringLiteral("loopChart"));
+    iterationTable_ = new QTableWidget(0, IterationColumnCount);
+    iterationTable_->setObjectName(QStringLiteral("iterationTable"));
+    iterationTable_->setHorizontalHeaderLabels({tr("Iteration"), tr("Changed"), tr("Newly changed"),
+                                                tr("Consensus acc."), tr("Model acc."), tr("Model weight"),
+                                                tr("Seconds")});
+    iterationTable_->horizontalHeaderItem(ChangedColumn)
+        ->setToolTip(tr("Items whose consensus differs from the previous iteration's"));
+    iterationTable_->horizontalHeaderItem(NewlyChangedColumn)
+        ->setToolTip(tr("Of those, items that changed for the first time; the loop stops at 0"));
+    iterationTable_->horizontalHeaderItem(ConsensusAccuracyColumn)
+        ->setToolTip(tr("Accuracy of the consensus against the ground truth"));
+    iterationTable_->horizontalHeaderItem(ModelAccuracyColumn)
+        ->setToolTip(tr("Accuracy of the out-of-sample model probabilities' argmax against the ground truth"));
+    iterationTable_->horizontalHeaderItem(ModelWeightColumn)->setToolTip(tr("CROWDLAB's weight of the model"));
+    iterationTable_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    iterationTable_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    iterationTable_->verticalHeader()->hide();
+    iterationTable_->setAlternatingRowColors(true);
+    iterationTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    // Room for five iterations, the loop's default limit, without scrolling.
+    iterationTable_->setMinimumHeight(iterationTable_->horizontalHeader()->sizeHint().height()
+                                      + 5 * iterationTable_->verticalHeader()->defaultSectionSize() + 4);
+
+    auto* charts = new QSplitter(Qt::Horizontal);
+    charts->addWidget(curveChart_);
+    charts->addWidget(loopChart_);
+    // The loop chart has more to show: five series on two value axes.
+    charts->setStretchFactor(0, 4);
+    charts->setStretchFactor(1, 5);
+    charts->setChildrenCollapsible(false);
+    auto* results = new QSplitter(Qt::Vertical);
+    results->addWidget(charts);
+    results->addWidget(iterationTable_);
+    results->setStretchFactor(0, 3);
+    results->setStretchFactor(1, 1);
+    results->setChildrenCollapsible(false);
+    return results;
+}
+bool LearnPage::showRun(std::int64_t run)
+{
+    const std::optional<RunInfo> stored = storedLearnRun(run);
+    if (!stored)
+        return false;
+    const RunInfo& info = *stored;
+    Project* project = document_->project();
+
+    const Dataset& dataset = document_->dataset();
+    // A job still running goes on (its progress stays in the status line), but its epochs and
+    // iterations no longer draw over the stored run.
+    ++liveTicket_;
+    shownRun_ = run;
+    shownTitle_ = tr("Run %1").arg(run);
+    {
+        const QSignalBlocker blocker(runBox_);
+        runBox_->setCurrentIndex(runBox_->findData(static_cast<qlonglong>(run)));
+    }
+    foldHistory_.clear();
+    QString curveProblem;
+    if (std::find(info.outputs.begin(), info.outputs.end(), "history") != info.outputs.end()) {
+        try {
+            foldHistory_ = historyByFold(project->runOutput(run, "history"));
+        } catch (const std::exception& e) {
+            curveProblem = tr("Run %1: could not read the training curves: %2").arg(run).arg(QString::fromStdString(e.what()));
+        }
+    } else {
+        curveProblem = tr("Run %1 stored no training curves").arg(run);
+    }
+    expectedEpochs_ = 0;
+    expectedFolds_ = 0;
+    setFoldItems(static_cast<int>(foldHistory_.size()));
+    if (foldHistory_.empty())
+        curveChart_->clear(curveProblem);
+    else
+        showFold(static_cast<int>(foldHistory_.size()) - 1);
+
+    if (isLoopRun(info)) {
+        const std::vector<LoopIteration> iterations = iterationsFromSummary(info.summary);
+        clearIterations(dataset.hasTruth(), 0);
+        double majorityVote = jsonNumber(info.summary, "majority_vote_accuracy");
+        if (!std::isfinite(majorityVote) && dataset.hasTruth())
+            majorityVote = accuracy(cleanlabMajorityVote(dataset), dataset.truth);
+        // The loop's own Dawid-Skene reference, else the project's newest Dawid-Skene run.
+        const double dawidSkene = jsonNumber(info.summary, "ds_accuracy");
+        loopChart_->setReferences(majorityVote, std::isfinite(dawidSkene) ? dawidSkene : dawidSkeneAccuracy());
+        for (const LoopIteration& iteration : iterations) {
+            loopChart_->addIteration(iteration);
+            appendIterationRow(iteration);
+        }
+    } else {
+        clearIterations(dataset.hasTruth(), 0);
+        loopChart_->chart()->setTitle(tr("%1 is a training run, not a CROWDLAB loop").arg(shownTitle_));
+    }
+    updateButtons();
+    return true;
+}
+
+void LearnPage::setFoldItems(int count)
+{
+    const QSignalBlocker blocker(foldBox_);
+    while (foldBox_->count() > count)
+        foldBox_->removeItem(foldBox_->count() - 1);
+    while (foldBox_->count() < count)
+        foldBox_->addItem(tr("fold %1").arg(foldBox_->count() + 1), foldBox_->count());
+    foldBox_->setEnabled(count > 1);
+}
+
+QString LearnPage::curveTitle(int fold) const
+{
+    const int folds = static_cast<int>(foldHistory_.size());
+    QString title = shownTitle_;
+    if (currentJob_ != 0 && currentIsLoop_ && liveIteration_ > 0)
+        title += tr(" · iteration %1").arg(liveIteration_);
+    if (folds > 0)
+        title += tr(" · fold %1 of %2").arg(fold + 1).arg(std::max(folds, expectedFolds_));
+    return title;
+}
+
+void LearnPage::showFold(int fold)
+{
+    if (fold < 0 || fold >= static_cast<int>(foldHistory_.size()))
+        return;
+    {
+        const QSignalBlocker blocker(foldBox_);
+        foldBox_->setCurrentIndex(fold);
+    }
+    curveChart_->setHistory(foldHistory_[static_cast<std::size_t>(fold)], curveTitle(fold), expectedEpochs_);
+}
+
+void LearnPage::onFoldBoxChanged()
+{
+    showFold(foldBox_->currentIndex());
+}
+
+void LearnPage::clearIterations(bool truthKnown, int expectedIterations)
+{
+    loopChart_->clear(truthKnown, expectedIterations);
+    iterationTable_->setRowCount(0);
+}
+
+void LearnPage::appendIterationRow(const LoopIteration& iteration)
+{
+    const int row = iterationTable_->rowCount();
+    iterationTable_->insertRow(row);
+    const QString cells[IterationColumnCount] = {
+        QString::number(iteration.iteration),
+        QString::number(iteration.changed),
+        QString::number(iteration.newlyChanged),
+        numberOrDash(iteration.consensusAccuracy, 4),
+        numberOrDash(iteration.modelAccuracy, 4),
+        numberOrDash(iteration.modelWeight, 3),
+        numberOrDash(iteration.seconds, 1),
+    };
+    for (int column = 0; column < IterationColumnCount; ++column) {
+        auto* item = new QTableWidgetItem(cells[column]);
+        item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        iterationTable_->setItem(row, column, item);
+    }
+}
+
+void LearnPage::beginLive(bool loop, int expectedEpochs, int expectedIterations, double majorityVote, double dawidSkene)
+{
+    ++liveTicket_;
+    shownRun_ = 0;
+    shownTitle_ = loop ? tr("CROWDLAB loop") : tr("Training");
+    {
+        const QSignalBlocker blocker(runBox_);
+        runBox_->setCurrentIndex(-1);
+        runBox_->setPlaceholderText(tr("The running job"));
+    }
+    foldHistory_.clear();
+    setFoldItems(0);
+    expectedEpochs_ = expectedEpochs;
+    expectedFolds_ = folds_->value();
+    liveIteration_ = loop ? 1 : 0;
+    iterationEnded_ = false;
+    curveChart_->clear(tr("%1 · loading the training input").arg(shownTitle_), expectedEpochs);
+    clearIterations(document_->dataset().hasTruth(), expectedIterations);
+    if (loop)
+        loopChart_->setReferences(majorityVote, dawidSkene);
+    else
+        loopChart_->chart()->setTitle(tr("Training only: no CROWDLAB loop"));
+}
+
+void LearnPage::onLiveEpoch(int fold, const EpochRecord& record)
+{
+    if (fold < 0)
+        return;
+    if (iterationEnded_) {
+        iterationEnded_ = false;
+        ++liveIteration_;
+        foldHistory_.clear();
+        setFoldItems(0);
+    }
+    const bool newFold = fold >= static_cast<int>(foldHistory_.size());
+    if (newFold) {
+        foldHistory_.resize(static_cast<std::size_t>(fold) + 1);
+        setFoldItems(fold + 1);
+    }
+    foldHistory_[static_cast<std::size_t>(fold)].push_back(record);
+    // Each new fold takes the chart over; a fold picked by hand meanwhile stays until then.
+    if (newFold) {
+        {
+            const QSignalBlocker blocker(foldBox_);
+            foldBox_->setCurrentIndex(fold);
+        }
+        curveChart_->clear(curveTitle(fold), expectedEpochs_);
+    }
+    if (foldBox_->currentIndex() == fold)
+        curveChart_->addEpoch(record);
+}
+
+void LearnPage::onLiveIteration(const LoopIteration& iteration)
+{
+    iterationEnded_ = true;
+    loopChart_->addIteration(iteration);
+    appendIterationRow(iteration);
+    iterationTable_->scrollToBottom();
+}
+
+}  // namespace crowdsift

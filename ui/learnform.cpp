@@ -1,0 +1,284 @@
+// The Learning tab's settings form: one field per setting of trainSettings() that the form
+// shows (range, default, decimals, choices and tooltip from there), the defaults of the chosen
+// model, and what the form asks for.
+
+#include "learnpage.h"
+#include "learnpage_p.h"
+
+#include "projectdocument.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <utility>
+
+namespace crowdsift {
+
+using namespace learnpage;
+
+namespace {
+
+template <class Field>
+Field* registerField(std::map<std::string, QWidget*>& fields, const char* key, const char* objectName, Field* field)
+{
+    field->setObjectName(QLatin1String(objectName));
+    field->setToolTip(QString::fromUtf8(trainSetting(key).help));
+    fields[key] = field;
+    return field;
+}
+
+QSpinBox* spinField(std::map<std::string, QWidget*>& fields, const char* key, const char* objectName)
+{
+    const SettingInfo& setting = trainSetting(key);
+    auto* box = registerField(fields, key, objectName, new QSpinBox);
+    box->setRange(static_cast<int>(setting.min), static_cast<int>(setting.max));
+    box->setValue(settingDefault(setting).get<int>());
+    return box;
+}
+
+QDoubleSpinBox* realField(std::map<std::string, QWidget*>& fields, const char* key, const char* objectName)
+{
+    const SettingInfo& setting = trainSetting(key);
+    auto* box = registerField(fields, key, objectName, new QDoubleSpinBox);
+    box->setDecimals(setting.decimals);
+    box->setRange(setting.min, setting.max);
+    box->setValue(settingDefault(setting).get<double>());
+    return box;
+}
+
+// One item per choice: its text and data from `item`, its stored name under kSettingNameRole.
+QComboBox* choiceField(std::map<std::string, QWidget*>& fields, const char* key, const char* objectName,
+                       const std::function<std::pair<QString, QVariant>(const std::string&)>& item)
+{
+    auto* box = registerField(fields, key, objectName, new QComboBox);
+    for (const std::string& name : trainSetting(key).choices) {
+        const auto [text, data] = item(name);
+        box->addItem(text, data);
+        box->setItemData(box->count() - 1, QString::fromStdString(name), kSettingNameRole);
+    }
+    setFieldValue(box, settingDefault(trainSetting(key)));
+    return box;
+}
+
+// An item that shows and holds the stored name.
+std::pair<QString, QVariant> nameItem(const std::string& name)
+{
+    return {QString::fromStdString(name), QString::fromStdString(name)};
+}
+
+}  // namespace
+
+namespace learnpage {
+
+void setFieldValue(QWidget* field, const nlohmann::json& value)
+{
+    if (auto* box = qobject_cast<QSpinBox*>(field))
+        box->setValue(value.get<int>());
+    else if (auto* real = qobject_cast<QDoubleSpinBox*>(field))
+        real->setValue(value.get<double>());
+    else if (auto* check = qobject_cast<QCheckBox*>(field))
+        check->setChecked(value.get<bool>());
+    else if (auto* edit = qobject_cast<QLineEdit*>(field))
+        edit->setText(QFile::decodeName(QByteArray::fromStdString(value.get<std::string>())));
+    else if (auto* combo = qobject_cast<QComboBox*>(field))
+        combo->setCurrentIndex(std::max(0, combo->findData(QString::fromStdString(value.get<std::string>()), kSettingNameRole)));
+}
+
+}  // namespace learnpage
+
+QGroupBox* LearnPage::createSettingsForm()
+{
+    const std::map<std::string, const char*> modelToolTips = {
+        {"mlp", QT_TR_NOOP("Multi-layer perceptron on the dataset's feature vectors (or its images, flattened)")},
+        {"small-cnn", QT_TR_NOOP("A fast small convolutional network for 28-64 px images")},
+        {"resnet18", QT_TR_NOOP("ResNet-18 with a CIFAR stem, for small images; slow on a CPU")},
+        {"torchscript", QT_TR_NOOP("Your own TorchScript backbone (images -> embeddings), frozen, with a trained head")},
+    };
+    model_ = choiceField(fields_, "model", "learnModel", nameItem);
+    for (int i = 0; i < model_->count(); ++i) {
+        const auto tip = modelToolTips.find(model_->itemData(i).toString().toStdString());
+        if (tip != modelToolTips.end())
+            model_->setItemData(i, tr(tip->second), Qt::ToolTipRole);
+    }
+    backbone_ = registerField(fields_, "backbone", "backboneFile", new QLineEdit);
+    backbone_->setPlaceholderText(tr("TorchScript file (.pt)"));
+    browseBackbone_ = new QPushButton(tr("Browse…"));
+    browseBackbone_->setObjectName(QStringLiteral("browseBackbone"));
+
+    epochs_ = spinField(fields_, "epochs", "learnEpochs");
+    learningRate_ = realField(fields_, "lr", "learnRate");
+    learningRate_->setStepType(QAbstractSpinBox::AdaptiveDecimalStepType);
+    batchSize_ = spinField(fields_, "batch_size", "learnBatchSize");
+    folds_ = spinField(fields_, "folds", "learnFolds");
+    optimizer_ = choiceField(fields_, "optimizer", "learnOptimizer", [this](const std::string& name) {
+        const OptimizerKind kind = parseOptimizer(name);
+        return std::make_pair(kind == OptimizerKind::AdamW ? tr("AdamW") : tr("SGD (Nesterov)"),
+                              QVariant(static_cast<int>(kind)));
+    });
+    labelSmoothing_ = realField(fields_, "label_smoothing", "learnLabelSmoothing");
+    labelSmoothing_->setSingleStep(0.05);
+    softTargets_ = registerField(fields_, "soft", "learnSoftTargets", new QCheckBox(tr("Train on posteriors (soft targets)")));
+    device_ = choiceField(fields_, "device", "learnDevice", nameItem);
+    const int cuda = device_->findData(QStringLiteral("cuda"));
+    if (cudaAvailable()) {
+        device_->setToolTip(tr("auto trains on the GPU"));
+    } else {
+        const QString why = tr("This build of LibTorch or this machine has no CUDA GPU");
+        setItemEnabled(device_, cuda, false, why);
+        device_->setToolTip(tr("auto trains on the CPU. %1.").arg(why));
+    }
+    inputKind_ = choiceField(fields_, "input", "learnInput", [this](const std::string& name) {
+        const LearnInputKind kind = parseLearnInputKind(name);
+        const QString text = kind == LearnInputKind::Features ? tr("Feature vectors")
+                             : kind == LearnInputKind::Images ? tr("Image pixels")
+                             : kind == LearnInputKind::Scene  ? tr("Scene features (GIST)")
+                                                              : tr("Automatic");
+        return std::make_pair(text, QVariant(static_cast<int>(kind)));
+    });
+    imageSize_ = spinField(fields_, "image_size", "learnImageSize");
+    imageSize_->setSingleStep(4);
+    imageSize_->setSpecialValueText(tr("auto"));
+    imageSize_->setSuffix(tr(" px"));
+    loopIterations_ = spinField(fields_, "max_iterations", "loopIterations");
+
+    auto* backboneRow = new QHBoxLayout;
+    backboneRow->setContentsMargins(0, 0, 0, 0);
+    backboneRow->addWidget(backbone_, 1);
+    backboneRow->addWidget(browseBackbone_);
+    auto* form = new QFormLayout;
+    form->addRow(tr("Model:"), model_);
+    form->addRow(tr("Input:"), inputKind_);
+    form->addRow(tr("Backbone:"), backboneRow);
+    form->addRow(tr("Epochs:"), epochs_);
+    form->addRow(tr("Learning rate:"), learningRate_);
+    form->addRow(tr("Batch size:"), batchSize_);
+    form->addRow(tr("Optimizer:"), optimizer_);
+    form->addRow(tr("Label smoothing:"), labelSmoothing_);
+    form->addRow(tr("Folds:"), folds_);
+    form->addRow(tr("Device:"), device_);
+    form->addRow(tr("Image size:"), imageSize_);
+    form->addRow(QString(), softTargets_);
+    auto* settings = new QGroupBox(tr("Model and training"));
+    settings->setLayout(form);
+    return settings;
+}
+
+QWidget* LearnPage::settingField(const std::string& key) const
+{
+    const auto it = fields_.find(key);
+    return it == fields_.end() ? nullptr : it->second;
+}
+
+void LearnPage::onModelChanged()
+{
+    applyDefaults();
+    updateInputFields();
+    updateButtons();
+}
+
+void LearnPage::applyDefaults()
+{
+    // A stored run's settings behind the form were those of its model.
+    takenSettings_ = nullptr;
+    updateDefaults(true);
+}
+
+void LearnPage::updateDefaults(bool fillForm)
+{
+    const std::string model = model_->currentData().toString().toStdString();
+    TrainSettings defaults = defaultTrainSettings(model, wantsCuda(device_));
+    if (takenSettings_.is_object())
+        decodeBehindForm(takenSettings_, defaults.config, defaults.spec);
+    defaults_ = defaults.config;
+    specDefaults_ = defaults.spec;
+    if (!fillForm)
+        return;
+    for (const SettingInfo& setting : trainSettings())
+        if (setting.perModel && setting.usedBy(UseForm))
+            setFieldValue(fields_.at(setting.key), setting.get(defaults));
+}
+
+void LearnPage::updateInputFields()
+{
+    const Dataset& dataset = document_->dataset();
+    const bool images = dataset.imageCount() > 0;
+    const bool features = dataset.features.size() > 0;
+    const bool mlp = model_->currentData().toString() == QLatin1String("mlp");
+    setItemEnabled(inputKind_, 1, features, features ? QString() : tr("The dataset has no feature vectors"));
+    setItemEnabled(inputKind_, 2, images, images ? QString() : tr("The dataset has no images"));
+    setItemEnabled(inputKind_, 3, images, images ? QString() : tr("The dataset has no images"));
+    if (!itemEnabled(inputKind_, inputKind_->currentIndex()))
+        inputKind_->setCurrentIndex(0);
+    inputKind_->setEnabled(currentJob_ == 0 && mlp);
+    inputKind_->setToolTip(mlp ? tr("Automatic: the dataset's feature vectors when it has them, else its images. "
+                                    "Scene features (GIST) describe photos of scenes far better than raw pixels "
+                                    "when there are only a few thousand of them")
+                               : tr("The image networks learn from the images"));
+    const auto kind = static_cast<LearnInputKind>(inputKind_->currentData().toInt());
+    const bool usesImages = images
+                            && (!mlp || kind == LearnInputKind::Images || (kind == LearnInputKind::Auto && !features));
+    imageSize_->setEnabled(currentJob_ == 0 && usesImages);
+    imageSize_->setToolTip(usesImages ? QString::fromUtf8(trainSetting("image_size").help)
+                                      : tr("This model does not train on the image pixels"));
+}
+
+ModelSpec LearnPage::modelSpec() const
+{
+    ModelSpec spec = specDefaults_;
+    if (spec.name == "torchscript")
+        spec.backbone = QFile::encodeName(backbone_->text().trimmed()).toStdString();
+    return spec;
+}
+
+TrainConfig LearnPage::trainConfig() const
+{
+    TrainConfig config = defaults_;
+    config.epochs = epochs_->value();
+    config.learningRate = learningRate_->value();
+    config.batchSize = batchSize_->value();
+    config.optimizer = static_cast<OptimizerKind>(optimizer_->currentData().toInt());
+    config.labelSmoothing = labelSmoothing_->value();
+    config.device = device_->currentData().toString().toStdString();
+    return config;
+}
+
+LoopConfig LearnPage::loopConfig() const
+{
+    return {modelSpec(), trainConfig(), folds_->value(), loopIterations_->value(), softTargets_->isChecked()};
+}
+
+LearnInputOptions LearnPage::inputOptions() const
+{
+    LearnInputOptions options;
+    // Only the MLP reads feature vectors; the image networks need the images even when the
+    // dataset has features too.
+    const bool mlp = model_->currentData().toString() == QLatin1String("mlp");
+    options.preferFeatures = mlp;
+    options.kind = mlp ? static_cast<LearnInputKind>(inputKind_->currentData().toInt()) : LearnInputKind::Auto;
+    options.imageSize = imageSize_->value();
+    return options;
+}
+
+void LearnPage::chooseBackbone()
+{
+    const QString start = backbone_->text().isEmpty() ? QString() : QFileInfo(backbone_->text()).absolutePath();
+    const QString path = QFileDialog::getOpenFileName(this, tr("TorchScript Backbone"), start,
+                                                      tr("TorchScript modules (*.pt *.pth *.ts);;All files (*)"));
+    if (!path.isEmpty())
+        backbone_->setText(path);
+}
+
+}  // namespace crowdsift

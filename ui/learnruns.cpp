@@ -1,0 +1,122 @@
+// The project's runs as the Learning tab lists them: the aggregation runs a training run can
+// learn (labels box), the stored train and loop runs it can show (run box), and the accuracy of
+// the newest Dawid-Skene run that the loop chart draws as a reference.
+
+#include "learnpage.h"
+#include "learnpage_p.h"
+
+#include "projectdocument.h"
+
+#include "aggregate/registry.h"
+
+#include <QComboBox>
+#include <QCoreApplication>
+#include <QLabel>
+#include <QSignalBlocker>
+
+#include <algorithm>
+
+namespace crowdsift {
+
+using namespace learnpage;
+
+namespace {
+
+QString runTitle(const RunInfo& run)
+{
+    if (isLoopRun(run))
+        return QCoreApplication::translate("crowdsift::LearnPage", "Run %1 · CROWDLAB loop").arg(run.id);
+    if (run.kind == "train")
+        return QCoreApplication::translate("crowdsift::LearnPage", "Run %1 · training (%2)")
+            .arg(run.id)
+            .arg(QString::fromStdString(run.name));
+    const auto known = std::find_if(strategies().begin(), strategies().end(),
+                                    [&run](const StrategyInfo& info) { return info.name == run.name; });
+    const QString name = known == strategies().end() ? QString::fromStdString(run.name)
+                                                      : QString::fromStdString(known->title);
+    return QCoreApplication::translate("crowdsift::LearnPage", "Run %1 · %2").arg(run.id).arg(name);
+}
+
+}  // namespace
+
+void LearnPage::refreshRuns()
+{
+    std::vector<RunInfo> runs;
+    if (Project* project = document_->project()) {
+        try {
+            runs = project->runs();
+        } catch (const std::exception& e) {
+            status_->setText(tr("Could not read the runs: %1").arg(QString::fromStdString(e.what())));
+        }
+    }
+    {
+        const QSignalBlocker blocker(labels_);
+        // The active run is preselected (that is what the Review tab shows) whenever it changes;
+        // otherwise the run picked by hand stays.
+        const std::int64_t active = document_->aggregationRunId();
+        const QVariant picked = active == labelsActive_ ? labels_->currentData() : QVariant();
+        labelsActive_ = active;
+        labels_->clear();
+        for (auto it = runs.rbegin(); it != runs.rend(); ++it)
+            if (it->kind == "aggregate" && it->status == "done")
+                labels_->addItem(runTitle(*it), static_cast<qlonglong>(it->id));
+        int index = picked.isValid() ? labels_->findData(picked) : -1;
+        if (index < 0)
+            index = labels_->findData(static_cast<qlonglong>(active));
+        labels_->setCurrentIndex(index >= 0 ? index : (labels_->count() > 0 ? 0 : -1));
+    }
+    {
+        const QSignalBlocker blocker(runBox_);
+        runBox_->clear();
+        for (auto it = runs.rbegin(); it != runs.rend(); ++it)
+            if (isLearnRun(*it))
+                runBox_->addItem(runTitle(*it), static_cast<qlonglong>(it->id));
+        runBox_->setCurrentIndex(shownRun_ != 0 ? runBox_->findData(static_cast<qlonglong>(shownRun_)) : -1);
+    }
+    updateButtons();
+}
+
+void LearnPage::onRunBoxChanged()
+{
+    const std::int64_t run = runBox_->currentIndex() >= 0 ? runBox_->currentData().toLongLong() : 0;
+    if (run != 0 && run != shownRun_)
+        showRun(run);
+    updateButtons();
+}
+
+std::optional<RunInfo> LearnPage::storedLearnRun(std::int64_t run) const
+{
+    Project* project = document_->project();
+    if (!project)
+        return std::nullopt;
+    try {
+        RunInfo info = project->run(run);
+        if (isLearnRun(info))
+            return info;
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+}
+
+double LearnPage::dawidSkeneAccuracy() const
+{
+    const Dataset& dataset = document_->dataset();
+    Project* project = document_->project();
+    if (!project || !dataset.hasTruth())
+        return kNaN;
+    try {
+        const std::vector<RunInfo> runs = project->runs();
+        for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
+            if (it->kind != "aggregate" || it->name != "ds" || it->status != "done")
+                continue;
+            const std::vector<int> labels = project->runOutput(it->id, "labels").as<int>();
+            if (static_cast<int>(labels.size()) == dataset.itemCount())
+                return accuracy(labels, dataset.truth);
+        }
+    } catch (const std::exception&) {
+        return kNaN;
+    }
+    return kNaN;
+}
+
+}  // namespace crowdsift
