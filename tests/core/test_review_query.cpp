@@ -22,15 +22,9 @@ namespace {
 //                                                            (one answer)
 //   4     100  -  -            -1      -          -          hard         NaN             5
 //   5     5    1  0             1      0.55       1/2        hard         0.6             1
-struct Fixture {
-    Dataset dataset;
-    AggregationResult run;
-};
-
-Fixture fixture()
+Dataset handDataset()
 {
-    Fixture f;
-    Dataset& d = f.dataset;
+    Dataset d;
     d.name = "review query";
     d.classNames = {"cat", "dog"};
     d.itemKeys = {"30", "4", "12", "7", "100", "5"};
@@ -40,15 +34,21 @@ Fixture fixture()
     d.answers = Answers::fromTriplets(6, 2, {{0, 0, 0}, {0, 1, 0}, {1, 0, 0}, {1, 1, 1}, {2, 0, 1}, {2, 1, 1},
                                              {3, 1, 1}, {5, 0, 1}, {5, 1, 0}});
     d.validate();
+    return d;
+}
 
-    AggregationResult& r = f.run;
+AggregationResult handRun(bool withModel = true)
+{
+    AggregationResult r;
     r.strategy = "hand";
     r.labels = {0, 0, 1, 1, -1, 1};
     r.posteriors.resize(6, 2);
     r.posteriors << 0.95, 0.05, 0.70, 0.30, 0.08, 0.92, 0.01, 0.99, 0.5, 0.5, 0.45, 0.55;
-    r.modelProbabilities.resize(6, 2);
-    r.modelProbabilities << 0.6, 0.4, 0.9, 0.1, 0.3, 0.7, 0.2, 0.8, 0.5, 0.5, 0.4, 0.6;
-    return f;
+    if (withModel) {
+        r.modelProbabilities.resize(6, 2);
+        r.modelProbabilities << 0.6, 0.4, 0.9, 0.1, 0.3, 0.7, 0.2, 0.8, 0.5, 0.5, 0.4, 0.6;
+    }
+    return r;
 }
 
 const IsDecided kNoneDecided = [](int) { return false; };
@@ -63,8 +63,7 @@ class TestReviewQuery : public QObject {
 private Q_SLOTS:
     void perRunDataIsHandComputed()
     {
-        const Fixture f = fixture();
-        const ReviewQuery query(f.dataset, f.run);
+        const ReviewQuery query(handDataset(), handRun());
         QCOMPARE(query.itemCount(), 6);
         QCOMPARE(query.categories(), std::vector<Triage>({Triage::Easy, Triage::NeedReview, Triage::Easy,
                                                           Triage::NeedReview, Triage::Hard, Triage::Hard}));
@@ -80,25 +79,22 @@ private Q_SLOTS:
 
     void labelQualityFallsBackToThePosterior()
     {
-        Fixture f = fixture();
-        f.run.modelProbabilities.resize(0, 0);
-        const ReviewQuery query(f.dataset, f.run);
+        const ReviewQuery query(handDataset(), handRun(false));
         QCOMPARE(query.labelQuality()[1], 0.70);
         QCOMPARE(query.labelQuality()[5], 0.55);
     }
 
     void countsPerClassAndBand()
     {
-        const Fixture f = fixture();
-        const ReviewQuery query(f.dataset, f.run);
+        const ReviewQuery query(handDataset(), handRun());
         // Row 0: no consensus; row 1: cat; row 2: dog. Columns: easy, need review, hard.
         QCOMPARE(query.counts(kNoneDecided), std::vector<BandCounts>({{0, 0, 1}, {1, 1, 0}, {1, 1, 1}}));
     }
 
     void reviewOrder()
     {
-        const Fixture f = fixture();
-        ReviewQuery query(f.dataset, f.run);
+        const Dataset dataset = handDataset();
+        ReviewQuery query(dataset, handRun());
         // Posterior of the consensus ascending, no consensus first.
         QCOMPARE(query.bands(ReviewQuery::AllClasses, kNoneDecided), ReviewBands({Items{2, 0}, Items{1, 3}, Items{4, 5}}));
         QCOMPARE(query.bands(1, kNoneDecided), ReviewBands({Items{2}, Items{3}, Items{5}}));
@@ -110,8 +106,8 @@ private Q_SLOTS:
 
     void labelQualityOrder()
     {
-        const Fixture f = fixture();
-        ReviewQuery query(f.dataset, f.run);
+        const Dataset dataset = handDataset();
+        ReviewQuery query(dataset, handRun());
         query.bands(ReviewQuery::AllClasses, kNoneDecided);  // sorted once under Review
         query.setSort(ReviewSort::LabelQuality);
         // 0.6 < 0.7 (easy), 0.8 < 0.9 (review), NaN first then 0.6 (hard).
@@ -123,8 +119,8 @@ private Q_SLOTS:
 
     void itemIdOrder()
     {
-        const Fixture f = fixture();
-        ReviewQuery query(f.dataset, f.run);
+        const Dataset dataset = handDataset();
+        ReviewQuery query(dataset, handRun());
         query.setSort(ReviewSort::ItemId);
         // Keys numerically: 4 (1), 5 (5), 7 (3), 12 (2), 30 (0), 100 (4).
         QCOMPARE(query.bands(ReviewQuery::AllClasses, kNoneDecided), ReviewBands({Items{2, 0}, Items{1, 3}, Items{5, 4}}));
@@ -132,22 +128,22 @@ private Q_SLOTS:
 
     void annotatorFilter()
     {
-        const Fixture f = fixture();
-        ReviewQuery query(f.dataset, f.run);
-        query.setAnnotator(f.dataset, 0);  // answered items 0, 1, 2, 5
+        const Dataset dataset = handDataset();
+        ReviewQuery query(dataset, handRun());
+        query.setAnnotator(dataset, 0);  // answered items 0, 1, 2, 5
         QVERIFY(query.filtered());
         QCOMPARE(query.counts(kNoneDecided), std::vector<BandCounts>({{0, 0, 0}, {1, 1, 0}, {1, 0, 1}}));
         QCOMPARE(query.bands(ReviewQuery::AllClasses, kNoneDecided), ReviewBands({Items{2, 0}, Items{1}, Items{5}}));
-        QVERIFY_THROWS_EXCEPTION(std::out_of_range, query.setAnnotator(f.dataset, 2));
-        query.setAnnotator(f.dataset, -1);
+        QVERIFY_THROWS_EXCEPTION(std::out_of_range, query.setAnnotator(dataset, 2));
+        query.setAnnotator(dataset, -1);
         QVERIFY(!query.filtered());
         QCOMPARE(query.bands(ReviewQuery::AllClasses, kNoneDecided), ReviewBands({Items{2, 0}, Items{1, 3}, Items{4, 5}}));
     }
 
     void disagreementOnly()
     {
-        const Fixture f = fixture();
-        ReviewQuery query(f.dataset, f.run);
+        const Dataset dataset = handDataset();
+        ReviewQuery query(dataset, handRun());
         query.setDisagreementOnly(true);
         // Agreement below 1: items 1 and 5; item 4 has no answer to disagree with.
         QCOMPARE(query.bands(ReviewQuery::AllClasses, kNoneDecided), ReviewBands({Items{}, Items{1}, Items{5}}));
@@ -155,8 +151,8 @@ private Q_SLOTS:
 
     void decidedFilter()
     {
-        const Fixture f = fixture();
-        ReviewQuery query(f.dataset, f.run);
+        const Dataset dataset = handDataset();
+        ReviewQuery query(dataset, handRun());
         const std::set<int> decided{0, 5};
         const IsDecided isDecided = [&decided](int item) { return decided.count(item) > 0; };
         query.setDecided(DecidedFilter::Decided);
@@ -170,8 +166,8 @@ private Q_SLOTS:
 
     void itemFilterCombinesWithTheOthers()
     {
-        const Fixture f = fixture();
-        ReviewQuery query(f.dataset, f.run);
+        const Dataset dataset = handDataset();
+        ReviewQuery query(dataset, handRun());
         // Duplicates and indices outside [0, N) are ignored.
         QCOMPARE(query.setItems({5, 0, 0, 99, -1, 1}), 3);
         QVERIFY(query.hasItemFilter());
@@ -188,8 +184,8 @@ private Q_SLOTS:
 
     void ruleChangeRebuckets()
     {
-        const Fixture f = fixture();
-        ReviewQuery query(f.dataset, f.run);
+        const Dataset dataset = handDataset();
+        ReviewQuery query(dataset, handRun());
         query.setSort(ReviewSort::ItemId);
         TriageRule strict;
         strict.hardPosterior = 0.8;  // item 1 (0.70) becomes hard
@@ -208,14 +204,14 @@ private Q_SLOTS:
 
     void filtersCarryOverToAnotherRun()
     {
-        const Fixture f = fixture();
-        ReviewQuery before(f.dataset, f.run);
+        const Dataset dataset = handDataset();
+        ReviewQuery before(dataset, handRun());
         before.setSort(ReviewSort::LabelQuality);
-        before.setAnnotator(f.dataset, 1);
+        before.setAnnotator(dataset, 1);
         before.setItems({0, 1, 3});
         before.setDecided(DecidedFilter::Undecided);
-        ReviewQuery after(f.dataset, f.run);
-        after.copyFilters(f.dataset, before);
+        ReviewQuery after(dataset, handRun());
+        after.copyFilters(dataset, before);
         QCOMPARE(after.sort(), ReviewSort::LabelQuality);
         QCOMPARE(after.annotator(), 1);
         QVERIFY(after.hasItemFilter());
@@ -230,9 +226,9 @@ private Q_SLOTS:
         QCOMPARE(empty.bands(ReviewQuery::AllClasses, kNoneDecided), ReviewBands());
         QCOMPARE(empty.counts(kNoneDecided), std::vector<BandCounts>({{0, 0, 0}}));
 
-        Fixture f = fixture();
-        f.run.labels.pop_back();
-        QVERIFY_THROWS_EXCEPTION(InputError, ReviewQuery(f.dataset, f.run));
+        AggregationResult shorter = handRun();
+        shorter.labels.pop_back();
+        QVERIFY_THROWS_EXCEPTION(InputError, ReviewQuery(handDataset(), shorter));
     }
 };
 
