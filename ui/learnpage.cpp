@@ -26,6 +26,8 @@
 #include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QSplitter>
@@ -48,6 +50,19 @@
 namespace crowdsift {
 
 namespace {
+
+// Scrolls vertically only: as wide as its form needs (plus the scroll bar), however short.
+class FormScrollArea : public QScrollArea {
+public:
+    QSize minimumSizeHint() const override
+    {
+        const QSize base = QScrollArea::minimumSizeHint();
+        if (!widget())
+            return base;
+        return {widget()->minimumSizeHint().width() + verticalScrollBar()->sizeHint().width() + 2 * frameWidth(),
+                base.height()};
+    }
+};
 
 const char* const kLoopStrategy = "crowdlab-loop";
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -617,8 +632,14 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
     rightLayout->addLayout(showRow);
     rightLayout->addWidget(results, 1);
 
+    // The form scrolls rather than making the window taller than a 1366 x 768 laptop's screen.
+    auto* leftScroll = new FormScrollArea;
+    leftScroll->setWidget(left);
+    leftScroll->setWidgetResizable(true);
+    leftScroll->setFrameShape(QFrame::NoFrame);
+    leftScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     auto* splitter = new QSplitter(Qt::Horizontal);
-    splitter->addWidget(left);
+    splitter->addWidget(leftScroll);
     splitter->addWidget(right);
     splitter->setStretchFactor(0, 0);
     splitter->setStretchFactor(1, 1);
