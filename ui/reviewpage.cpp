@@ -272,6 +272,14 @@ ReviewPage::ReviewPage(ProjectDocument* document, QWidget* parent) : QWidget(par
     inspector_->setObjectName(QStringLiteral("inspector"));
     inspector_->installEventFilter(this);
     connect(inspector_, &InspectorPanel::decided, this, [this] { advance(activeView()); });
+    connect(inspector_, &InspectorPanel::noteCommitted, this, [this] {
+        if (QListView* view = activeView())
+            view->setFocus();
+    });
+    inspector_->setScreenful([this] {
+        const QListView* view = activeView();
+        return view ? screenful(view) : 0;
+    });
 
     auto* centre = new QWidget;
     auto* centreLayout = new QVBoxLayout(centre);
@@ -674,6 +682,86 @@ void ReviewPage::advance(QListView* view)
     view->setCurrentIndex(view->model()->index(current.row() + 1, 0));
 }
 
+int ReviewPage::columns(const QListView* view) const
+{
+    return std::max(1, view->viewport()->width() / std::max(1, delegate_->tileSize().width()));
+}
+
+int ReviewPage::screenful(const QListView* view) const
+{
+    const int height = std::max(1, delegate_->tileSize().height());
+    return columns(view) * std::max(1, (view->viewport()->height() + height - 1) / height);
+}
+
+void ReviewPage::moveTo(QListView* view, int row)
+{
+    const QModelIndex index = view->model()->index(row, 0);
+    view->setFocus();
+    // Not setCurrentIndex, which would extend the selection while a modifier is down.
+    view->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect);
+    view->scrollTo(index);
+}
+
+bool ReviewPage::crossBand(QListView* view, int key)
+{
+    const QModelIndex current = view->currentIndex();
+    if (!current.isValid())
+        return false;
+    const int count = view->model()->rowCount();
+    const int row = current.row();
+    const int lineLength = columns(view);
+    const bool forward = key == Qt::Key_Down || key == Qt::Key_Right;
+    const bool atEdge = key == Qt::Key_Right  ? row + 1 >= count
+                        : key == Qt::Key_Left ? row == 0
+                        : key == Qt::Key_Down ? row + lineLength >= count
+                                              : row < lineLength;
+    if (!atEdge)
+        return false;
+    // Up and Down keep the column where the next band has one.
+    const auto rowIn = [&](int size) {
+        if (key == Qt::Key_Right)
+            return 0;
+        if (key == Qt::Key_Left)
+            return size - 1;
+        const int line = key == Qt::Key_Down ? 0 : (size - 1) / lineLength;
+        return std::min(line * lineLength + row % lineLength, size - 1);
+    };
+    const int step = forward ? 1 : -1;
+    const auto from = static_cast<int>(std::find(views_.begin(), views_.end(), view) - views_.begin());
+    for (int next = from + step; next >= 0 && next < static_cast<int>(views_.size()); next += step) {
+        const int size = models_[static_cast<std::size_t>(next)]->rowCount();
+        if (size > 0) {
+            moveTo(views_[static_cast<std::size_t>(next)], rowIn(size));
+            return true;
+        }
+    }
+    // Past the class's last (first) band: the next (previous) class with items, from its first
+    // (last) item. The "All classes" row has no neighbour.
+    if (currentClass_ == AllClasses)
+        return true;
+    int position = -1;
+    for (int i = 0; i < classes_->topLevelItemCount(); ++i) {
+        if (classes_->topLevelItem(i)->data(0, Qt::UserRole).toInt() == currentClass_)
+            position = i;
+    }
+    for (int i = position + step; position >= 0 && i >= 0 && i < classes_->topLevelItemCount(); i += step) {
+        const QTreeWidgetItem* item = classes_->topLevelItem(i);
+        const int label = item->data(0, Qt::UserRole).toInt();
+        if (label == AllClasses || item->text(1).toInt() + item->text(2).toInt() + item->text(3).toInt() == 0)
+            continue;
+        showClass(label);
+        for (int b = forward ? 0 : 2; b >= 0 && b < 3; b += step) {
+            const int size = models_[static_cast<std::size_t>(b)]->rowCount();
+            if (size > 0) {
+                moveTo(views_[static_cast<std::size_t>(b)], forward ? 0 : size - 1);
+                break;
+            }
+        }
+        return true;
+    }
+    return true;
+}
+
 bool ReviewPage::eventFilter(QObject* watched, QEvent* event)
 {
     if (event->type() == QEvent::Resize)
@@ -684,6 +772,14 @@ bool ReviewPage::eventFilter(QObject* watched, QEvent* event)
     const Qt::KeyboardModifiers modifiers = key->modifiers() & ~(Qt::KeypadModifier | Qt::ShiftModifier);
     if (modifiers != Qt::NoModifier)
         return QWidget::eventFilter(watched, event);
+    const bool arrow = key->key() == Qt::Key_Up || key->key() == Qt::Key_Down || key->key() == Qt::Key_Left
+                       || key->key() == Qt::Key_Right;
+    if (arrow && !(key->modifiers() & Qt::ShiftModifier)) {
+        auto* view = qobject_cast<QListView*>(watched);
+        if (view && std::find(views_.begin(), views_.end(), view) != views_.end() && crossBand(view, key->key()))
+            return true;
+        return QWidget::eventFilter(watched, event);
+    }
     if (key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter) {
         inspector_->acceptConsensus();
         return true;
@@ -715,7 +811,7 @@ void ReviewPage::requestVisibleThumbnails()
         if (count == 0 || !view->isVisible())
             continue;
         const QSize viewport = view->viewport()->size();
-        const int columns = std::max(1, viewport.width() / std::max(1, grid.width()));
+        const int columns = this->columns(view);
         const int firstLine = view->verticalScrollBar()->value() / std::max(1, grid.height());
         const int lines = viewport.height() / std::max(1, grid.height()) + 2;
         const int first = std::min(count, firstLine * columns);

@@ -40,8 +40,10 @@ struct AggregationResult;
 // easy (green), need review (orange), hard (red). Right: the InspectorPanel.
 //
 // Keys on a band or the inspector: 1-9, 0 and a-z relabel the selection to that class, Enter
-// accepts its consensus; either moves on to the next item of the band. Arrows and Shift/Ctrl
-// selection are the list view's own. Without an aggregation run the page offers
+// accepts its consensus; either moves on to the next item of the band. Arrows move within a
+// band; at its edge Down / Right go on to the next band (easy, need review, hard) and past the
+// last to the next class, Up / Left back. Shift/Ctrl selection is the list view's own, within
+// one band. Without an aggregation run the page offers
 // "Run Dawid-Skene", which runs off the GUI thread with a progress bar and cancel and stores
 // the run in the project.
 //
@@ -143,6 +145,14 @@ private:
     void scheduleThumbnailRequest();
     void requestVisibleThumbnails();
     void advance(QListView* view);
+    // Tiles per line of `view`, and the tiles it shows at once (partly shown lines counted).
+    int columns(const QListView* view) const;
+    int screenful(const QListView* view) const;
+    void moveTo(QListView* view, int row);
+    // An arrow `key` at the edge of `view`'s band moves into the next (Down, Right) or previous
+    // (Up, Left) band with items, past the last band into the next class; false when `key` is
+    // not at the edge and the view moves itself.
+    bool crossBand(QListView* view, int key);
     QListView* activeView() const;
 
     ProjectDocument* document_;
