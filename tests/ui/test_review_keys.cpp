@@ -6,12 +6,7 @@
 #include "reviewpage.h"
 #include "thumbnailgridmodel.h"
 
-#include "aggregate/registry.h"
-#include "data/demo.h"
-#include "data/formats.h"
-#include "project/aggregation_runs.h"
-#include "project/store.h"
-#include "util/progress.h"
+#include "demo_project.h"
 
 #include <QAbstractButton>
 #include <QApplication>
@@ -64,20 +59,6 @@ private:
 class TestReviewKeys : public QObject {
     Q_OBJECT
 
-private:
-    // The current band view and row of the page; nullptr when none has a current tile.
-    QListView* currentView() const;
-    int columnsOf(const QListView* view) const;
-    // Makes `row` of `triage`'s band current with the keyboard focus on it.
-    void focusTile(Triage triage, int row);
-
-    QTemporaryDir dir_;
-    Dataset dataset_;
-    int projects_ = 0;
-    std::unique_ptr<MainWindow> window_;
-    ReviewPage* page_ = nullptr;
-    ProjectDocument* document_ = nullptr;
-
 private Q_SLOTS:
     void initTestCase();
     void init();
@@ -89,15 +70,26 @@ private Q_SLOTS:
     void bulkActionBeyondAScreenfulAsks_data();
     void bulkActionBeyondAScreenfulAsks();
     void windowFitsALaptop();
+
+private:
+    // The band whose current tile is selected; nullptr when none.
+    QListView* currentView() const;
+    int columnsOf(const QListView* view) const;
+    // Makes `row` of `triage`'s band current with the keyboard focus on it.
+    void focusTile(Triage triage, int row);
+
+    QTemporaryDir dir_;
+    Dataset dataset_;
+    int projects_ = 0;
+    std::unique_ptr<MainWindow> window_;
+    ReviewPage* page_ = nullptr;
+    ProjectDocument* document_ = nullptr;
 };
 
 void TestReviewKeys::initTestCase()
 {
     QVERIFY(dir_.isValid());
-    DemoOptions options;
-    options.itemCount = kDemoItems;
-    const DemoResult built = buildDemo((dir_.path() + "/demo").toStdString(), options);
-    dataset_ = readDataset(built.folder);
+    dataset_ = testing::readSmallDemo(dir_.path() + "/demo", kDemoItems);
     QCOMPARE(dataset_.itemCount(), kDemoItems);
 }
 
@@ -105,11 +97,7 @@ void TestReviewKeys::init()
 {
     // A fresh project with a Dawid-Skene run per case, in a laptop-sized window on the Review tab.
     const QString path = dir_.path() + QStringLiteral("/keys%1.csift").arg(++projects_);
-    {
-        Project project = Project::create(path.toStdString(), dataset_, Progress::none());
-        const AggregationResult result = aggregate("ds", dataset_, nlohmann::json::object(), Progress::none());
-        storeAggregationRun(project, dataset_, result, {{"strategy", "ds"}}, nlohmann::json::object());
-    }
+    testing::createDawidSkeneProject(path, dataset_);
     window_ = std::make_unique<MainWindow>();
     document_ = window_->document();
     page_ = window_->reviewPage();
