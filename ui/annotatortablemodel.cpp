@@ -3,6 +3,7 @@
 #include "projectdocument.h"
 #include "tableroles.h"
 
+#include <QColor>
 #include <QLocale>
 
 #include <algorithm>
@@ -51,7 +52,7 @@ QVariant AnnotatorTableModel::figure(int row, int column) const
     const AnnotatorStats& s = stats_[static_cast<std::size_t>(row)];
     switch (column) {
     case AccuracyColumn: return s.estimatedAccuracy;
-    case SpammerColumn: return s.spammerScore;
+    case NonSpamColumn: return s.spammerScore;
     case AgreementColumn: return s.agreement;
     case CrowdlabColumn: return hasCrowdlab_ ? s.skill : std::numeric_limits<double>::quiet_NaN();
     }
@@ -135,6 +136,18 @@ QVariant AnnotatorTableModel::data(const QModelIndex& index, int role) const
                 return v.toDouble();
         }
         break;
+    case Qt::BackgroundRole:
+    case Qt::ForegroundRole:
+        // Green is good: a manager reads the column at a glance, whatever its name says.
+        if (index.column() == NonSpamColumn) {
+            const QVariant v = figure(index.row(), index.column());
+            if (!v.isValid() || std::isnan(v.toDouble()))
+                break;
+            if (role == Qt::ForegroundRole)
+                return QColor(Qt::black);
+            return QColor::fromHsvF(std::clamp(v.toDouble(), 0.0, 1.0) / 3.0, 0.45, 1.0);
+        }
+        break;
     case Qt::TextAlignmentRole:
         if (index.column() == IdColumn)
             return QVariant::fromValue(Qt::AlignLeft | Qt::AlignVCenter);
@@ -164,8 +177,9 @@ QVariant AnnotatorTableModel::headerData(int section, Qt::Orientation orientatio
         switch (section) {
         case AccuracyColumn:
             return tr("Probability of a right answer under the active run's model of this annotator");
-        case SpammerColumn:
-            return tr("Raykar & Yu spammer score: 0 = answers independent of the true class, 1 = perfect");
+        case NonSpamColumn:
+            return tr("Raykar & Yu's spammer score, higher is better: 0 = a spammer (answers independent of the "
+                      "true class), 1 = a perfect annotator. Green = reliable, red = spammer.");
         case AgreementColumn: return tr("Share of this annotator's labels equal to the consensus");
         case CrowdlabColumn: return tr("CROWDLAB's annotator quality (needs a CROWDLAB run)");
         }
@@ -178,7 +192,7 @@ QVariant AnnotatorTableModel::headerData(int section, Qt::Orientation orientatio
     case LabelsColumn: return tr("Labels");
     case ClassesUsedColumn: return tr("Classes used");
     case AccuracyColumn: return tr("Est. accuracy");
-    case SpammerColumn: return tr("Spammer score");
+    case NonSpamColumn: return tr("Non-spam score");
     case AgreementColumn: return tr("Agreement");
     case CrowdlabColumn: return tr("CROWDLAB quality");
     }

@@ -13,7 +13,8 @@ class ProjectDocument;
 
 // One row per annotator of the document's dataset: external id, labels given and distinct
 // classes used (DatasetSummary::annotatorTable) and, when the document has an active
-// aggregation run, its quality figures (annotatorStats): estimated accuracy, spammer score,
+// aggregation run, its quality figures (annotatorStats): estimated accuracy, non-spam score
+// (Raykar & Yu's spammer score, 0 = spammer, 1 = perfect, on a red-to-green background),
 // agreement with the consensus and, for a CROWDLAB run, CROWDLAB's annotator quality.
 // Rows are in the dataset's annotator order; SortRole on the id column gives the natural id
 // order (numeric when every id is a number), on the figures their value with undefined ones (NaN)
@@ -27,7 +28,7 @@ public:
         LabelsColumn,
         ClassesUsedColumn,
         AccuracyColumn,
-        SpammerColumn,
+        NonSpamColumn,
         AgreementColumn,
         CrowdlabColumn,
         ColumnCount

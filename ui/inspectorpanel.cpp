@@ -11,8 +11,10 @@
 #include <QGridLayout>
 #include <QHeaderView>
 #include <QImage>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPixmap>
 #include <QPushButton>
 #include <QTreeWidget>
@@ -24,7 +26,8 @@ namespace crowdsift {
 
 namespace {
 
-constexpr int kImageSide = 240;
+// Small enough that the Review tab fits a 1280 x 680 window (a 1366 x 768 laptop).
+constexpr int kImageSide = 200;
 constexpr int kMaxKeyedClasses = 36;
 
 QImage toImage(const Thumbnail& thumbnail)
@@ -67,6 +70,7 @@ InspectorPanel::InspectorPanel(ProjectDocument* document, QWidget* parent)
     quality_->setWordWrap(true);
     consensus_ = new QLabel;
     consensus_->setObjectName(QStringLiteral("consensusLabel"));
+    consensus_->setWordWrap(true);
     decision_ = new QLabel;
     decision_->setWordWrap(true);
 
@@ -76,6 +80,7 @@ InspectorPanel::InspectorPanel(ProjectDocument* document, QWidget* parent)
     posteriors_->setObjectName(QStringLiteral("posteriorTree"));
     posteriors_->setItemDelegateForColumn(1, new ShareBarDelegate(posteriors_));
     posteriors_->setItemDelegateForColumn(2, new ShareBarDelegate(posteriors_));
+    posteriors_->headerItem()->setToolTip(1, tr("Posterior of the active run"));
     posteriors_->headerItem()->setToolTip(2, tr("The model's out-of-sample probabilities that the CROWDLAB "
                                                 "consensus combined with the votes"));
     posteriors_->setColumnHidden(2, true);
@@ -83,6 +88,8 @@ InspectorPanel::InspectorPanel(ProjectDocument* document, QWidget* parent)
     note_ = new QLineEdit;
     note_->setObjectName(QStringLiteral("noteEdit"));
     note_->setPlaceholderText(tr("Note (saved with the next decision)"));
+    note_->setToolTip(tr("Saved with the next decision; Enter returns to the grid"));
+    note_->installEventFilter(this);
 
     buttonBox_ = new QWidget;
     buttonLayout_ = new QGridLayout(buttonBox_);
@@ -95,18 +102,18 @@ InspectorPanel::InspectorPanel(ProjectDocument* document, QWidget* parent)
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
+    layout->setSpacing(3);
     layout->addWidget(image_, 0, Qt::AlignHCenter);
     layout->addWidget(title_);
     layout->addWidget(consensus_);
     layout->addWidget(quality_);
     layout->addWidget(decision_);
-    layout->addWidget(new QLabel(tr("Votes")));
     layout->addWidget(votes_, 2);
-    layout->addWidget(new QLabel(tr("Posterior of the active run")));
     layout->addWidget(posteriors_, 2);
     layout->addWidget(note_);
     layout->addWidget(buttonBox_);
     layout->addWidget(acceptButton_);
+    setFixedWidth(fixedWidth);
 
     connect(document_, &ProjectDocument::decisionsChanged, this, &InspectorPanel::onDecisionsChanged);
     connect(document_, &ProjectDocument::loaded, this, [this] {
@@ -146,14 +153,16 @@ void InspectorPanel::rebuildClassButtons()
     qDeleteAll(classButtons_);
     classButtons_.clear();
     const std::vector<std::string>& names = document_->dataset().classNames;
-    const int columns = 2;
+    const int columns = 3;
     for (int label = 0; label < static_cast<int>(names.size()); ++label) {
         const QString key = keyForClass(label);
         const QString name = QString::fromStdString(names[static_cast<std::size_t>(label)]);
         auto* button = new QPushButton(key.isEmpty() ? name : QStringLiteral("%1  %2").arg(key, name));
         button->setObjectName(QStringLiteral("classButton%1").arg(label));
         button->setFocusPolicy(Qt::NoFocus);
-        button->setStyleSheet(QStringLiteral("text-align: left; padding: 2px 6px;"));
+        button->setStyleSheet(QStringLiteral("text-align: left; padding: 2px 3px;"));
+        // Three buttons a row in the fixed-width panel: a long name may be cut.
+        button->setToolTip(name);
         connect(button, &QPushButton::clicked, this, [this, label] { assignClass(label); });
         buttonLayout_->addWidget(button, label / columns, label % columns);
         classButtons_.push_back(button);
@@ -300,9 +309,37 @@ void InspectorPanel::refresh()
     }
 }
 
+bool InspectorPanel::eventFilter(QObject* watched, QEvent* event)
+{
+    if (watched == note_ && event->type() == QEvent::KeyPress) {
+        const int key = static_cast<QKeyEvent*>(event)->key();
+        // A QLineEdit passes Enter on to its parent, where the page would accept the consensus
+        // and move on, leaving the keys in the note.
+        if (key == Qt::Key_Return || key == Qt::Key_Enter) {
+            Q_EMIT noteCommitted();
+            return true;
+        }
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
+bool InspectorPanel::confirmBulk(const QString& action)
+{
+    const int count = static_cast<int>(selection_.size());
+    if (count <= 1 || !screenful_ || count <= screenful_())
+        return true;
+    return QMessageBox::question(this, tr("Change %n item(s)?", nullptr, count),
+                                 tr("%1: %n item(s), more than the grid shows at once. Go ahead?", nullptr, count)
+                                     .arg(action),
+                                 QMessageBox::Yes | QMessageBox::No, QMessageBox::No)
+           == QMessageBox::Yes;
+}
+
 void InspectorPanel::assignClass(int label)
 {
     if (selection_.isEmpty() || !document_->aggregation() || label < 0 || label >= document_->dataset().classCount())
+        return;
+    if (!confirmBulk(tr("Relabel as %1").arg(QString::fromStdString(document_->dataset().classNames[static_cast<std::size_t>(label)]))))
         return;
     document_->relabel(selection_, label, note_->text());
     Q_EMIT decided();
@@ -311,6 +348,8 @@ void InspectorPanel::assignClass(int label)
 void InspectorPanel::acceptConsensus()
 {
     if (selection_.isEmpty() || !document_->aggregation())
+        return;
+    if (!confirmBulk(tr("Accept the consensus")))
         return;
     document_->accept(selection_, note_->text());
     Q_EMIT decided();

@@ -3,6 +3,8 @@
 #include <QVector>
 #include <QWidget>
 
+#include <functional>
+
 class QButtonGroup;
 class QGridLayout;
 class QLabel;
@@ -18,7 +20,11 @@ class ProjectDocument;
 // annotator's estimated accuracy from the active run, the consensus and its posterior per class,
 // the decision, a note field, and one button per class (with its key) plus "Accept consensus".
 // The buttons act on the selection (bulk relabel when several items are selected) through the
-// document's undoable edits; ReviewPage routes the keys to the same actions.
+// document's undoable edits; ReviewPage routes the keys to the same actions. The panel has a fixed
+// width and wraps its text, so that the grid beside it keeps its columns whatever item is shown.
+// Enter in the note field keeps the note for the next decision and hands the keys back
+// (noteCommitted) instead of acting. An action on more items than the grid shows at once asks
+// first.
 class InspectorPanel : public QWidget {
     Q_OBJECT
 public:
@@ -35,8 +41,14 @@ public:
     static QString keyForClass(int label);
 
     // Relabels the selection to `label`, or accepts its consensus, with the note field's text.
+    // When the selection holds more items than `screenful` returns (the tiles the grid shows at
+    // once), asks first and does nothing unless the curator says yes.
     void assignClass(int label);
     void acceptConsensus();
+    void setScreenful(std::function<int()> screenful) { screenful_ = std::move(screenful); }
+
+    // The panel's fixed width, in pixels.
+    static constexpr int fixedWidth = 300;
 
     QLineEdit* noteEdit() const { return note_; }
     QTreeWidget* votesTree() const { return votes_; }
@@ -47,11 +59,17 @@ public:
 Q_SIGNALS:
     // After an action on the selection, so the page can move on to the next item.
     void decided();
+    // Enter in the note field: the note waits for the next decision, the keys go back to the grid.
+    void noteCommitted();
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
     void rebuildClassButtons();
     void refresh();
     void onDecisionsChanged(const QVector<int>& items);
+    bool confirmBulk(const QString& action);
 
     ProjectDocument* document_;
     int current_ = -1;
@@ -68,6 +86,7 @@ private:
     QGridLayout* buttonLayout_ = nullptr;
     QVector<QPushButton*> classButtons_;
     QPushButton* acceptButton_ = nullptr;
+    std::function<int()> screenful_;
 };
 
 }  // namespace crowdsift

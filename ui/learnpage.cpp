@@ -16,6 +16,8 @@
 #include <QLineEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStandardItemModel>
@@ -26,6 +28,23 @@
 #include <initializer_list>
 
 namespace crowdsift {
+
+namespace {
+
+// Scrolls vertically only: as wide as its form needs (plus the scroll bar), however short.
+class FormScrollArea : public QScrollArea {
+public:
+    QSize minimumSizeHint() const override
+    {
+        const QSize base = QScrollArea::minimumSizeHint();
+        if (!widget())
+            return base;
+        return {widget()->minimumSizeHint().width() + verticalScrollBar()->sizeHint().width() + 2 * frameWidth(),
+                base.height()};
+    }
+};
+
+}  // namespace
 
 namespace learnpage {
 
@@ -166,8 +185,14 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
     rightLayout->addLayout(showRow);
     rightLayout->addWidget(results, 1);
 
+    // The form scrolls rather than making the window taller than a 1366 x 768 laptop's screen.
+    auto* leftScroll = new FormScrollArea;
+    leftScroll->setWidget(left);
+    leftScroll->setWidgetResizable(true);
+    leftScroll->setFrameShape(QFrame::NoFrame);
+    leftScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     auto* splitter = new QSplitter(Qt::Horizontal);
-    splitter->addWidget(left);
+    splitter->addWidget(leftScroll);
     splitter->addWidget(right);
     splitter->setStretchFactor(0, 0);
     splitter->setStretchFactor(1, 1);

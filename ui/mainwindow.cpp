@@ -196,7 +196,9 @@ void MainWindow::createActions()
     undoAction_ = document_->undoStack()->createUndoAction(this, tr("&Undo"));
     undoAction_->setShortcut(QKeySequence::Undo);
     redoAction_ = document_->undoStack()->createRedoAction(this, tr("&Redo"));
-    redoAction_->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence::Redo});
+    // QKeySequence::Redo is Ctrl+Shift+Z on X11 as well: listing both bound it twice, and Qt
+    // answers a doubly bound key with "Ambiguous shortcut overload" instead of redoing.
+    redoAction_->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
 
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(openProjectAction_);

@@ -6,7 +6,6 @@
 #include "thumbnailgridmodel.h"
 #include "thumbnailprovider.h"
 
-#include "aggregate/label_quality.h"
 #include "util/error.h"
 #include "util/progress.h"
 
@@ -33,16 +32,13 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
-#include <cmath>
 #include <exception>
-#include <stdexcept>
 
 namespace crowdsift {
 
 namespace {
 
 constexpr int kRequestDebounceMs = 30;
-constexpr int kNoConsensus = -1;
 
 QString bandName(Triage triage)
 {
@@ -276,6 +272,14 @@ ReviewPage::ReviewPage(ProjectDocument* document, QWidget* parent) : QWidget(par
     inspector_->setObjectName(QStringLiteral("inspector"));
     inspector_->installEventFilter(this);
     connect(inspector_, &InspectorPanel::decided, this, [this] { advance(activeView()); });
+    connect(inspector_, &InspectorPanel::noteCommitted, this, [this] {
+        if (QListView* view = activeView())
+            view->setFocus();
+    });
+    inspector_->setScreenful([this] {
+        const QListView* view = activeView();
+        return view ? screenful(view) : 0;
+    });
 
     auto* centre = new QWidget;
     auto* centreLayout = new QVBoxLayout(centre);
@@ -369,13 +373,10 @@ void ReviewPage::onDocumentLoaded()
     cancelRun();
     const Dataset& dataset = document_->dataset();
     provider_->setSource(dataset);
-    evidence_ = TriageEvidence();
     // Item and annotator indices belong to the dataset that was open before.
-    idRank_.clear();
-    itemMask_.clear();
+    query_.clearItems();
+    query_.setAnnotator(dataset, -1);
     itemFilterBar_->hide();
-    annotatorFilter_ = -1;
-    annotatorMask_.clear();
     {
         const QSignalBlocker blocker(annotatorEdit_);
         annotatorEdit_->clear();
@@ -392,10 +393,10 @@ void ReviewPage::onDocumentLoaded()
 void ReviewPage::onAggregationChanged()
 {
     const AggregationResult* run = document_->aggregation();
-    evidence_ = TriageEvidence();
+    ReviewQuery query;
     if (run) {
         try {
-            evidence_ = triageEvidence(document_->dataset(), *run);
+            query = ReviewQuery(document_->dataset(), *run);
         } catch (const std::exception& e) {
             emptyText_->setText(tr("The active aggregation run does not match the dataset: %1")
                                     .arg(QString::fromStdString(e.what())));
@@ -409,33 +410,12 @@ void ReviewPage::onAggregationChanged()
     }
     runButton_->setEnabled(document_->hasDataset() && !isRunning() && startRun_);
     stack_->setCurrentWidget(run ? reviewPane_ : emptyPage_);
-    computeRunData();
+    query.copyFilters(document_->dataset(), query_);
+    query_ = std::move(query);
     if (run && naturalTriageScale(run->strategy) != rule_.scale)
         setRule(rules_[static_cast<std::size_t>(naturalTriageScale(run->strategy))]);  // recomputes the triage
     else
         recomputeTriage();
-}
-
-void ReviewPage::computeRunData()
-{
-    labelQuality_.clear();
-    disagrees_.clear();
-    const AggregationResult* run = document_->aggregation();
-    const int count = evidence_.itemCount();
-    if (!run || count == 0)
-        return;
-    const int classCount = run->classCount();
-    labelQuality_.resize(static_cast<std::size_t>(count));
-    disagrees_.resize(static_cast<std::size_t>(count));
-    const double* scores = run->hasModelProbabilities() ? run->modelProbabilities.data() : run->posteriors.data();
-    for (int item = 0; item < count; ++item) {
-        const auto i = static_cast<std::size_t>(item);
-        const int label = evidence_.labels[i];
-        labelQuality_[i] = label < 0 ? std::nan("")
-                                     : labelQualityScore(label, scores + i * classCount, classCount,
-                                                         LabelQualityMethod::SelfConfidence);
-        disagrees_[i] = evidence_.agreement[i] < 1.0;
-    }
 }
 
 void ReviewPage::setSortOrder(SortOrder order)
@@ -443,22 +423,14 @@ void ReviewPage::setSortOrder(SortOrder order)
     settingFilters_ = true;
     sortBox_->setCurrentIndex(sortBox_->findData(static_cast<int>(order)));
     settingFilters_ = false;
-    sortOrder_ = order;
+    query_.setSort(order);
     applyFilters();
 }
 
 void ReviewPage::setAnnotatorFilter(int annotator)
 {
     const Dataset& dataset = document_->dataset();
-    if (annotator < -1 || annotator >= dataset.annotatorCount())
-        throw std::out_of_range("annotator filter: no annotator " + std::to_string(annotator));
-    annotatorFilter_ = annotator;
-    annotatorMask_.clear();
-    if (annotator >= 0) {
-        annotatorMask_.assign(static_cast<std::size_t>(dataset.itemCount()), 0);
-        for (const Answers::Entry& entry : dataset.answers.ofAnnotator(annotator))
-            annotatorMask_[static_cast<std::size_t>(entry.other)] = 1;
-    }
+    query_.setAnnotator(dataset, annotator);
     {
         const QSignalBlocker blocker(annotatorEdit_);
         annotatorEdit_->setText(annotator >= 0 ? QString::fromStdString(dataset.annotatorIds[annotator]) : QString());
@@ -483,7 +455,7 @@ void ReviewPage::onAnnotatorEdited()
         }
         annotator = static_cast<int>(found - ids.begin());
     }
-    if (annotator == annotatorFilter_) {
+    if (annotator == query_.annotator()) {
         annotatorEdit_->setStyleSheet(QString());
         return;
     }
@@ -495,7 +467,7 @@ void ReviewPage::setDisagreementOnly(bool on)
     settingFilters_ = true;
     disagreementBox_->setChecked(on);
     settingFilters_ = false;
-    disagreementOnly_ = on;
+    query_.setDisagreementOnly(on);
     applyFilters();
 }
 
@@ -504,7 +476,7 @@ void ReviewPage::setDecidedFilter(DecidedFilter filter)
     settingFilters_ = true;
     decidedBox_->setCurrentIndex(decidedBox_->findData(static_cast<int>(filter)));
     settingFilters_ = false;
-    decidedFilter_ = filter;
+    query_.setDecided(filter);
     applyFilters();
 }
 
@@ -512,23 +484,15 @@ void ReviewPage::onFiltersEdited()
 {
     if (settingFilters_)
         return;
-    sortOrder_ = static_cast<SortOrder>(sortBox_->currentData().toInt());
-    decidedFilter_ = static_cast<DecidedFilter>(decidedBox_->currentData().toInt());
-    disagreementOnly_ = disagreementBox_->isChecked();
+    query_.setSort(static_cast<SortOrder>(sortBox_->currentData().toInt()));
+    query_.setDecided(static_cast<DecidedFilter>(decidedBox_->currentData().toInt()));
+    query_.setDisagreementOnly(disagreementBox_->isChecked());
     applyFilters();
 }
 
 void ReviewPage::showItems(const QVector<int>& items, const QString& title)
 {
-    const int count = document_->dataset().itemCount();
-    itemMask_.assign(static_cast<std::size_t>(count), 0);
-    int shown = 0;
-    for (int item : items) {
-        if (item >= 0 && item < count && !itemMask_[static_cast<std::size_t>(item)]) {
-            itemMask_[static_cast<std::size_t>(item)] = 1;
-            ++shown;
-        }
-    }
+    const int shown = query_.setItems(std::vector<int>(items.begin(), items.end()));
     itemFilterText_->setText(tr("<b>%1</b> (%n item(s))", nullptr, shown).arg(title.toHtmlEscaped()));
     itemFilterBar_->show();
     currentClass_ = AllClasses;
@@ -537,26 +501,22 @@ void ReviewPage::showItems(const QVector<int>& items, const QString& title)
 
 void ReviewPage::clearItemFilter()
 {
-    if (itemMask_.empty())
+    if (!query_.hasItemFilter())
         return;
-    itemMask_.clear();
+    query_.clearItems();
     itemFilterBar_->hide();
     applyFilters();
 }
 
 bool ReviewPage::passesFilters(int item) const
 {
-    const auto i = static_cast<std::size_t>(item);
-    if (!itemMask_.empty() && !itemMask_[i])
-        return false;
-    if (!annotatorMask_.empty() && !annotatorMask_[i])
-        return false;
-    if (disagreementOnly_ && (i >= disagrees_.size() || !disagrees_[i]))
-        return false;
-    if (decidedFilter_ != DecidedFilter::All
-        && document_->reviewState().isDecided(item) != (decidedFilter_ == DecidedFilter::Decided))
-        return false;
-    return true;
+    return item >= 0 && item < query_.itemCount() && query_.passes(item, isDecided());
+}
+
+IsDecided ReviewPage::isDecided() const
+{
+    const ReviewState* review = &document_->reviewState();
+    return [review](int item) { return review->isDecided(item); };
 }
 
 void ReviewPage::applyFilters()
@@ -565,39 +525,9 @@ void ReviewPage::applyFilters()
     fillBands();
 }
 
-std::vector<int> ReviewPage::sorted(std::vector<int> items)
-{
-    switch (sortOrder_) {
-    case SortOrder::Review:
-        return reviewOrder(evidence_, std::move(items));
-    case SortOrder::LabelQuality:
-        // NaN (no consensus) first; ties keep the index order the items arrive in.
-        std::stable_sort(items.begin(), items.end(), [this](int a, int b) {
-            const double qa = labelQuality_[static_cast<std::size_t>(a)];
-            const double qb = labelQuality_[static_cast<std::size_t>(b)];
-            if (std::isnan(qa) || std::isnan(qb))
-                return std::isnan(qa) && !std::isnan(qb);
-            return qa < qb;
-        });
-        return items;
-    case SortOrder::ItemId:
-        if (idRank_.empty()) {
-            const std::vector<int> order = naturalIdOrder(document_->dataset().itemKeys);
-            idRank_.resize(order.size());
-            for (std::size_t position = 0; position < order.size(); ++position)
-                idRank_[static_cast<std::size_t>(order[position])] = static_cast<int>(position);
-        }
-        std::sort(items.begin(), items.end(), [this](int a, int b) {
-            return idRank_[static_cast<std::size_t>(a)] < idRank_[static_cast<std::size_t>(b)];
-        });
-        return items;
-    }
-    return items;
-}
-
 void ReviewPage::recomputeTriage()
 {
-    categories_ = evidence_.itemCount() > 0 ? triage(evidence_, rule_) : std::vector<Triage>();
+    query_.setRule(rule_);
     fillClassList();
     fillBands();
 }
@@ -607,20 +537,16 @@ void ReviewPage::fillClassList()
     const Dataset& dataset = document_->dataset();
     const int classCount = dataset.classCount();
     // counts[label + 1][category]; row 0 holds the items without consensus.
-    std::vector<std::array<int, 3>> counts(static_cast<std::size_t>(classCount) + 1, {0, 0, 0});
-    std::array<int, 3> total{0, 0, 0};
-    for (int item = 0; item < static_cast<int>(categories_.size()); ++item) {
-        if (!passesFilters(item))
-            continue;
-        const int label = evidence_.labels[static_cast<std::size_t>(item)];
-        const auto category = static_cast<std::size_t>(categories_[static_cast<std::size_t>(item)]);
-        ++counts[static_cast<std::size_t>(label + 1)][category];
-        ++total[category];
+    const std::vector<BandCounts> counts = query_.counts(isDecided());
+    BandCounts total{0, 0, 0};
+    for (const BandCounts& row : counts) {
+        for (std::size_t category = 0; category < 3; ++category)
+            total[category] += row[category];
     }
     const QSignalBlocker blocker(classes_);
     classes_->clear();
     QTreeWidgetItem* current = nullptr;
-    if (!categories_.empty()) {
+    if (query_.itemCount() > 0) {
         auto* row = new QTreeWidgetItem(classes_);
         row->setText(0, tr("All classes"));
         row->setData(0, Qt::UserRole, AllClasses);
@@ -636,11 +562,11 @@ void ReviewPage::fillClassList()
             current = row;
     }
     for (int label = -1; label < classCount; ++label) {
-        const std::array<int, 3>& c = counts[static_cast<std::size_t>(label + 1)];
-        if (label == kNoConsensus && c[0] + c[1] + c[2] == 0)
+        const BandCounts& c = counts[static_cast<std::size_t>(label + 1)];
+        if (label == ReviewQuery::NoConsensus && c[0] + c[1] + c[2] == 0)
             continue;
         auto* row = new QTreeWidgetItem(classes_);
-        row->setText(0, label == kNoConsensus ? tr("(no consensus)")
+        row->setText(0, label == ReviewQuery::NoConsensus ? tr("(no consensus)")
                                               : QStringLiteral("%1  %2").arg(InspectorPanel::keyForClass(label),
                                                                              QString::fromStdString(dataset.classNames[label])));
         row->setData(0, Qt::UserRole, label);
@@ -673,17 +599,12 @@ void ReviewPage::showClass(int label)
 
 void ReviewPage::fillBands()
 {
-    std::array<std::vector<int>, 3> members;
-    for (int item = 0; item < static_cast<int>(categories_.size()); ++item) {
-        const auto i = static_cast<std::size_t>(item);
-        if ((currentClass_ == AllClasses || evidence_.labels[i] == currentClass_) && passesFilters(item))
-            members[static_cast<std::size_t>(categories_[i])].push_back(item);
-    }
+    ReviewBands members = query_.bands(currentClass_, isDecided());
     const int current = inspector_->currentItem();
     syncingSelection_ = true;
     for (Triage triage : {Triage::Easy, Triage::NeedReview, Triage::Hard}) {
         const auto i = static_cast<std::size_t>(triage);
-        std::vector<int> items = sorted(std::move(members[i]));
+        std::vector<int> items = std::move(members[i]);
         bandTitles_[i]->setText(tr("%1 (%2)").arg(bandName(triage)).arg(items.size()));
         models_[i]->setItems(std::move(items));
     }
@@ -761,6 +682,86 @@ void ReviewPage::advance(QListView* view)
     view->setCurrentIndex(view->model()->index(current.row() + 1, 0));
 }
 
+int ReviewPage::columns(const QListView* view) const
+{
+    return std::max(1, view->viewport()->width() / std::max(1, delegate_->tileSize().width()));
+}
+
+int ReviewPage::screenful(const QListView* view) const
+{
+    const int height = std::max(1, delegate_->tileSize().height());
+    return columns(view) * std::max(1, (view->viewport()->height() + height - 1) / height);
+}
+
+void ReviewPage::moveTo(QListView* view, int row)
+{
+    const QModelIndex index = view->model()->index(row, 0);
+    view->setFocus();
+    // Not setCurrentIndex, which would extend the selection while a modifier is down.
+    view->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect);
+    view->scrollTo(index);
+}
+
+bool ReviewPage::crossBand(QListView* view, int key)
+{
+    const QModelIndex current = view->currentIndex();
+    if (!current.isValid())
+        return false;
+    const int count = view->model()->rowCount();
+    const int row = current.row();
+    const int lineLength = columns(view);
+    const bool forward = key == Qt::Key_Down || key == Qt::Key_Right;
+    const bool atEdge = key == Qt::Key_Right  ? row + 1 >= count
+                        : key == Qt::Key_Left ? row == 0
+                        : key == Qt::Key_Down ? row + lineLength >= count
+                                              : row < lineLength;
+    if (!atEdge)
+        return false;
+    // Up and Down keep the column where the next band has one.
+    const auto rowIn = [&](int size) {
+        if (key == Qt::Key_Right)
+            return 0;
+        if (key == Qt::Key_Left)
+            return size - 1;
+        const int line = key == Qt::Key_Down ? 0 : (size - 1) / lineLength;
+        return std::min(line * lineLength + row % lineLength, size - 1);
+    };
+    const int step = forward ? 1 : -1;
+    const auto from = static_cast<int>(std::find(views_.begin(), views_.end(), view) - views_.begin());
+    for (int next = from + step; next >= 0 && next < static_cast<int>(views_.size()); next += step) {
+        const int size = models_[static_cast<std::size_t>(next)]->rowCount();
+        if (size > 0) {
+            moveTo(views_[static_cast<std::size_t>(next)], rowIn(size));
+            return true;
+        }
+    }
+    // Past the class's last (first) band: the next (previous) class with items, from its first
+    // (last) item. The "All classes" row has no neighbour.
+    if (currentClass_ == AllClasses)
+        return true;
+    int position = -1;
+    for (int i = 0; i < classes_->topLevelItemCount(); ++i) {
+        if (classes_->topLevelItem(i)->data(0, Qt::UserRole).toInt() == currentClass_)
+            position = i;
+    }
+    for (int i = position + step; position >= 0 && i >= 0 && i < classes_->topLevelItemCount(); i += step) {
+        const QTreeWidgetItem* item = classes_->topLevelItem(i);
+        const int label = item->data(0, Qt::UserRole).toInt();
+        if (label == AllClasses || item->text(1).toInt() + item->text(2).toInt() + item->text(3).toInt() == 0)
+            continue;
+        showClass(label);
+        for (int b = forward ? 0 : 2; b >= 0 && b < 3; b += step) {
+            const int size = models_[static_cast<std::size_t>(b)]->rowCount();
+            if (size > 0) {
+                moveTo(views_[static_cast<std::size_t>(b)], forward ? 0 : size - 1);
+                break;
+            }
+        }
+        return true;
+    }
+    return true;
+}
+
 bool ReviewPage::eventFilter(QObject* watched, QEvent* event)
 {
     if (event->type() == QEvent::Resize)
@@ -771,6 +772,14 @@ bool ReviewPage::eventFilter(QObject* watched, QEvent* event)
     const Qt::KeyboardModifiers modifiers = key->modifiers() & ~(Qt::KeypadModifier | Qt::ShiftModifier);
     if (modifiers != Qt::NoModifier)
         return QWidget::eventFilter(watched, event);
+    const bool arrow = key->key() == Qt::Key_Up || key->key() == Qt::Key_Down || key->key() == Qt::Key_Left
+                       || key->key() == Qt::Key_Right;
+    if (arrow && !(key->modifiers() & Qt::ShiftModifier)) {
+        auto* view = qobject_cast<QListView*>(watched);
+        if (view && std::find(views_.begin(), views_.end(), view) != views_.end() && crossBand(view, key->key()))
+            return true;
+        return QWidget::eventFilter(watched, event);
+    }
     if (key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter) {
         inspector_->acceptConsensus();
         return true;
@@ -802,7 +811,7 @@ void ReviewPage::requestVisibleThumbnails()
         if (count == 0 || !view->isVisible())
             continue;
         const QSize viewport = view->viewport()->size();
-        const int columns = std::max(1, viewport.width() / std::max(1, grid.width()));
+        const int columns = this->columns(view);
         const int firstLine = view->verticalScrollBar()->value() / std::max(1, grid.height());
         const int lines = viewport.height() / std::max(1, grid.height()) + 2;
         const int first = std::min(count, firstLine * columns);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "analysis/review_query.h"
 #include "analysis/triage.h"
 #include "jobmanager.h"
 
@@ -39,8 +40,10 @@ struct AggregationResult;
 // easy (green), need review (orange), hard (red). Right: the InspectorPanel.
 //
 // Keys on a band or the inspector: 1-9, 0 and a-z relabel the selection to that class, Enter
-// accepts its consensus; either moves on to the next item of the band. Arrows and Shift/Ctrl
-// selection are the list view's own. Without an aggregation run the page offers
+// accepts its consensus; either moves on to the next item of the band. Arrows move within a
+// band; at its edge Down / Right go on to the next band (easy, need review, hard) and past the
+// last to the next class, Up / Left back. Shift/Ctrl selection is the list view's own, within
+// one band. Without an aggregation run the page offers
 // "Run Dawid-Skene", which runs off the GUI thread with a progress bar and cancel and stores
 // the run in the project.
 //
@@ -49,15 +52,15 @@ struct AggregationResult;
 // (showItems, e.g. a confusion-matrix cell of the Annotators tab). The class list's counts follow
 // the filters, and its "All classes" row lifts the consensus-label filter. Filters are applied
 // when they change, not on every decision, so a decided item stays in place under "Undecided"
-// until the filters change. Per-item data (label quality, disagreement, id order) is computed
-// once per run or load; re-filtering 200k items takes a few milliseconds.
+// until the filters change. The page is a view over a ReviewQuery (core/analysis), which holds
+// the per-run data, the buckets by class and band and the filters; see there for the cost.
 class ReviewPage : public QWidget {
     Q_OBJECT
 public:
-    enum class SortOrder { Review, LabelQuality, ItemId };
-    enum class DecidedFilter { All, Decided, Undecided };
+    using SortOrder = ReviewSort;
+    using DecidedFilter = crowdsift::DecidedFilter;
     // currentClass() / showClass() value of the "All classes" row.
-    static constexpr int AllClasses = -2;
+    static constexpr int AllClasses = ReviewQuery::AllClasses;
 
     explicit ReviewPage(ProjectDocument* document, QWidget* parent = nullptr);
     // Cancels a running aggregation and waits for it.
@@ -78,7 +81,8 @@ public:
     void setRule(const TriageRule& rule);
     QComboBox* scaleBox() const { return scale_; }
     // The triage of every item under the current rule; empty without a run.
-    const std::vector<Triage>& categories() const { return categories_; }
+    const std::vector<Triage>& categories() const { return query_.categories(); }
+    const ReviewQuery& query() const { return query_; }
     // The class whose bands are shown, -1 for the items without consensus.
     int currentClass() const { return currentClass_; }
     void showClass(int label);
@@ -87,28 +91,25 @@ public:
     // the self-confidence label-quality score of the consensus label under the run's
     // posteriors, ascending, items without consensus first. ItemId: natural order of the keys.
     void setSortOrder(SortOrder order);
-    SortOrder sortOrder() const { return sortOrder_; }
+    SortOrder sortOrder() const { return query_.sort(); }
     // Only items that `annotator` answered; -1 = any annotator. Throws std::out_of_range for an
     // index outside [-1, M).
     void setAnnotatorFilter(int annotator);
-    int annotatorFilter() const { return annotatorFilter_; }
+    int annotatorFilter() const { return query_.annotator(); }
     // Only items whose usable answers are not all equal to the consensus (agreement < 1).
     void setDisagreementOnly(bool on);
-    bool disagreementOnly() const { return disagreementOnly_; }
+    bool disagreementOnly() const { return query_.disagreementOnly(); }
     void setDecidedFilter(DecidedFilter filter);
-    DecidedFilter decidedFilter() const { return decidedFilter_; }
+    DecidedFilter decidedFilter() const { return query_.decided(); }
     // Shows only `items` (dataset indices; others and duplicates ignored), over all classes,
     // with `title` in the filter bar and a button that clears it. The other filters still apply.
     void showItems(const QVector<int>& items, const QString& title);
     void clearItemFilter();
-    bool hasItemFilter() const { return !itemMask_.empty(); }
+    bool hasItemFilter() const { return query_.hasItemFilter(); }
     // True when `item` passes every filter but the consensus-label (class) one.
     bool passesFilters(int item) const;
-    // Per item, N entries: the sort key of SortOrder::LabelQuality in [0, 1], NaN without
-    // consensus; empty without a run. The self-confidence of the consensus label under the run's
-    // model probabilities when it has them (AggregationResult::modelProbabilities), else under
-    // its posteriors.
-    const std::vector<double>& labelQuality() const { return labelQuality_; }
+    // ReviewQuery::labelQuality(); empty without a run.
+    const std::vector<double>& labelQuality() const { return query_.labelQuality(); }
 
     // Background runs go through the window's job manager, so that the Runs tab and the Jobs
     // panel list and cancel every run in one place; `start` launches a Dawid-Skene run there and
@@ -135,16 +136,23 @@ private:
     void onRuleEdited();
     void onFiltersEdited();
     void onAnnotatorEdited();
-    void computeRunData();
     void applyFilters();
-    std::vector<int> sorted(std::vector<int> items);
     void recomputeTriage();
+    IsDecided isDecided() const;
     void fillClassList();
     void fillBands();
     void onSelectionChanged(Triage triage);
     void scheduleThumbnailRequest();
     void requestVisibleThumbnails();
     void advance(QListView* view);
+    // Tiles per line of `view`, and the tiles it shows at once (partly shown lines counted).
+    int columns(const QListView* view) const;
+    int screenful(const QListView* view) const;
+    void moveTo(QListView* view, int row);
+    // An arrow `key` at the edge of `view`'s band moves into the next (Down, Right) or previous
+    // (Up, Left) band with items, past the last band into the next class; false when `key` is
+    // not at the edge and the view moves itself.
+    bool crossBand(QListView* view, int key);
     QListView* activeView() const;
 
     ProjectDocument* document_;
@@ -184,17 +192,7 @@ private:
     TriageRule rule_;
     std::array<TriageRule, 2> rules_{TriageRule::defaults(TriageScale::Posterior),
                                      TriageRule::defaults(TriageScale::Rank)};  // by TriageScale
-    TriageEvidence evidence_;
-    std::vector<Triage> categories_;
-    std::vector<double> labelQuality_;
-    std::vector<char> disagrees_;      // N: agreement < 1
-    std::vector<int> idRank_;          // N: position in naturalIdOrder; filled on first use
-    std::vector<char> annotatorMask_;  // N when annotatorFilter_ >= 0
-    std::vector<char> itemMask_;       // N when an item filter is set
-    SortOrder sortOrder_ = SortOrder::Review;
-    int annotatorFilter_ = -1;
-    bool disagreementOnly_ = false;
-    DecidedFilter decidedFilter_ = DecidedFilter::All;
+    ReviewQuery query_;
     bool settingFilters_ = false;
     int currentClass_ = 0;
     bool syncingSelection_ = false;

@@ -33,7 +33,7 @@ void addAnnotatorsCommand(CLI::App& app, const GlobalOptions& global, int& exitC
 {
     auto args = std::make_shared<AnnotatorsArgs>();
     CLI::App* command = app.add_subcommand(
-        "annotators", "Annotator table: labels given, agreement, estimated accuracy, spammer score, confusion matrices");
+        "annotators", "Annotator table: labels given, agreement, estimated accuracy, non-spam score, confusion matrices");
     command->add_option("path", args->path, "Project file (.csift) or dataset folder/file")->required();
     command->add_option("--run", args->run, "Aggregation run of the project to use (default: the project's active run)");
     command->add_option("-s,--strategy", args->strategy,
@@ -74,7 +74,7 @@ void addAnnotatorsCommand(CLI::App& app, const GlobalOptions& global, int& exitC
         }
         std::printf("Annotators of %s, from %s\n\n", dataset.name.c_str(), origin.c_str());
         std::printf("%-20s %8s %8s %10s %9s %8s %8s\n", "annotator", "labels", "classes", "agreement", "accuracy",
-                    "spammer", "skill");
+                    "non-spam", "skill");
         for (int w = 0; w < dataset.annotatorCount(); ++w) {
             const AnnotatorStats& s = stats[static_cast<std::size_t>(w)];
             std::printf("%-20s %8d %8d %10s %9s %8s %8s\n", dataset.annotatorIds[static_cast<std::size_t>(w)].c_str(),
@@ -92,8 +92,8 @@ void addAnnotatorsCommand(CLI::App& app, const GlobalOptions& global, int& exitC
             }
         }
         std::printf("\nagreement: share of the annotator's labels equal to the consensus; accuracy: P(right answer) "
-                    "under the confusion matrix;\nspammer: Raykar & Yu's score, 0 = answers independent of the true "
-                    "class, 1 = perfect.\n");
+                    "under the confusion matrix;\nnon-spam: Raykar & Yu's spammer score, higher is better: 0 = a spammer "
+                    "(answers independent of the true class), 1 = perfect (spammer_score in --json).\n");
         exitCode = 0;
     });
 }

@@ -16,6 +16,7 @@
 #include "util/progress.h"
 
 #include <QBarSeries>
+#include <QColor>
 #include <QBarSet>
 #include <QChart>
 #include <QChartView>
@@ -72,7 +73,8 @@ private Q_SLOTS:
     void initTestCase();
     void withoutRunShowsRawColumns();
     void tableShowsQualityFigures();
-    void sortsBySpammerScore();
+    void sortsByNonSpamScore();
+    void nonSpamScoreReadsGreenIsGood();
     void heatmapShowsTheAnnotatorsAnswers();
     void cellClickShowsThoseItemsInTheReviewTab();
     void histogramCountsEveryAnnotator();
@@ -116,7 +118,7 @@ void TestAnnotators::withoutRunShowsRawColumns()
     document.setAggregation(std::make_shared<const AggregationResult>(ds_), 0);
     QVERIFY(page.annotatorModel()->hasStats());
     QVERIFY(page.qualityNote()->isHidden());
-    QVERIFY(!table->isColumnHidden(AnnotatorTableModel::SpammerColumn));
+    QVERIFY(!table->isColumnHidden(AnnotatorTableModel::NonSpamColumn));
     QVERIFY(table->isColumnHidden(AnnotatorTableModel::CrowdlabColumn));
     QCOMPARE(page.confusionHeatmap()->classCount(), demo_.classCount());
 }
@@ -135,7 +137,7 @@ void TestAnnotators::tableShowsQualityFigures()
         const AnnotatorStats& s = expected[static_cast<std::size_t>(w)];
         QCOMPARE(model->index(w, AnnotatorTableModel::LabelsColumn).data(SortRole).toInt(), s.labels);
         QCOMPARE(model->index(w, AnnotatorTableModel::AccuracyColumn).data(SortRole).toDouble(), s.estimatedAccuracy);
-        QCOMPARE(model->index(w, AnnotatorTableModel::SpammerColumn).data(SortRole).toDouble(), s.spammerScore);
+        QCOMPARE(model->index(w, AnnotatorTableModel::NonSpamColumn).data(SortRole).toDouble(), s.spammerScore);
         QCOMPARE(model->index(w, AnnotatorTableModel::AgreementColumn).data(SortRole).toDouble(), s.agreement);
         QCOMPARE(model->index(w, AnnotatorTableModel::AccuracyColumn).data(FractionRole).toDouble(),
                  s.estimatedAccuracy);
@@ -144,7 +146,7 @@ void TestAnnotators::tableShowsQualityFigures()
              QStringLiteral("%1 %").arg(QLocale().toString(100.0 * expected[0].agreement, 'f', 1)));
 }
 
-void TestAnnotators::sortsBySpammerScore()
+void TestAnnotators::sortsByNonSpamScore()
 {
     ProjectDocument document;
     AnnotatorsPage page(&document);
@@ -155,10 +157,10 @@ void TestAnnotators::sortsBySpammerScore()
 
     // Every annotator is listed, so the order checks below compare real rows.
     QCOMPARE(proxy->rowCount(), demo_.annotatorCount());
-    table->sortByColumn(AnnotatorTableModel::SpammerColumn, Qt::AscendingOrder);
+    table->sortByColumn(AnnotatorTableModel::NonSpamColumn, Qt::AscendingOrder);
     for (int row = 1; row < proxy->rowCount(); ++row)
-        QVERIFY(proxy->index(row - 1, AnnotatorTableModel::SpammerColumn).data(SortRole).toDouble()
-                <= proxy->index(row, AnnotatorTableModel::SpammerColumn).data(SortRole).toDouble());
+        QVERIFY(proxy->index(row - 1, AnnotatorTableModel::NonSpamColumn).data(SortRole).toDouble()
+                <= proxy->index(row, AnnotatorTableModel::NonSpamColumn).data(SortRole).toDouble());
     // The demo's two spammers answer independently of the truth: they come first.
     const auto lowest = std::min_element(expected.begin(), expected.end(), [](const auto& a, const auto& b) {
         return a.spammerScore < b.spammerScore;
@@ -167,10 +169,37 @@ void TestAnnotators::sortsBySpammerScore()
              QString::fromStdString(demo_.annotatorIds[static_cast<std::size_t>(lowest - expected.begin())]));
     QVERIFY(lowest->spammerScore < 0.2);
 
-    table->sortByColumn(AnnotatorTableModel::SpammerColumn, Qt::DescendingOrder);
+    table->sortByColumn(AnnotatorTableModel::NonSpamColumn, Qt::DescendingOrder);
     for (int row = 1; row < proxy->rowCount(); ++row)
-        QVERIFY(proxy->index(row - 1, AnnotatorTableModel::SpammerColumn).data(SortRole).toDouble()
-                >= proxy->index(row, AnnotatorTableModel::SpammerColumn).data(SortRole).toDouble());
+        QVERIFY(proxy->index(row - 1, AnnotatorTableModel::NonSpamColumn).data(SortRole).toDouble()
+                >= proxy->index(row, AnnotatorTableModel::NonSpamColumn).data(SortRole).toDouble());
+}
+
+// Raykar & Yu's score is 0 for a spammer and 1 for a perfect annotator: the column says which
+// way is good by its name, its tooltip and a red-to-green shade, so nobody reads it backwards.
+void TestAnnotators::nonSpamScoreReadsGreenIsGood()
+{
+    ProjectDocument document;
+    AnnotatorsPage page(&document);
+    waitLoaded(&document, runProject_);
+    const AnnotatorTableModel* model = page.annotatorModel();
+    const int column = AnnotatorTableModel::NonSpamColumn;
+    QCOMPARE(model->headerData(column, Qt::Horizontal).toString(), QStringLiteral("Non-spam score"));
+    QVERIFY(model->headerData(column, Qt::Horizontal, Qt::ToolTipRole).toString().contains("higher is better"));
+    const std::vector<AnnotatorStats>& stats = model->stats();
+    const auto [worst, best] = std::minmax_element(stats.begin(), stats.end(), [](const auto& a, const auto& b) {
+        return a.spammerScore < b.spammerScore;
+    });
+    // The demo's spammers score near 0, its reliable annotators near 1.
+    QVERIFY(worst->spammerScore < 0.2);
+    QVERIFY(best->spammerScore > 0.8);
+    const auto hueOf = [&](const AnnotatorStats& s) {
+        const int row = static_cast<int>(&s - stats.data());
+        return model->index(row, column).data(Qt::BackgroundRole).value<QColor>().hsvHueF() * 360.0;
+    };
+    QVERIFY2(hueOf(*worst) < 30.0, qPrintable(QString::number(hueOf(*worst))));  // red
+    QVERIFY2(hueOf(*best) > 90.0, qPrintable(QString::number(hueOf(*best))));    // green
+    QCOMPARE(model->index(0, column).data(Qt::ForegroundRole).value<QColor>(), QColor(Qt::black));
 }
 
 void TestAnnotators::heatmapShowsTheAnnotatorsAnswers()

@@ -3,12 +3,7 @@
 #include "reviewpage.h"
 #include "thumbnailgridmodel.h"
 
-#include "aggregate/registry.h"
-#include "data/formats.h"
-#include "images/demo.h"
-#include "project/aggregation_runs.h"
-#include "project/store.h"
-#include "util/progress.h"
+#include "demo_project.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -93,10 +88,7 @@ private Q_SLOTS:
 void TestReviewFilters::initTestCase()
 {
     QVERIFY(dir_.isValid());
-    DemoOptions options;
-    options.itemCount = kDemoItems;
-    const DemoResult built = buildDemo((dir_.path() + "/demo").toStdString(), options);
-    dataset_ = readDataset(built.folder);
+    dataset_ = testing::readSmallDemo(dir_.path() + "/demo", kDemoItems);
     QCOMPARE(dataset_.itemCount(), kDemoItems);
 }
 
@@ -104,11 +96,7 @@ void TestReviewFilters::init()
 {
     // A fresh project with a Dawid-Skene run for every case: decisions go to the project.
     projectPath_ = dir_.path() + QStringLiteral("/filters%1.csift").arg(++projects_);
-    {
-        Project project = Project::create(projectPath_.toStdString(), dataset_, Progress::none());
-        const AggregationResult result = aggregate("ds", dataset_, nlohmann::json::object(), Progress::none());
-        storeAggregationRun(project, dataset_, result, {{"strategy", "ds"}}, nlohmann::json::object());
-    }
+    testing::createDawidSkeneProject(projectPath_, dataset_);
     page_.reset();
     document_ = std::make_unique<ProjectDocument>();
     page_ = std::make_unique<ReviewPage>(document_.get());
