@@ -36,6 +36,16 @@ QHBoxLayout* pathRow(QLineEdit* edit, std::initializer_list<QPushButton*> button
     return row;
 }
 
+// A wrapped grey note under a field.
+QLabel* noteLabel(const char* objectName)
+{
+    auto* label = new QLabel;
+    label->setObjectName(QString::fromLatin1(objectName));
+    label->setWordWrap(true);
+    label->setForegroundRole(QPalette::PlaceholderText);
+    return label;
+}
+
 QString absolute(const QString& path)
 {
     return QFileInfo(path.trimmed()).absoluteFilePath();
@@ -53,10 +63,7 @@ NewProjectDialog::NewProjectDialog(QWidget* parent) : QDialog(parent)
     dataset_->setPlaceholderText(tr("A dataset folder (peerannot, Rodrigues) or file (CSV, JSON, .npy, .txt)"));
     auto* folderButton = new QPushButton(tr("Folder…"));
     auto* fileButton = new QPushButton(tr("File…"));
-    detected_ = new QLabel;
-    detected_->setObjectName(QStringLiteral("detectedFormat"));
-    detected_->setWordWrap(true);
-    detected_->setForegroundRole(QPalette::PlaceholderText);
+    detected_ = noteLabel("detectedFormat");
 
     format_ = new QComboBox;
     format_->setObjectName(QStringLiteral("datasetFormat"));
@@ -80,10 +87,7 @@ NewProjectDialog::NewProjectDialog(QWidget* parent) : QDialog(parent)
     project_ = new QLineEdit;
     project_->setObjectName(QStringLiteral("projectPath"));
     auto* projectButton = new QPushButton(tr("Browse…"));
-    exists_ = new QLabel;
-    exists_->setObjectName(QStringLiteral("projectExists"));
-    exists_->setWordWrap(true);
-    exists_->setForegroundRole(QPalette::PlaceholderText);
+    exists_ = noteLabel("projectExists");
 
     error_ = new QLabel;
     error_->setObjectName(QStringLiteral("newProjectError"));

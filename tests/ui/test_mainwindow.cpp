@@ -103,19 +103,24 @@ std::string native(const QString& path)
     return QFile::encodeName(path).toStdString();
 }
 
-// `items` items, each labelled by three annotators, as a task,worker,label CSV: big enough
-// (100k items) for an import to be cancelled halfway.
-void writeAnswersCsv(const QString& path, int items)
+void writeFile(const QString& path, const QByteArray& content)
 {
     QFile file(path);
     QVERIFY(file.open(QIODevice::WriteOnly));
+    QCOMPARE(file.write(content), qint64(content.size()));
+}
+
+// `items` items, each labelled by three annotators, as a task,worker,label CSV: big enough
+// (200k items) for an import to be cancelled halfway.
+void writeAnswersCsv(const QString& path, int items)
+{
     QByteArray text = "task,worker,label\n";
     for (int item = 0; item < items; ++item) {
         for (int worker = 0; worker < 3; ++worker)
             text += QByteArray::number(item) + ',' + QByteArray::number(worker) + ',' +
                     QByteArray::number((item + worker) % 4) + '\n';
     }
-    QCOMPARE(file.write(text), qint64(text.size()));
+    writeFile(path, text);
 }
 
 // The project file and everything Project::create or SQLite may put beside it.
@@ -325,11 +330,8 @@ void TestMainWindow::badInputShowsAnErrorAndKeepsTheWindowUsable()
     QFETCH(QString, expected);
 
     const QString path = tmp_.filePath(fileName);
-    if (!content.isEmpty()) {
-        QFile file(path);
-        QVERIFY(file.open(QIODevice::WriteOnly));
-        file.write(content);
-    }
+    if (!content.isEmpty())
+        writeFile(path, content);
 
     MainWindow window;
     window.show();
@@ -452,10 +454,7 @@ void TestMainWindow::replacingAProjectAsksFirst()
     const QString csv = dir.filePath(QStringLiteral("pets.csv"));
     writeLongCsv(petsDataset(), native(csv));
     const QString project = dir.filePath(QStringLiteral("pets.csift"));
-    QFile old(project);
-    QVERIFY(old.open(QIODevice::WriteOnly));
-    old.write("an older file the user may want");
-    old.close();
+    writeFile(project, "an older file the user may want");
 
     MainWindow window;
     window.show();
@@ -503,10 +502,7 @@ void TestMainWindow::failedImportNamesTheRecordAndLeavesNoFile()
 {
     QTemporaryDir dir;
     const QString csv = dir.filePath(QStringLiteral("broken.csv"));
-    QFile file(csv);
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write("task,worker,label\n1,a,0\n2,a,zebra\n");
-    file.close();
+    writeFile(csv, "task,worker,label\n1,a,0\n2,a,zebra\n");
 
     MainWindow window;
     window.show();
