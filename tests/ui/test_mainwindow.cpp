@@ -162,6 +162,7 @@ private:
 private Q_SLOTS:
     void initTestCase();
     void startsOnTheStartPage();
+    void runsAndLearningRefuseWithoutAProject();
     void opensAProject();
     void annotatorTableSortsAndFilters();
     void badInputShowsAnErrorAndKeepsTheWindowUsable_data();
@@ -201,6 +202,32 @@ void TestMainWindow::startsOnTheStartPage()
     QCOMPARE(window.windowTitle(), QStringLiteral("Crowdsift"));
     QVERIFY(!window.document()->hasDataset());
     QVERIFY(!window.findChild<QProgressBar*>(QStringLiteral("loadProgress"))->isVisible());
+}
+
+// Their results are stored in the project: with none open, their buttons say how to get one.
+void TestMainWindow::runsAndLearningRefuseWithoutAProject()
+{
+    MainWindow window;
+    window.show();
+    QVERIFY(window.document()->project() == nullptr);
+    QList<QPushButton*> buttons = {window.runsPage()->findChild<QPushButton*>(QStringLiteral("runButton"))};
+    // The Learning tab exists only in builds with core/learn.
+    if (window.learnPage()) {
+        buttons << window.findChild<QPushButton*>(QStringLiteral("trainButton"))
+                << window.findChild<QPushButton*>(QStringLiteral("loopButton"));
+    }
+    for (QPushButton* button : buttons) {
+        QVERIFY(button);
+        QVERIFY2(!button->isEnabled(), qPrintable(button->objectName()));
+        QVERIFY2(button->toolTip().contains(QStringLiteral("New Project from Dataset")), qPrintable(button->toolTip()));
+    }
+    QCOMPARE(window.runsPage()->startRun(QStringLiteral("mv")), 0);
+
+    window.openPath(petsProject_);
+    QVERIFY(waitForLoad(window));
+    for (QPushButton* button : buttons)
+        QVERIFY(!button->toolTip().contains(QStringLiteral("New Project from Dataset")));
+    QVERIFY(buttons.front()->isEnabled());
 }
 
 void TestMainWindow::opensAProject()
