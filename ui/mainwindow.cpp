@@ -374,6 +374,7 @@ void MainWindow::newProjectFromDataset(const QString& dataset)
     if (!dataset.isEmpty())
         dialog->setDataset(QFileInfo(dataset).absoluteFilePath());
     dialog->setOpenProject(document_->path());
+    dialog->setBrowseDirectory(startDirectory());
     dialog->open();
     dialog->raise();
 }

@@ -261,9 +261,14 @@ void NewProjectDialog::accept()
     QDialog::accept();
 }
 
+QString NewProjectDialog::browseStart() const
+{
+    return dataset().isEmpty() ? browseDirectory_ : QFileInfo(dataset()).absolutePath();
+}
+
 void NewProjectDialog::browseFolder()
 {
-    const QString path = QFileDialog::getExistingDirectory(this, tr("Dataset Folder"), dataset());
+    const QString path = QFileDialog::getExistingDirectory(this, tr("Dataset Folder"), browseStart());
     if (!path.isEmpty())
         setDataset(path);
 }
@@ -271,7 +276,7 @@ void NewProjectDialog::browseFolder()
 void NewProjectDialog::browseFile()
 {
     const QString path = QFileDialog::getOpenFileName(
-        this, tr("Dataset File"), QFileInfo(dataset()).absolutePath(),
+        this, tr("Dataset File"), browseStart(),
         tr("Datasets (*.csv *.json *.npy *.txt);;All files (*)"));
     if (!path.isEmpty())
         setDataset(path);
@@ -279,7 +284,7 @@ void NewProjectDialog::browseFile()
 
 void NewProjectDialog::browseTruth()
 {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Ground Truth"), QFileInfo(dataset()).absolutePath(),
+    const QString path = QFileDialog::getOpenFileName(this, tr("Ground Truth"), browseStart(),
                                                       tr("Labels (*.npy *.csv *.txt);;All files (*)"));
     if (!path.isEmpty())
         truth_->setText(path);

@@ -30,6 +30,8 @@ public:
     void setDataset(const QString& path);
     QString projectPath() const;
     void setProjectPath(const QString& path);
+    // Where the Folder… and File… buttons start while no dataset is chosen.
+    void setBrowseDirectory(const QString& path) { browseDirectory_ = path; }
     // The project the window has open: replacing it is refused.
     void setOpenProject(const QString& path) { openProject_ = path; }
 
@@ -45,6 +47,7 @@ private:
     void browseFile();
     void browseProject();
     void browseTruth();
+    QString browseStart() const;
     void onDatasetEdited();
     void showError(const QString& message);
 
@@ -60,6 +63,7 @@ private:
     QDialogButtonBox* buttons_ = nullptr;
     QString proposedProject_;  // the default last filled in; a different text is the user's own
     QString openProject_;
+    QString browseDirectory_;
     ImportRequest request_;
 };
 
