@@ -1,9 +1,9 @@
 #include "documentloader.h"
 
-#include "data/formats.h"
 #include "project/store.h"
 #include "util/error.h"
 
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 
@@ -11,44 +11,116 @@
 
 namespace crowdsift {
 
-LoadedDocument::LoadedDocument() = default;
-LoadedDocument::~LoadedDocument() = default;
-LoadedDocument::LoadedDocument(LoadedDocument&&) noexcept = default;
-LoadedDocument& LoadedDocument::operator=(LoadedDocument&&) noexcept = default;
+namespace {
 
-LoadedDocument loadDocument(const QString& path, Progress& progress)
+std::string nativePath(const QString& path)
 {
-    const std::string nativePath = QFile::encodeName(path).toStdString();
-    // The readers would fail too, but with a message about a format they guessed; a missing path
-    // deserves the plain answer.
-    if (!QFileInfo::exists(path))
-        throw InputError(nativePath, {}, "no such file or folder");
+    return QFile::encodeName(path).toStdString();
+}
 
+// The readers would fail too, but with a message about a format they guessed; a missing path
+// deserves the plain answer.
+void requireExists(const QString& path)
+{
+    if (!QFileInfo::exists(path))
+        throw InputError(nativePath(path), {}, "no such file or folder");
+}
+
+LoadedDocument finish(const QString& path, std::unique_ptr<Project> project, Dataset dataset, Progress& progress)
+{
     LoadedDocument result;
     result.path = path;
-    // A damaged .csift file is still meant as a project: Project::open says what is wrong with
-    // it, where the dataset readers could only say that they do not know the extension.
-    const QFileInfo info(path);
-    const bool projectFile = info.isFile() && info.suffix().compare(QLatin1String("csift"), Qt::CaseInsensitive) == 0;
-    if (projectFile || Project::looksLikeProject(nativePath)) {
-        progress.stage("opening project");
-        auto project = std::make_unique<Project>(Project::open(nativePath));
-        result.dataset = project->loadDataset(progress);
-        result.project = std::move(project);
-    } else {
-        ReadOptions options;
-        options.progress = &progress;
-        DatasetRead read = readDatasetWithWarnings(nativePath, options);
-        result.dataset = std::move(read.dataset);
-        for (const ReadWarning& warning : read.warnings)
-            result.warnings.append(QString::fromStdString(warning.text()));
-    }
+    result.dataset = std::move(dataset);
+    result.project = std::move(project);
     progress.stage("summarizing", 1.0);
     result.summary = summarize(result.dataset);
     return result;
 }
 
+}  // namespace
+
+LoadedDocument::LoadedDocument() = default;
+LoadedDocument::~LoadedDocument() = default;
+LoadedDocument::LoadedDocument(LoadedDocument&&) noexcept = default;
+LoadedDocument& LoadedDocument::operator=(LoadedDocument&&) noexcept = default;
+
+bool isProjectPath(const QString& path)
+{
+    const QFileInfo info(path);
+    if (!info.isFile())
+        return false;
+    return info.suffix().compare(QLatin1String("csift"), Qt::CaseInsensitive) == 0
+           || Project::looksLikeProject(nativePath(path));
+}
+
+LoadedDocument loadDocument(const QString& path, Progress& progress)
+{
+    requireExists(path);
+    if (!isProjectPath(path))
+        throw InputError(nativePath(path), {},
+                         "is a dataset, not a Crowdsift project; make a project of it with "
+                         "File > New Project from Dataset");
+    progress.stage("opening project");
+    auto project = std::make_unique<Project>(Project::open(nativePath(path)));
+    Dataset dataset = project->loadDataset(progress);
+    return finish(path, std::move(project), std::move(dataset), progress);
+}
+
+LoadedDocument importDataset(const ImportRequest& request, Progress& progress)
+{
+    requireExists(request.dataset);
+    // One bar for the whole import: reading fills its first half, writing the second. A part's
+    // step reports through `progress`, whose check throws Cancelled once the user cancelled.
+    const auto part = [&progress](double from, double to) {
+        return [&progress, from, to](double fraction, const std::string& stage) {
+            progress.step(from + fraction * (to - from), 1.0, stage);
+        };
+    };
+    progress.stage("reading the dataset");
+    Progress reading(part(0.0, 0.5), 0);
+    ReadOptions readOptions = request.read;
+    readOptions.progress = &reading;
+    DatasetRead read = readDatasetWithWarnings(nativePath(request.dataset), readOptions);
+    const Dataset& dataset = read.dataset;
+
+    progress.stage("writing the project", 0.5);
+    Progress writing(part(0.5, 1.0), 0);
+    const std::string path = nativePath(request.project);
+    auto project = std::make_unique<Project>(Project::create(path, dataset, writing, request.overwrite));
+    if (progress.isCancelled()) {
+        project.reset();
+        removeCreatedProject(request.project);
+        throw Cancelled();
+    }
+    // From here on the import is done: the document is what the project file holds, read back
+    // as opening it later would, and a cancel arriving now is answered by removing the file.
+    Dataset stored = project->loadDataset(Progress::none());
+    LoadedDocument result = finish(request.project, std::move(project), std::move(stored), Progress::none());
+    result.created = true;
+    for (const ReadWarning& warning : read.warnings)
+        result.warnings.append(QString::fromStdString(warning.text()));
+    return result;
+}
+
+void removeCreatedProject(const QString& path)
+{
+    for (const QString& file : {path, path + QStringLiteral("-wal"), path + QStringLiteral("-shm")})
+        QFile::remove(file);
+    QDir(path + QStringLiteral(".cache")).removeRecursively();
+}
+
 void DocumentLoader::load(quint64 ticket, const QString& path, const std::shared_ptr<Progress>& progress)
+{
+    run(ticket, progress, [&path](Progress& p) { return loadDocument(path, p); });
+}
+
+void DocumentLoader::import(quint64 ticket, const ImportRequest& request, const std::shared_ptr<Progress>& progress)
+{
+    run(ticket, progress, [&request](Progress& p) { return importDataset(request, p); });
+}
+
+void DocumentLoader::run(quint64 ticket, const std::shared_ptr<Progress>& progress,
+                         const std::function<LoadedDocument(Progress&)>& work)
 {
     // The callback runs on this thread; emitting to the document's thread queues the call.
     progress->setCallback(
@@ -58,7 +130,7 @@ void DocumentLoader::load(quint64 ticket, const QString& path, const std::shared
         50);
     try {
         progress->check();
-        auto document = std::make_shared<LoadedDocument>(loadDocument(path, *progress));
+        auto document = std::make_shared<LoadedDocument>(work(*progress));
         Q_EMIT succeeded(ticket, std::move(document));
     } catch (const Cancelled&) {
         Q_EMIT cancelled(ticket);

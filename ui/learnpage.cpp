@@ -116,8 +116,6 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
                                 "probabilities as a run"));
     loopButton_ = new QPushButton(tr("Run CROWDLAB loop"));
     loopButton_->setObjectName(QStringLiteral("loopButton"));
-    loopButton_->setToolTip(tr("Majority vote, then cross-validated model -> CROWDLAB consensus -> retrain, until "
-                               "no item changes label for the first time; the consensus becomes the active run"));
     cancelButton_ = new QPushButton(tr("Cancel"));
     cancelButton_->setObjectName(QStringLiteral("cancelLearnButton"));
     progress_ = new QProgressBar;
@@ -253,11 +251,9 @@ void LearnPage::onDocumentLoaded()
     model_->setCurrentIndex(std::max(0, model_->findData(preferred)));
 
     runBox_->setPlaceholderText(tr("No training or loop run yet"));
-    if (!document_->hasDataset())
-        status_->setText(tr("Open a project to train models on it."));
-    else if (!document_->project())
-        status_->setText(tr("Training stores its runs in a project: open a .csift project (crowdsift-cli import "
-                            "makes one from this dataset)."));
+    if (!document_->project())
+        status_->setText(tr("Open a project to train models on it, or make one with File > New Project from "
+                            "Dataset."));
     else
         status_->clear();
     refreshRuns();
@@ -285,7 +281,15 @@ void LearnPage::updateButtons()
     loopButton_->setEnabled(!running && project && modelUsable);
     cancelButton_->setEnabled(running);
     useRunSettings_->setEnabled(!running && runBox_->currentIndex() >= 0);
-    if (project && labels_->count() == 0)
+    const QString noProject = tr("Training stores its runs in a project: open one, or make one with File > New "
+                                 "Project from Dataset");
+    loopButton_->setToolTip(project ? tr("Majority vote, then cross-validated model -> CROWDLAB consensus -> retrain, "
+                                         "until no item changes label for the first time; the consensus becomes the "
+                                         "active run")
+                                    : noProject);
+    if (!project)
+        trainButton_->setToolTip(noProject);
+    else if (labels_->count() == 0)
         trainButton_->setToolTip(tr("Training learns the labels of an aggregation run: run one on the Runs tab first"));
     else
         trainButton_->setToolTip(tr("Train one model per fold on the chosen labels and store the out-of-sample "

@@ -1,14 +1,17 @@
 #include "mainwindow.h"
 
 #include "annotatorspage.h"
+#include "documentloader.h"
 #include "exportdialog.h"
 #include "jobmanager.h"
 #include "jobspanel.h"
 #ifdef CROWDSIFT_HAVE_LEARN
 #include "learnpage.h"
 #endif
+#include "newprojectdialog.h"
 #include "overviewpage.h"
 #include "projectdocument.h"
+#include "recentprojects.h"
 #include "reviewpage.h"
 #include "runspage.h"
 
@@ -26,6 +29,7 @@
 #include <QLocale>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QMenu>
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
@@ -125,6 +129,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     setCentralWidget(stack_);
 
     createActions();
+    updateRecentProjects();
 
     countsLabel_ = new QLabel;
     countsLabel_->setObjectName(QStringLiteral("countsLabel"));
@@ -151,19 +156,20 @@ MainWindow::~MainWindow() = default;
 
 void MainWindow::createActions()
 {
-    openProjectAction_ = new QAction(tr("Open &Project…"), this);
+    newProjectAction_ = new QAction(tr("&New Project from Dataset…"), this);
+    newProjectAction_->setShortcut(QKeySequence::New);
+    newProjectAction_->setStatusTip(tr("Import a dataset folder or file into a new project file (*.csift)"));
+    connect(newProjectAction_, &QAction::triggered, this, [this] { newProjectFromDataset(); });
+
+    openProjectAction_ = new QAction(tr("&Open Project…"), this);
     openProjectAction_->setShortcut(QKeySequence::Open);
     openProjectAction_->setStatusTip(tr("Open a Crowdsift project file (*.csift)"));
     connect(openProjectAction_, &QAction::triggered, this, &MainWindow::openProject);
 
-    openFolderAction_ = new QAction(tr("Open Dataset &Folder…"), this);
-    openFolderAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
-    openFolderAction_->setStatusTip(tr("Read a dataset folder, e.g. in peerannot layout"));
-    connect(openFolderAction_, &QAction::triggered, this, &MainWindow::openDatasetFolder);
-
-    openFileAction_ = new QAction(tr("Open Dataset Fi&le…"), this);
-    openFileAction_->setStatusTip(tr("Read answers from a CSV, JSON, label-matrix or vote-count file"));
-    connect(openFileAction_, &QAction::triggered, this, &MainWindow::openDatasetFile);
+    recentMenu_ = new QMenu(tr("Open &Recent"), this);
+    recentMenu_->setObjectName(QStringLiteral("recentMenu"));
+    // Rebuilt before it shows, so that a project deleted meanwhile is not offered.
+    connect(recentMenu_, &QMenu::aboutToShow, this, &MainWindow::updateRecentProjects);
 
     cancelAction_ = new QAction(tr("&Cancel Loading"), this);
     cancelAction_->setShortcut(QKeySequence::Cancel);
@@ -201,9 +207,9 @@ void MainWindow::createActions()
     redoAction_->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
 
     QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(newProjectAction_);
     file->addAction(openProjectAction_);
-    file->addAction(openFolderAction_);
-    file->addAction(openFileAction_);
+    file->addMenu(recentMenu_);
     file->addSeparator();
     file->addAction(cancelAction_);
     file->addSeparator();
@@ -246,14 +252,13 @@ QWidget* MainWindow::createStartPage()
     subtitle->setAlignment(Qt::AlignCenter);
     subtitle->setForegroundRole(QPalette::PlaceholderText);
 
+    auto* newProjectButton = new QPushButton(tr("New Project from Dataset…"), page);
+    newProjectButton->setObjectName(QStringLiteral("newProjectButton"));
     auto* openProjectButton = new QPushButton(tr("Open Project…"), page);
-    auto* openFolderButton = new QPushButton(tr("Open Dataset Folder…"), page);
-    auto* openFileButton = new QPushButton(tr("Open Dataset File…"), page);
-    for (QPushButton* button : {openProjectButton, openFolderButton, openFileButton})
+    for (QPushButton* button : {newProjectButton, openProjectButton})
         button->setMinimumWidth(220);
+    connect(newProjectButton, &QPushButton::clicked, this, [this] { newProjectFromDataset(); });
     connect(openProjectButton, &QPushButton::clicked, this, &MainWindow::openProject);
-    connect(openFolderButton, &QPushButton::clicked, this, &MainWindow::openDatasetFolder);
-    connect(openFileButton, &QPushButton::clicked, this, &MainWindow::openDatasetFile);
 
     auto* hint = new QLabel(tr("or drop a project file, dataset file or folder here"), page);
     hint->setAlignment(Qt::AlignCenter);
@@ -266,12 +271,57 @@ QWidget* MainWindow::createStartPage()
     layout->addWidget(title);
     layout->addWidget(subtitle);
     layout->addSpacing(24);
-    for (QPushButton* button : {openProjectButton, openFolderButton, openFileButton})
+    for (QPushButton* button : {newProjectButton, openProjectButton})
         layout->addWidget(button, 0, Qt::AlignHCenter);
     layout->addSpacing(8);
     layout->addWidget(hint);
+    layout->addSpacing(24);
+    startRecent_ = new QWidget(page);
+    startRecent_->setObjectName(QStringLiteral("startRecent"));
+    new QVBoxLayout(startRecent_);
+    layout->addWidget(startRecent_, 0, Qt::AlignHCenter);
     layout->addStretch(3);
     return page;
+}
+
+void MainWindow::updateRecentProjects()
+{
+    const QStringList paths = recentProjects();
+    recentMenu_->clear();
+    QLayout* startLayout = startRecent_->layout();
+    while (QLayoutItem* item = startLayout->takeAt(0)) {
+        delete item->widget();
+        delete item;
+    }
+    if (!paths.isEmpty()) {
+        auto* title = new QLabel(tr("Recent projects"));
+        title->setForegroundRole(QPalette::PlaceholderText);
+        startLayout->addWidget(title);
+    }
+    for (int i = 0; i < paths.size(); ++i) {
+        const QString path = paths[i];
+        QString shown = QDir::toNativeSeparators(path);
+        shown.replace(QLatin1Char('&'), QStringLiteral("&&"));
+        QAction* action = recentMenu_->addAction(i < 9 ? QStringLiteral("&%1  %2").arg(i + 1).arg(shown) : shown);
+        action->setData(path);
+        connect(action, &QAction::triggered, this, [this, path] { openPath(path); });
+        auto* button = new QPushButton(fileNameOf(path));
+        button->setFlat(true);
+        button->setToolTip(QDir::toNativeSeparators(path));
+        button->setCursor(Qt::PointingHandCursor);
+        connect(button, &QPushButton::clicked, this, [this, path] { openPath(path); });
+        startLayout->addWidget(button);
+    }
+    if (paths.isEmpty())
+        recentMenu_->addAction(tr("No recent projects"))->setEnabled(false);
+    recentMenu_->addSeparator();
+    QAction* clear = recentMenu_->addAction(tr("&Clear Recent"));
+    clear->setObjectName(QStringLiteral("clearRecentAction"));
+    clear->setEnabled(!paths.isEmpty());
+    connect(clear, &QAction::triggered, this, [this] {
+        clearRecentProjects();
+        updateRecentProjects();
+    });
 }
 
 void MainWindow::showPage(Page page)
@@ -299,33 +349,42 @@ void MainWindow::showPage(Page page)
 
 void MainWindow::openPath(const QString& path)
 {
-    document_->open(path);
+    // A path that does not exist goes to the document, which says so like for any failed open.
+    if (QFileInfo::exists(path) && !isProjectPath(path))
+        newProjectFromDataset(path);
+    else
+        document_->open(path);
+}
+
+NewProjectDialog* MainWindow::newProjectDialog() const
+{
+    return findChild<NewProjectDialog*>(QStringLiteral("newProjectDialog"));
+}
+
+void MainWindow::newProjectFromDataset(const QString& dataset)
+{
+    NewProjectDialog* dialog = newProjectDialog();
+    if (!dialog) {
+        dialog = new NewProjectDialog(this);
+        dialog->setObjectName(QStringLiteral("newProjectDialog"));
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &QDialog::accepted, this, [this, dialog] {
+            rememberDirectory(QFileInfo(dialog->request().dataset).absolutePath());
+            document_->importDataset(dialog->request());
+        });
+    }
+    if (!dataset.isEmpty())
+        dialog->setDataset(QFileInfo(dataset).absoluteFilePath());
+    dialog->setOpenProject(document_->path());
+    dialog->setBrowseDirectory(startDirectory());
+    dialog->open();
+    dialog->raise();
 }
 
 void MainWindow::openProject()
 {
     const QString path = QFileDialog::getOpenFileName(this, tr("Open Project"), startDirectory(),
                                                       tr("Crowdsift projects (*.csift);;All files (*)"));
-    if (path.isEmpty())
-        return;
-    rememberDirectory(QFileInfo(path).absolutePath());
-    openPath(path);
-}
-
-void MainWindow::openDatasetFolder()
-{
-    const QString path = QFileDialog::getExistingDirectory(this, tr("Open Dataset Folder"), startDirectory());
-    if (path.isEmpty())
-        return;
-    rememberDirectory(QFileInfo(path).absolutePath());
-    openPath(path);
-}
-
-void MainWindow::openDatasetFile()
-{
-    const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open Dataset File"), startDirectory(),
-        tr("Datasets (*.csv *.json *.npy *.txt *.yaml *.yml);;All files (*)"));
     if (path.isEmpty())
         return;
     rememberDirectory(QFileInfo(path).absolutePath());
@@ -390,15 +449,21 @@ void MainWindow::onLoadStarted(const QString& path)
     progressBar_->show();
     cancelButton_->show();
     cancelAction_->setEnabled(true);
-    statusBar()->showMessage(tr("Opening %1…").arg(fileNameOf(path)));
+    const QString source = document_->importSource();
+    statusBar()->showMessage(source.isEmpty() ? tr("Opening %1…").arg(fileNameOf(path))
+                                              : tr("Importing %1 into %2…").arg(fileNameOf(source), fileNameOf(path)));
 }
 
 void MainWindow::onLoadProgress(double fraction, const QString& stage)
 {
     progressBar_->setRange(0, 1000);
     progressBar_->setValue(static_cast<int>(fraction * 1000.0 + 0.5));
-    if (!stage.isEmpty())
-        statusBar()->showMessage(tr("Opening %1: %2…").arg(fileNameOf(document_->loadingPath()), stage));
+    if (stage.isEmpty())
+        return;
+    const QString source = document_->importSource();
+    const QString path = fileNameOf(document_->loadingPath());
+    statusBar()->showMessage(source.isEmpty() ? tr("Opening %1: %2…").arg(path, stage)
+                                              : tr("Importing %1 into %2: %3…").arg(fileNameOf(source), path, stage));
 }
 
 void MainWindow::endLoading()
@@ -420,7 +485,13 @@ void MainWindow::onLoaded()
                                    locale.toString(static_cast<qlonglong>(s.answers)), locale.toString(s.classes)));
     stack_->setCurrentWidget(tabs_);
     updateTitle();
-    statusBar()->showMessage(tr("Opened %1").arg(fileNameOf(document_->path())), 5000);
+    addRecentProject(document_->path());
+    updateRecentProjects();
+    const QString source = document_->importSource();
+    statusBar()->showMessage(source.isEmpty() ? tr("Opened %1").arg(fileNameOf(document_->path()))
+                                              : tr("Created %1 from %2").arg(fileNameOf(document_->path()),
+                                                                            fileNameOf(source)),
+                             5000);
     showLoadWarnings();
 }
 
@@ -431,9 +502,11 @@ void MainWindow::showLoadWarnings()
     const QStringList warnings = document_->loadWarnings();
     if (warnings.isEmpty())
         return;
-    const QString name = fileNameOf(document_->path());
-    statusBar()->showMessage(tr("Opened %1 with %n warning(s)", nullptr, static_cast<int>(warnings.size())).arg(name));
-    auto* box = new QMessageBox(QMessageBox::Information, tr("Opened %1 with warnings").arg(name),
+    const QString source = document_->importSource();
+    const QString name = fileNameOf(source.isEmpty() ? document_->path() : source);
+    statusBar()->showMessage(tr("Created %1 from %2 with %n warning(s)", nullptr, static_cast<int>(warnings.size()))
+                                 .arg(fileNameOf(document_->path()), name));
+    auto* box = new QMessageBox(QMessageBox::Information, tr("Read %1 with warnings").arg(name),
                                 tr("Reading %1 dropped or changed some input.").arg(name), QMessageBox::Ok, this);
     box->setObjectName(QStringLiteral("loadWarningsBox"));
     box->setInformativeText(warnings.front());
@@ -446,10 +519,12 @@ void MainWindow::showLoadWarnings()
 void MainWindow::onLoadFailed(const QString& path, const QString& message)
 {
     endLoading();
-    statusBar()->showMessage(tr("Could not open %1: %2").arg(fileNameOf(path), message));
+    const QString source = document_->importSource();
+    const QString what = source.isEmpty() ? tr("Could not open %1").arg(fileNameOf(path))
+                                          : tr("Could not create %1 from %2").arg(fileNameOf(path), fileNameOf(source));
+    statusBar()->showMessage(tr("%1: %2").arg(what, message));
     // Window-modal and non-blocking, so a load started meanwhile (or a test) is not held up.
-    auto* box = new QMessageBox(QMessageBox::Warning, tr("Could not open %1").arg(fileNameOf(path)),
-                                tr("Could not open %1.").arg(fileNameOf(path)), QMessageBox::Ok, this);
+    auto* box = new QMessageBox(QMessageBox::Warning, what, what + QLatin1Char('.'), QMessageBox::Ok, this);
     box->setObjectName(QStringLiteral("loadErrorBox"));
     box->setInformativeText(message);
     box->setAttribute(Qt::WA_DeleteOnClose);
@@ -459,7 +534,11 @@ void MainWindow::onLoadFailed(const QString& path, const QString& message)
 void MainWindow::onLoadCancelled(const QString& path)
 {
     endLoading();
-    statusBar()->showMessage(tr("Cancelled opening %1").arg(fileNameOf(path)), 5000);
+    const QString source = document_->importSource();
+    statusBar()->showMessage(source.isEmpty()
+                                 ? tr("Cancelled opening %1").arg(fileNameOf(path))
+                                 : tr("Cancelled importing %1; no project was created").arg(fileNameOf(source)),
+                             5000);
 }
 
 void MainWindow::updateTitle()

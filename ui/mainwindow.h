@@ -5,6 +5,7 @@
 class QAction;
 class QDockWidget;
 class QLabel;
+class QMenu;
 class QProgressBar;
 class QStackedWidget;
 class QTabWidget;
@@ -16,13 +17,16 @@ class AnnotatorsPage;
 class JobManager;
 class JobsPanel;
 class LearnPage;
+class NewProjectDialog;
 class OverviewPage;
 class ProjectDocument;
 class ReviewPage;
 class RunsPage;
 
-// The application window: a start page until something is loaded, then one tab per view of the
-// open ProjectDocument. Opening runs in the background with a progress bar and a cancel button
+// The application window: a start page until a project is open, then one tab per view of the
+// open ProjectDocument. Every piece of work lives in a project file: a dataset becomes a project
+// through File > New Project from Dataset before anything is done with it. Opening and importing
+// run in the background with a progress bar and a cancel button
 // in the status bar; errors show in a message box and in the status bar.
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -43,16 +47,23 @@ public:
     JobsPanel* jobsPanel() const { return jobsPanel_; }
     QDockWidget* jobsDock() const { return jobsDock_; }
     QAction* exportAction() const { return exportAction_; }
+    QAction* newProjectAction() const { return newProjectAction_; }
+    // File > Open Recent: one action per recent project (its path as data), then Clear Recent.
+    QMenu* recentMenu() const { return recentMenu_; }
+    // The New Project from Dataset dialog while it is shown, else null.
+    NewProjectDialog* newProjectDialog() const;
     QAction* undoAction() const { return undoAction_; }
     QAction* redoAction() const { return redoAction_; }
     void showPage(Page page);
 
 public Q_SLOTS:
-    // Opens a project file, a dataset file or a dataset folder in the background.
+    // Opens a project file in the background; for a dataset file or folder, offers
+    // newProjectFromDataset() with it preselected instead.
     void openPath(const QString& path);
     void openProject();
-    void openDatasetFolder();
-    void openDatasetFile();
+    // Shows the New Project from Dataset dialog (window-modal, not blocking), with `dataset`
+    // preselected when given; accepting it imports in the background and opens the new project.
+    void newProjectFromDataset(const QString& dataset = {});
     void cancelLoad();
     // File > Export: the final labels of the open document, in a dialog.
     void exportLabels();
@@ -66,6 +77,7 @@ protected:
 private:
     void createActions();
     QWidget* createStartPage();
+    void updateRecentProjects();
     void onLoadStarted(const QString& path);
     void onLoadProgress(double fraction, const QString& stage);
     void onLoaded();
@@ -92,9 +104,10 @@ private:
     QLabel* countsLabel_ = nullptr;
     QProgressBar* progressBar_ = nullptr;
     QToolButton* cancelButton_ = nullptr;
+    QAction* newProjectAction_ = nullptr;
     QAction* openProjectAction_ = nullptr;
-    QAction* openFolderAction_ = nullptr;
-    QAction* openFileAction_ = nullptr;
+    QMenu* recentMenu_ = nullptr;
+    QWidget* startRecent_ = nullptr;
     QAction* cancelAction_ = nullptr;
     QAction* exportAction_ = nullptr;
     QAction* quitAction_ = nullptr;

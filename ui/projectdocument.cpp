@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <exception>
+#include <stdexcept>
 
 namespace crowdsift {
 
@@ -41,21 +42,38 @@ ProjectDocument::~ProjectDocument()
     delete loader_;
 }
 
-void ProjectDocument::open(const QString& path)
+quint64 ProjectDocument::startLoad(const QString& path, const QString& importSource)
 {
     cancelLoad();
     if (!loaderThread_.isRunning())
         loaderThread_.start();
 
     const quint64 ticket = nextTicket_++;
-    auto progress = std::make_shared<Progress>();
     loadingTicket_ = ticket;
-    loadingProgress_ = progress;
+    loadingProgress_ = std::make_shared<Progress>();
     loadingPath_ = path;
+    importSource_ = importSource;
     Q_EMIT loadStarted(path);
+    return ticket;
+}
+
+void ProjectDocument::open(const QString& path)
+{
+    const quint64 ticket = startLoad(path, {});
     DocumentLoader* loader = loader_;
+    auto progress = loadingProgress_;
     QMetaObject::invokeMethod(
         loader_, [loader, ticket, path, progress] { loader->load(ticket, path, progress); },
+        Qt::QueuedConnection);
+}
+
+void ProjectDocument::importDataset(const ImportRequest& request)
+{
+    const quint64 ticket = startLoad(request.project, request.dataset);
+    DocumentLoader* loader = loader_;
+    auto progress = loadingProgress_;
+    QMetaObject::invokeMethod(
+        loader_, [loader, ticket, request, progress] { loader->import(ticket, request, progress); },
         Qt::QueuedConnection);
 }
 
@@ -198,16 +216,11 @@ std::vector<std::int64_t> ProjectDocument::recordDecisions(std::vector<Decision>
             row.time = now;
             review_.check(row);
         }
-        // With a project, the action is one transaction: all its decisions are durable, or none.
-        if (Project* project = current_->project.get()) {
-            ids = crowdsift::recordDecisions(*project, review_, rows);
-        } else {
-            for (Decision& row : rows) {
-                row.id = review_.log().empty() ? 1 : review_.log().back().id + 1;
-                review_.apply(row);
-                ids.push_back(row.id);
-            }
-        }
+        // The action is one transaction: all its decisions are durable, or none.
+        Project* project = current_->project.get();
+        if (!project)
+            throw std::runtime_error("no project is open");
+        ids = crowdsift::recordDecisions(*project, review_, rows);
         for (const Decision& row : rows)
             items.push_back(row.item);
     } catch (const std::exception& e) {
@@ -236,8 +249,16 @@ void ProjectDocument::onProgressed(quint64 ticket, double fraction, const QStrin
 
 void ProjectDocument::onSucceeded(quint64 ticket, std::shared_ptr<LoadedDocument> document)
 {
-    if (!finishTicket(ticket))
+    if (!finishTicket(ticket)) {
+        // An import cancelled after it had already created its project: the user was told it
+        // was cancelled, so the file goes. On the loader thread, in order with later requests.
+        if (document->created) {
+            const QString path = document->path;
+            document->project.reset();
+            QMetaObject::invokeMethod(loader_, [path] { removeCreatedProject(path); }, Qt::QueuedConnection);
+        }
         return;
+    }
     current_ = std::make_unique<LoadedDocument>(std::move(*document));
     loadingPath_.clear();
     loadReview();

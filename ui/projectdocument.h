@@ -22,10 +22,10 @@ namespace crowdsift {
 class DocumentLoader;
 class Progress;
 class Project;
+struct ImportRequest;
 struct LoadedDocument;
 
-// The open document: the loaded Dataset, its summary and, when a project file was opened, the
-// Project store, plus the review: the active aggregation run, the curator's decisions
+// The open document: a project's Project store, its Dataset and summary, plus the review: the active aggregation run, the curator's decisions
 // (ReviewState) and the undo stack. Views and models read it; every edit is an undo command
 // that changes data through it, and it announces every change by signal. Loading runs on a private worker thread; the previous
 // content stays in place until a new load has fully succeeded.
@@ -36,10 +36,15 @@ public:
     // Cancels a running load and waits for the loader thread to stop.
     ~ProjectDocument() override;
 
-    // Starts loading `path` (a project file, a dataset file or a dataset folder) in the
-    // background; a load already running is cancelled first. Emits loadStarted, then
-    // loadProgress while reading, and exactly one of loaded / loadFailed / loadCancelled.
+    // Starts loading the project `path` in the background; a load already running is cancelled
+    // first. Emits loadStarted, then loadProgress while reading, and exactly one of loaded /
+    // loadFailed / loadCancelled. A dataset is refused (loadFailed): import it instead.
     void open(const QString& path);
+    // Like open(), for a project made from a dataset: reads request.dataset, creates
+    // request.project and opens it. A failed or cancelled import leaves no project file behind.
+    void importDataset(const ImportRequest& request);
+    // The dataset the running or last load imported; empty when it opened a project.
+    QString importSource() const { return importSource_; }
     // Cancels the running load at once: emits loadCancelled and keeps the previous content.
     void cancelLoad();
     bool isLoading() const { return loadingTicket_ != 0; }
@@ -49,7 +54,7 @@ public:
     // The empty dataset and summary until a load succeeded.
     const Dataset& dataset() const;
     const DatasetSummary& summary() const;
-    // The open project store; null when a dataset was opened directly or nothing is loaded.
+    // The open project store; null when nothing is loaded.
     Project* project() const;
     QString path() const;
     // What the reader dropped or changed in the last successful load (LoadedDocument::warnings).
@@ -60,7 +65,7 @@ public:
     // The aggregation run the review reads: after a project loads, its newest finished
     // aggregation run; null when there is none (or it could not be read, see reviewError).
     const AggregationResult* aggregation() const { return aggregation_.get(); }
-    // Its id in the project; 0 when none or not stored (a dataset opened without a project).
+    // Its id in the project; 0 when none or not stored.
     std::int64_t aggregationRunId() const { return aggregationRunId_; }
     // Makes `result` (N items of this dataset) the active run; emits aggregationChanged.
     void setAggregation(std::shared_ptr<const AggregationResult> result, std::int64_t runId);
@@ -68,8 +73,7 @@ public:
     // false (and emits reviewError) when there is no project or the run cannot be read.
     bool setActiveRun(std::int64_t runId);
 
-    // Replayed from the project's decision log on load; without a project, decisions live in
-    // memory only.
+    // Replayed from the project's decision log on load.
     const ReviewState& reviewState() const { return review_; }
     // Holds one command per user action; cleared on load, then refilled with the effective
     // steps of the reopened log so that they can be undone.
@@ -81,8 +85,8 @@ public:
     void relabel(const QVector<int>& items, int label, const QString& note = {});
     void accept(const QVector<int>& items, const QString& note = {});
 
-    // For the undo commands: checks every row against reviewState(), then appends them (to the
-    // project when one is open: in one transaction, durable on return) stamped with one common
+    // For the undo commands: checks every row against reviewState(), then appends them to the
+    // project (in one transaction, durable on return) stamped with one common
     // time and applies them. Returns the ids of the rows written, in order: all of them, or none
     // when a check or the write failed (reviewError then says why). Emits decisionsChanged with
     // the rows' items once they are written.
@@ -102,6 +106,7 @@ Q_SIGNALS:
 
 private:
     void loadReview();
+    quint64 startLoad(const QString& path, const QString& importSource);
 
     void onProgressed(quint64 ticket, double fraction, const QString& stage);
     void onSucceeded(quint64 ticket, std::shared_ptr<LoadedDocument> document);
@@ -114,6 +119,7 @@ private:
     DocumentLoader* loader_ = nullptr;  // lives on loaderThread_, deleted after it stopped
     std::shared_ptr<Progress> loadingProgress_;
     QString loadingPath_;
+    QString importSource_;
     quint64 nextTicket_ = 1;
     quint64 loadingTicket_ = 0;  // 0 = idle
 

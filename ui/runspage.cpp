@@ -225,7 +225,7 @@ int RunsPage::startRunFromFields()
 
 int RunsPage::startRun(const QString& name, const nlohmann::json& params)
 {
-    if (currentJob_ != 0 || !document_->hasDataset())
+    if (currentJob_ != 0 || !document_->project())
         return 0;
     const std::string strategy = name.toStdString();
     QString title;
@@ -491,14 +491,18 @@ int RunsPage::compareSelected()
 void RunsPage::updateButtons()
 {
     const bool running = currentJob_ != 0;
-    runButton_->setEnabled(!running && document_->hasDataset());
+    const bool project = document_->project() != nullptr;
+    runButton_->setEnabled(!running && project);
+    runButton_->setToolTip(project ? tr("Run the strategy in the background; its result becomes the active run")
+                                   : tr("Runs are stored in a project: open one, or make one with File > New "
+                                        "Project from Dataset"));
     cancelButton_->setEnabled(running);
     strategy_->setEnabled(!running);
     const StrategyInfo& info = strategyInfo(strategy_->currentData().toString().toStdString());
     maxIterations_->setEnabled(!running && readsParameter(info, "max_iterations"));
     tolerance_->setEnabled(!running && readsParameter(info, "tolerance"));
     const std::vector<std::int64_t> runs = selectedRuns();
-    makeActiveButton_->setEnabled(runs.size() == 1 && document_->project());
+    makeActiveButton_->setEnabled(runs.size() == 1 && project);
     compareButton_->setEnabled(runs.size() == 2);
 }
 

@@ -1,3 +1,4 @@
+#include "documentloader.h"
 #include "mainwindow.h"
 #include "projectdocument.h"
 
@@ -38,7 +39,8 @@ int main(int argc, char** argv)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("path"),
-                                 QStringLiteral("Project file (.csift), dataset file or dataset folder to open."),
+                                 QStringLiteral("Project file (.csift) to open, or a dataset file or folder to make a "
+                                                "new project from."),
                                  QStringLiteral("[path]"));
     const QCommandLineOption screenshotOption(
         QStringLiteral("screenshot"),
@@ -88,6 +90,12 @@ int main(int argc, char** argv)
     window.show();
 
     const QString screenshot = parser.value(screenshotOption);
+    const QString path = positional.isEmpty() ? QString() : QFileInfo(positional.front()).absoluteFilePath();
+    // A dataset opens the New Project dialog, which waits for the user: nothing would ever load.
+    if (!screenshot.isEmpty() && !path.isEmpty() && QFileInfo::exists(path) && !crowdsift::isProjectPath(path)) {
+        std::fprintf(stderr, "crowdsift: --screenshot needs a project file; make one with crowdsift-cli import\n");
+        return 2;
+    }
     crowdsift::ProjectDocument* document = window.document();
     if (!screenshot.isEmpty()) {
         QObject::connect(document, &crowdsift::ProjectDocument::loaded, &window,
@@ -100,7 +108,7 @@ int main(int argc, char** argv)
         if (positional.isEmpty())
             grabAndQuit(window, screenshot, 0);
     }
-    if (!positional.isEmpty())
-        window.openPath(QFileInfo(positional.front()).absoluteFilePath());
+    if (!path.isEmpty())
+        window.openPath(path);
     return app.exec();
 }

@@ -1,9 +1,13 @@
 #include "annotatorspage.h"
 #include "annotatortablemodel.h"
 #include "classtablemodel.h"
+#include "documentloader.h"
 #include "mainwindow.h"
+#include "newprojectdialog.h"
 #include "overviewpage.h"
 #include "projectdocument.h"
+#include "recentprojects.h"
+#include "runspage.h"
 #include "tableroles.h"
 #include "testdata.h"
 
@@ -13,20 +17,27 @@
 #include "project/store.h"
 #include "util/progress.h"
 
+#include <QAction>
+#include <QApplication>
+#include <QDir>
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
+#include <QMenu>
 #include <QMessageBox>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QtTest>
 
+#include <algorithm>
 #include <memory>
 
 using namespace crowdsift;
@@ -87,6 +98,58 @@ bool waitForLoad(MainWindow& window)
     return QTest::qWaitFor([&window] { return !window.document()->isLoading(); }, kLoadTimeoutMs);
 }
 
+std::string native(const QString& path)
+{
+    return QFile::encodeName(path).toStdString();
+}
+
+void writeFile(const QString& path, const QByteArray& content)
+{
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    QCOMPARE(file.write(content), qint64(content.size()));
+}
+
+// `items` items, each labelled by three annotators, as a task,worker,label CSV: big enough
+// (200k items) for an import to be cancelled halfway.
+void writeAnswersCsv(const QString& path, int items)
+{
+    QByteArray text = "task,worker,label\n";
+    for (int item = 0; item < items; ++item) {
+        for (int worker = 0; worker < 3; ++worker)
+            text += QByteArray::number(item) + ',' + QByteArray::number(worker) + ',' +
+                    QByteArray::number((item + worker) % 4) + '\n';
+    }
+    writeFile(path, text);
+}
+
+// The project file and everything Project::create or SQLite may put beside it.
+QStringList projectLeftovers(const QString& project)
+{
+    const QFileInfo info(project);
+    return info.dir().entryList({info.fileName() + QLatin1Char('*')}, QDir::AllEntries | QDir::Hidden | QDir::System);
+}
+
+// The dog answers of the shared datasets, imported into `project`.
+ImportRequest dogImport(const QString& project)
+{
+    ImportRequest request;
+    request.dataset = QString::fromStdString(testing::sharedPath(kDogAnswers));
+    request.project = project;
+    return request;
+}
+
+// Answers the question box the dialog is about to show (QMessageBox::question runs its own loop).
+void answerNextQuestion(QMessageBox::StandardButton answer, QString* text)
+{
+    QTimer::singleShot(0, [answer, text] {
+        auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+        QVERIFY(box);
+        *text = box->text();
+        box->button(answer)->click();
+    });
+}
+
 }  // namespace
 
 class TestMainWindow : public QObject {
@@ -99,21 +162,31 @@ private:
 private Q_SLOTS:
     void initTestCase();
     void startsOnTheStartPage();
+    void runsAndLearningRefuseWithoutAProject();
     void opensAProject();
     void annotatorTableSortsAndFilters();
     void badInputShowsAnErrorAndKeepsTheWindowUsable_data();
     void badInputShowsAnErrorAndKeepsTheWindowUsable();
-    void readWarningsAreShownAfterALoad();
-    void opensTheDogAnswersAsADataset();
+    void readWarningsAreShownAfterAnImport();
+    void aDatasetBecomesAProjectBeforeAnyRun();
+    void defaultProjectPathIsBesideTheData();
+    void replacingAProjectAsksFirst();
+    void failedImportNamesTheRecordAndLeavesNoFile();
+    void cancelledImportLeavesNoFile_data();
+    void cancelledImportLeavesNoFile();
+    void opensTheDogAnswersAsAProject();
     void opensTheDemoProject();
     void cancelKeepsThePreviousDocument();
     void aNewOpenSupersedesARunningOne();
     void closingWhileLoadingIsSafe();
+    void openRecentListsOrdersAndDropsMissing();
 };
 
 void TestMainWindow::initTestCase()
 {
+    // QSettings then lives under ~/.qttest: the user's own recent projects stay untouched.
     QStandardPaths::setTestModeEnabled(true);
+    clearRecentProjects();
     QVERIFY(tmp_.isValid());
     petsProject_ = tmp_.filePath(QStringLiteral("pets.csift"));
     Project::create(QFile::encodeName(petsProject_).toStdString(), petsDataset(), Progress::none());
@@ -130,6 +203,32 @@ void TestMainWindow::startsOnTheStartPage()
     QCOMPARE(window.windowTitle(), QStringLiteral("Crowdsift"));
     QVERIFY(!window.document()->hasDataset());
     QVERIFY(!window.findChild<QProgressBar*>(QStringLiteral("loadProgress"))->isVisible());
+}
+
+// Their results are stored in the project: with none open, their buttons say how to get one.
+void TestMainWindow::runsAndLearningRefuseWithoutAProject()
+{
+    MainWindow window;
+    window.show();
+    QVERIFY(window.document()->project() == nullptr);
+    QList<QPushButton*> buttons = {window.runsPage()->findChild<QPushButton*>(QStringLiteral("runButton"))};
+    // The Learning tab exists only in builds with core/learn.
+    if (window.learnPage()) {
+        buttons << window.findChild<QPushButton*>(QStringLiteral("trainButton"))
+                << window.findChild<QPushButton*>(QStringLiteral("loopButton"));
+    }
+    for (QPushButton* button : buttons) {
+        QVERIFY(button);
+        QVERIFY2(!button->isEnabled(), qPrintable(button->objectName()));
+        QVERIFY2(button->toolTip().contains(QStringLiteral("New Project from Dataset")), qPrintable(button->toolTip()));
+    }
+    QCOMPARE(window.runsPage()->startRun(QStringLiteral("mv")), 0);
+
+    window.openPath(petsProject_);
+    QVERIFY(waitForLoad(window));
+    for (QPushButton* button : buttons)
+        QVERIFY(!button->toolTip().contains(QStringLiteral("New Project from Dataset")));
+    QVERIFY(buttons.front()->isEnabled());
 }
 
 void TestMainWindow::opensAProject()
@@ -256,8 +355,6 @@ void TestMainWindow::badInputShowsAnErrorAndKeepsTheWindowUsable_data()
     static const char fakeSqlite[] = "SQLite format 3\0garbage, not a database at all";
     QTest::newRow("garbage project") << QStringLiteral("garbage.csift") << QByteArray(fakeSqlite, sizeof fakeSqlite - 1)
                                      << QStringLiteral("garbage.csift");
-    QTest::newRow("garbage csv") << QStringLiteral("garbage.csv") << QByteArray("\x01\x02\x03 this is \xff\xfe not a table\n")
-                                 << QStringLiteral("garbage.csv");
 }
 
 void TestMainWindow::badInputShowsAnErrorAndKeepsTheWindowUsable()
@@ -267,11 +364,8 @@ void TestMainWindow::badInputShowsAnErrorAndKeepsTheWindowUsable()
     QFETCH(QString, expected);
 
     const QString path = tmp_.filePath(fileName);
-    if (!content.isEmpty()) {
-        QFile file(path);
-        QVERIFY(file.open(QIODevice::WriteOnly));
-        file.write(content);
-    }
+    if (!content.isEmpty())
+        writeFile(path, content);
 
     MainWindow window;
     window.show();
@@ -306,14 +400,221 @@ void TestMainWindow::badInputShowsAnErrorAndKeepsTheWindowUsable()
     QCOMPARE(window.document()->path(), petsProject_);
 }
 
-void TestMainWindow::readWarningsAreShownAfterALoad()
+// Opening a dataset offers New Project from Dataset with it preselected and the project beside it;
+// accepting imports it into that file, which holds every item before anything else happens.
+void TestMainWindow::aDatasetBecomesAProjectBeforeAnyRun()
 {
-    const QString path = tmp_.filePath(QStringLiteral("repeats.csv"));
+    QTemporaryDir dir;
+    const QString csv = dir.filePath(QStringLiteral("pets.csv"));
+    writeLongCsv(petsDataset(), native(csv));
+
+    MainWindow window;
+    window.show();
+    window.openPath(petsProject_);
+    QVERIFY(waitForLoad(window));
+    QSignalSpy started(window.document(), &ProjectDocument::loadStarted);
+    window.openPath(csv);
+    QCOMPARE(started.count(), 0);
+    QVERIFY(!window.document()->isLoading());
+    NewProjectDialog* dialog = window.newProjectDialog();
+    QVERIFY(dialog);
+    QVERIFY(dialog->isVisible());
+    QCOMPARE(dialog->dataset(), csv);
+    const QString project = dir.filePath(QStringLiteral("pets.csift"));
+    QCOMPARE(dialog->projectPath(), project);
+    QVERIFY(dialog->findChild<QLabel*>(QStringLiteral("detectedFormat"))->text().contains(QStringLiteral("csv")));
+
+    QSignalSpy loaded(window.document(), &ProjectDocument::loaded);
+    dialog->accept();
+    QCOMPARE(started.count(), 1);
+    QCOMPARE(window.document()->importSource(), csv);
+    QVERIFY(window.findChild<QProgressBar*>(QStringLiteral("loadProgress"))->isVisible());
+    QVERIFY(waitForLoad(window));
+    QCOMPARE(loaded.count(), 1);
+    QTRY_VERIFY(!window.newProjectDialog());
+
+    QCOMPARE(window.document()->path(), project);
+    QVERIFY(window.document()->project() != nullptr);
+    QCOMPARE(summaryValue(window, "itemsValue"), number(5));
+    QCOMPARE(window.windowTitle(), QStringLiteral("pets — Crowdsift"));
+    QVERIFY(window.statusBar()->currentMessage().contains(QStringLiteral("Created pets.csift from pets.csv")));
+    // The file on disk, opened on its own, holds the items and answers, and no run yet.
     {
-        QFile file(path);
-        QVERIFY(file.open(QIODevice::WriteOnly));
-        file.write("task,worker,label\n1,a,0\n1,b,1\n1,a,0\n2,a,1\n");
+        Project stored = Project::open(native(project));
+        QVERIFY(stored.runs().empty());
+        const Dataset dataset = stored.loadDataset(Progress::none());
+        QCOMPARE(dataset.itemCount(), 5);
+        QCOMPARE(dataset.answers.size(), std::size_t(9));
     }
+    QVERIFY(window.runsPage()->findChild<QPushButton*>(QStringLiteral("runButton"))->isEnabled());
+    QCOMPARE(recentProjects().value(0), project);
+}
+
+void TestMainWindow::defaultProjectPathIsBesideTheData()
+{
+    QTemporaryDir dir;
+    QVERIFY(QDir(dir.path()).mkpath(QStringLiteral("dogs/s4")));
+    const QString folder = dir.filePath(QStringLiteral("dogs"));
+    QCOMPARE(NewProjectDialog::defaultProjectPath(folder), folder + QStringLiteral("/dogs.csift"));
+    QCOMPARE(NewProjectDialog::defaultProjectPath(folder + QLatin1Char('/')), folder + QStringLiteral("/dogs.csift"));
+    const QString file = dir.filePath(QStringLiteral("dogs/s4/answer.csv"));
+    writeLongCsv(petsDataset(), native(file));
+    QCOMPARE(NewProjectDialog::defaultProjectPath(file), dir.filePath(QStringLiteral("dogs/s4/answer.csift")));
+    QCOMPARE(NewProjectDialog::defaultProjectPath(dir.filePath(QStringLiteral("dogs/cifar10h-raw.csv"))),
+             folder + QStringLiteral("/cifar10h-raw.csift"));
+
+    // A folder the user cannot write to (shared, read-only data): the home folder instead.
+    const QString readOnly = dir.filePath(QStringLiteral("readonly"));
+    QVERIFY(QDir().mkpath(readOnly));
+    QVERIFY(QFile::setPermissions(readOnly, QFileDevice::ReadOwner | QFileDevice::ExeOwner));
+    if (!QFileInfo(readOnly).isWritable())
+        QCOMPARE(NewProjectDialog::defaultProjectPath(readOnly), QDir::home().filePath(QStringLiteral("readonly.csift")));
+    QVERIFY(QFile::setPermissions(readOnly, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner));
+
+    // A project path the user typed stays when the dataset changes; the proposal follows it.
+    NewProjectDialog dialog;
+    dialog.setDataset(folder);
+    QCOMPARE(dialog.projectPath(), folder + QStringLiteral("/dogs.csift"));
+    dialog.setDataset(file);
+    QCOMPARE(dialog.projectPath(), dir.filePath(QStringLiteral("dogs/s4/answer.csift")));
+    dialog.setProjectPath(dir.filePath(QStringLiteral("mine.csift")));
+    dialog.setDataset(folder);
+    QCOMPARE(dialog.projectPath(), dir.filePath(QStringLiteral("mine.csift")));
+}
+
+void TestMainWindow::replacingAProjectAsksFirst()
+{
+    QTemporaryDir dir;
+    const QString csv = dir.filePath(QStringLiteral("pets.csv"));
+    writeLongCsv(petsDataset(), native(csv));
+    const QString project = dir.filePath(QStringLiteral("pets.csift"));
+    writeFile(project, "an older file the user may want");
+
+    MainWindow window;
+    window.show();
+    window.newProjectFromDataset(csv);
+    NewProjectDialog* dialog = window.newProjectDialog();
+    QVERIFY(dialog);
+    QCOMPARE(dialog->projectPath(), project);
+    QVERIFY(dialog->findChild<QLabel*>(QStringLiteral("projectExists"))->isVisibleTo(dialog));
+
+    QString question;
+    answerNextQuestion(QMessageBox::No, &question);
+    dialog->accept();
+    QVERIFY2(question.contains(project), qPrintable(question));
+    QVERIFY(dialog->isVisible());
+    QVERIFY(!window.document()->isLoading());
+    QCOMPARE(QFileInfo(project).size(), qint64(31));
+
+    // A name without an extension gets .csift.
+    dialog->setProjectPath(dir.filePath(QStringLiteral("other")));
+    dialog->accept();
+    QVERIFY(waitForLoad(window));
+    QCOMPARE(window.document()->path(), dir.filePath(QStringLiteral("other.csift")));
+
+    window.newProjectFromDataset(csv);
+    dialog = window.newProjectDialog();
+    QVERIFY(dialog);
+    dialog->setProjectPath(project);
+    answerNextQuestion(QMessageBox::Yes, &question);
+    dialog->accept();
+    QVERIFY(waitForLoad(window));
+    QCOMPARE(window.document()->path(), project);
+    QVERIFY(Project::looksLikeProject(native(project)));
+
+    // The project open now is never replaced under the window's feet.
+    window.newProjectFromDataset(csv);
+    dialog = window.newProjectDialog();
+    dialog->setProjectPath(project);
+    dialog->accept();
+    QVERIFY(dialog->isVisible());
+    QVERIFY(dialog->findChild<QLabel*>(QStringLiteral("newProjectError"))->text().contains(QStringLiteral("open now")));
+    dialog->reject();
+}
+
+void TestMainWindow::failedImportNamesTheRecordAndLeavesNoFile()
+{
+    QTemporaryDir dir;
+    const QString csv = dir.filePath(QStringLiteral("broken.csv"));
+    writeFile(csv, "task,worker,label\n1,a,0\n2,a,zebra\n");
+
+    MainWindow window;
+    window.show();
+    QSignalSpy failed(window.document(), &ProjectDocument::loadFailed);
+    window.openPath(csv);
+    NewProjectDialog* dialog = window.newProjectDialog();
+    QVERIFY(dialog);
+    const QString project = dialog->projectPath();
+    QCOMPARE(project, dir.filePath(QStringLiteral("broken.csift")));
+    dialog->accept();
+    QVERIFY(waitForLoad(window));
+    QCOMPARE(failed.count(), 1);
+    const QString message = failed.front().at(1).toString();
+    qInfo("error shown: %s", qPrintable(message));
+    QVERIFY2(message.contains(QStringLiteral("broken.csv")) && message.contains(QStringLiteral("line 3")),
+             qPrintable(message));
+    auto* box = window.findChild<QMessageBox*>(QStringLiteral("loadErrorBox"));
+    QVERIFY(box);
+    QCOMPARE(box->text(), QStringLiteral("Could not create broken.csift from broken.csv."));
+    QCOMPARE(box->informativeText(), message);
+    QCOMPARE(projectLeftovers(project), QStringList());
+    QVERIFY(!window.document()->hasDataset());
+}
+
+// Cancelled at once, while reading and while writing the project: no file is left either way.
+void TestMainWindow::cancelledImportLeavesNoFile_data()
+{
+    QTest::addColumn<double>("cancelAt");  // the progress fraction to wait for; < 0: cancel at once
+    QTest::newRow("at once") << -1.0;
+    QTest::newRow("reading") << 0.0;
+    QTest::newRow("writing") << 0.5;
+}
+
+void TestMainWindow::cancelledImportLeavesNoFile()
+{
+    QFETCH(double, cancelAt);
+    QTemporaryDir dir;
+    const QString csv = dir.filePath(QStringLiteral("many.csv"));
+    writeAnswersCsv(csv, 200000);
+
+    MainWindow window;
+    window.show();
+    window.openPath(petsProject_);
+    QVERIFY(waitForLoad(window));
+
+    window.newProjectFromDataset(csv);
+    NewProjectDialog* dialog = window.newProjectDialog();
+    QVERIFY(dialog);
+    const QString project = dialog->projectPath();
+    QCOMPARE(project, dir.filePath(QStringLiteral("many.csift")));
+    double reached = -1.0;
+    connect(window.document(), &ProjectDocument::loadProgress, this,
+            [&reached](double fraction, const QString&) { reached = std::max(reached, fraction); });
+    QSignalSpy cancelled(window.document(), &ProjectDocument::loadCancelled);
+    QSignalSpy loaded(window.document(), &ProjectDocument::loaded);
+    dialog->accept();
+    if (cancelAt >= 0.0)
+        QVERIFY(QTest::qWaitFor([&] { return reached > cancelAt || !window.document()->isLoading(); }, kLoadTimeoutMs));
+    QVERIFY2(window.document()->isLoading(), "the import finished before it could be cancelled");
+    QVERIFY(window.findChild<QProgressBar*>(QStringLiteral("loadProgress"))->isVisible());
+    window.cancelLoad();
+    QCOMPARE(cancelled.count(), 1);
+    QVERIFY(window.statusBar()->currentMessage().contains(QStringLiteral("no project was created")));
+    // Whatever the worker still does ends with the file gone.
+    QTRY_COMPARE_WITH_TIMEOUT(projectLeftovers(project), QStringList(), kLoadTimeoutMs);
+    QTest::qWait(500);
+    QCOMPARE(projectLeftovers(project), QStringList());
+    QCOMPARE(loaded.count(), 0);
+    QCOMPARE(window.document()->path(), petsProject_);
+}
+
+// What the reader dropped or changed while importing is shown after the load, without stopping
+// the curator: a status message and a non-modal box listing every warning.
+void TestMainWindow::readWarningsAreShownAfterAnImport()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("repeats.csv"));
+    writeFile(path, "task,worker,label\n1,a,0\n1,b,1\n1,a,0\n2,a,1\n");
     MainWindow window;
     window.show();
     window.openPath(petsProject_);
@@ -321,9 +622,12 @@ void TestMainWindow::readWarningsAreShownAfterALoad()
     QVERIFY(window.document()->loadWarnings().isEmpty());
     QVERIFY(!window.findChild<QMessageBox*>(QStringLiteral("loadWarningsBox")));
 
-    window.openPath(path);
+    window.newProjectFromDataset(path);
+    NewProjectDialog* dialog = window.newProjectDialog();
+    QVERIFY(dialog);
+    dialog->accept();
     QVERIFY(waitForLoad(window));
-    QCOMPARE(window.document()->path(), path);
+    QCOMPARE(window.document()->path(), dir.filePath(QStringLiteral("repeats.csift")));
     const QStringList warnings = window.document()->loadWarnings();
     QCOMPARE(warnings.size(), 1);
     QVERIFY2(warnings.front().startsWith(path + ": 1 repeated answer(s)"), qPrintable(warnings.front()));
@@ -335,18 +639,31 @@ void TestMainWindow::readWarningsAreShownAfterALoad()
     QVERIFY(!box->isModal());
     QVERIFY(box->detailedText().contains(warnings.front()));
     box->close();
+
+    // Opened again later, the project holds what was read; there is nothing more to warn about.
+    window.openPath(dir.filePath(QStringLiteral("repeats.csift")));
+    QVERIFY(waitForLoad(window));
+    QVERIFY(window.document()->loadWarnings().isEmpty());
 }
 
-void TestMainWindow::opensTheDogAnswersAsADataset()
+// A real crowd file from the shared datasets; the folder may be read-only, so the project goes
+// to the test's own folder.
+void TestMainWindow::opensTheDogAnswersAsAProject()
 {
     CROWDSIFT_REQUIRE_SHARED(kDogAnswers);
+    QTemporaryDir dir;
     MainWindow window;
     window.show();
     QSignalSpy loaded(window.document(), &ProjectDocument::loaded);
     window.openPath(QString::fromStdString(testing::sharedPath(kDogAnswers)));
+    NewProjectDialog* dialog = window.newProjectDialog();
+    QVERIFY(dialog);
+    dialog->setProjectPath(dir.filePath(QStringLiteral("dogs.csift")));
+    dialog->accept();
     QVERIFY(waitForLoad(window));
     QCOMPARE(loaded.count(), 1);
-    QVERIFY(window.document()->project() == nullptr);
+    QVERIFY(window.document()->project() != nullptr);
+    QVERIFY(QFileInfo(dir.filePath(QStringLiteral("dogs.csift"))).isFile());
 
     QCOMPARE(summaryValue(window, "itemsValue"), number(807));
     QCOMPARE(summaryValue(window, "annotatorsValue"), number(109));
@@ -410,6 +727,7 @@ void TestMainWindow::opensTheDemoProject()
 void TestMainWindow::cancelKeepsThePreviousDocument()
 {
     CROWDSIFT_REQUIRE_SHARED(kDogAnswers);
+    QTemporaryDir dir;
     MainWindow window;
     window.show();
     window.openPath(petsProject_);
@@ -417,7 +735,8 @@ void TestMainWindow::cancelKeepsThePreviousDocument()
 
     QSignalSpy loaded(window.document(), &ProjectDocument::loaded);
     QSignalSpy cancelled(window.document(), &ProjectDocument::loadCancelled);
-    window.openPath(QString::fromStdString(testing::sharedPath(kDogAnswers)));
+    const ImportRequest request = dogImport(dir.filePath(QStringLiteral("dogs.csift")));
+    window.document()->importDataset(request);
     QVERIFY(window.findChild<QProgressBar*>(QStringLiteral("loadProgress"))->isVisible());
     window.cancelLoad();
     QCOMPARE(cancelled.count(), 1);
@@ -428,15 +747,18 @@ void TestMainWindow::cancelKeepsThePreviousDocument()
     QCOMPARE(loaded.count(), 0);
     QCOMPARE(window.document()->path(), petsProject_);
     QCOMPARE(summaryValue(window, "itemsValue"), number(5));
+    QCOMPARE(projectLeftovers(request.project), QStringList());
 }
 
 void TestMainWindow::aNewOpenSupersedesARunningOne()
 {
     CROWDSIFT_REQUIRE_SHARED(kDogAnswers);
+    QTemporaryDir dir;
     MainWindow window;
     QSignalSpy loaded(window.document(), &ProjectDocument::loaded);
     QSignalSpy cancelled(window.document(), &ProjectDocument::loadCancelled);
-    window.openPath(QString::fromStdString(testing::sharedPath(kDogAnswers)));
+    const ImportRequest request = dogImport(dir.filePath(QStringLiteral("dogs.csift")));
+    window.document()->importDataset(request);
     window.openPath(petsProject_);
     QCOMPARE(cancelled.count(), 1);
     QVERIFY(waitForLoad(window));
@@ -444,18 +766,75 @@ void TestMainWindow::aNewOpenSupersedesARunningOne()
     QCOMPARE(loaded.count(), 1);
     QCOMPARE(window.document()->path(), petsProject_);
     QCOMPARE(summaryValue(window, "itemsValue"), number(5));
+    QTRY_COMPARE(projectLeftovers(request.project), QStringList());
 }
 
 void TestMainWindow::closingWhileLoadingIsSafe()
 {
     CROWDSIFT_REQUIRE_SHARED(kDogAnswers);
+    QTemporaryDir dir;
     auto window = std::make_unique<MainWindow>();
     window->show();
-    window->openPath(QString::fromStdString(testing::sharedPath(kDogAnswers)));
+    const ImportRequest request = dogImport(dir.filePath(QStringLiteral("dogs.csift")));
+    window->document()->importDataset(request);
     QVERIFY(window->document()->isLoading());
     QVERIFY(window->close());
     window.reset();
     QTest::qWait(50);
+    QCOMPARE(projectLeftovers(request.project), QStringList());
+}
+
+// Newest first, at most eight, a project deleted meanwhile is dropped, Clear Recent empties it.
+void TestMainWindow::openRecentListsOrdersAndDropsMissing()
+{
+    clearRecentProjects();
+    QTemporaryDir dir;
+    QStringList projects;
+    for (int i = 0; i < 10; ++i) {
+        projects << dir.filePath(QStringLiteral("p%1.csift").arg(i));
+        QVERIFY(QFile::copy(petsProject_, projects.back()));
+    }
+    for (const QString& project : {projects[0], projects[1], projects[2]})
+        addRecentProject(project);
+    QVERIFY(QFile::remove(projects[1]));
+
+    const auto listed = [](const MainWindow& window) {
+        Q_EMIT window.recentMenu()->aboutToShow();
+        QStringList paths;
+        for (const QAction* action : window.recentMenu()->actions()) {
+            if (!action->data().toString().isEmpty())
+                paths << action->data().toString();
+        }
+        return paths;
+    };
+    MainWindow window;
+    window.show();
+    QCOMPARE(listed(window), (QStringList{projects[2], projects[0]}));
+    QVERIFY(!window.recentMenu()->actions().front()->text().isEmpty());
+    // The missing one is forgotten in the settings too.
+    QCOMPARE(recentProjects(), (QStringList{projects[2], projects[0]}));
+
+    // Opening a project, from the menu or otherwise, puts it first.
+    window.recentMenu()->actions().at(1)->trigger();
+    QVERIFY(waitForLoad(window));
+    QCOMPARE(window.document()->path(), projects[0]);
+    QCOMPARE(listed(window), (QStringList{projects[0], projects[2]}));
+
+    for (const QString& project : projects)
+        addRecentProject(project);
+    const QStringList eight = listed(window);
+    QCOMPARE(eight.size(), kMaxRecentProjects);
+    QCOMPARE(eight.front(), projects[9]);
+    QCOMPARE(eight.back(), projects[2]);
+    QVERIFY(!eight.contains(projects[1]));
+
+    auto* clear = window.recentMenu()->findChild<QAction*>(QStringLiteral("clearRecentAction"));
+    QVERIFY(clear);
+    QVERIFY(clear->isEnabled());
+    clear->trigger();
+    QCOMPARE(listed(window), QStringList());
+    QVERIFY(recentProjects().isEmpty());
+    QVERIFY(!window.recentMenu()->actions().front()->isEnabled());
 }
 
 QTEST_MAIN(TestMainWindow)
