@@ -7,6 +7,7 @@
 #include "data/formats.h"
 #include "images/image_cache.h"
 #include "project/aggregation_runs.h"
+#include "project/run_service.h"
 #include "util/error.h"
 #include "util/npy.h"
 
@@ -301,32 +302,32 @@ Targets targetsFromFile(const std::string& path, const Dataset& dataset)
     throw InputError(path, "", "expected an aggregate CSV (task,label,...) or a .npy of labels (N) or soft labels (N x K)");
 }
 
-std::int64_t storeTrainRun(Project& project, const nlohmann::json& params, const CrossValidationResult& result,
-                           const Classifier* lastModel)
+nlohmann::json writeTrainOutputs(Project& project, std::int64_t run, const Dataset& dataset, const nlohmann::json& params,
+                                 const CrossValidationResult& result, const Classifier* lastModel)
 {
     const auto n = static_cast<std::size_t>(project.itemCount());
     if (static_cast<std::size_t>(result.probabilities.rows()) != n || result.fold.size() != n)
         throw InputError(project.path(), "train run",
                          "the probabilities have " + std::to_string(result.probabilities.rows()) + " rows for "
                              + std::to_string(n) + " items");
+    const auto k = static_cast<std::size_t>(result.probabilities.cols());
+    project.addRunOutput(run, "probabilities", result.probabilities.data(), {n, k});
+    const std::vector<std::int32_t> fold(result.fold.begin(), result.fold.end());
+    project.addRunOutput(run, "fold", fold.data(), {n});
+    const std::vector<double> history = historyRows(result);
+    project.addRunOutput(run, "history", history.data(), {history.size() / 9, 9});
+    if (lastModel)
+        lastModel->save((fs::path(project.cacheDir()) / "runs" / std::to_string(run) / "model.pt").string());
+    return trainSummary(dataset, params, result);
+}
+
+std::int64_t storeTrainRun(Project& project, const nlohmann::json& params, const CrossValidationResult& result,
+                           const Classifier* lastModel)
+{
     const Dataset dataset = project.loadDataset(Progress::none());
-    const nlohmann::json summary = trainSummary(dataset, params, result);
-    const std::int64_t run = project.beginRun("train", params, modelNameOf(params));
-    try {
-        const auto k = static_cast<std::size_t>(result.probabilities.cols());
-        project.addRunOutput(run, "probabilities", result.probabilities.data(), {n, k});
-        const std::vector<std::int32_t> fold(result.fold.begin(), result.fold.end());
-        project.addRunOutput(run, "fold", fold.data(), {n});
-        const std::vector<double> history = historyRows(result);
-        project.addRunOutput(run, "history", history.data(), {history.size() / 9, 9});
-        if (lastModel)
-            lastModel->save((fs::path(project.cacheDir()) / "runs" / std::to_string(run) / "model.pt").string());
-        project.finishRun(run, "done", summary);
-    } catch (...) {
-        project.finishRun(run, "failed", summary);
-        throw;
-    }
-    return run;
+    return recordRun(project, "train", params, modelNameOf(params), [&](std::int64_t run) {
+        return writeTrainOutputs(project, run, dataset, params, result, lastModel);
+    });
 }
 
 nlohmann::json loopSummary(const LoopResult& result)
@@ -359,7 +360,8 @@ AggregationResult loopAsAggregation(const Dataset& dataset, const LoopResult& re
     return aggregation;
 }
 
-std::int64_t storeLoopRun(Project& project, const Dataset& dataset, const nlohmann::json& params, const LoopResult& result)
+nlohmann::json writeLoopOutputs(Project& project, std::int64_t run, const Dataset& dataset, const nlohmann::json& params,
+                                const LoopResult& result)
 {
     const auto n = static_cast<std::size_t>(dataset.itemCount());
     const auto k = static_cast<std::size_t>(dataset.classCount());
@@ -372,16 +374,23 @@ std::int64_t storeLoopRun(Project& project, const Dataset& dataset, const nlohma
     nlohmann::json summary = aggregationSummary(dataset, aggregation, seconds);
     summary.update(loopSummary(result));
     summary["model"] = modelNameOf(params);
-    // The last iteration's training curves (so that the GUI shows them again after a reopen) are
-    // part of the run before it is marked done; the model's probabilities go with the aggregation.
-    return storeAggregationRun(project, dataset, aggregation, params, summary, crowdlabRunOutputs(result.consensus),
-                               [&](std::int64_t run) {
-                                   CrossValidationResult last;
-                                   last.history = result.lastHistory;
-                                   const std::vector<double> history = historyRows(last);
-                                   if (!history.empty())
-                                       project.addRunOutput(run, "history", history.data(), {history.size() / 9, 9});
-                               });
+    writeAggregationOutputs(project, run, dataset, aggregation, crowdlabRunOutputs(result.consensus));
+    // The last iteration's training curves, so that the GUI shows them again after a reopen.
+    CrossValidationResult last;
+    last.history = result.lastHistory;
+    const std::vector<double> history = historyRows(last);
+    if (!history.empty())
+        project.addRunOutput(run, "history", history.data(), {history.size() / 9, 9});
+    return summary;
+}
+
+std::int64_t storeLoopRun(Project& project, const Dataset& dataset, const nlohmann::json& params, const LoopResult& result)
+{
+    const std::int64_t run = recordRun(project, "aggregate", params, "crowdlab-loop", [&](std::int64_t id) {
+        return writeLoopOutputs(project, id, dataset, params, result);
+    });
+    project.activateIfNone(run);
+    return run;
 }
 
 }  // namespace crowdsift

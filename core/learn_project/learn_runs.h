@@ -93,6 +93,12 @@ Targets targetsFromRun(const Project& project, const Dataset& dataset, std::int6
 // file and record otherwise.
 Targets targetsFromFile(const std::string& path, const Dataset& dataset);
 
+// Writes a finished training's outputs (probabilities, fold, history, the last model) into the
+// running run `run` and returns its summary (trainSummary). For a job that recorded its run when
+// it started (recordRun); InputError when the probabilities do not have one row per item.
+nlohmann::json writeTrainOutputs(Project& project, std::int64_t run, const Dataset& dataset, const nlohmann::json& params,
+                                 const CrossValidationResult& result, const Classifier* lastModel);
+
 // Stores a finished training run (kind "train", named after params "model"); returns its id.
 // Reads the project's dataset for the truth of the summary. InputError when the probabilities
 // do not have one row per item; a failed write marks the run failed and rethrows.
@@ -103,7 +109,13 @@ std::int64_t storeTrainRun(Project& project, const nlohmann::json& params, const
 // converged of the loop), for the store and for writeAggregation().
 AggregationResult loopAsAggregation(const Dataset& dataset, const LoopResult& result, const nlohmann::json& params);
 
-// Stores the loop's final consensus (kind "aggregate", strategy "crowdlab-loop"); returns its id.
+// Writes the loop's final consensus (the aggregation outputs, CROWDLAB's per-item scores and the
+// last iteration's training curves) into the running run `run`; returns its summary.
+nlohmann::json writeLoopOutputs(Project& project, std::int64_t run, const Dataset& dataset, const nlohmann::json& params,
+                                const LoopResult& result);
+
+// Stores the loop's final consensus (kind "aggregate", strategy "crowdlab-loop") and makes it the
+// active run when the project has none; returns its id.
 std::int64_t storeLoopRun(Project& project, const Dataset& dataset, const nlohmann::json& params, const LoopResult& result);
 
 // The loop's results as JSON (also part of what `crowdlab-loop --json` prints): iterations (the
