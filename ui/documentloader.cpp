@@ -1,5 +1,6 @@
 #include "documentloader.h"
 
+#include "project/aggregation_runs.h"
 #include "project/store.h"
 #include "util/error.h"
 
@@ -32,6 +33,18 @@ LoadedDocument finish(const QString& path, std::unique_ptr<Project> project, Dat
     result.path = path;
     result.dataset = std::move(dataset);
     result.project = std::move(project);
+    if (result.project) {
+        progress.stage("reading the active run", 1.0);
+        try {
+            if (const std::int64_t run = result.project->activeRun()) {
+                result.aggregation
+                    = std::make_shared<const AggregationResult>(loadAggregationRun(*result.project, result.dataset, run));
+                result.aggregationRun = run;
+            }
+        } catch (const std::exception& e) {
+            result.aggregationError = QString::fromStdString(e.what());
+        }
+    }
     progress.stage("summarizing", 1.0);
     result.summary = summarize(result.dataset);
     return result;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "aggregate/result.h"
 #include "data/dataset.h"
 #include "data/formats.h"
 #include "data/summary.h"
@@ -9,6 +10,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -32,6 +34,11 @@ struct LoadedDocument {
     // What the dataset reader dropped or changed during an import ("<file>: <problem>",
     // ReadWarning::text()), for the window to show after the load; empty when a project was opened.
     QStringList warnings;
+    // The project's active run (Project::activeRun), read here so that the GUI thread does not:
+    // its result, its id, or why it could not be read.
+    std::shared_ptr<const AggregationResult> aggregation;
+    std::int64_t aggregationRun = 0;
+    QString aggregationError;
 };
 
 // What File > New Project from Dataset asks for: read `dataset` (a file or folder) with `read`

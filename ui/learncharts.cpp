@@ -211,7 +211,7 @@ QString LearnPage::curveTitle(int fold) const
 {
     const int folds = static_cast<int>(foldHistory_.size());
     QString title = shownTitle_;
-    if (currentJob_ != 0 && currentIsLoop_ && liveIteration_ > 0)
+    if (job_ != nullptr && currentIsLoop_ && liveIteration_ > 0)
         title += tr(" · iteration %1").arg(liveIteration_);
     if (folds > 0)
         title += tr(" · fold %1 of %2").arg(fold + 1).arg(std::max(folds, expectedFolds_));

@@ -222,7 +222,7 @@ void LearnPage::updateInputFields()
     setItemEnabled(inputKind_, 3, images, images ? QString() : tr("The dataset has no images"));
     if (!itemEnabled(inputKind_, inputKind_->currentIndex()))
         inputKind_->setCurrentIndex(0);
-    inputKind_->setEnabled(currentJob_ == 0 && mlp);
+    inputKind_->setEnabled(job_ == nullptr && mlp);
     inputKind_->setToolTip(mlp ? tr("Automatic: the dataset's feature vectors when it has them, else its images. "
                                     "Scene features (GIST) describe photos of scenes far better than raw pixels "
                                     "when there are only a few thousand of them")
@@ -230,7 +230,7 @@ void LearnPage::updateInputFields()
     const auto kind = static_cast<LearnInputKind>(inputKind_->currentData().toInt());
     const bool usesImages = images
                             && (!mlp || kind == LearnInputKind::Images || (kind == LearnInputKind::Auto && !features));
-    imageSize_->setEnabled(currentJob_ == 0 && usesImages);
+    imageSize_->setEnabled(job_ == nullptr && usesImages);
     imageSize_->setToolTip(usesImages ? QString::fromUtf8(trainSetting("image_size").help)
                                       : tr("This model does not train on the image pixels"));
 }

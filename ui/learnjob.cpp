@@ -1,23 +1,23 @@
-// The Learning tab's jobs: a training run or a CROWDLAB loop from the form, run by the
-// JobManager on a worker thread (its own project connection, copies of the dataset and the
-// settings), its epochs and iterations drawn live, its result stored as a run on the GUI thread.
+// The Learning tab's jobs: a training run or a CROWDLAB loop from the form, each a RunJob: the
+// run is recorded when it starts, trained and written on the job's thread (its own project
+// connection, the settings copied), its epochs and iterations drawn live; a loop's consensus
+// becomes the active run only when the project has none.
 
 #include "learnpage.h"
 #include "learnpage_p.h"
 
 #include "jobmanager.h"
 #include "projectdocument.h"
+#include "runjob.h"
 #include "trainingchart.h"
 
 #include "aggregate/crowdlab.h"
 #include "util/progress.h"
 
 #include <QComboBox>
-#include <QCoreApplication>
 #include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
-#include <QPointer>
 #include <QProgressBar>
 #include <QStringList>
 
@@ -41,7 +41,7 @@ struct LearnPage::JobSetup {
 
 bool LearnPage::prepareJob(JobSetup& setup)
 {
-    if (currentJob_ != 0)
+    if (job_)
         return false;
     Project* project = document_->project();
     if (!document_->hasDataset() || !project) {
@@ -89,150 +89,149 @@ int LearnPage::startLoop()
     return launch(title, true, std::move(setup));
 }
 
+namespace {
+
+// One epoch of one fold, as a training job reports it to the GUI thread.
+struct LiveEpoch {
+    int fold = 0;
+    EpochRecord record;
+};
+
+}  // namespace
+
+}  // namespace crowdsift
+
+Q_DECLARE_METATYPE(crowdsift::LiveEpoch)
+Q_DECLARE_METATYPE(crowdsift::LoopIteration)
+
+namespace crowdsift {
+
 int LearnPage::launch(const QString& title, bool loop, JobSetup setup)
 {
     const Dataset& dataset = document_->dataset();
     const double majorityVote = loop && dataset.hasTruth() ? accuracy(cleanlabMajorityVote(dataset), dataset.truth) : kNaN;
     beginLive(loop, setup.run.train.epochs, loop ? setup.run.maxIterations : 0, majorityVote, loop ? dawidSkeneAccuracy() : kNaN);
 
-    const QPointer<LearnPage> page(this);
-    const int ticket = liveTicket_;
-    const int generation = generation_;
-    // Reports come from the training thread; each is queued to the GUI thread (the application
-    // object outlives every job) and dropped there once this page is gone or runs another job.
-    const FoldEpochCallback onEpoch = [page, ticket](int fold, const EpochRecord& record) {
-        QMetaObject::invokeMethod(
-            QCoreApplication::instance(),
-            [page, ticket, fold, record] {
-                if (page && page->liveTicket_ == ticket)
-                    page->onLiveEpoch(fold, record);
-            },
-            Qt::QueuedConnection);
-    };
-    const IterationCallback onIteration = [page, ticket](const LoopIteration& iteration) {
-        QMetaObject::invokeMethod(
-            QCoreApplication::instance(),
-            [page, ticket, iteration] {
-                if (page && page->liveTicket_ == ticket)
-                    page->onLiveIteration(iteration);
-            },
-            Qt::QueuedConnection);
-    };
-    // Checked on the GUI thread when the job's result arrives.
-    const auto ownerOf = [page, generation]() -> LearnPage* {
-        if (!page)
-            throw std::runtime_error("the window was closed while the job was going");
-        if (generation != page->generation_)
-            throw std::runtime_error("another project was opened while the job was going; its result was dropped");
-        if (!page->document_->project())
-            throw std::runtime_error("the project was closed while the job was going");
-        return page.data();
-    };
-
-    JobManager::Work work;
+    RunRequest request;
+    request.title = title;
+    request.kind = loop ? "aggregate" : "train";
+    request.name = loop ? kLoopStrategy : setup.run.model.name;
+    request.params = setup.params;
     if (!loop) {
-        work = [setup, onEpoch, ownerOf](Progress& progress) {
-            // A connection of its own: the GUI thread keeps using the document's.
-            const Project project = Project::open(setup.projectPath);
-            progress.stage("reading the training labels");
-            const Targets targets = targetsFromRun(project, *setup.dataset, setup.labelsRun, setup.run.softTargets);
-            progress.stage("loading the training input");
-            const LearnInput input = loadLearnInput(project, *setup.dataset, setup.input, progress);
-            auto outcome = std::make_shared<TrainOutcome>(trainModel(input, targets, setup.dataset->classCount(),
-                                                                     setup.run.model, setup.run.train, setup.run.folds, progress,
-                                                                     onEpoch));
-            const nlohmann::json params = setup.params;
-            return JobManager::Completion([outcome, params, ownerOf](QStringList& log) {
-                LearnPage* page = ownerOf();
-                Project& project = *page->document_->project();
-                const std::int64_t run = storeTrainRun(project, params, outcome->result, outcome->model.get());
-                const nlohmann::json summary = project.run(run).summary;
-                const double acc = jsonNumber(summary, "accuracy");
-                QString text = tr("stored as run %1").arg(run);
-                if (std::isfinite(acc))
-                    text += tr("; out-of-sample accuracy against the ground truth %1%").arg(acc * 100.0, 0, 'f', 2);
-                log.append(text);
-                page->status_->setText(tr("Training run %1 stored").arg(run)
-                                       + (std::isfinite(acc) ? tr(": out-of-sample accuracy %1%").arg(acc * 100.0, 0, 'f', 2)
-                                                             : QString()));
-                page->refreshRuns();
-                page->showRun(run);
-                Q_EMIT page->runStored(run);
-            });
+        request.work = [setup](RunContext& context) {
+            const FoldEpochCallback onEpoch = [&context](int fold, const EpochRecord& record) {
+                context.report(QVariant::fromValue(LiveEpoch{fold, record}));
+            };
+            context.progress.stage("reading the training labels");
+            const Targets targets = targetsFromRun(context.project, context.dataset, setup.labelsRun, setup.run.softTargets);
+            context.progress.stage("loading the training input");
+            const LearnInput input = loadLearnInput(context.project, context.dataset, setup.input, context.progress);
+            const TrainOutcome outcome = trainModel(input, targets, context.dataset.classCount(), setup.run.model,
+                                                    setup.run.train, setup.run.folds, context.progress, onEpoch);
+            context.progress.stage("writing the outputs");
+            RunJobResult out;
+            out.summary = writeTrainOutputs(context.project, context.run, context.dataset, setup.params, outcome.result,
+                                            outcome.model.get());
+            const double acc = jsonNumber(out.summary, "accuracy");
+            if (std::isfinite(acc))
+                out.log.append(tr("out-of-sample accuracy against the ground truth %1%").arg(acc * 100.0, 0, 'f', 2));
+            return out;
         };
     } else {
-        work = [setup, onEpoch, onIteration, ownerOf](Progress& progress) {
-            const Project project = Project::open(setup.projectPath);
-            progress.stage("loading the training input");
-            const LearnInput input = loadLearnInput(project, *setup.dataset, setup.input, progress);
-            auto result = std::make_shared<LoopResult>(
-                runCrowdlabLoop(*setup.dataset, input, setup.run, progress, onIteration, onEpoch));
-            const nlohmann::json params = setup.params;
-            return JobManager::Completion([result, params, ownerOf](QStringList& log) {
-                LearnPage* page = ownerOf();
-                ProjectDocument* document = page->document_;
-                const std::int64_t run = storeLoopRun(*document->project(), document->dataset(), params, *result);
-                const LoopIteration* last = result->iterations.empty() ? nullptr : &result->iterations.back();
-                QString text = tr("%1 iterations, %2; stored as run %3")
-                                   .arg(result->iterations.size())
-                                   .arg(result->converged ? tr("converged") : tr("stopped at the iteration limit"))
-                                   .arg(run);
-                if (last && std::isfinite(last->consensusAccuracy))
-                    text += tr("; consensus accuracy %1% (majority vote %2%)")
-                                .arg(last->consensusAccuracy * 100.0, 0, 'f', 2)
-                                .arg(result->majorityVoteAccuracy * 100.0, 0, 'f', 2);
-                log.append(text);
-                page->status_->setText(tr("CROWDLAB loop run %1 stored and active: %2").arg(run).arg(text));
-                document->setActiveRun(run);
-                page->refreshRuns();
-                page->showRun(run);
-                Q_EMIT page->runStored(run);
-            });
+        request.work = [setup](RunContext& context) {
+            const FoldEpochCallback onEpoch = [&context](int fold, const EpochRecord& record) {
+                context.report(QVariant::fromValue(LiveEpoch{fold, record}));
+            };
+            const IterationCallback onIteration = [&context](const LoopIteration& iteration) {
+                context.report(QVariant::fromValue(iteration));
+            };
+            context.progress.stage("loading the training input");
+            const LearnInput input = loadLearnInput(context.project, context.dataset, setup.input, context.progress);
+            const LoopResult result = runCrowdlabLoop(context.dataset, input, setup.run, context.progress, onIteration, onEpoch);
+            context.progress.stage("writing the outputs");
+            RunJobResult out;
+            out.summary = writeLoopOutputs(context.project, context.run, context.dataset, setup.params, result);
+            out.consensus = std::make_shared<const AggregationResult>(loopAsAggregation(context.dataset, result, setup.params));
+            QString text = tr("%1 iterations, %2")
+                               .arg(result.iterations.size())
+                               .arg(result.converged ? tr("converged") : tr("stopped at the iteration limit"));
+            if (!result.iterations.empty() && std::isfinite(result.iterations.back().consensusAccuracy))
+                text += tr("; consensus accuracy %1% (majority vote %2%)")
+                            .arg(result.iterations.back().consensusAccuracy * 100.0, 0, 'f', 2)
+                            .arg(result.majorityVoteAccuracy * 100.0, 0, 'f', 2);
+            out.log.append(text);
+            return out;
         };
     }
-    currentJob_ = jobs_->start(title, std::move(work));
+    job_ = RunJob::start(document_, jobs_, std::move(request));
+    if (!job_)
+        return 0;
+    const int ticket = liveTicket_;
+    // Epochs and iterations arrive in order; once the charts show something else (a stored run
+    // was picked meanwhile) they are left out.
+    connect(job_, &RunJob::reported, this, [this, ticket](const QVariant& report) {
+        if (ticket != liveTicket_)
+            return;
+        if (report.canConvert<LiveEpoch>()) {
+            const LiveEpoch epoch = report.value<LiveEpoch>();
+            onLiveEpoch(epoch.fold, epoch.record);
+        } else if (report.canConvert<LoopIteration>()) {
+            onLiveIteration(report.value<LoopIteration>());
+        }
+    });
+    connect(job_, &RunJob::progressed, this, [this](int permille, const QString& text) {
+        progress_->setValue(permille);
+        if (!text.isEmpty())
+            status_->setText(text);
+    });
+    connect(job_, &RunJob::finished, this, &LearnPage::onJobFinished);
     currentIsLoop_ = loop;
     progress_->setValue(0);
     progress_->setTextVisible(true);
     status_->setText(tr("Starting…"));
     updateButtons();
     updateInputFields();
-    return currentJob_;
+    return job_->jobId();
 }
 
 void LearnPage::cancelJob()
 {
-    if (currentJob_ != 0)
-        jobs_->cancel(currentJob_);
+    if (job_)
+        job_->cancel();
 }
 
-void LearnPage::onJobChanged(int id)
+void LearnPage::onJobFinished(JobStatus status)
 {
-    if (id != currentJob_)
-        return;
-    progress_->setValue(jobs_->permille(id));
-    if (jobs_->isRunning(id))
-        status_->setText(jobs_->runningText(id));
-}
-
-void LearnPage::onJobFinished(int id, JobStatus status)
-{
-    if (id != currentJob_)
-        return;
-    currentJob_ = 0;
-    const JobInfo& job = jobs_->job(id);
+    RunJob* job = job_;
+    job_ = nullptr;
+    const JobInfo& info = jobs_->job(job->jobId());
     switch (status) {
-    case JobStatus::Finished:
-        // The completion wrote the outcome into the status line.
+    case JobStatus::Finished: {
+        const RunJobResult& result = job->result();
+        QString text = currentIsLoop_ ? tr("CROWDLAB loop run %1 stored").arg(result.run)
+                                      : tr("Training run %1 stored").arg(result.run);
+        if (!result.log.isEmpty())
+            text += QStringLiteral(": ") + result.log.join(QStringLiteral("; "));
+        if (result.consensus) {
+            if (result.activated)
+                text += tr(". It is the active run.");
+            else if (!result.comparison.isActive)
+                text += tr(". The active run stays %1; make this one active on the Runs tab or from the announcement.")
+                            .arg(result.comparison.activeRun);
+        }
+        status_->setText(text);
+        showRun(result.run);
+        Q_EMIT runStored(result.run);
         break;
+    }
     case JobStatus::Cancelled:
         progress_->setValue(0);
-        status_->setText(tr("%1 cancelled after %2; nothing was stored").arg(job.title, formatDuration(job.seconds)));
+        status_->setText(tr("%1 cancelled after %2; the run is listed as cancelled").arg(job->title(), formatDuration(info.seconds)));
         runBox_->setPlaceholderText(tr("The cancelled job"));
         break;
     case JobStatus::Failed:
         progress_->setValue(0);
-        status_->setText(tr("%1 failed: %2").arg(job.title, job.error));
+        status_->setText(tr("%1 failed: %2").arg(job->title(), job->error()));
         runBox_->setPlaceholderText(tr("The failed job"));
         break;
     case JobStatus::Running:

@@ -3,6 +3,7 @@
 
 #include "jobmanager.h"
 #include "projectdocument.h"
+#include "runjob.h"
 #include "trainingchart.h"
 
 #include <QCheckBox>
@@ -217,17 +218,20 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
     connect(foldBox_, qOverload<int>(&QComboBox::currentIndexChanged), this, &LearnPage::onFoldBoxChanged);
     connect(document_, &ProjectDocument::loaded, this, &LearnPage::onDocumentLoaded);
     connect(document_, &ProjectDocument::aggregationChanged, this, &LearnPage::refreshRuns);
-    connect(jobs_, &JobManager::jobChanged, this, &LearnPage::onJobChanged);
-    connect(jobs_, &JobManager::jobFinished, this, &LearnPage::onJobFinished);
+    connect(document_, &ProjectDocument::runsChanged, this, &LearnPage::refreshRuns);
 
     onModelChanged();
     clearIterations(false, 0);
     onDocumentLoaded();
 }
 
+int LearnPage::currentJob() const
+{
+    return job_ ? job_->jobId() : 0;
+}
+
 void LearnPage::onDocumentLoaded()
 {
-    ++generation_;
     ++liveTicket_;
     shownRun_ = 0;
     labelsActive_ = -1;
@@ -266,7 +270,7 @@ void LearnPage::onDocumentLoaded()
 
 void LearnPage::updateButtons()
 {
-    const bool running = currentJob_ != 0;
+    const bool running = job_ != nullptr;
     const bool project = document_->project() != nullptr;
     const bool torchscript = model_->currentData().toString() == QLatin1String("torchscript");
     for (QWidget* field : std::initializer_list<QWidget*>{model_, epochs_, learningRate_, batchSize_, folds_, optimizer_,

@@ -27,6 +27,7 @@ namespace crowdsift {
 class JobManager;
 class LoopChart;
 class ProjectDocument;
+class RunJob;
 class TrainingCurveChart;
 enum class JobStatus;
 
@@ -101,7 +102,7 @@ public:
     int startLoop();
     void cancelJob();
     // The job started from this page, 0 when none runs.
-    int currentJob() const { return currentJob_; }
+    int currentJob() const;
 
     // Re-reads the project's runs into the label and run boxes.
     void refreshRuns();
@@ -146,8 +147,7 @@ private:
     // status line for a labels source the box does not hold, empty when selected.
     QString takeLabelsRun(std::int64_t run, const nlohmann::json& labels);
     void onFoldBoxChanged();
-    void onJobChanged(int id);
-    void onJobFinished(int id, JobStatus status);
+    void onJobFinished(JobStatus status);
     void chooseBackbone();
     void updateButtons();
     void updateInputFields();
@@ -201,10 +201,9 @@ private:
     TrainConfig defaults_;
     ModelSpec specDefaults_;
     nlohmann::json takenSettings_;
-    int currentJob_ = 0;
+    RunJob* job_ = nullptr;  // the job started from this page
     bool currentIsLoop_ = false;
-    int generation_ = 0;   // counts document loads; a job's result is kept only in its own
-    int liveTicket_ = 0;   // counts jobs; epoch and iteration reports of older jobs are dropped
+    int liveTicket_ = 0;   // counts live charts; reports that arrive after the charts moved on are dropped
     std::int64_t shownRun_ = 0;
     std::int64_t labelsActive_ = -1;  // the active run when the labels box was last filled
     // What the charts show: per fold, the epochs of the current iteration (live) or of the run.

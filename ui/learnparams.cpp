@@ -143,7 +143,7 @@ std::vector<DecodedSetting> decodeBehindForm(const nlohmann::json& params, Train
 
 bool LearnPage::useRunSettings(std::int64_t run)
 {
-    if (currentJob_ != 0)
+    if (job_ != nullptr)
         return false;
     const std::optional<RunInfo> stored = storedLearnRun(run);
     if (!stored)

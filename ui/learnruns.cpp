@@ -6,6 +6,7 @@
 #include "learnpage_p.h"
 
 #include "projectdocument.h"
+#include "runlistmodel.h"
 
 #include "aggregate/registry.h"
 
@@ -41,14 +42,8 @@ QString runTitle(const RunInfo& run)
 
 void LearnPage::refreshRuns()
 {
-    std::vector<RunInfo> runs;
-    if (Project* project = document_->project()) {
-        try {
-            runs = project->runs();
-        } catch (const std::exception& e) {
-            status_->setText(tr("Could not read the runs: %1").arg(QString::fromStdString(e.what())));
-        }
-    }
+    // The document's run list, newest first: the same rows the Runs tab shows.
+    const std::vector<RunInfo>& runs = document_->runList()->runs();
     {
         const QSignalBlocker blocker(labels_);
         // The active run is preselected (that is what the Review tab shows) whenever it changes;
@@ -57,9 +52,9 @@ void LearnPage::refreshRuns()
         const QVariant picked = active == labelsActive_ ? labels_->currentData() : QVariant();
         labelsActive_ = active;
         labels_->clear();
-        for (auto it = runs.rbegin(); it != runs.rend(); ++it)
-            if (it->kind == "aggregate" && it->status == "done")
-                labels_->addItem(runTitle(*it), static_cast<qlonglong>(it->id));
+        for (const RunInfo& run : runs)
+            if (run.kind == "aggregate" && run.status == "done")
+                labels_->addItem(runTitle(run), static_cast<qlonglong>(run.id));
         int index = picked.isValid() ? labels_->findData(picked) : -1;
         if (index < 0)
             index = labels_->findData(static_cast<qlonglong>(active));
@@ -68,9 +63,9 @@ void LearnPage::refreshRuns()
     {
         const QSignalBlocker blocker(runBox_);
         runBox_->clear();
-        for (auto it = runs.rbegin(); it != runs.rend(); ++it)
-            if (isLearnRun(*it))
-                runBox_->addItem(runTitle(*it), static_cast<qlonglong>(it->id));
+        for (const RunInfo& run : runs)
+            if (isLearnRun(run))
+                runBox_->addItem(runTitle(run), static_cast<qlonglong>(run.id));
         runBox_->setCurrentIndex(shownRun_ != 0 ? runBox_->findData(static_cast<qlonglong>(shownRun_)) : -1);
     }
     updateButtons();
@@ -100,22 +95,12 @@ std::optional<RunInfo> LearnPage::storedLearnRun(std::int64_t run) const
 
 double LearnPage::dawidSkeneAccuracy() const
 {
-    const Dataset& dataset = document_->dataset();
-    Project* project = document_->project();
-    if (!project || !dataset.hasTruth())
+    if (!document_->dataset().hasTruth())
         return kNaN;
-    try {
-        const std::vector<RunInfo> runs = project->runs();
-        for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
-            if (it->kind != "aggregate" || it->name != "ds" || it->status != "done")
-                continue;
-            const std::vector<int> labels = project->runOutput(it->id, "labels").as<int>();
-            if (static_cast<int>(labels.size()) == dataset.itemCount())
-                return accuracy(labels, dataset.truth);
-        }
-    } catch (const std::exception&) {
-        return kNaN;
-    }
+    // Its accuracy as stored with the run: no labels to read from disk.
+    for (const RunInfo& run : document_->runList()->runs())
+        if (run.kind == "aggregate" && run.name == "ds" && run.status == "done")
+            return RunListModel::accuracy(run);
     return kNaN;
 }
 

@@ -24,13 +24,16 @@
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFrame>
+#include <QHBoxLayout>
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLocale>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
-#include <QMenu>
 #include <QMimeData>
+#include <QPalette>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
@@ -101,12 +104,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     tabs_->addTab(review_, tr("Review"));
     jobs_ = new JobManager(this);
     runs_ = new RunsPage(document_, jobs_);
-    review_->setRunner(jobs_, [this] { return runs_->startRun(QStringLiteral("ds")); });
+    review_->setRunner([this] { return runs_->startRun(QStringLiteral("ds")) ? runs_->currentRunJob() : nullptr; });
     tabs_->addTab(runs_, tr("Runs"));
 #ifdef CROWDSIFT_HAVE_LEARN
     learn_ = new LearnPage(document_, jobs_);
     tabs_->addTab(learn_, tr("Learning"));
-    connect(learn_, &LearnPage::runStored, runs_, &RunsPage::refreshRuns);
     // Selecting a stored train or loop run on the Runs tab shows its curves on this one.
     connect(runs_->runTable()->selectionModel(), &QItemSelectionModel::selectionChanged, learn_, [this] {
         const std::vector<std::int64_t> selected = runs_->selectedRuns();
@@ -123,10 +125,24 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(jobs_, &JobManager::jobStarted, jobsDock_, &QDockWidget::show);
 
     startPage_ = createStartPage();
-    stack_ = new QStackedWidget(this);
+    stack_ = new QStackedWidget;
     stack_->addWidget(startPage_);
     stack_->addWidget(tabs_);
-    setCentralWidget(stack_);
+    auto* central = new QWidget(this);
+    auto* centralLayout = new QVBoxLayout(central);
+    centralLayout->setContentsMargins(0, 0, 0, 0);
+    centralLayout->setSpacing(0);
+    centralLayout->addWidget(createAnnouncement());
+    centralLayout->addWidget(stack_, 1);
+    setCentralWidget(central);
+    connect(document_, &ProjectDocument::runAnnounced, this, &MainWindow::onRunAnnounced);
+    // Made active (here, on the Runs tab or by another announcement) or another project opened:
+    // the announcement is over.
+    connect(document_, &ProjectDocument::aggregationChanged, this, [this] {
+        if (document_->announcedRun() != announcedRun_)
+            announcement_->hide();
+    });
+    connect(document_, &ProjectDocument::loaded, announcement_, &QWidget::hide);
 
     createActions();
     updateRecentProjects();
@@ -514,6 +530,49 @@ void MainWindow::showLoadWarnings()
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->setModal(false);
     box->show();
+}
+
+QWidget* MainWindow::createAnnouncement()
+{
+    announcement_ = new QFrame;
+    announcement_->setObjectName(QStringLiteral("runAnnouncement"));
+    static_cast<QFrame*>(announcement_)->setFrameShape(QFrame::StyledPanel);
+    announcement_->setAutoFillBackground(true);
+    QPalette palette = announcement_->palette();
+    palette.setColor(QPalette::Window, palette.color(QPalette::ToolTipBase));
+    palette.setColor(QPalette::WindowText, palette.color(QPalette::ToolTipText));
+    announcement_->setPalette(palette);
+    announceText_ = new QLabel;
+    announceText_->setObjectName(QStringLiteral("runAnnouncementText"));
+    announceText_->setWordWrap(true);
+    announceActivate_ = new QPushButton(tr("Make Active"));
+    announceActivate_->setObjectName(QStringLiteral("makeAnnouncedActive"));
+    announceActivate_->setToolTip(tr("Review and export this run's consensus; accepted and relabelled items keep "
+                                     "the labels the curator decided"));
+    auto* dismiss = new QPushButton(tr("Dismiss"));
+    dismiss->setObjectName(QStringLiteral("dismissAnnouncement"));
+    auto* layout = new QHBoxLayout(announcement_);
+    layout->setContentsMargins(8, 4, 8, 4);
+    layout->addWidget(announceText_, 1);
+    layout->addWidget(announceActivate_);
+    layout->addWidget(dismiss);
+    connect(announceActivate_, &QPushButton::clicked, this, [this] {
+        const std::int64_t run = announcedRun_;
+        if (run != 0 && document_->setActiveRun(run))
+            statusBar()->showMessage(tr("Run %1 is now the active run").arg(run), 5000);
+        announcement_->hide();
+    });
+    connect(dismiss, &QPushButton::clicked, announcement_, &QWidget::hide);
+    announcement_->hide();
+    return announcement_;
+}
+
+void MainWindow::onRunAnnounced(std::int64_t run, const QString& message)
+{
+    announcedRun_ = run;
+    announceText_->setText(message);
+    announcement_->show();
+    statusBar()->showMessage(tr("Run %1 finished; the active run did not change").arg(run), 5000);
 }
 
 void MainWindow::onLoadFailed(const QString& path, const QString& message)

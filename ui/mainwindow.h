@@ -2,11 +2,14 @@
 
 #include <QMainWindow>
 
+#include <cstdint>
+
 class QAction;
 class QDockWidget;
 class QLabel;
 class QMenu;
 class QProgressBar;
+class QPushButton;
 class QStackedWidget;
 class QTabWidget;
 class QToolButton;
@@ -55,6 +58,10 @@ public:
     QAction* undoAction() const { return undoAction_; }
     QAction* redoAction() const { return redoAction_; }
     void showPage(Page page);
+    // The bar above the pages that announces a finished run which did not become active (its
+    // accuracy and how it differs from the active run), with Make Active and Dismiss.
+    QWidget* runAnnouncement() const { return announcement_; }
+    QPushButton* makeAnnouncedActiveButton() const { return announceActivate_; }
 
 public Q_SLOTS:
     // Opens a project file in the background; for a dataset file or folder, offers
@@ -76,6 +83,8 @@ protected:
 
 private:
     void createActions();
+    QWidget* createAnnouncement();
+    void onRunAnnounced(std::int64_t run, const QString& message);
     QWidget* createStartPage();
     void updateRecentProjects();
     void onLoadStarted(const QString& path);
@@ -91,6 +100,10 @@ private:
 
     ProjectDocument* document_ = nullptr;
     QStackedWidget* stack_ = nullptr;
+    QWidget* announcement_ = nullptr;
+    QLabel* announceText_ = nullptr;
+    QPushButton* announceActivate_ = nullptr;
+    std::int64_t announcedRun_ = 0;
     QWidget* startPage_ = nullptr;
     QTabWidget* tabs_ = nullptr;
     OverviewPage* overview_ = nullptr;

@@ -2,6 +2,8 @@
 
 #include "documentloader.h"
 #include "reviewcommands.h"
+#include "runjob.h"
+#include "runlistmodel.h"
 
 #include "project/aggregation_runs.h"
 #include "project/review_actions.h"
@@ -12,13 +14,14 @@
 #include <QUndoStack>
 
 #include <chrono>
+#include <cmath>
 #include <exception>
 #include <stdexcept>
 
 namespace crowdsift {
 
 ProjectDocument::ProjectDocument(QObject* parent)
-    : QObject(parent), current_(std::make_unique<LoadedDocument>())
+    : QObject(parent), current_(std::make_shared<LoadedDocument>())
 {
     loaderThread_.setObjectName(QStringLiteral("crowdsift-loader"));
     loader_ = new DocumentLoader;
@@ -29,6 +32,7 @@ ProjectDocument::ProjectDocument(QObject* parent)
     connect(loader_, &DocumentLoader::cancelled, this, &ProjectDocument::onCancelled);
 
     undoStack_ = new QUndoStack(this);
+    runList_ = new RunListModel(this);
     const QByteArray user = qgetenv("USER");
     reviewer_ = user.isEmpty() ? std::string("curator") : user.toStdString();
 }
@@ -100,6 +104,11 @@ const Dataset& ProjectDocument::dataset() const
     return current_->dataset;
 }
 
+std::shared_ptr<const Dataset> ProjectDocument::sharedDataset() const
+{
+    return {current_, &current_->dataset};
+}
+
 const DatasetSummary& ProjectDocument::summary() const
 {
     return current_->summary;
@@ -131,6 +140,7 @@ void ProjectDocument::setAggregation(std::shared_ptr<const AggregationResult> re
 {
     aggregation_ = std::move(result);
     aggregationRunId_ = aggregation_ ? runId : 0;
+    runList_->setActiveRun(aggregationRunId_);
     Q_EMIT aggregationChanged();
 }
 
@@ -142,41 +152,93 @@ bool ProjectDocument::setActiveRun(std::int64_t runId)
         return false;
     }
     try {
-        setAggregation(std::make_shared<const AggregationResult>(loadAggregationRun(*project, dataset(), runId)), runId);
+        std::shared_ptr<const AggregationResult> result
+            = runId == announcedRun_ && announced_
+                  ? announced_
+                  : std::make_shared<const AggregationResult>(loadAggregationRun(*project, dataset(), runId));
+        project->setActiveRun(runId);
+        if (runId == announcedRun_) {
+            announcedRun_ = 0;
+            announced_.reset();
+        }
+        setAggregation(std::move(result), runId);
     } catch (const std::exception& e) {
-        Q_EMIT reviewError(tr("Could not read the aggregation run: %1").arg(QString::fromStdString(e.what())));
+        Q_EMIT reviewError(tr("Run %1 cannot be made active: %2").arg(runId).arg(QString::fromStdString(e.what())));
         return false;
     }
     return true;
 }
 
+void ProjectDocument::notifyRunsChanged()
+{
+    std::vector<RunInfo> runs;
+    if (Project* project = this->project()) {
+        try {
+            runs = project->runs();
+        } catch (const std::exception& e) {
+            Q_EMIT reviewError(tr("Could not read the runs: %1").arg(QString::fromStdString(e.what())));
+        }
+    }
+    runList_->setRuns(std::move(runs), aggregationRunId_);
+    Q_EMIT runsChanged();
+}
+
+static QString percent(double fraction)
+{
+    return QStringLiteral("%1%").arg(fraction * 100.0, 0, 'f', 2);
+}
+
+void ProjectDocument::adoptRun(const RunJobResult& result)
+{
+    notifyRunsChanged();
+    if (!result.consensus)
+        return;
+    if (result.activated) {
+        // The project had no active run: the first consensus is what there is to review.
+        setAggregation(result.consensus, result.run);
+        return;
+    }
+    const RunComparison& c = result.comparison;
+    if (c.isActive)
+        return;
+    announcedRun_ = result.run;
+    announced_ = result.consensus;
+    const RunInfo* run = runList_->find(result.run);
+    const RunInfo* active = runList_->find(c.activeRun);
+    QString message = tr("Run %1 · %2 finished").arg(result.run).arg(run ? RunListModel::title(*run) : QString());
+    if (std::isfinite(c.accuracy))
+        message += tr(": accuracy %1").arg(percent(c.accuracy));
+    message += tr(". The review stays on run %1 · %2").arg(c.activeRun).arg(active ? RunListModel::title(*active) : QString());
+    if (std::isfinite(c.activeAccuracy))
+        message += tr(" (accuracy %1)").arg(percent(c.activeAccuracy));
+    message += tr("; the two label %n item(s) differently.", nullptr, c.differing);
+    Q_EMIT runAnnounced(result.run, message);
+}
+
 void ProjectDocument::loadReview()
 {
     undoStack_->clear();
-    aggregation_.reset();
-    aggregationRunId_ = 0;
+    aggregation_ = current_->aggregation;
+    aggregationRunId_ = aggregation_ ? current_->aggregationRun : 0;
+    announcedRun_ = 0;
+    announced_.reset();
     const Dataset& dataset = current_->dataset;
     review_ = ReviewState(dataset.itemCount());
     Project* project = current_->project.get();
-    if (!project)
-        return;
-    try {
-        review_ = loadReviewState(*project);
-        for (const std::vector<Decision>& step : review_.undoSteps())
-            undoStack_->push(new DecisionCommand(this, step));
-    } catch (const std::exception& e) {
-        review_ = ReviewState(dataset.itemCount());
-        undoStack_->clear();
-        Q_EMIT reviewError(tr("Could not read the review decisions: %1").arg(QString::fromStdString(e.what())));
-    }
-    try {
-        if (const std::int64_t run = latestAggregationRun(*project)) {
-            aggregation_ = std::make_shared<const AggregationResult>(loadAggregationRun(*project, dataset, run));
-            aggregationRunId_ = run;
+    if (project) {
+        try {
+            review_ = loadReviewState(*project);
+            for (const std::vector<Decision>& step : review_.undoSteps())
+                undoStack_->push(new DecisionCommand(this, step));
+        } catch (const std::exception& e) {
+            review_ = ReviewState(dataset.itemCount());
+            undoStack_->clear();
+            Q_EMIT reviewError(tr("Could not read the review decisions: %1").arg(QString::fromStdString(e.what())));
         }
-    } catch (const std::exception& e) {
-        Q_EMIT reviewError(tr("Could not read the aggregation run: %1").arg(QString::fromStdString(e.what())));
     }
+    if (!current_->aggregationError.isEmpty())
+        Q_EMIT reviewError(tr("Could not read the active run: %1").arg(current_->aggregationError));
+    notifyRunsChanged();
 }
 
 void ProjectDocument::relabel(const QVector<int>& items, int label, const QString& note)
@@ -259,7 +321,8 @@ void ProjectDocument::onSucceeded(quint64 ticket, std::shared_ptr<LoadedDocument
         }
         return;
     }
-    current_ = std::make_unique<LoadedDocument>(std::move(*document));
+    current_ = std::move(document);
+    ++generation_;
     loadingPath_.clear();
     loadReview();
     Q_EMIT loaded();

@@ -22,8 +22,10 @@ namespace crowdsift {
 class DocumentLoader;
 class Progress;
 class Project;
+class RunListModel;
 struct ImportRequest;
 struct LoadedDocument;
+struct RunJobResult;
 
 // The open document: a project's Project store, its Dataset and summary, plus the review: the active aggregation run, the curator's decisions
 // (ReviewState) and the undo stack. Views and models read it; every edit is an undo command
@@ -53,7 +55,11 @@ public:
     bool hasDataset() const;
     // The empty dataset and summary until a load succeeded.
     const Dataset& dataset() const;
+    // The same dataset, shared with a job that reads it on another thread (no copy).
+    std::shared_ptr<const Dataset> sharedDataset() const;
     const DatasetSummary& summary() const;
+    // Counts successful loads; a job started under one generation is not applied to another.
+    quint64 generation() const { return generation_; }
     // The open project store; null when nothing is loaded.
     Project* project() const;
     QString path() const;
@@ -62,16 +68,32 @@ public:
     // The dataset's own name, else the opened file's base name.
     QString displayName() const;
 
-    // The aggregation run the review reads: after a project loads, its newest finished
-    // aggregation run; null when there is none (or it could not be read, see reviewError).
+    // The active run, the aggregation run the review reads: the project's saved choice
+    // (Project::activeRun), read by the loader thread; null when there is none (or it could not
+    // be read, see reviewError).
     const AggregationResult* aggregation() const { return aggregation_.get(); }
-    // Its id in the project; 0 when none or not stored.
+    // Its id in the project; 0 when none.
     std::int64_t aggregationRunId() const { return aggregationRunId_; }
-    // Makes `result` (N items of this dataset) the active run; emits aggregationChanged.
-    void setAggregation(std::shared_ptr<const AggregationResult> result, std::int64_t runId);
-    // Makes the stored aggregation run `runId` of the open project the active run. Returns
-    // false (and emits reviewError) when there is no project or the run cannot be read.
+    // Makes the stored aggregation run `runId` of the open project the active run and saves that
+    // choice in the project. Returns false (and emits reviewError) when there is no project or the
+    // run cannot be read. A run a job just announced is taken from memory.
     bool setActiveRun(std::int64_t runId);
+    // Shows `result` (N items of this dataset) as run `runId` without saving anything: for a run
+    // already active in the project, and for views tested with a result of their own (run 0).
+    // Emits aggregationChanged.
+    void setAggregation(std::shared_ptr<const AggregationResult> result, std::int64_t runId);
+
+    // The project's runs, newest first, for every page; refreshed on load, when a job records
+    // or ends a run, and when the active run changes.
+    RunListModel* runList() const { return runList_; }
+    // Re-reads the project's runs into runList() and emits runsChanged.
+    void notifyRunsChanged();
+    // For RunJob, on the GUI thread, once a job's run is written: lists it, and when it has a
+    // consensus either shows it (it became the active run: the project had none) or announces it
+    // (runAnnounced) and keeps it in memory for setActiveRun. Never reads the disk.
+    void adoptRun(const RunJobResult& result);
+    // The run announced last and not made active since; 0 when none.
+    std::int64_t announcedRun() const { return announcedRun_; }
 
     // Replayed from the project's decision log on load.
     const ReviewState& reviewState() const { return review_; }
@@ -100,6 +122,11 @@ Q_SIGNALS:
     void loadFailed(const QString& path, const QString& message);
     void loadCancelled(const QString& path);
     void aggregationChanged();
+    void runsChanged();
+    // A job finished a run with a consensus while another run is active: `message` says how it
+    // compares (its accuracy against the truth when known, the active run's, how many items the
+    // two label differently); setActiveRun(run) makes it active.
+    void runAnnounced(std::int64_t run, const QString& message);
     void decisionsChanged(const QVector<int>& items);
     // A decision could not be recorded, or the project's run or decision log could not be read.
     void reviewError(const QString& message);
@@ -114,7 +141,11 @@ private:
     void onCancelled(quint64 ticket);
     bool finishTicket(quint64 ticket);
 
-    std::unique_ptr<LoadedDocument> current_;
+    std::shared_ptr<LoadedDocument> current_;
+    quint64 generation_ = 0;
+    RunListModel* runList_ = nullptr;
+    std::int64_t announcedRun_ = 0;
+    std::shared_ptr<const AggregationResult> announced_;
     QThread loaderThread_;
     DocumentLoader* loader_ = nullptr;  // lives on loaderThread_, deleted after it stopped
     std::shared_ptr<Progress> loadingProgress_;

@@ -2,6 +2,7 @@
 
 #include "inspectorpanel.h"
 #include "projectdocument.h"
+#include "runjob.h"
 #include "thumbnaildelegate.h"
 #include "thumbnailgridmodel.h"
 #include "thumbnailprovider.h"
@@ -827,16 +828,9 @@ void ReviewPage::requestVisibleThumbnails()
         provider_->request(visible);
 }
 
-void ReviewPage::setRunner(JobManager* jobs, std::function<int()> start)
+void ReviewPage::setRunner(std::function<RunJob*()> start)
 {
-    if (jobs_)
-        disconnect(jobs_, nullptr, this, nullptr);
-    jobs_ = jobs;
     startRun_ = std::move(start);
-    if (jobs_) {
-        connect(jobs_, &JobManager::jobChanged, this, &ReviewPage::onJobChanged);
-        connect(jobs_, &JobManager::jobFinished, this, &ReviewPage::onJobFinished);
-    }
     runButton_->setEnabled(document_->hasDataset() && !isRunning() && startRun_);
 }
 
@@ -845,10 +839,15 @@ void ReviewPage::runDawidSkene()
     if (isRunning() || !document_->hasDataset() || !startRun_)
         return;
     job_ = startRun_();
-    if (job_ == 0) {
+    if (!job_) {
         runStage_->setText(tr("Another aggregation run is going (Runs tab)."));
         return;
     }
+    connect(job_, &RunJob::progressed, this, [this](int permille, const QString& text) {
+        runProgress_->setValue(permille);
+        runStage_->setText(text);
+    });
+    connect(job_, &RunJob::finished, this, &ReviewPage::onJobFinished);
     runButton_->setEnabled(false);
     runProgress_->setValue(0);
     runProgress_->show();
@@ -858,24 +857,14 @@ void ReviewPage::runDawidSkene()
 
 void ReviewPage::cancelRun()
 {
-    if (job_ != 0 && jobs_)
-        jobs_->cancel(job_);
+    if (job_)
+        job_->cancel();
 }
 
-void ReviewPage::onJobChanged(int id)
+void ReviewPage::onJobFinished(JobStatus status)
 {
-    if (id != job_)
-        return;
-    const JobInfo& job = jobs_->job(id);
-    runProgress_->setValue(static_cast<int>(job.fraction * 1000.0 + 0.5));
-    runStage_->setText(job.stage);
-}
-
-void ReviewPage::onJobFinished(int id, JobStatus status)
-{
-    if (id != job_)
-        return;
-    job_ = 0;
+    const QString error = job_->error();
+    job_ = nullptr;
     runProgress_->hide();
     cancelButton_->hide();
     runButton_->setEnabled(document_->hasDataset() && startRun_);
@@ -890,8 +879,8 @@ void ReviewPage::onJobFinished(int id, JobStatus status)
         break;
     case JobStatus::Failed:
     case JobStatus::Running:
-        runStage_->setText(tr("Dawid-Skene failed: %1").arg(jobs_->job(id).error));
-        Q_EMIT runFinished(false, jobs_->job(id).error);
+        runStage_->setText(tr("Dawid-Skene failed: %1").arg(error));
+        Q_EMIT runFinished(false, error);
         break;
     }
 }

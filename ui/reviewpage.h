@@ -29,6 +29,7 @@ namespace crowdsift {
 
 class InspectorPanel;
 class ProjectDocument;
+class RunJob;
 class ThumbnailDelegate;
 class ThumbnailGridModel;
 class ThumbnailProvider;
@@ -111,14 +112,14 @@ public:
     // ReviewQuery::labelQuality(); empty without a run.
     const std::vector<double>& labelQuality() const { return query_.labelQuality(); }
 
-    // Background runs go through the window's job manager, so that the Runs tab and the Jobs
-    // panel list and cancel every run in one place; `start` launches a Dawid-Skene run there and
-    // returns its job id (0 when none started). Without a runner the Run button stays disabled.
-    void setRunner(JobManager* jobs, std::function<int()> start);
+    // Background runs go through the Runs tab, so that it and the Jobs panel list and cancel
+    // every run in one place; `start` launches a Dawid-Skene run there and returns its job
+    // (null when none started). Without a runner the Run button stays disabled.
+    void setRunner(std::function<RunJob*()> start);
     // Starts "ds" on the open dataset in the background; no-op while one runs.
     void runDawidSkene();
     void cancelRun();
-    bool isRunning() const { return job_ != 0; }
+    bool isRunning() const { return job_ != nullptr; }
 
 Q_SIGNALS:
     // An aggregation started from this page finished (stored when a project is open), failed or
@@ -129,8 +130,7 @@ protected:
     bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
-    void onJobChanged(int id);
-    void onJobFinished(int id, JobStatus status);
+    void onJobFinished(JobStatus status);
     void onDocumentLoaded();
     void onAggregationChanged();
     void onRuleEdited();
@@ -198,9 +198,8 @@ private:
     bool syncingSelection_ = false;
     bool settingRule_ = false;
 
-    JobManager* jobs_ = nullptr;
-    std::function<int()> startRun_;
-    int job_ = 0;  // the running job started from this page, 0 = none
+    std::function<RunJob*()> startRun_;
+    RunJob* job_ = nullptr;  // the running job started from this page
 };
 
 }  // namespace crowdsift

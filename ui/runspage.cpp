@@ -2,6 +2,8 @@
 
 #include "jobmanager.h"
 #include "projectdocument.h"
+#include "runjob.h"
+#include "runlistmodel.h"
 
 #include "aggregate/registry.h"
 #include "project/aggregation_runs.h"
@@ -26,7 +28,7 @@
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QSplitter>
-#include <QTableWidget>
+#include <QTableView>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
@@ -39,7 +41,6 @@ namespace crowdsift {
 
 namespace {
 
-constexpr int kRunIdRole = Qt::UserRole + 1;
 // The difference list shows this many items at most; the count above it is always complete.
 constexpr int kMaxListedDifferences = 5000;
 
@@ -125,11 +126,11 @@ RunsPage::RunsPage(ProjectDocument* document, JobManager* jobs, QWidget* parent)
     newRunLayout->addLayout(runRow);
     newRunLayout->addWidget(jobText_);
 
-    table_ = new QTableWidget(0, ColumnCount);
+    static_assert(int(IdColumn) == int(RunListModel::IdColumn) && int(ColumnCount) == int(RunListModel::ColumnCount),
+                  "the Runs table shows the run list's columns");
+    table_ = new QTableView;
     table_->setObjectName(QStringLiteral("runTable"));
-    table_->setHorizontalHeaderLabels({tr("Run"), tr("Strategy"), tr("Created"), tr("Status"), tr("Iterations"),
-                                       tr("Accuracy"), tr("Seconds")});
-    table_->horizontalHeaderItem(AccuracyColumn)->setToolTip(tr("Share of the items with known truth labelled right"));
+    table_->setModel(document_->runList());
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -138,7 +139,15 @@ RunsPage::RunsPage(ProjectDocument* document, JobManager* jobs, QWidget* parent)
     table_->horizontalHeader()->setStretchLastSection(false);
     table_->horizontalHeader()->setSectionResizeMode(StrategyColumn, QHeaderView::Stretch);
     connect(table_->selectionModel(), &QItemSelectionModel::selectionChanged, this, &RunsPage::updateButtons);
-    connect(table_, &QTableWidget::cellDoubleClicked, this, [this] { makeSelectedActive(); });
+    connect(table_, &QTableView::doubleClicked, this, [this] { makeSelectedActive(); });
+    // The run list is reset when runs come and go: keep the selection by run id.
+    connect(document_->runList(), &QAbstractItemModel::modelAboutToBeReset, this,
+            [this] { keptSelection_ = selectedRuns(); });
+    connect(document_->runList(), &QAbstractItemModel::modelReset, this, [this] {
+        table_->resizeColumnsToContents();
+        table_->horizontalHeader()->setSectionResizeMode(StrategyColumn, QHeaderView::Stretch);
+        selectRuns(keptSelection_);
+    });
 
     makeActiveButton_ = new QPushButton(tr("Make Active"));
     makeActiveButton_->setObjectName(QStringLiteral("makeActiveButton"));
@@ -183,23 +192,20 @@ RunsPage::RunsPage(ProjectDocument* document, JobManager* jobs, QWidget* parent)
     layout->addWidget(splitter, 1);
 
     connect(document_, &ProjectDocument::loaded, this, &RunsPage::onDocumentLoaded);
-    connect(document_, &ProjectDocument::aggregationChanged, this, &RunsPage::refreshRuns);
-    connect(jobs_, &JobManager::jobChanged, this, &RunsPage::onJobChanged);
-    connect(jobs_, &JobManager::jobFinished, this, &RunsPage::onJobFinished);
+    connect(document_, &ProjectDocument::aggregationChanged, this, &RunsPage::updateButtons);
 
     onStrategyChanged();
     progress_->setValue(0);
     progress_->setTextVisible(false);
-    refreshRuns();
+    updateButtons();
 }
 
 void RunsPage::onDocumentLoaded()
 {
-    ++generation_;
     labelCache_.clear();
     differences_->clear();
     comparisonText_->setText(tr("Select two runs and press Compare."));
-    refreshRuns();
+    updateButtons();
 }
 
 void RunsPage::onStrategyChanged()
@@ -223,9 +229,14 @@ int RunsPage::startRunFromFields()
     return startRun(QString::fromStdString(info.name), params);
 }
 
+int RunsPage::currentJob() const
+{
+    return job_ ? job_->jobId() : 0;
+}
+
 int RunsPage::startRun(const QString& name, const nlohmann::json& params)
 {
-    if (currentJob_ != 0 || !document_->project())
+    if (job_ || !document_->project())
         return 0;
     const std::string strategy = name.toStdString();
     QString title;
@@ -235,157 +246,80 @@ int RunsPage::startRun(const QString& name, const nlohmann::json& params)
         jobText_->setText(QString::fromStdString(e.what()));
         return 0;
     }
-    // The job reads its own copy: a load may replace the document's dataset meanwhile, and then
-    // its result is dropped.
-    auto dataset = std::make_shared<const Dataset>(document_->dataset());
-    const int generation = generation_;
-    const QPointer<RunsPage> page(this);
-    currentJob_ = jobs_->start(title, [page, dataset, strategy, params, generation](Progress& progress) {
+    RunRequest request;
+    request.title = title;
+    request.kind = "aggregate";
+    request.name = strategy;
+    request.params = {{"strategy", strategy}, {"params", params}};
+    request.work = [strategy, params](RunContext& context) {
+        RunJobResult out;
         QElapsedTimer timer;
         timer.start();
-        auto result = std::make_shared<const AggregationResult>(aggregate(strategy, *dataset, params, progress));
+        auto result = std::make_shared<const AggregationResult>(aggregate(strategy, context.dataset, params, context.progress));
         const double seconds = timer.elapsed() / 1000.0;
-        return JobManager::Completion([page, result, seconds, generation](QStringList& log) {
-            if (!page)
-                throw std::runtime_error("the window was closed while the run was going");
-            if (generation != page->generation_)
-                throw std::runtime_error("another project was opened while the run was going; its result was dropped");
-            log.append(tr("%1 iterations, %2").arg(result->iterations)
-                           .arg(result->converged ? tr("converged") : tr("not converged")));
-            ProjectDocument* document = page->document_;
-            const double acc = accuracy(result->labels, document->dataset().truth);
-            if (!std::isnan(acc))
-                log.append(tr("accuracy against the ground truth: %1%").arg(acc * 100.0, 0, 'f', 2));
-            std::int64_t runId = 0;
-            if (Project* project = document->project()) {
-                const nlohmann::json stored = {{"strategy", result->strategy}, {"params", result->params}};
-                runId = storeAggregationRun(*project, document->dataset(), *result, stored,
-                                            aggregationSummary(document->dataset(), *result, seconds));
-                log.append(tr("stored as run %1").arg(runId));
-            }
-            document->setAggregation(result, runId);
-        });
+        // The defaults the strategy resolved, so that the run says exactly what ran.
+        context.project.setRunParams(context.run, {{"strategy", result->strategy}, {"params", result->params}});
+        context.progress.stage("writing the outputs");
+        writeAggregationOutputs(context.project, context.run, context.dataset, *result);
+        out.summary = aggregationSummary(context.dataset, *result, seconds);
+        out.log.append(tr("%1 iterations, %2").arg(result->iterations).arg(result->converged ? tr("converged") : tr("not converged")));
+        const double acc = accuracy(result->labels, context.dataset.truth);
+        if (!std::isnan(acc))
+            out.log.append(tr("accuracy against the ground truth: %1%").arg(acc * 100.0, 0, 'f', 2));
+        out.consensus = std::move(result);
+        return out;
+    };
+    job_ = RunJob::start(document_, jobs_, std::move(request));
+    if (!job_)
+        return 0;
+    connect(job_, &RunJob::progressed, this, [this](int permille, const QString& text) {
+        progress_->setValue(permille);
+        if (!text.isEmpty())
+            jobText_->setText(text);
     });
+    connect(job_, &RunJob::finished, this, &RunsPage::onJobFinished);
     progress_->setValue(0);
     progress_->setTextVisible(true);
     jobText_->setText(tr("Starting…"));
     updateButtons();
-    return currentJob_;
+    return job_->jobId();
 }
 
 void RunsPage::cancelRun()
 {
-    if (currentJob_ != 0)
-        jobs_->cancel(currentJob_);
+    if (job_)
+        job_->cancel();
 }
 
-void RunsPage::onJobChanged(int id)
+void RunsPage::onJobFinished(JobStatus status)
 {
-    if (id != currentJob_)
-        return;
-    progress_->setValue(jobs_->permille(id));
-    if (jobs_->isRunning(id))
-        jobText_->setText(jobs_->runningText(id));
-}
-
-void RunsPage::onJobFinished(int id, JobStatus status)
-{
-    if (id != currentJob_)
-        return;
-    currentJob_ = 0;
+    RunJob* job = job_;
+    job_ = nullptr;
     progress_->setTextVisible(status == JobStatus::Finished);
-    const JobInfo& job = jobs_->job(id);
+    const JobInfo& info = jobs_->job(job->jobId());
     switch (status) {
-    case JobStatus::Finished:
-        jobText_->setText(tr("%1 finished in %2").arg(job.title, formatDuration(job.seconds)));
+    case JobStatus::Finished: {
+        const RunJobResult& result = job->result();
+        QString text = tr("%1 finished in %2: run %3").arg(job->title(), formatDuration(info.seconds)).arg(result.run);
+        if (result.activated)
+            text += tr(", now the active run");
+        else if (!result.comparison.isActive)
+            text += tr("; the active run stays %1 (%n item(s) labelled differently)", nullptr, result.comparison.differing)
+                        .arg(result.comparison.activeRun);
+        jobText_->setText(text);
         break;
+    }
     case JobStatus::Cancelled:
         progress_->setValue(0);
-        jobText_->setText(tr("%1 cancelled").arg(job.title));
+        jobText_->setText(job->run() ? tr("%1 cancelled; run %2 is listed as cancelled").arg(job->title()).arg(job->run())
+                                     : tr("%1 cancelled").arg(job->title()));
         break;
     case JobStatus::Failed:
-        jobText_->setText(tr("%1 failed: %2").arg(job.title, job.error));
+        jobText_->setText(tr("%1 failed: %2").arg(job->title(), job->error()));
         break;
     case JobStatus::Running:
         break;
     }
-    refreshRuns();
-    updateButtons();
-}
-
-void RunsPage::refreshRuns()
-{
-    const std::vector<std::int64_t> selected = selectedRuns();
-    const QSignalBlocker blocker(table_->selectionModel());
-    table_->setRowCount(0);
-    Project* project = document_->project();
-    std::vector<RunInfo> runs;
-    if (project) {
-        try {
-            runs = project->runs();
-        } catch (const std::exception& e) {
-            jobText_->setText(tr("Could not read the runs: %1").arg(QString::fromStdString(e.what())));
-        }
-    }
-    const Dataset& dataset = document_->dataset();
-    const bool hasTruth = std::any_of(dataset.truth.begin(), dataset.truth.end(), [](std::int32_t t) { return t >= 0; });
-    const QLocale locale;
-    table_->setRowCount(static_cast<int>(runs.size()));
-    // Newest first: the run just made is the one people look for.
-    for (std::size_t r = 0; r < runs.size(); ++r) {
-        const RunInfo& run = runs[runs.size() - 1 - r];
-        const int row = static_cast<int>(r);
-        const bool active = run.id == document_->aggregationRunId();
-        const auto set = [&](int column, const QString& text, Qt::Alignment alignment = Qt::AlignLeft) {
-            auto* item = new QTableWidgetItem(text);
-            item->setData(kRunIdRole, static_cast<qlonglong>(run.id));
-            item->setTextAlignment(alignment | Qt::AlignVCenter);
-            if (active) {
-                QFont font = item->font();
-                font.setBold(true);
-                item->setFont(font);
-            }
-            table_->setItem(row, column, item);
-        };
-        QString strategy = QStringLiteral("%1 (%2)").arg(QString::fromStdString(run.name), QString::fromStdString(run.kind));
-        if (run.kind == "aggregate") {
-            const auto known = std::find_if(strategies().begin(), strategies().end(),
-                                            [&run](const StrategyInfo& info) { return info.name == run.name; });
-            strategy = known == strategies().end()
-                           ? QString::fromStdString(run.name)
-                           : QStringLiteral("%1 (%2)").arg(QString::fromStdString(known->title), QString::fromStdString(run.name));
-        }
-        set(IdColumn, active ? tr("%1 ● active").arg(run.id) : QString::number(run.id));
-        set(StrategyColumn, strategy);
-        set(CreatedColumn,
-            locale.toString(QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(run.created * 1000.0)), QLocale::ShortFormat));
-        set(StatusColumn, QString::fromStdString(run.status));
-        const bool hasSummary = run.summary.is_object();
-        // Why a run failed, e.g. that its process died before it finished (see Project::open).
-        if (hasSummary && run.summary.contains("error") && run.summary["error"].is_string())
-            table_->item(row, StatusColumn)->setToolTip(QString::fromStdString(run.summary["error"].get<std::string>()));
-        set(IterationsColumn,
-            hasSummary && run.summary.contains("iterations") && run.summary["iterations"].get<int>() > 0
-                ? QString::number(run.summary["iterations"].get<int>())
-                : QString(),
-            Qt::AlignRight);
-        QString accuracyText;
-        if (hasTruth && run.kind == "aggregate" && run.status == "done") {
-            const std::vector<int> labels = runLabels(run.id);
-            const double acc = labels.empty() ? std::nan("") : accuracy(labels, dataset.truth);
-            if (!std::isnan(acc))
-                accuracyText = QStringLiteral("%1%").arg(acc * 100.0, 0, 'f', 2);
-        }
-        set(AccuracyColumn, accuracyText, Qt::AlignRight);
-        set(SecondsColumn,
-            hasSummary && run.summary.contains("seconds")
-                ? QString::number(run.summary["seconds"].get<double>(), 'f', 2)
-                : QString(),
-            Qt::AlignRight);
-    }
-    table_->resizeColumnsToContents();
-    table_->horizontalHeader()->setSectionResizeMode(StrategyColumn, QHeaderView::Stretch);
-    selectRuns(selected);
     updateButtons();
 }
 
@@ -393,17 +327,18 @@ std::vector<std::int64_t> RunsPage::selectedRuns() const
 {
     std::vector<std::int64_t> runs;
     for (const QModelIndex& index : table_->selectionModel()->selectedRows())
-        runs.push_back(index.data(kRunIdRole).toLongLong());
+        runs.push_back(index.data(RunListModel::RunIdRole).toLongLong());
     return runs;
 }
 
 void RunsPage::selectRuns(const std::vector<std::int64_t>& runs)
 {
     QItemSelection selection;
-    for (int row = 0; row < table_->rowCount(); ++row) {
-        const std::int64_t id = table_->item(row, IdColumn)->data(kRunIdRole).toLongLong();
+    const QAbstractItemModel* model = table_->model();
+    for (int row = 0; row < model->rowCount(); ++row) {
+        const std::int64_t id = model->index(row, IdColumn).data(RunListModel::RunIdRole).toLongLong();
         if (std::find(runs.begin(), runs.end(), id) != runs.end())
-            selection.select(table_->model()->index(row, 0), table_->model()->index(row, ColumnCount - 1));
+            selection.select(model->index(row, 0), model->index(row, ColumnCount - 1));
     }
     table_->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect);
     updateButtons();
@@ -490,10 +425,11 @@ int RunsPage::compareSelected()
 
 void RunsPage::updateButtons()
 {
-    const bool running = currentJob_ != 0;
+    const bool running = job_ != nullptr;
     const bool project = document_->project() != nullptr;
     runButton_->setEnabled(!running && project);
-    runButton_->setToolTip(project ? tr("Run the strategy in the background; its result becomes the active run")
+    runButton_->setToolTip(project ? tr("Run the strategy in the background; its result becomes the active run "
+                                        "only when the project has none")
                                    : tr("Runs are stored in a project: open one, or make one with File > New "
                                         "Project from Dataset"));
     cancelButton_->setEnabled(running);
@@ -502,7 +438,9 @@ void RunsPage::updateButtons()
     maxIterations_->setEnabled(!running && readsParameter(info, "max_iterations"));
     tolerance_->setEnabled(!running && readsParameter(info, "tolerance"));
     const std::vector<std::int64_t> runs = selectedRuns();
-    makeActiveButton_->setEnabled(runs.size() == 1 && project);
+    const RunInfo* one = runs.size() == 1 ? document_->runList()->find(runs.front()) : nullptr;
+    makeActiveButton_->setEnabled(one && one->kind == "aggregate" && one->status == "done"
+                                  && one->id != document_->aggregationRunId());
     compareButton_->setEnabled(runs.size() == 2);
 }
 

@@ -14,13 +14,14 @@ class QLineEdit;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
-class QTableWidget;
+class QTableView;
 class QTreeWidget;
 
 namespace crowdsift {
 
 class JobManager;
 class ProjectDocument;
+class RunJob;
 enum class JobStatus;
 
 // The items whose labels differ between two runs of the same N items, in index order.
@@ -28,20 +29,22 @@ enum class JobStatus;
 std::vector<int> differingItems(const std::vector<int>& a, const std::vector<int>& b);
 
 // The "Runs" tab. Top: a strategy, its iteration limit and tolerance, and Run, which starts the
-// aggregation as a JobManager job (progress, ETA, cancel); a finished run is stored in the
-// project and becomes the active run. Centre: the project's runs (id, strategy, created,
-// status, iterations, accuracy against the ground truth where the dataset has one, seconds),
-// the active one marked, with "Make Active" and "Compare" (two selected runs: how many labels
-// differ, and which).
+// aggregation as a RunJob (progress, ETA, cancel; the run is recorded when it starts and its
+// outputs written by the job's thread). A finished run becomes the active run only when the
+// project has none; otherwise the document announces it. Centre: the document's run list
+// (id, strategy, created, status with the reason of a failure, iterations, accuracy against the
+// ground truth where the dataset has one, seconds), the active one marked, with "Make Active"
+// and "Compare" (two selected runs: how many labels differ, and which).
 class RunsPage : public QWidget {
     Q_OBJECT
 public:
+    // The columns of ProjectDocument::runList() (RunListModel).
     enum Column { IdColumn, StrategyColumn, CreatedColumn, StatusColumn, IterationsColumn, AccuracyColumn,
                   SecondsColumn, ColumnCount };
 
     RunsPage(ProjectDocument* document, JobManager* jobs, QWidget* parent = nullptr);
 
-    QTableWidget* runTable() const { return table_; }
+    QTableView* runTable() const { return table_; }
     QComboBox* strategyBox() const { return strategy_; }
     QSpinBox* maxIterationsBox() const { return maxIterations_; }
     QLineEdit* toleranceEdit() const { return tolerance_; }
@@ -58,11 +61,10 @@ public:
     // startRun() with the strategy and the parameter fields of the page.
     int startRunFromFields();
     void cancelRun();
-    // The job started from this page, 0 when none runs.
-    int currentJob() const { return currentJob_; }
-
-    // Re-reads the project's runs into the table.
-    void refreshRuns();
+    // The JobManager id of the job started from this page, 0 when none runs.
+    int currentJob() const;
+    // The job started from this page, null when none runs.
+    RunJob* currentRunJob() const { return job_; }
     // The run ids of the selected table rows, in table order.
     std::vector<std::int64_t> selectedRuns() const;
     void selectRuns(const std::vector<std::int64_t>& runs);
@@ -77,8 +79,7 @@ public:
 private:
     void onDocumentLoaded();
     void onStrategyChanged();
-    void onJobChanged(int id);
-    void onJobFinished(int id, JobStatus status);
+    void onJobFinished(JobStatus status);
     void updateButtons();
 
     ProjectDocument* document_;
@@ -90,14 +91,14 @@ private:
     QPushButton* cancelButton_ = nullptr;
     QProgressBar* progress_ = nullptr;
     QLabel* jobText_ = nullptr;
-    QTableWidget* table_ = nullptr;
+    QTableView* table_ = nullptr;
     QPushButton* makeActiveButton_ = nullptr;
     QPushButton* compareButton_ = nullptr;
     QLabel* comparisonText_ = nullptr;
     QTreeWidget* differences_ = nullptr;
 
-    int currentJob_ = 0;
-    int generation_ = 0;  // counts document loads; a job's result is kept only in its own
+    RunJob* job_ = nullptr;
+    std::vector<std::int64_t> keptSelection_;
     std::map<std::int64_t, std::vector<int>> labelCache_;  // by run id, cleared on load
 };
 

@@ -2,6 +2,7 @@
 #include "learnpage.h"
 #include "mainwindow.h"
 #include "projectdocument.h"
+#include "runlistmodel.h"
 #include "reviewpage.h"
 #include "runspage.h"
 #include "trainingchart.h"
@@ -12,6 +13,7 @@
 #include "learn/trainer.h"
 #include "learn_project/learn_runs.h"
 #include "project/aggregation_runs.h"
+#include "project/run_service.h"
 #include "project/store.h"
 #include "util/progress.h"
 
@@ -128,9 +130,10 @@ std::int64_t storeTrainParams(Project& project, const nlohmann::json& params)
 }
 
 // Picks `run` in the page's run box and clicks "Use these settings".
-void useSettingsOf(LearnPage* page, std::int64_t run)
+void useSettingsOf(ProjectDocument* document, LearnPage* page, std::int64_t run)
 {
-    page->refreshRuns();
+    // Stored behind the document's back: it re-reads the runs as it does after a job.
+    document->notifyRunsChanged();
     page->runBox()->setCurrentIndex(page->runBox()->findData(static_cast<qlonglong>(run)));
     QCOMPARE(page->shownRun(), run);
     QVERIFY(page->useRunSettingsButton()->isEnabled());
@@ -158,7 +161,7 @@ private Q_SLOTS:
     void learningTabFollowsRuns();
     void formHasDefaultsAndGuards();
     void trainStoresRunAndCurves();
-    void loopBecomesActiveRun();
+    void loopIsAnnouncedAndMadeActiveByTheCurator();
     void storedRunsShowAgainAfterReopen();
     void loopWithoutTruthShowsDashes();
     void cancelledLoopStoresNothing();
@@ -182,10 +185,13 @@ QString TestLearn::createProject(const QString& name, bool withTruth, bool withF
     const QString path = dir_.path() + "/" + name + ".csift";
     const Dataset dataset = clusterDataset(withTruth, withFeatures);
     Project project = Project::create(path.toStdString(), dataset, Progress::none());
+    std::int64_t run = 0;
     for (const char* strategy : {"mv", "ds"}) {
         const AggregationResult result = aggregate(strategy, dataset, nlohmann::json::object());
-        storeAggregationRun(project, dataset, result, {{"strategy", strategy}}, aggregationSummary(dataset, result, 0.0));
+        run = storeAggregationRun(project, dataset, result, {{"strategy", strategy}}, aggregationSummary(dataset, result, 0.0));
     }
+    // The first run became active; the curator chose Dawid-Skene.
+    project.setActiveRun(run);
     return path;
 }
 
@@ -335,14 +341,14 @@ void TestLearn::trainStoresRunAndCurves()
     QVERIFY(page->statusLabel()->text().contains(QString::number(run.id)));
 
     // The Runs tab lists it.
-    const QTableWidget* runs = window.runsPage()->runTable();
+    const QAbstractItemModel* runs = window.runsPage()->runTable()->model();
     bool listed = false;
     for (int row = 0; row < runs->rowCount(); ++row)
-        listed = listed || runs->item(row, RunsPage::StrategyColumn)->text().contains(QStringLiteral("train"));
+        listed = listed || runs->index(row, RunsPage::StrategyColumn).data().toString().contains(QStringLiteral("train"));
     QVERIFY(listed);
 }
 
-void TestLearn::loopBecomesActiveRun()
+void TestLearn::loopIsAnnouncedAndMadeActiveByTheCurator()
 {
     MainWindow window;
     open(window, createProject(QStringLiteral("loop")));
@@ -358,8 +364,20 @@ void TestLearn::loopBecomesActiveRun()
     QCOMPARE(static_cast<int>(loops.size()), 1);
     const RunInfo& run = loops.front();
     QCOMPARE(run.status, std::string("done"));
-    QCOMPARE(window.document()->aggregationRunId(), run.id);
     QCOMPARE(page->shownRun(), run.id);
+    // The project's active run (Dawid-Skene) stays: the finished loop is
+    // announced above the pages, and the review does not move under the curator.
+    const std::int64_t before = project->activeRun();
+    QVERIFY(before != 0 && before != run.id);
+    QCOMPARE(window.document()->aggregationRunId(), before);
+    QVERIFY(window.runAnnouncement()->isVisibleTo(&window));
+    const QString announced = window.runAnnouncement()->findChild<QLabel*>(QStringLiteral("runAnnouncementText"))->text();
+    QVERIFY2(announced.contains(QStringLiteral("Run %1").arg(run.id)) && announced.contains(QStringLiteral("accuracy 100.00%")),
+             qPrintable(announced));
+    QTest::mouseClick(window.makeAnnouncedActiveButton(), Qt::LeftButton);
+    QVERIFY(!window.runAnnouncement()->isVisibleTo(&window));
+    QCOMPARE(window.document()->aggregationRunId(), run.id);
+    QCOMPARE(project->activeRun(), run.id);
 
     // One table row and one chart point per iteration; truth is known, so accuracies are shown.
     // The clusters are separable, so the model is right on every item: iteration 1 turns every
@@ -412,9 +430,9 @@ void TestLearn::loopBecomesActiveRun()
     }
 
     // The Runs tab marks it active.
-    const QTableWidget* runs = window.runsPage()->runTable();
-    QVERIFY(runs->item(0, RunsPage::IdColumn)->text().contains(QStringLiteral("active")));
-    QCOMPARE(runs->item(0, RunsPage::IdColumn)->text().split(QLatin1Char(' ')).front().toLongLong(),
+    const QAbstractItemModel* runs = window.runsPage()->runTable()->model();
+    QVERIFY(runs->index(0, RunsPage::IdColumn).data().toString().contains(QStringLiteral("active")));
+    QCOMPARE(runs->index(0, RunsPage::IdColumn).data().toString().split(QLatin1Char(' ')).front().toLongLong(),
              static_cast<qlonglong>(run.id));
 }
 
@@ -435,7 +453,7 @@ void TestLearn::storedRunsShowAgainAfterReopen()
         loopRun = page->shownRun();
         iterations = page->iterationTable()->rowCount();
         QVERIFY(trainRun != 0 && loopRun > trainRun);
-        // Converged at iteration 2 (see loopBecomesActiveRun), which is also the limit here.
+        // Converged at iteration 2 (see loopIsAnnouncedAndMadeActiveByTheCurator), which is also the limit here.
         QCOMPARE(iterations, 2);
     }
     MainWindow window;
@@ -511,7 +529,12 @@ void TestLearn::cancelledLoopStoresNothing()
     QVERIFY(page->statusLabel()->text().contains(QStringLiteral("cancelled")));
     QVERIFY(page->loopButton()->isEnabled());
 
-    QVERIFY(runsOf(*window.document()->project(), "aggregate", "crowdlab-loop").empty());
+    // The run was recorded when the job started and is listed as cancelled, without outputs.
+    const std::vector<RunInfo> loops = runsOf(*window.document()->project(), "aggregate", "crowdlab-loop");
+    QCOMPARE(static_cast<int>(loops.size()), 1);
+    QCOMPARE(loops.front().status, std::string("cancelled"));
+    QVERIFY(loops.front().outputs.empty());
+    QCOMPARE(window.document()->runList()->find(loops.front().id)->status, std::string("cancelled"));
     QCOMPARE(window.document()->aggregationRunId(), active);
 }
 
@@ -528,7 +551,11 @@ void TestLearn::datasetWithoutInputFails()
     QVERIFY(!info.error.isEmpty());
     QVERIFY(info.log.join('\n').contains(info.error));
     QVERIFY(page->statusLabel()->text().contains(info.error));
-    QVERIFY(runsOf(*window.document()->project(), "aggregate", "crowdlab-loop").empty());
+    // Listed as failed, with the reason.
+    const std::vector<RunInfo> loops = runsOf(*window.document()->project(), "aggregate", "crowdlab-loop");
+    QCOMPARE(static_cast<int>(loops.size()), 1);
+    QCOMPARE(loops.front().status, std::string("failed"));
+    QVERIFY(info.error.contains(QString::fromStdString(runError(loops.front()))));
     QVERIFY(page->loopButton()->isEnabled());
 }
 
@@ -619,7 +646,7 @@ void TestLearn::storedSettingsComeBack()
     QCOMPARE(jsonText(formParams(page, true)), typed);
 
     // The train run's settings, its labels run included.
-    useSettingsOf(page, train.id);
+    useSettingsOf(window.document(), page, train.id);
     QCOMPARE(page->labelsBox()->currentData().toLongLong(), static_cast<qlonglong>(majority));
     QCOMPARE(jsonText(formParams(page, false)), jsonText(train.params));
     QCOMPARE(page->trainConfig().epochs, 1);
@@ -631,7 +658,7 @@ void TestLearn::storedSettingsComeBack()
     QCOMPARE(page->statusLabel()->text(), QStringLiteral("Run %1's settings are in the form").arg(train.id));
 
     // The loop's, its iteration limit included; the labels box is not the loop's to change.
-    useSettingsOf(page, loop.id);
+    useSettingsOf(window.document(), page, loop.id);
     QCOMPARE(page->labelsBox()->currentData().toLongLong(), static_cast<qlonglong>(majority));
     QCOMPARE(jsonText(formParams(page, true)), jsonText(loop.params));
     QCOMPARE(page->loopConfig().maxIterations, 1);
@@ -687,7 +714,7 @@ void TestLearn::settingsBehindTheFormComeBack()
     params["soft"] = true;
     const std::int64_t run = storeTrainParams(*project, params);
 
-    useSettingsOf(page, run);
+    useSettingsOf(window.document(), page, run);
     QCOMPARE(jsonText(formParams(page, false)), jsonText(params));
     QVERIFY(page->modelSpec().hidden == std::vector<int>({64, 32}));
     QCOMPARE(static_cast<qulonglong>(page->trainConfig().seed), 7ULL);
@@ -718,7 +745,7 @@ void TestLearn::missingSettingsKeepTheForm()
     page->labelSmoothingBox()->setValue(0.2);
     nlohmann::json expected = formParams(page, true);
     const std::int64_t run = storeTrainParams(*window.document()->project(), {{"model", "mlp"}, {"epochs", 9}});
-    useSettingsOf(page, run);
+    useSettingsOf(window.document(), page, run);
     expected["epochs"] = 9;
     QCOMPARE(jsonText(formParams(page, true)), jsonText(expected));
     QCOMPARE(page->statusLabel()->text(), QStringLiteral("Run %1's settings are in the form").arg(run));
@@ -774,7 +801,7 @@ void TestLearn::unusableSettingKeepsItsField()
     params[key.toStdString()] = nlohmann::json::parse(stored.toStdString());
     const std::int64_t run = storeTrainParams(*window.document()->project(), params);
 
-    useSettingsOf(page, run);
+    useSettingsOf(window.document(), page, run);
     // The field keeps its value and every other takes the run's, which were the form's.
     QCOMPARE(jsonText(formParams(page, false)), jsonText(before));
     const QStringList lines = page->statusLabel()->text().split(QLatin1Char('\n'));

@@ -9,6 +9,7 @@
 #include "data/formats.h"
 #include "images/demo.h"
 #include "project/aggregation_runs.h"
+#include "project/run_service.h"
 #include "project/store.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -73,7 +74,9 @@ private Q_SLOTS:
     void jobReportsProgressAndCompletes();
     void jobFailureIsReported();
     void runBecomesActive();
-    void cancelStoresNothing();
+    void cancelledRunIsListedAsCancelled();
+    void failedRunIsListedWithTheReason();
+    void finishedRunIsAnnouncedNotActivated();
     void compareCountsDifferingLabels();
     void makeOlderRunActive();
     void exportCsvShowsDecisions();
@@ -177,7 +180,7 @@ void TestRuns::runBecomesActive()
     ProjectDocument& document = opened->document;
     JobManager& jobs = opened->jobs;
     RunsPage& page = *opened->page;
-    QCOMPARE(page.runTable()->rowCount(), 0);
+    QCOMPARE(page.runTable()->model()->rowCount(), 0);
 
     QSignalSpy changed(&jobs, &JobManager::jobChanged);
     page.strategyBox()->setCurrentIndex(page.strategyBox()->findData(QStringLiteral("ds")));
@@ -206,19 +209,19 @@ void TestRuns::runBecomesActive()
     QCOMPARE(document.aggregation()->strategy, std::string("ds"));
     QVERIFY(job.log.join('\n').contains(QStringLiteral("stored as run %1").arg(runs[0].id)));
 
-    QCOMPARE(page.runTable()->rowCount(), 1);
-    QVERIFY(page.runTable()->item(0, RunsPage::IdColumn)->text().contains(QStringLiteral("active")));
-    QCOMPARE(page.runTable()->item(0, RunsPage::StrategyColumn)->text(), QStringLiteral("Dawid-Skene (ds)"));
-    QCOMPARE(page.runTable()->item(0, RunsPage::StatusColumn)->text(), QStringLiteral("done"));
+    QCOMPARE(page.runTable()->model()->rowCount(), 1);
+    QVERIFY(page.runTable()->model()->index(0, RunsPage::IdColumn).data().toString().contains(QStringLiteral("active")));
+    QCOMPARE(page.runTable()->model()->index(0, RunsPage::StrategyColumn).data().toString(), QStringLiteral("Dawid-Skene (ds)"));
+    QCOMPARE(page.runTable()->model()->index(0, RunsPage::StatusColumn).data().toString(), QStringLiteral("done"));
     const double expected = accuracy(document.aggregation()->labels, demo_.truth);
     QVERIFY(!std::isnan(expected));
-    QCOMPARE(page.runTable()->item(0, RunsPage::AccuracyColumn)->text(),
+    QCOMPARE(page.runTable()->model()->index(0, RunsPage::AccuracyColumn).data().toString(),
              QStringLiteral("%1%").arg(expected * 100.0, 0, 'f', 2));
-    QCOMPARE(page.runTable()->item(0, RunsPage::IterationsColumn)->text(),
+    QCOMPARE(page.runTable()->model()->index(0, RunsPage::IterationsColumn).data().toString(),
              QString::number(document.aggregation()->iterations));
 }
 
-void TestRuns::cancelStoresNothing()
+void TestRuns::cancelledRunIsListedAsCancelled()
 {
     const auto opened = openProject("cancel");
     ProjectDocument& document = opened->document;
@@ -238,10 +241,85 @@ void TestRuns::cancelStoresNothing()
     QVERIFY(jobs.waitFor(id, kTimeoutMs));
     QCOMPARE(jobs.job(id).status, JobStatus::Cancelled);
     QVERIFY(jobs.job(id).fraction < 1.0);
-    QVERIFY(document.project()->runs().empty());
+    // The run was recorded when the job started; it ends cancelled, without outputs, and the
+    // run list says so.
+    const std::vector<RunInfo> runs = document.project()->runs();
+    QCOMPARE(static_cast<int>(runs.size()), 1);
+    QCOMPARE(runs[0].status, std::string("cancelled"));
+    QVERIFY(runs[0].outputs.empty());
     QVERIFY(!document.aggregation());
-    QCOMPARE(page.runTable()->rowCount(), 0);
+    QCOMPARE(document.project()->activeRun(), std::int64_t(0));
+    QCOMPARE(page.runTable()->model()->rowCount(), 1);
+    QCOMPARE(page.runTable()->model()->index(0, RunsPage::StatusColumn).data().toString(), QStringLiteral("cancelled"));
     QVERIFY(page.runButton()->isEnabled());
+}
+
+void TestRuns::failedRunIsListedWithTheReason()
+{
+    const auto opened = openProject("failed");
+    ProjectDocument& document = opened->document;
+    JobManager& jobs = opened->jobs;
+    RunsPage& page = *opened->page;
+    // A parameter of the wrong type fails inside the job, after the run was recorded.
+    const int id = page.startRun(QStringLiteral("ds"), {{"max_iterations", "many"}});
+    QVERIFY(id != 0);
+    QVERIFY(jobs.waitFor(id, kTimeoutMs));
+    QCOMPARE(jobs.job(id).status, JobStatus::Failed);
+    const std::vector<RunInfo> runs = document.project()->runs();
+    QCOMPARE(static_cast<int>(runs.size()), 1);
+    QCOMPARE(runs[0].status, std::string("failed"));
+    const QString reason = QString::fromStdString(runError(runs[0]));
+    QVERIFY(!reason.isEmpty());
+    QVERIFY2(jobs.job(id).error.contains(reason), qPrintable(jobs.job(id).error + " / " + reason));
+    const QModelIndex status = page.runTable()->model()->index(0, RunsPage::StatusColumn);
+    QCOMPARE(status.data().toString(), QStringLiteral("failed"));
+    QCOMPARE(status.data(Qt::ToolTipRole).toString(), reason);
+    QVERIFY(!document.aggregation());
+}
+
+// A run that finishes while another is active does not take over the review: the document
+// announces it (accuracy, the active run's, the differing items), and it becomes active only when
+// the curator says so; that choice is saved in the project.
+void TestRuns::finishedRunIsAnnouncedNotActivated()
+{
+    const auto opened = openProject("announce", {"mv"});
+    QVERIFY(opened->page);
+    ProjectDocument& document = opened->document;
+    RunsPage& page = *opened->page;
+    const std::int64_t mv = document.aggregationRunId();
+    QVERIFY(mv > 0);
+    QCOMPARE(document.project()->activeRun(), mv);
+    const std::vector<int> mvLabels = document.aggregation()->labels;
+
+    QSignalSpy announced(&document, &ProjectDocument::runAnnounced);
+    QSignalSpy changed(&document, &ProjectDocument::aggregationChanged);
+    QVERIFY(runToEnd(&page, &opened->jobs, QStringLiteral("ds")) != 0);
+    QCOMPARE(changed.count(), 0);
+    QCOMPARE(document.aggregationRunId(), mv);
+    QCOMPARE(document.project()->activeRun(), mv);
+    QCOMPARE(announced.count(), 1);
+    const std::int64_t ds = announced.front().at(0).value<std::int64_t>();
+    QVERIFY(ds > mv);
+    QCOMPARE(document.announcedRun(), ds);
+    const AggregationResult dsResult = loadAggregationRun(*document.project(), demo_, ds);
+    int differing = 0;
+    for (std::size_t i = 0; i < mvLabels.size(); ++i)
+        differing += mvLabels[i] != dsResult.labels[i];
+    QVERIFY(differing > 0);
+    const QString message = announced.front().at(1).toString();
+    QVERIFY2(message.contains(QStringLiteral("accuracy %1%").arg(accuracy(dsResult.labels, demo_.truth) * 100.0, 0, 'f', 2)),
+             qPrintable(message));
+    QVERIFY2(message.contains(QStringLiteral("accuracy %1%").arg(accuracy(mvLabels, demo_.truth) * 100.0, 0, 'f', 2)),
+             qPrintable(message));
+    QVERIFY2(message.contains(QStringLiteral("%1 item(s) differently").arg(differing)), qPrintable(message));
+    QVERIFY(page.runTable()->model()->index(1, RunsPage::IdColumn).data().toString().contains(QStringLiteral("active")));
+
+    // Made active by the curator: from memory, and saved.
+    QVERIFY(document.setActiveRun(ds));
+    QCOMPARE(document.aggregationRunId(), ds);
+    QCOMPARE(document.aggregation()->labels, dsResult.labels);
+    QCOMPARE(document.announcedRun(), std::int64_t(0));
+    QCOMPARE(Project::open(document.project()->path()).activeRun(), ds);
 }
 
 void TestRuns::compareCountsDifferingLabels()
@@ -284,23 +362,35 @@ void TestRuns::makeOlderRunActive()
     ProjectDocument& document = opened->document;
     RunsPage& page = *opened->page;
     const std::vector<RunInfo> runs = document.project()->runs();
-    QCOMPARE(document.aggregationRunId(), runs[1].id);
+    // The first run became active (the project had none); the second did not take over.
+    QCOMPARE(document.aggregationRunId(), runs[0].id);
 
     QSignalSpy changed(&document, &ProjectDocument::aggregationChanged);
-    page.selectRuns({runs[0].id});
+    page.selectRuns({runs[1].id});
     QVERIFY(page.makeActiveButton()->isEnabled());
     page.makeSelectedActive();
     QCOMPARE(changed.count(), 1);
+    QCOMPARE(document.aggregationRunId(), runs[1].id);
+    QCOMPARE(document.aggregation()->strategy, std::string("ds"));
+    QVERIFY(page.runTable()->model()->index(0, RunsPage::IdColumn).data().toString().contains(QStringLiteral("active")));
+    QVERIFY(!page.runTable()->model()->index(1, RunsPage::IdColumn).data().toString().contains(QStringLiteral("active")));
+    page.selectRuns({runs[0].id});
+    page.makeSelectedActive();
     QCOMPARE(document.aggregationRunId(), runs[0].id);
     QCOMPARE(document.aggregation()->strategy, std::string("mv"));
-    // Newest first: the older run is the second row, now marked active.
-    QVERIFY(page.runTable()->item(1, RunsPage::IdColumn)->text().contains(QStringLiteral("active")));
-    QVERIFY(!page.runTable()->item(0, RunsPage::IdColumn)->text().contains(QStringLiteral("active")));
 
     QSignalSpy errors(&document, &ProjectDocument::reviewError);
     QVERIFY(!document.setActiveRun(999));
     QCOMPARE(errors.count(), 1);
     QCOMPARE(document.aggregationRunId(), runs[0].id);
+
+    // The choice is part of the project: a reopened document reviews the run made active.
+    const QString path = QString::fromStdString(document.project()->path());
+    QVERIFY(document.setActiveRun(runs[1].id));
+    ProjectDocument reopened;
+    waitLoaded(&reopened, path);
+    QCOMPARE(reopened.aggregationRunId(), runs[1].id);
+    QCOMPARE(reopened.aggregation()->strategy, std::string("ds"));
 }
 
 void TestRuns::exportCsvShowsDecisions()

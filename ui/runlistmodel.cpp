@@ -1,0 +1,182 @@
+#include "runlistmodel.h"
+
+#include "tableroles.h"
+
+#include "aggregate/registry.h"
+
+#include <QDateTime>
+#include <QFont>
+#include <QLocale>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace crowdsift {
+
+RunListModel::RunListModel(QObject* parent) : QAbstractTableModel(parent) {}
+
+int RunListModel::rowCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : static_cast<int>(runs_.size());
+}
+
+int RunListModel::columnCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QString RunListModel::title(const RunInfo& run)
+{
+    if (run.kind == "aggregate" && run.name == "crowdlab-loop")
+        return tr("CROWDLAB loop");
+    if (run.kind == "aggregate") {
+        const auto known = std::find_if(strategies().begin(), strategies().end(),
+                                        [&run](const StrategyInfo& info) { return info.name == run.name; });
+        return known == strategies().end()
+                   ? QString::fromStdString(run.name)
+                   : QStringLiteral("%1 (%2)").arg(QString::fromStdString(known->title), QString::fromStdString(run.name));
+    }
+    if (run.kind == "train")
+        return tr("training (%1)").arg(QString::fromStdString(run.name));
+    return QStringLiteral("%1 (%2)").arg(QString::fromStdString(run.name), QString::fromStdString(run.kind));
+}
+
+double RunListModel::accuracy(const RunInfo& run)
+{
+    if (run.summary.is_object() && run.summary.contains("accuracy") && run.summary["accuracy"].is_number())
+        return run.summary["accuracy"].get<double>();
+    return std::numeric_limits<double>::quiet_NaN();
+}
+
+QVariant RunListModel::data(const QModelIndex& index, int role) const
+{
+    if (!index.isValid() || index.row() >= rowCount())
+        return {};
+    const RunInfo& run = runs_[static_cast<std::size_t>(index.row())];
+    const bool active = run.id == active_;
+    switch (role) {
+    case RunIdRole:
+        return static_cast<qlonglong>(run.id);
+    case KindRole:
+        return QString::fromStdString(run.kind);
+    case StatusRole:
+        return QString::fromStdString(run.status);
+    case ActiveRole:
+        return active;
+    case Qt::FontRole:
+        if (active) {
+            QFont font;
+            font.setBold(true);
+            return font;
+        }
+        return {};
+    case Qt::TextAlignmentRole:
+        return index.column() >= IterationsColumn ? int(Qt::AlignRight | Qt::AlignVCenter) : int(Qt::AlignLeft | Qt::AlignVCenter);
+    case Qt::ToolTipRole:
+        // Why a run failed, e.g. that its process died before it finished (see Project::open).
+        if (index.column() == StatusColumn && run.summary.is_object() && run.summary.contains("error")
+            && run.summary["error"].is_string())
+            return QString::fromStdString(run.summary["error"].get<std::string>());
+        if (index.column() == IdColumn && active)
+            return tr("The active run: the Review tab and export use its consensus");
+        return {};
+    case SortRole:
+    case Qt::DisplayRole:
+        break;
+    default:
+        return {};
+    }
+    const bool hasSummary = run.summary.is_object();
+    switch (index.column()) {
+    case IdColumn:
+        if (role == SortRole)
+            return static_cast<qlonglong>(run.id);
+        return active ? tr("%1 ● active").arg(run.id) : QString::number(run.id);
+    case StrategyColumn:
+        return title(run);
+    case CreatedColumn:
+        if (role == SortRole)
+            return run.created;
+        return QLocale().toString(QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(run.created * 1000.0)),
+                                  QLocale::ShortFormat);
+    case StatusColumn:
+        return QString::fromStdString(run.status);
+    case IterationsColumn:
+        if (hasSummary && run.summary.contains("iterations") && run.summary["iterations"].is_number()
+            && run.summary["iterations"].get<int>() > 0)
+            return role == SortRole ? QVariant(run.summary["iterations"].get<int>())
+                                    : QVariant(QString::number(run.summary["iterations"].get<int>()));
+        return role == SortRole ? QVariant(-1) : QVariant(QString());
+    case AccuracyColumn: {
+        const double acc = run.status == "done" ? accuracy(run) : std::numeric_limits<double>::quiet_NaN();
+        if (role == SortRole)
+            return std::isfinite(acc) ? acc : -1.0;
+        return std::isfinite(acc) ? QStringLiteral("%1%").arg(acc * 100.0, 0, 'f', 2) : QString();
+    }
+    case SecondsColumn:
+        if (hasSummary && run.summary.contains("seconds") && run.summary["seconds"].is_number())
+            return role == SortRole ? QVariant(run.summary["seconds"].get<double>())
+                                    : QVariant(QString::number(run.summary["seconds"].get<double>(), 'f', 2));
+        return role == SortRole ? QVariant(-1.0) : QVariant(QString());
+    default:
+        return {};
+    }
+}
+
+QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal)
+        return {};
+    if (role == Qt::ToolTipRole && section == AccuracyColumn)
+        return tr("Share of the items with known truth labelled right (a training run: out of sample)");
+    if (role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case IdColumn: return tr("Run");
+    case StrategyColumn: return tr("Strategy");
+    case CreatedColumn: return tr("Created");
+    case StatusColumn: return tr("Status");
+    case IterationsColumn: return tr("Iterations");
+    case AccuracyColumn: return tr("Accuracy");
+    case SecondsColumn: return tr("Seconds");
+    default: return {};
+    }
+}
+
+void RunListModel::setRuns(std::vector<RunInfo> runs, std::int64_t active)
+{
+    beginResetModel();
+    std::reverse(runs.begin(), runs.end());
+    runs_ = std::move(runs);
+    active_ = active;
+    endResetModel();
+}
+
+void RunListModel::setActiveRun(std::int64_t active)
+{
+    if (active == active_)
+        return;
+    const int before = rowOf(active_);
+    const int after = rowOf(active);
+    active_ = active;
+    for (int row : {before, after})
+        if (row >= 0)
+            Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
+}
+
+int RunListModel::rowOf(std::int64_t id) const
+{
+    for (std::size_t r = 0; r < runs_.size(); ++r)
+        if (runs_[r].id == id)
+            return static_cast<int>(r);
+    return -1;
+}
+
+const RunInfo* RunListModel::find(std::int64_t id) const
+{
+    const int row = rowOf(id);
+    return row < 0 ? nullptr : &runs_[static_cast<std::size_t>(row)];
+}
+
+}  // namespace crowdsift
