@@ -253,9 +253,18 @@ void InspectorPanel::refresh()
     case ReviewKind::Relabel:
         decision_->setText(tr("Relabelled as %1").arg(className(review.decisionOf(item))));
         break;
-    case ReviewKind::Accept:
-        decision_->setText(tr("Consensus accepted"));
+    case ReviewKind::Accept: {
+        // The label the curator saw and accepted, whatever run is active now.
+        const Decision* row = review.decisionRow(item);
+        const int accepted = review.decidedLabelOf(item);
+        QString text = accepted >= 0 ? tr("Consensus accepted · %1").arg(className(accepted)) : tr("Consensus accepted");
+        if (row && row->run > 0)
+            text += tr(" (run %1)").arg(row->run);
+        if (accepted >= 0 && consensus >= 0 && consensus != accepted)
+            text += tr("; the active run says %1").arg(className(consensus));
+        decision_->setText(text);
         break;
+    }
     case ReviewKind::None:
         decision_->setText(tr("Not reviewed"));
         break;
@@ -265,7 +274,7 @@ void InspectorPanel::refresh()
     // How well the current label (the curator's, else the consensus) fits the model's
     // out-of-sample probabilities when the run has a model, else the run's posterior: cleanlab's
     // self-confidence and normalized margin, lower = more likely wrong.
-    const int current = review.kindOf(item) == ReviewKind::Relabel ? review.decisionOf(item) : consensus;
+    const int current = review.labelOf(item, consensus);
     const bool model = run && run->hasModelProbabilities();
     if (run && current >= 0) {
         const double* row = model ? run->modelProbabilities.row(item).data() : run->posteriors.row(item).data();

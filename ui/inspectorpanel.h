@@ -55,6 +55,7 @@ public:
     QTreeWidget* posteriorTree() const { return posteriors_; }
     QLabel* consensusLabel() const { return consensus_; }
     QLabel* qualityLabel() const { return quality_; }
+    QLabel* decisionLabel() const { return decision_; }
 
 Q_SIGNALS:
     // After an action on the selection, so the page can move on to the next item.

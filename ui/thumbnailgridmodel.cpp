@@ -60,7 +60,7 @@ QVariant ThumbnailGridModel::data(const QModelIndex& index, int role) const
         if (review.kindOf(item) == ReviewKind::Relabel)
             tip += tr("\nrelabelled: %1").arg(labelName(review.decisionOf(item)));
         else if (review.kindOf(item) == ReviewKind::Accept)
-            tip += tr("\naccepted");
+            tip += tr("\naccepted: %1").arg(labelName(review.decidedLabelOf(item)));
         return tip;
     }
     case ItemRole:

@@ -4,6 +4,7 @@
 #include "projectdocument.h"
 #include "reviewcommands.h"
 #include "reviewpage.h"
+#include "runspage.h"
 #include "thumbnailgridmodel.h"
 #include "thumbnailprovider.h"
 
@@ -12,6 +13,7 @@
 #include "data/formats.h"
 #include "images/demo.h"
 #include "project/aggregation_runs.h"
+#include "project/final_labels.h"
 #include "project/review.h"
 #include "project/store.h"
 #include "util/progress.h"
@@ -57,6 +59,7 @@ private Q_SLOTS:
     void commandsWriteTheLog();
     void reopenedLogCanBeUndone();
     void acceptWithoutRunIsRefused();
+    void acceptKeepsItsLabelAcrossRunsAndReopen();
     void failedUndoKeepsTheStepInForce();
     void keyMapping();
     void reviewByKeys();
@@ -144,6 +147,63 @@ void TestReview::acceptWithoutRunIsRefused()
     QCOMPARE(document.reviewState().acceptedCount(), 0);
     QCOMPARE(document.undoStack()->count(), 0);
     QVERIFY(document.project()->decisions().empty());
+}
+
+// The curator accepts the majority vote's label for an item Dawid-Skene labels otherwise; a
+// Dawid-Skene run finishes (announced, not active), is made active, and the project reopened:
+// the accept keeps the label the curator saw, in the store, the grid, the inspector and export.
+void TestReview::acceptKeepsItsLabelAcrossRunsAndReopen()
+{
+    const QString path = createProject("keeps");
+    const AggregationResult mv = aggregate("mv", demo_);
+    const AggregationResult ds = aggregate("ds", demo_);
+    int item = -1;
+    for (int i = 0; i < kDemoItems && item < 0; ++i)
+        if (mv.labels[static_cast<std::size_t>(i)] != ds.labels[static_cast<std::size_t>(i)])
+            item = i;
+    QVERIFY(item >= 0);
+    const int seen = mv.labels[static_cast<std::size_t>(item)];
+    const int later = ds.labels[static_cast<std::size_t>(item)];
+    const auto className = [this](int label) { return QString::fromStdString(demo_.classNames[static_cast<std::size_t>(label)]); };
+    const auto checkAccepted = [&](MainWindow& window) {
+        ProjectDocument* document = window.document();
+        QCOMPARE(document->reviewState().kindOf(item), ReviewKind::Accept);
+        QCOMPARE(document->reviewState().decidedLabelOf(item), seen);
+        QCOMPARE(document->reviewState().labelOf(item, document->aggregation()->labels[static_cast<std::size_t>(item)]), seen);
+        const FinalLabels final = finalLabels(document->dataset(), *document->aggregation(), document->reviewState(),
+                                              LabelQualityMethod::SelfConfidence, document->aggregationRunId());
+        QCOMPARE(final.labels[static_cast<std::size_t>(item)], seen);
+        InspectorPanel* inspector = window.reviewPage()->inspector();
+        inspector->setSelection(item, {item});
+        const QString text = inspector->decisionLabel()->text();
+        QVERIFY2(text.startsWith(QStringLiteral("Consensus accepted · %1 (run 1)").arg(className(seen))), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("the active run says %1").arg(className(later))), qPrintable(text));
+    };
+    std::int64_t dsRun = 0;
+    {
+        MainWindow window;
+        waitLoaded(window.document(), path);
+        ProjectDocument* document = window.document();
+        QCOMPARE(document->aggregationRunId(), std::int64_t(1));
+        document->accept({item});
+        QCOMPARE(document->reviewState().decisionRow(item)->label, seen);
+
+        QSignalSpy announced(document, &ProjectDocument::runAnnounced);
+        const int job = window.runsPage()->startRun(QStringLiteral("ds"));
+        QVERIFY(job != 0);
+        QVERIFY(window.jobManager()->waitFor(job, kTimeoutMs));
+        QCOMPARE(announced.count(), 1);
+        dsRun = announced.front().at(0).value<std::int64_t>();
+        // Announced, not active: the item still shows the label accepted under run 1.
+        QCOMPARE(document->aggregationRunId(), std::int64_t(1));
+        QVERIFY(document->setActiveRun(dsRun));
+        QCOMPARE(document->aggregation()->labels[static_cast<std::size_t>(item)], later);
+        checkAccepted(window);
+    }
+    MainWindow window;
+    waitLoaded(window.document(), path);
+    QCOMPARE(window.document()->aggregationRunId(), dsRun);
+    checkAccepted(window);
 }
 
 void TestReview::failedUndoKeepsTheStepInForce()
