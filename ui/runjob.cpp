@@ -45,7 +45,8 @@ RunJob* RunJob::start(ProjectDocument* document, JobManager* jobs, RunRequest re
             Qt::QueuedConnection);
     };
 
-    job->jobId_ = jobs->start(request.title, [path, dataset, generation, self, owner, post,
+    const QString title = request.title;  // read before the work takes the request
+    job->jobId_ = jobs->start(title, [path, dataset, generation, self, owner, post,
                                               request = std::move(request)](Progress& progress) {
         // A connection of its own: the run's lock is held by this thread's connection for the
         // whole job, and the GUI thread never waits for the job's writes.

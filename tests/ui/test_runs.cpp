@@ -192,6 +192,7 @@ void TestRuns::runBecomesActive()
     QVERIFY(jobs.waitFor(id, kTimeoutMs));
     QVERIFY(page.maxIterationsBox()->isEnabled());
     const JobInfo& job = jobs.job(id);
+    QCOMPARE(job.title, QStringLiteral("Aggregate: Dawid-Skene"));
     QCOMPARE(job.status, JobStatus::Finished);
     QCOMPARE(job.fraction, 1.0);
     QVERIFY(changed.count() >= 1);
