@@ -2,7 +2,7 @@
 // (10,000 Fashion-MNIST items, 40 simulated annotators), in a 1280 x 720 MainWindow showing the
 // Review tab (offscreen).
 //
-//   bench_grid_stall [--items N] [--strategy S] [--repeats R]
+//   bench_grid_stall [--items N] [--strategy S] [--repeats R] [--loop]
 //
 // A heartbeat timer on the GUI thread fires every 2 ms; the stall is the longest gap between two
 // beats minus the period, from the job's start until 300 ms after it ended. Three ways to run the
@@ -17,6 +17,15 @@
 //   first    the run service on a project without an active run: the result, already in memory,
 //            becomes the active run (the review re-sorts, nothing is read from disk).
 //
+// With --loop (a build with the learning engine) two more ways run the CROWDLAB loop of the
+// Learning tab (mlp on the pixels, 2 folds, 3 epochs, 1 iteration):
+//
+//   before-loop  what the Learning tab did until issue 11: the worker trains, and the completion
+//                on the GUI thread stores the loop's run, then makes it active by reading it back
+//                from disk (the review re-sorts).
+//   loop         the Learning tab's Loop button on the run service: written on the job's thread,
+//                announced.
+//
 // Reported: the longest stall of each way (max and median over the repeats) and its ratio to the
 // "before" figure, and as a floor the same window's longest stall over 900 ms without a job
 // ("idle": repaints, timers). Target (issue 11): the longest stall at job completion under 50 ms on the demo.
@@ -26,6 +35,11 @@
 #include "projectdocument.h"
 #include "runjob.h"
 #include "runspage.h"
+#ifdef CROWDSIFT_HAVE_LEARN
+#include "learnpage.h"
+
+#include "learn_project/learn_runs.h"
+#endif
 
 #include "aggregate/registry.h"
 #include "data/formats.h"
@@ -35,8 +49,10 @@
 #include "util/progress.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QElapsedTimer>
 #include <QEventLoop>
+#include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTimer>
 
@@ -133,6 +149,38 @@ int startBefore(MainWindow& window, const std::string& strategy)
     });
 }
 
+#ifdef CROWDSIFT_HAVE_LEARN
+void smallLoopForm(LearnPage* page)
+{
+    page->modelBox()->setCurrentIndex(page->modelBox()->findData(QStringLiteral("mlp")));
+    page->epochsBox()->setValue(3);
+    page->foldsBox()->setValue(2);
+    page->loopIterationsBox()->setValue(1);
+}
+
+// The old Learning tab loop job: train on the worker, store and activate (from disk) on the GUI thread.
+int startBeforeLoop(MainWindow& window)
+{
+    ProjectDocument* document = window.document();
+    LearnPage* page = window.learnPage();
+    auto dataset = document->sharedDataset();
+    const std::string path = document->project()->path();
+    const LoopConfig config = page->loopConfig();
+    const LearnInputOptions inputOptions = page->inputOptions();
+    nlohmann::json params = trainParams(config.model, config.train, inputOptions);
+    params["strategy"] = "crowdlab-loop";
+    return window.jobManager()->start(QStringLiteral("before-loop"), [=](Progress& progress) {
+        const Project project = Project::open(path);
+        const LearnInput input = loadLearnInput(project, *dataset, inputOptions, progress);
+        auto result = std::make_shared<LoopResult>(runCrowdlabLoop(*dataset, input, config, progress));
+        return JobManager::Completion([document, result, params](QStringList&) {
+            const std::int64_t run = storeLoopRun(*document->project(), document->dataset(), params, *result);
+            document->setActiveRun(run);
+        });
+    });
+}
+#endif
+
 double median(std::vector<double> v)
 {
     std::sort(v.begin(), v.end());
@@ -147,6 +195,7 @@ int main(int argc, char** argv)
     int items = 10000;
     int repeats = 3;
     std::string strategy = "ds";
+    bool loop = false;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--items") && i + 1 < argc)
             items = std::atoi(argv[++i]);
@@ -154,8 +203,10 @@ int main(int argc, char** argv)
             repeats = std::max(1, std::atoi(argv[++i]));
         else if (!std::strcmp(argv[i], "--strategy") && i + 1 < argc)
             strategy = argv[++i];
+        else if (!std::strcmp(argv[i], "--loop"))
+            loop = true;
         else {
-            std::fprintf(stderr, "usage: bench_grid_stall [--items N] [--strategy S] [--repeats R]\n");
+            std::fprintf(stderr, "usage: bench_grid_stall [--items N] [--strategy S] [--repeats R] [--loop]\n");
             return 2;
         }
     }
@@ -189,6 +240,18 @@ int main(int argc, char** argv)
         std::vector<double> seconds;
     };
     std::vector<Way> ways = {{"before", {}, {}}, {"announce", {}, {}}, {"first", {}, {}}};
+#ifdef CROWDSIFT_HAVE_LEARN
+    if (loop) {
+        ways.push_back({"before-loop", {}, {}});
+        ways.push_back({"loop", {}, {}});
+        smallLoopForm(window.learnPage());
+    }
+#else
+    if (loop) {
+        std::fprintf(stderr, "bench_grid_stall: --loop needs a build with the learning engine\n");
+        return 2;
+    }
+#endif
     Way idle{"idle", {}, {}};
     for (int r = 0; r < repeats; ++r) {
         // The floor: the same window with no job, for as long as a job's measurement lasts.
@@ -210,8 +273,18 @@ int main(int argc, char** argv)
             meter.start();
             QElapsedTimer clock;
             clock.start();
-            const int job = std::string(way.name) == "before" ? startBefore(window, strategy)
-                                                               : window.runsPage()->startRun(QString::fromStdString(strategy));
+            const std::string name = way.name;
+            int job = 0;
+            if (name == "before")
+                job = startBefore(window, strategy);
+            else if (name == "announce" || name == "first")
+                job = window.runsPage()->startRun(QString::fromStdString(strategy));
+#ifdef CROWDSIFT_HAVE_LEARN
+            else if (name == "before-loop")
+                job = startBeforeLoop(window);
+            else if (name == "loop")
+                job = window.learnPage()->startLoop();
+#endif
             if (job == 0 || !window.jobManager()->waitFor(job, 600000)
                 || window.jobManager()->job(job).status != JobStatus::Finished) {
                 std::fprintf(stderr, "bench_grid_stall: the %s job did not finish: %s\n", way.name,
@@ -232,8 +305,10 @@ int main(int argc, char** argv)
         std::printf("%-10s %14.1f %14.1f %11.3fx %10.2f\n", way.name, longest, median(way.stalls),
                     before > 0 ? longest / before : 0.0, median(way.seconds));
     }
-    const double after = std::max(*std::max_element(ways[1].stalls.begin(), ways[1].stalls.end()),
-                                  *std::max_element(ways[2].stalls.begin(), ways[2].stalls.end()));
+    double after = 0;
+    for (const Way& way : ways)
+        if (std::string(way.name) == "announce" || std::string(way.name) == "first" || std::string(way.name) == "loop")
+            after = std::max(after, *std::max_element(way.stalls.begin(), way.stalls.end()));
     std::printf("\ntarget: longest stall with the run service < 50 ms: %s (%.1f ms)\n", after < 50.0 ? "met" : "NOT met", after);
     return 0;
 }

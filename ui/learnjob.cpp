@@ -29,10 +29,9 @@ namespace crowdsift {
 
 using namespace learnpage;
 
-// What a worker needs, copied on the GUI thread: the document may change while it runs.
+// What the work needs from the form, copied on the GUI thread (the RunJob gives it the project
+// and the dataset).
 struct LearnPage::JobSetup {
-    std::string projectPath;
-    std::shared_ptr<const Dataset> dataset;
     LearnInputOptions input;
     LoopConfig run;  // model, training, folds, soft targets, and for the loop its iterations
     std::int64_t labelsRun = 0;
@@ -53,8 +52,6 @@ bool LearnPage::prepareJob(JobSetup& setup)
         status_->setText(tr("Choose the TorchScript backbone file for the torchscript model."));
         return false;
     }
-    setup.projectPath = project->path();
-    setup.dataset = std::make_shared<const Dataset>(document_->dataset());
     setup.input = inputOptions();
     setup.run = run;
     setup.params = trainParams(run.model, run.train, setup.input);

@@ -63,13 +63,29 @@ void setLegendVisible(QChart* chart, QLineSeries* series, bool visible)
 }
 
 // Integer axis over [first, last] with a readable number of ticks, at multiples of the step.
+// Range and dynamic ticks of `axis` together. Each setter lays the axis out again, so the order
+// matters: a wide range under the old fine interval (or a fine interval over the old wide range)
+// would lay out thousands of ticks for a moment, hundreds of milliseconds on the GUI thread. The
+// interval goes first when it grows, the range first when it shrinks.
+void setTicks(QValueAxis* axis, double low, double high, double anchor, double interval)
+{
+    const bool wider = axis->tickType() != QValueAxis::TicksDynamic || interval >= axis->tickInterval();
+    if (wider) {
+        axis->setTickInterval(interval);
+        axis->setTickAnchor(anchor);
+        axis->setTickType(QValueAxis::TicksDynamic);
+        axis->setRange(low, high);
+    } else {
+        axis->setRange(low, high);
+        axis->setTickAnchor(anchor);
+        axis->setTickInterval(interval);
+    }
+}
+
 void setIntegerRange(QValueAxis* axis, int first, int last)
 {
     last = std::max(last, first + 1);
-    axis->setRange(first, last);
-    axis->setTickType(QValueAxis::TicksDynamic);
-    axis->setTickAnchor(0.0);
-    axis->setTickInterval(std::max(1.0, niceStep(last - first, 8)));
+    setTicks(axis, first, last, 0.0, std::max(1.0, niceStep(last - first, 8)));
 }
 
 QChart* newChart()
@@ -173,10 +189,7 @@ void TrainingCurveChart::rescale()
     const int epochs = std::max(expectedEpochs_, static_cast<int>(trainLoss_->count()));
     setIntegerRange(epochAxis_, 1, std::max(epochs, 2));
     const double top = maxLoss_ > 0.0 ? maxLoss_ * 1.08 : 1.0;
-    lossAxis_->setRange(0.0, top);
-    lossAxis_->setTickType(QValueAxis::TicksDynamic);
-    lossAxis_->setTickAnchor(0.0);
-    lossAxis_->setTickInterval(niceStep(top, 6));
+    setTicks(lossAxis_, 0.0, top, 0.0, niceStep(top, 6));
     const bool heldOut = heldOutLoss_->count() > 0;
     heldOutLoss_->setVisible(heldOut);
     setLegendVisible(chart(), heldOutLoss_, heldOut);
@@ -303,17 +316,11 @@ void LoopChart::rescale()
 
     // Accuracies of a loop differ in the second or third digit: zoom to them, in steps of 0.05.
     const double bottom = truthKnown_ ? std::max(0.0, std::floor((minAccuracy_ - 0.02) * 20.0) / 20.0) : 0.0;
-    accuracyAxis_->setRange(bottom, 1.0);
-    accuracyAxis_->setTickType(QValueAxis::TicksDynamic);
-    accuracyAxis_->setTickAnchor(bottom);
-    accuracyAxis_->setTickInterval(niceStep(1.0 - bottom, 6));
+    setTicks(accuracyAxis_, bottom, 1.0, bottom, niceStep(1.0 - bottom, 6));
     accuracyAxis_->setLabelsVisible(truthKnown_);
 
     const int top = std::max(1, static_cast<int>(std::ceil(maxChanged_ * 1.1)));
-    changedAxis_->setRange(0, top);
-    changedAxis_->setTickType(QValueAxis::TicksDynamic);
-    changedAxis_->setTickAnchor(0.0);
-    changedAxis_->setTickInterval(std::max(1.0, niceStep(top, 6)));
+    setTicks(changedAxis_, 0, top, 0.0, std::max(1.0, niceStep(top, 6)));
     const bool fewPoints = last <= 40;
     for (QLineSeries* series : {consensusAccuracy_, modelAccuracy_, newlyChanged_})
         if (series)
