@@ -1,5 +1,10 @@
+#include "jobmanager.h"
 #include "projectdocument.h"
+#include "runjob.h"
 #include "sqlite_stop.h"
+
+#include "aggregate/registry.h"
+#include "project/run_service.h"
 
 #include "project/review.h"
 #include "project/store.h"
@@ -37,6 +42,7 @@ constexpr int kClasses = 5;
 // Decisions committed and printed before the one the kill interrupts.
 constexpr int kBeforeKill = 60;
 constexpr char kChildFlag[] = "--relabel-child";
+constexpr char kJobChildFlag[] = "--job-child";
 
 struct Printed {
     std::int64_t id = 0;
@@ -99,6 +105,41 @@ int relabelChild(const QString& path, testing::SqliteStop stopAt)
     return 4;
 }
 
+// The job child: opens the project and starts a GUI run job (MACE with more restarts than it can
+// finish); once the job has recorded its run it prints "recorded <id>" and keeps working until
+// it is killed. Exits 2 when the project does not open, 3 when the job ended.
+int jobChild(const QString& path)
+{
+    ProjectDocument document;
+    JobManager jobs;
+    QEventLoop loop;
+    QObject::connect(&document, &ProjectDocument::loaded, &loop, [&loop] { loop.exit(0); });
+    QObject::connect(&document, &ProjectDocument::loadFailed, &loop, [&loop] { loop.exit(1); });
+    document.open(path);
+    if (loop.exec() != 0 || !document.project())
+        return 2;
+    RunRequest request;
+    request.title = QStringLiteral("MACE");
+    request.kind = "aggregate";
+    request.name = "mace";
+    request.params = {{"strategy", "mace"}};
+    request.work = [](RunContext& context) {
+        RunJobResult out;
+        const nlohmann::json params = {{"restarts", 100000000}, {"max_iterations", 500}, {"tolerance", -1.0}};
+        out.consensus = std::make_shared<const AggregationResult>(aggregate("mace", context.dataset, params, context.progress));
+        return out;
+    };
+    RunJob* job = RunJob::start(&document, &jobs, std::move(request));
+    if (!job)
+        return 2;
+    QObject::connect(job, &RunJob::recorded, [](std::int64_t run) {
+        std::printf("recorded %lld\n", static_cast<long long>(run));
+        std::fflush(stdout);
+    });
+    QObject::connect(job, &RunJob::finished, &loop, [&loop] { loop.exit(3); });
+    return loop.exec();
+}
+
 }  // namespace
 
 class TestKill : public QObject {
@@ -107,6 +148,7 @@ class TestKill : public QObject {
 private Q_SLOTS:
     void killedChildLosesNoCommittedDecision_data();
     void killedChildLosesNoCommittedDecision();
+    void killedGuiJobIsListedAsFailed();
 };
 
 void TestKill::killedChildLosesNoCommittedDecision_data()
@@ -205,8 +247,52 @@ void TestKill::killedChildLosesNoCommittedDecision()
     QVERIFY(document.reviewState().decisionRow(0)->id > log.back().id);
 }
 
+// A GUI job killed with its process leaves its run behind, recorded when the job started, and the
+// next open lists it as failed with the reason; no output of it is left half-written as done.
+void TestKill::killedGuiJobIsListedAsFailed()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.path() + "/job.csift";
+    Project::create(path.toStdString(), smallDataset(), Progress::none());
+
+    QProcess child;
+    child.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    child.start(QCoreApplication::applicationFilePath(), {QString::fromLatin1(kJobChildFlag), path});
+    QVERIFY2(child.waitForStarted(kTimeoutMs), qPrintable(child.errorString()));
+    QString output;
+    const QDeadlineTimer deadline(kTimeoutMs);
+    while (!output.contains(QLatin1Char('\n')) && !deadline.hasExpired()) {
+        QVERIFY2(child.state() == QProcess::Running, qPrintable("the child ended before its job ran: " + output));
+        child.waitForReadyRead(1000);
+        output += QString::fromLocal8Bit(child.readAllStandardOutput());
+    }
+    QVERIFY2(output.startsWith(QStringLiteral("recorded ")), qPrintable(output));
+    const std::int64_t run = output.mid(9).trimmed().toLongLong();
+    QVERIFY(run > 0);
+    {
+        // While the job lives its run is "running", and another process leaves it so.
+        const Project other = Project::open(path.toStdString());
+        QCOMPARE(other.run(run).status, std::string("running"));
+    }
+    child.kill();
+    QVERIFY(child.waitForFinished(kTimeoutMs));
+    QCOMPARE(child.exitStatus(), QProcess::CrashExit);
+
+    const Project reopened = Project::open(path.toStdString());
+    const RunInfo info = reopened.run(run);
+    QCOMPARE(info.status, std::string("failed"));
+    QVERIFY2(runError(info).find("interrupted") != std::string::npos, runError(info).c_str());
+    QVERIFY(info.outputs.empty());
+    QCOMPARE(reopened.activeRun(), std::int64_t(0));
+}
+
 int main(int argc, char** argv)
 {
+    if (argc == 3 && qstrcmp(argv[1], kJobChildFlag) == 0) {
+        QGuiApplication app(argc, argv);
+        return jobChild(QString::fromLocal8Bit(argv[2]));
+    }
     if (argc == 4 && qstrcmp(argv[1], kChildFlag) == 0) {
         QGuiApplication app(argc, argv);
         return relabelChild(QString::fromLocal8Bit(argv[2]), testing::parseSqliteStop(argv[3]));
