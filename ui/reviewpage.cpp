@@ -3,6 +3,7 @@
 #include "inspectorpanel.h"
 #include "projectdocument.h"
 #include "runjob.h"
+#include "runlistmodel.h"
 #include "thumbnaildelegate.h"
 #include "thumbnailgridmodel.h"
 #include "thumbnailprovider.h"
@@ -33,6 +34,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 
 namespace crowdsift {
@@ -153,6 +155,14 @@ ReviewPage::ReviewPage(ProjectDocument* document, QWidget* parent) : QWidget(par
     leftLayout->addWidget(ruleText_);
     leftLayout->addSpacing(6);
     leftLayout->addWidget(new QLabel(tr("<b>Classes</b> (consensus of the active run)")));
+    // Which run that is, from the document's run list (the rows the Runs tab shows).
+    activeRun_ = new QLabel;
+    activeRun_->setObjectName(QStringLiteral("activeRunLabel"));
+    activeRun_->setWordWrap(true);
+    activeRun_->setForegroundRole(QPalette::PlaceholderText);
+    leftLayout->addWidget(activeRun_);
+    connect(document_, &ProjectDocument::runsChanged, this, &ReviewPage::updateActiveRunLabel);
+    connect(document_, &ProjectDocument::aggregationChanged, this, &ReviewPage::updateActiveRunLabel);
     leftLayout->addWidget(classes_, 1);
 
     // Centre: the filter bar over three bands.
@@ -389,6 +399,22 @@ void ReviewPage::onDocumentLoaded()
         ids.push_back(QString::fromStdString(id));
     static_cast<QStringListModel*>(annotatorEdit_->completer()->model())->setStringList(ids);
     onAggregationChanged();
+}
+
+void ReviewPage::updateActiveRunLabel()
+{
+    const std::int64_t id = document_->aggregationRunId();
+    const RunInfo* run = id ? document_->runList()->find(id) : nullptr;
+    if (!run) {
+        activeRun_->setText(document_->aggregation() ? tr("An unsaved result") : tr("No active run"));
+        return;
+    }
+    const double acc = RunListModel::accuracy(*run);
+    activeRun_->setText(std::isfinite(acc) ? tr("Run %1 · %2 · accuracy %3%")
+                                                 .arg(run->id)
+                                                 .arg(RunListModel::title(*run))
+                                                 .arg(acc * 100.0, 0, 'f', 2)
+                                           : tr("Run %1 · %2").arg(run->id).arg(RunListModel::title(*run)));
 }
 
 void ReviewPage::onAggregationChanged()

@@ -120,6 +120,8 @@ public:
     void runDawidSkene();
     void cancelRun();
     bool isRunning() const { return job_ != nullptr; }
+    // "Run 3 · Dawid-Skene (ds) · accuracy 94.39%": the active run, from the document's run list.
+    QLabel* activeRunLabel() const { return activeRun_; }
 
 Q_SIGNALS:
     // An aggregation started from this page finished (stored when a project is open), failed or
@@ -133,6 +135,7 @@ private:
     void onJobFinished(JobStatus status);
     void onDocumentLoaded();
     void onAggregationChanged();
+    void updateActiveRunLabel();
     void onRuleEdited();
     void onFiltersEdited();
     void onAnnotatorEdited();
@@ -200,6 +203,7 @@ private:
 
     std::function<RunJob*()> startRun_;
     RunJob* job_ = nullptr;  // the running job started from this page
+    QLabel* activeRun_ = nullptr;
 };
 
 }  // namespace crowdsift

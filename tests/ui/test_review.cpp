@@ -196,7 +196,11 @@ void TestReview::acceptKeepsItsLabelAcrossRunsAndReopen()
         dsRun = announced.front().at(0).value<std::int64_t>();
         // Announced, not active: the item still shows the label accepted under run 1.
         QCOMPARE(document->aggregationRunId(), std::int64_t(1));
+        // No truth in this demo: the run's line names it without an accuracy.
+        QCOMPARE(window.reviewPage()->activeRunLabel()->text(), QStringLiteral("Run 1 · Majority vote (mv)"));
         QVERIFY(document->setActiveRun(dsRun));
+        QVERIFY2(window.reviewPage()->activeRunLabel()->text().startsWith(QStringLiteral("Run %1 · Dawid-Skene (ds)").arg(dsRun)),
+                 qPrintable(window.reviewPage()->activeRunLabel()->text()));
         QCOMPARE(document->aggregation()->labels[static_cast<std::size_t>(item)], later);
         checkAccepted(window);
     }
