@@ -11,6 +11,8 @@
 #include "util/progress.h"
 
 #include <QFileInfo>
+#include <QFutureWatcher>
+#include <QtConcurrent/QtConcurrentRun>
 #include <QUndoStack>
 
 #include <chrono>
@@ -166,6 +168,47 @@ bool ProjectDocument::setActiveRun(std::int64_t runId)
         Q_EMIT reviewError(tr("Run %1 cannot be made active: %2").arg(runId).arg(QString::fromStdString(e.what())));
         return false;
     }
+    return true;
+}
+
+bool ProjectDocument::activateRun(std::int64_t runId)
+{
+    Project* project = this->project();
+    if (!project) {
+        Q_EMIT reviewError(tr("Run %1 cannot be made active: no project is open").arg(runId));
+        return false;
+    }
+    if (runId == announcedRun_ && announced_) {
+        const bool ok = setActiveRun(runId);
+        Q_EMIT runActivated(runId, ok);
+        return true;
+    }
+    activating_ = runId;
+    const std::string path = project->path();
+    const std::shared_ptr<const Dataset> dataset = sharedDataset();
+    const quint64 generation = generation_;
+    auto* watcher = new QFutureWatcher<std::shared_ptr<const AggregationResult>>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, runId, generation] {
+        watcher->deleteLater();
+        if (activating_ == runId)
+            activating_ = 0;
+        if (generation != generation_)
+            return;
+        try {
+            setAggregation(watcher->result(), runId);
+        } catch (const std::exception& e) {
+            Q_EMIT reviewError(tr("Run %1 cannot be made active: %2").arg(runId).arg(QString::fromStdString(e.what())));
+            Q_EMIT runActivated(runId, false);
+            return;
+        }
+        Q_EMIT runActivated(runId, true);
+    });
+    watcher->setFuture(QtConcurrent::run([path, dataset, runId] {
+        Project own = Project::open(path);
+        auto result = std::make_shared<const AggregationResult>(loadAggregationRun(own, *dataset, runId));
+        own.setActiveRun(runId);
+        return result;
+    }));
     return true;
 }
 

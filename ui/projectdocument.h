@@ -78,6 +78,13 @@ public:
     // choice in the project. Returns false (and emits reviewError) when there is no project or the
     // run cannot be read. A run a job just announced is taken from memory.
     bool setActiveRun(std::int64_t runId);
+    // setActiveRun() off the GUI thread: the run's arrays are read, and the choice saved, on a
+    // worker with its own connection; then the result is shown (aggregationChanged) or the error
+    // told (reviewError). A run just announced is taken from memory at once. Dropped when another
+    // project was opened meanwhile. Returns false when nothing was started (no project).
+    bool activateRun(std::int64_t runId);
+    // True while activateRun() reads a run.
+    bool isActivating() const { return activating_ != 0; }
     // Shows `result` (N items of this dataset) as run `runId` without saving anything: for a run
     // already active in the project, and for views tested with a result of their own (run 0).
     // Emits aggregationChanged.
@@ -127,6 +134,8 @@ Q_SIGNALS:
     // compares (its accuracy against the truth when known, the active run's, how many items the
     // two label differently); setActiveRun(run) makes it active.
     void runAnnounced(std::int64_t run, const QString& message);
+    // activateRun() finished: `ok` when run `run` is now the active run.
+    void runActivated(std::int64_t run, bool ok);
     void decisionsChanged(const QVector<int>& items);
     // A decision could not be recorded, or the project's run or decision log could not be read.
     void reviewError(const QString& message);
@@ -145,6 +154,7 @@ private:
     quint64 generation_ = 0;
     RunListModel* runList_ = nullptr;
     std::int64_t announcedRun_ = 0;
+    std::int64_t activating_ = 0;  // the run activateRun() reads, 0 when none
     std::shared_ptr<const AggregationResult> announced_;
     QThread loaderThread_;
     DocumentLoader* loader_ = nullptr;  // lives on loaderThread_, deleted after it stopped

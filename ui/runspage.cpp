@@ -193,6 +193,11 @@ RunsPage::RunsPage(ProjectDocument* document, JobManager* jobs, QWidget* parent)
 
     connect(document_, &ProjectDocument::loaded, this, &RunsPage::onDocumentLoaded);
     connect(document_, &ProjectDocument::aggregationChanged, this, &RunsPage::updateButtons);
+    connect(document_, &ProjectDocument::runActivated, this, [this](std::int64_t run, bool ok) {
+        if (ok)
+            jobText_->setText(tr("Run %1 is now the active run").arg(run));
+        updateButtons();
+    });
 
     onStrategyChanged();
     progress_->setValue(0);
@@ -347,10 +352,12 @@ void RunsPage::selectRuns(const std::vector<std::int64_t>& runs)
 void RunsPage::makeSelectedActive()
 {
     const std::vector<std::int64_t> runs = selectedRuns();
-    if (runs.empty())
+    if (runs.empty() || document_->isActivating())
         return;
-    if (document_->setActiveRun(runs.front()))
-        jobText_->setText(tr("Run %1 is now the active run").arg(runs.front()));
+    // Read on a worker: the window stays live while a large run's arrays load.
+    if (document_->activateRun(runs.front()))
+        jobText_->setText(tr("Reading run %1…").arg(runs.front()));
+    updateButtons();
 }
 
 std::vector<int> RunsPage::runLabels(std::int64_t run)
@@ -440,7 +447,7 @@ void RunsPage::updateButtons()
     const std::vector<std::int64_t> runs = selectedRuns();
     const RunInfo* one = runs.size() == 1 ? document_->runList()->find(runs.front()) : nullptr;
     makeActiveButton_->setEnabled(one && one->kind == "aggregate" && one->status == "done"
-                                  && one->id != document_->aggregationRunId());
+                                  && one->id != document_->aggregationRunId() && !document_->isActivating());
     compareButton_->setEnabled(runs.size() == 2);
 }
 

@@ -367,16 +367,30 @@ void TestRuns::makeOlderRunActive()
     QCOMPARE(document.aggregationRunId(), runs[0].id);
 
     QSignalSpy changed(&document, &ProjectDocument::aggregationChanged);
+    QSignalSpy activated(&document, &ProjectDocument::runActivated);
     page.selectRuns({runs[1].id});
     QVERIFY(page.makeActiveButton()->isEnabled());
+    // The second run was just announced: its result is in memory, it becomes active at once.
+    QCOMPARE(document.announcedRun(), runs[1].id);
     page.makeSelectedActive();
+    QCOMPARE(activated.count(), 1);
+    QCOMPARE(activated.front().at(1).toBool(), true);
     QCOMPARE(changed.count(), 1);
+    QCOMPARE(document.project()->activeRun(), runs[1].id);
     QCOMPARE(document.aggregationRunId(), runs[1].id);
     QCOMPARE(document.aggregation()->strategy, std::string("ds"));
     QVERIFY(page.runTable()->model()->index(0, RunsPage::IdColumn).data().toString().contains(QStringLiteral("active")));
     QVERIFY(!page.runTable()->model()->index(1, RunsPage::IdColumn).data().toString().contains(QStringLiteral("active")));
+    // A stored run is read off the GUI thread: nothing changes until the worker is done.
     page.selectRuns({runs[0].id});
     page.makeSelectedActive();
+    QVERIFY(document.isActivating());
+    QVERIFY(!page.makeActiveButton()->isEnabled());
+    QCOMPARE(changed.count(), 1);
+    QVERIFY(activated.wait(kTimeoutMs));
+    QCOMPARE(activated.back().at(1).toBool(), true);
+    QCOMPARE(changed.count(), 2);
+    QCOMPARE(document.project()->activeRun(), runs[0].id);
     QCOMPARE(document.aggregationRunId(), runs[0].id);
     QCOMPARE(document.aggregation()->strategy, std::string("mv"));
 
