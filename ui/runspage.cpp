@@ -13,7 +13,6 @@
 #include <QComboBox>
 #include <QDateTime>
 #include <QDoubleValidator>
-#include <QElapsedTimer>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -257,21 +256,16 @@ int RunsPage::startRun(const QString& name, const nlohmann::json& params)
     request.name = strategy;
     request.params = {{"strategy", strategy}, {"params", params}};
     request.work = [strategy, params](RunContext& context) {
+        AggregatedRun done = aggregateIntoRun(context.project, context.run, context.dataset, strategy, params,
+                                              context.progress);
         RunJobResult out;
-        QElapsedTimer timer;
-        timer.start();
-        auto result = std::make_shared<const AggregationResult>(aggregate(strategy, context.dataset, params, context.progress));
-        const double seconds = timer.elapsed() / 1000.0;
-        // The defaults the strategy resolved, so that the run says exactly what ran.
-        context.project.setRunParams(context.run, {{"strategy", result->strategy}, {"params", result->params}});
-        context.progress.stage("writing the outputs");
-        writeAggregationOutputs(context.project, context.run, context.dataset, *result);
-        out.summary = aggregationSummary(context.dataset, *result, seconds);
-        out.log.append(tr("%1 iterations, %2").arg(result->iterations).arg(result->converged ? tr("converged") : tr("not converged")));
-        const double acc = accuracy(result->labels, context.dataset.truth);
+        out.summary = std::move(done.summary);
+        const AggregationResult& result = done.result;
+        out.log.append(tr("%1 iterations, %2").arg(result.iterations).arg(result.converged ? tr("converged") : tr("not converged")));
+        const double acc = accuracy(result.labels, context.dataset.truth);
         if (!std::isnan(acc))
             out.log.append(tr("accuracy against the ground truth: %1%").arg(acc * 100.0, 0, 'f', 2));
-        out.consensus = std::move(result);
+        out.consensus = std::make_shared<const AggregationResult>(std::move(done.result));
         return out;
     };
     job_ = RunJob::start(document_, jobs_, std::move(request));

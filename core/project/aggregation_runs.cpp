@@ -100,26 +100,17 @@ RunComparison compareWithActiveRun(const Project& project, const Dataset& datase
     return c;
 }
 
-AggregationJobResult runAggregationJob(Project& project, const Dataset& dataset, const std::string& strategy,
-                                       const nlohmann::json& params, Progress& progress,
-                                       const std::function<void(std::int64_t run)>& started)
+AggregatedRun aggregateIntoRun(Project& project, std::int64_t run, const Dataset& dataset, const std::string& strategy,
+                               const nlohmann::json& params, Progress& progress)
 {
-    AggregationJobResult out;
-    out.run = recordRun(
-        project, "aggregate", {{"strategy", strategy}, {"params", params}}, strategy,
-        [&](std::int64_t run) {
-            const auto start = std::chrono::steady_clock::now();
-            out.result = aggregate(strategy, dataset, params, progress);
-            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            project.setRunParams(run, {{"strategy", out.result.strategy}, {"params", out.result.params}});
-            progress.stage("writing the outputs");
-            writeAggregationOutputs(project, run, dataset, out.result);
-            out.summary = aggregationSummary(dataset, out.result, seconds);
-            return out.summary;
-        },
-        started);
-    out.activated = project.activateIfNone(out.run);
-    out.comparison = compareWithActiveRun(project, dataset, out.run, out.result.labels);
+    AggregatedRun out;
+    const auto start = std::chrono::steady_clock::now();
+    out.result = aggregate(strategy, dataset, params, progress);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    project.setRunParams(run, {{"strategy", out.result.strategy}, {"params", out.result.params}});
+    progress.stage("writing the outputs");
+    writeAggregationOutputs(project, run, dataset, out.result);
+    out.summary = aggregationSummary(dataset, out.result, seconds);
     return out;
 }
 

@@ -58,21 +58,16 @@ struct RunComparison {
 RunComparison compareWithActiveRun(const Project& project, const Dataset& dataset, std::int64_t run,
                                    const std::vector<int>& labels);
 
-struct AggregationJobResult {
-    std::int64_t run = 0;
+struct AggregatedRun {
     AggregationResult result;
     nlohmann::json summary;  // aggregationSummary
-    bool activated = false;  // it became the active run (the project had none)
-    RunComparison comparison;
 };
 
-// The whole aggregation job on `project`'s connection (one the job owns, off the GUI thread):
-// records the run as running (then calls `started`), runs strategy `strategy` with `params`,
-// writes its outputs, ends the run (done, cancelled or failed with the reason, see recordRun),
-// makes it active when the project has none, and compares it with the active run.
-AggregationJobResult runAggregationJob(Project& project, const Dataset& dataset, const std::string& strategy,
-                                       const nlohmann::json& params, Progress& progress,
-                                       const std::function<void(std::int64_t run)>& started = {});
+// The work of an aggregation job whose run `run` was recorded when it started (recordRun, on the
+// job's own connection): runs `strategy` with `params`, stores the parameters it resolved, writes
+// the outputs; returns the result and the summary to end the run with.
+AggregatedRun aggregateIntoRun(Project& project, std::int64_t run, const Dataset& dataset, const std::string& strategy,
+                               const nlohmann::json& params, Progress& progress);
 
 // Reads run `run` back. Throws StoreError when it is not a finished aggregation run of this
 // dataset's shape.
