@@ -133,12 +133,16 @@ CREATE TABLE migration_log (id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL, to_
         std::int64_t id;
         int item;
         double time;
+        std::string task;  // the item's id in the dataset, what a curator knows it by
     };
     std::vector<Accept> accepts;
     {
-        SQLite::Statement select(db, "SELECT id, item, time FROM decisions WHERE status = 'accept' AND label IS NULL ORDER BY id");
+        SQLite::Statement select(db, "SELECT d.id, d.item, d.time, i.key FROM decisions d LEFT JOIN items i ON i.idx = d.item "
+                                     "WHERE d.status = 'accept' AND d.label IS NULL ORDER BY d.id");
         while (select.executeStep())
-            accepts.push_back({select.getColumn(0).getInt64(), select.getColumn(1).getInt(), select.getColumn(2).getDouble()});
+            accepts.push_back({select.getColumn(0).getInt64(), select.getColumn(1).getInt(), select.getColumn(2).getDouble(),
+                               select.getColumn(3).isNull() ? std::to_string(select.getColumn(1).getInt())
+                                                            : select.getColumn(3).getString()});
     }
     if (accepts.empty())
         return;
@@ -154,7 +158,7 @@ CREATE TABLE migration_log (id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL, to_
             if (run.finished <= accept.time)
                 newest = &run;
         if (!newest) {
-            unresolved.push_back("decision " + std::to_string(accept.id) + " (item " + std::to_string(accept.item)
+            unresolved.push_back("decision " + std::to_string(accept.id) + " (task " + accept.task
                                  + "): no aggregation run had finished when it was made");
             continue;
         }
@@ -166,7 +170,7 @@ CREATE TABLE migration_log (id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL, to_
                               ? (*labels)[static_cast<std::size_t>(accept.item)]
                               : -1;
         if (label < 0) {
-            unresolved.push_back("decision " + std::to_string(accept.id) + " (item " + std::to_string(accept.item)
+            unresolved.push_back("decision " + std::to_string(accept.id) + " (task " + accept.task
                                  + "): run " + std::to_string(newest->id) + " gives it no label"
                                  + (labels ? std::string() : ": " + whyNot[newest->id]));
             continue;

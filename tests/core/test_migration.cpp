@@ -255,7 +255,7 @@ void TestMigration::migrationNotesSayWhatChanged()
     QVERIFY2(qs(notes[0]).contains("the active run is run 2, the newest finished aggregation run"), qPrintable(all));
     QVERIFY2(qs(notes[1]).contains("1 accepted item(s) now keep the label of run 1 (mv)"), qPrintable(all));
     QVERIFY2(qs(notes[2]).contains("3 accepted item(s) now keep the label of run 2 (ds)"), qPrintable(all));
-    QVERIFY2(qs(notes[3]).contains("decision 3 (item 0): no aggregation run had finished when it was made")
+    QVERIFY2(qs(notes[3]).contains("decision 3 (task t0): no aggregation run had finished when it was made")
                  && qs(notes[3]).contains("it still follows the active run's consensus"),
              qPrintable(all));
 }
@@ -301,7 +301,7 @@ void TestMigration::unreadableRunLabelsLeaveAcceptsUnresolved()
     QCOMPARE(rows[0].run, std::int64_t{0});
     QCOMPARE(rows[1].label, run2Labels[2]);
     const QString all = joined(project.migrationNotes());
-    QVERIFY2(all.contains("decision 1 (item 1): run 1 gives it no label: ") && all.contains("labels.npy"),
+    QVERIFY2(all.contains("decision 1 (task t1): run 1 gives it no label: ") && all.contains("labels.npy"),
              qPrintable(all));
     QVERIFY2(!all.contains("label of run 1"), qPrintable(all));
     QVERIFY2(all.contains("3 accepted item(s) now keep the label of run 2"), qPrintable(all));
