@@ -100,7 +100,7 @@ void addDecideCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
                                      "the project has no active run whose consensus could be accepted: run "
                                      "`crowdsift-cli aggregate` first");
                 const AggregationResult result = loadAggregationRun(project, dataset, run);
-                rows = acceptRows(dataset, {item}, result.labels, run, reviewer, args->note);
+                rows = acceptRows(dataset, {item}, result.labels, run, reviewer, args->note, args->project);
                 what = "item " + args->item + ": accepted " + className(dataset, rows.front().label) + " (run "
                        + std::to_string(run) + ", " + result.strategy + ")";
             } else {

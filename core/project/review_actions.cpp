@@ -20,7 +20,8 @@ std::vector<Decision> relabelRows(const std::vector<int>& items, int label, cons
 }
 
 std::vector<Decision> acceptRows(const Dataset& dataset, const std::vector<int>& items, const std::vector<int>& consensus,
-                                 std::int64_t run, const std::string& reviewer, const std::string& note)
+                                 std::int64_t run, const std::string& reviewer, const std::string& note,
+                                 const std::string& where)
 {
     const auto name = [&](int item) {
         return item >= 0 && item < static_cast<int>(dataset.itemKeys.size())
@@ -31,12 +32,12 @@ std::vector<Decision> acceptRows(const Dataset& dataset, const std::vector<int>&
     rows.reserve(items.size());
     for (int item : items) {
         if (run <= 0)
-            throw InputError("accept", name(item), "there is no active run whose consensus could be accepted");
+            throw InputError(where, name(item), "there is no active run whose consensus could be accepted");
         if (item < 0 || item >= static_cast<int>(consensus.size()))
-            throw InputError("accept", name(item), "outside the active run's items");
+            throw InputError(where, name(item), "outside the active run's items");
         const int label = consensus[static_cast<std::size_t>(item)];
         if (label < 0)
-            throw InputError("accept", name(item), "the active run gives it no consensus (nobody answered it)");
+            throw InputError(where, name(item), "the active run gives it no consensus (nobody answered it)");
         rows.push_back(acceptDecision(item, label, run, reviewer, note));
     }
     return rows;

@@ -19,9 +19,11 @@ std::vector<Decision> relabelRows(const std::vector<int>& items, int label, cons
 
 // One accept row per item: the label `consensus[item]` of the active run `run`, which is what
 // the curator saw and confirms; later runs never change it. Throws InputError naming the item
-// when it has no consensus (nobody answered it) or `run` is 0 (no active run).
+// when it has no consensus (nobody answered it) or `run` is 0 (no active run); `where` names the
+// source in that error (the CLI passes the project file).
 std::vector<Decision> acceptRows(const Dataset& dataset, const std::vector<int>& items, const std::vector<int>& consensus,
-                                 std::int64_t run, const std::string& reviewer, const std::string& note = {});
+                                 std::int64_t run, const std::string& reviewer, const std::string& note = {},
+                                 const std::string& where = "accept");
 
 // The rows that take back the newest undo step of `state` (ReviewState::undoSteps(): one user
 // action); empty when nothing is left to undo.
