@@ -12,7 +12,6 @@
 #include "util/npy.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -30,30 +29,6 @@ struct TrainCommandArgs {
     TrainArgs train;
     ReadArgs read;
 };
-
-bool isRunId(const std::string& text)
-{
-    return !text.empty() && text.size() < 19
-           && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
-}
-
-Targets loadTargets(const TrainCommandArgs& args, const Input& input, bool soft)
-{
-    const bool exists = std::filesystem::exists(args.labels);
-    if (isRunId(args.labels) && !exists) {
-        if (!input.project)
-            throw InputError("--labels", args.labels,
-                             "a run id needs a project; with a dataset path pass a labels file (CSV from "
-                             "`aggregate -o`, or .npy)");
-        return targetsFromRun(*input.project, input.dataset, std::stoll(args.labels), soft);
-    }
-    if (!exists)
-        throw InputError(args.labels, "", "no such labels file (or, with a project, a run id)");
-    Targets targets = targetsFromFile(args.labels, input.dataset);
-    if (soft && !targets.isSoft())
-        throw InputError(args.labels, "", "--soft needs soft labels: an aggregation run id or an N x K float .npy");
-    return targets;
-}
 
 void printEpochHeader()
 {
@@ -88,7 +63,7 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         TerminalProgress bar(!global.quiet && !args->json);
         Input input = openInput(args->path, args->read, bar, global);
         const Dataset& dataset = input.dataset;
-        const Targets targets = loadTargets(*args, input, settings.soft);
+        const Targets targets = loadTargets(args->labels, input, settings.soft);
         const LearnInput learnInput = loadLearnInputFor(input, settings, bar.token());
 
         const bool table = !global.quiet && !args->json;
