@@ -29,6 +29,19 @@ LearnInput randomFeatures(int n, int dimensions, std::uint32_t seed)
     return input;
 }
 
+LearnInput randomImages(int n, int side, int channels, std::uint32_t seed)
+{
+    LearnInput input;
+    input.height = side;
+    input.width = side;
+    input.channels = channels;
+    input.images.resize(static_cast<std::size_t>(n) * side * side * channels);
+    std::mt19937 random(seed);
+    for (std::uint8_t& value : input.images)
+        value = static_cast<std::uint8_t>(random() & 0xFF);
+    return input;
+}
+
 Targets randomLabels(int n, int classes, std::uint32_t seed)
 {
     Targets targets;
@@ -281,15 +294,18 @@ private Q_SLOTS:
     void oneColumnPerEpoch_data()
     {
         QTest::addColumn<bool>("soft");
-        QTest::newRow("hard targets") << false;
-        QTest::newRow("soft targets") << true;
+        QTest::addColumn<QString>("model");
+        QTest::newRow("mlp, hard targets") << false << "mlp";
+        QTest::newRow("mlp, soft targets") << true << "mlp";
+        QTest::newRow("small-cnn with augmentation, hard targets") << false << "small-cnn";
     }
 
     void oneColumnPerEpoch()
     {
         QFETCH(bool, soft);
+        QFETCH(QString, model);
         const int n = 40, classes = 3, epochs = 3;
-        const LearnInput input = randomFeatures(n, 6, 5);
+        const LearnInput input = model == "mlp" ? randomFeatures(n, 6, 5) : randomImages(n, 8, 3, 5);
         Targets targets = randomLabels(n, classes, 6);
         targets.labels[7] = -1;
         if (soft) {
@@ -309,7 +325,14 @@ private Q_SLOTS:
         config.dataParams.classLevel = true;
         std::vector<int> rows = allRows(n);
         rows.erase(rows.begin() + 30, rows.end());  // rows 30.. are not trained on
-        Classifier classifier(mlp({8}), input, classes, config);
+        ModelSpec spec = mlp({8});
+        if (model == "small-cnn") {
+            spec.name = "small-cnn";
+            spec.width = 4;
+            config.augment = true;
+            config.flip = true;
+        }
+        Classifier classifier(spec, input, classes, config);
         const TrainResult result = classifier.fit(input, rows, targets);
         QCOMPARE(static_cast<int>(result.history.size()), epochs);
         QCOMPARE(result.instanceSigma.size(), static_cast<std::size_t>(n * epochs));
