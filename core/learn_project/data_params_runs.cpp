@@ -2,9 +2,11 @@
 
 #include "project/run_service.h"
 #include "util/error.h"
+#include "util/npy.h"
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -145,6 +147,55 @@ std::int64_t runDataParams(Project& project, const nlohmann::json& params, const
         const DataParamsOutcome outcome = trainDataParams(input, targets, classes, spec, config, progress, onEpoch);
         return writeDataParamsOutputs(project, run, params, outcome.fit, classes);
     });
+}
+
+std::vector<int> topSigmaItems(const std::vector<float>& sigma, std::size_t epochs, double fraction, int epoch)
+{
+    if (!(fraction >= 0 && fraction < 1))
+        throw InputError("fraction", std::to_string(fraction), "expected a fraction in [0, 1) of the items to leave out");
+    if (epoch < 0 || static_cast<std::size_t>(epoch) > epochs || epochs == 0)
+        throw InputError("epoch", std::to_string(epoch), "the ranking run has " + std::to_string(epochs) + " epoch(s)");
+    const std::size_t column = epoch == 0 ? epochs - 1 : static_cast<std::size_t>(epoch - 1);
+    std::vector<int> trained;
+    for (std::size_t i = 0; i < sigma.size() / epochs; ++i)
+        if (!std::isnan(sigma[i * epochs + column]))
+            trained.push_back(static_cast<int>(i));
+    const auto count = static_cast<std::size_t>(std::llround(fraction * static_cast<double>(trained.size())));
+    std::stable_sort(trained.begin(), trained.end(), [&](int a, int b) {
+        return sigma[static_cast<std::size_t>(a) * epochs + column] > sigma[static_cast<std::size_t>(b) * epochs + column];
+    });
+    trained.resize(count);
+    return trained;
+}
+
+std::vector<int> topSigmaItems(const Project& project, std::int64_t run, double fraction, int epoch)
+{
+    const std::string what = "run " + std::to_string(run);
+    RunInfo info;
+    try {
+        info = project.run(run);
+    } catch (const std::invalid_argument&) {
+        throw InputError(project.path(), what, "no such run in the project");
+    }
+    if (info.kind != "data-parameters"
+        || std::find(info.outputs.begin(), info.outputs.end(), "sigma_instance") == info.outputs.end())
+        throw InputError(project.path(), what,
+                         "a ranking comes from a data-parameters run with the instance level (`identify --instance`)");
+    const NpyArray array = project.runOutput(run, "sigma_instance");
+    if (array.rank() != 2 || array.shape[0] != static_cast<std::size_t>(project.itemCount()))
+        throw InputError(project.path(), what, "sigma_instance is not one row per item");
+    return topSigmaItems(array.as<float>(), array.shape[1], fraction, epoch);
+}
+
+Targets withoutItems(Targets targets, const std::vector<int>& items)
+{
+    for (const int item : items) {
+        if (targets.isSoft())
+            targets.soft.row(item).setZero();
+        else
+            targets.labels[static_cast<std::size_t>(item)] = -1;
+    }
+    return targets;
 }
 
 }  // namespace crowdsift

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace crowdsift {
 
@@ -52,5 +53,16 @@ nlohmann::json writeDataParamsOutputs(Project& project, std::int64_t run, const 
 std::int64_t runDataParams(Project& project, const nlohmann::json& params, const LearnInput& input,
                            const Targets& targets, const ModelSpec& spec, const TrainConfig& config,
                            Progress& progress = Progress::none(), const EpochCallback& onEpoch = {});
+
+// The paper's subset retrain: the items whose instance sigma ranks highest at `epoch` (from 1;
+// 0 = the last) of a `epochs`-column trajectory (N x E, row-major, NaN = not trained on):
+// round(fraction x trained items) of them, highest sigma first, ties by item index.
+// InputError for a fraction outside [0, 1) or an epoch beyond E.
+std::vector<int> topSigmaItems(const std::vector<float>& sigma, std::size_t epochs, double fraction, int epoch = 0);
+// The same from the sigma_instance output of the project's data-parameters run `run`; InputError
+// naming the run when it is not one or has no instance level.
+std::vector<int> topSigmaItems(const Project& project, std::int64_t run, double fraction, int epoch = 0);
+// `targets` without `items`: their labels -1, or their soft rows zero, so that training skips them.
+Targets withoutItems(Targets targets, const std::vector<int>& items);
 
 }  // namespace crowdsift

@@ -16,8 +16,10 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 using namespace crowdsift;
 using namespace crowdsift::testing;
@@ -227,6 +229,37 @@ private Q_SLOTS:
         const double q25 = 0.5 * (static_cast<double>(last[74]) + static_cast<double>(last[75]));
         QVERIFY(std::abs(final["instance_sigma"]["q25"].get<double>() - q25) < 1e-12);
         QVERIFY(final["class_sigma"]["median"].is_number());
+
+        // The subset retrain's ranking: the top 10 % of the 299 trained items by last-epoch sigma.
+        const std::vector<int> top = topSigmaItems(project, run, 0.1);
+        QCOMPARE(top.size(), std::size_t(30));
+        QVERIFY(std::find(top.begin(), top.end(), 0) == top.end());
+        for (std::size_t i = 1; i < top.size(); ++i)
+            QVERIFY(sigma[static_cast<std::size_t>(top[i - 1]) * 3 + 2] >= sigma[static_cast<std::size_t>(top[i]) * 3 + 2]);
+        QCOMPARE(sigma[static_cast<std::size_t>(top.back()) * 3 + 2], last[299 - 30]);
+        const std::int64_t aggregation = storeAggregationRun(project, dataset_, aggregate("mv", dataset_), {}, {});
+        QVERIFY(inputErrorOf([&] { topSigmaItems(project, aggregation, 0.1); }).contains("data-parameters run"));
+        QVERIFY(inputErrorOf([&] { topSigmaItems(project, run, 0.1, 4); }).contains("3 epoch(s)"));
+    }
+
+    void topSigmaItemsByHand()
+    {
+        // 5 items x 2 epochs; item 3 not trained on (NaN).
+        const float nan = std::numeric_limits<float>::quiet_NaN();
+        const std::vector<float> sigma{1.0f, 0.5f, 2.0f, 3.0f, 1.5f, 3.0f, nan, nan, 0.9f, 0.2f};
+        QCOMPARE(topSigmaItems(sigma, 2, 0.5), (std::vector<int>{1, 2}));     // round(0.5 x 4) = 2; 3.0 tie by index
+        QCOMPARE(topSigmaItems(sigma, 2, 0.5, 1), (std::vector<int>{1, 2}));  // 2.0, 1.5
+        QCOMPARE(topSigmaItems(sigma, 2, 0.3, 1), (std::vector<int>{1}));     // round(1.2) = 1
+        QVERIFY(topSigmaItems(sigma, 2, 0.0).empty());
+        QVERIFY(inputErrorOf([&] { topSigmaItems(sigma, 2, 1.0); }).contains("[0, 1)"));
+        Targets hard;
+        hard.labels = {0, 1, 2, 0, 1};
+        QCOMPARE(withoutItems(hard, {1, 4}).labels, (std::vector<int>{0, -1, 2, 0, -1}));
+        Targets soft;
+        soft.soft = RowMatrixXf::Ones(5, 3);
+        const Targets kept = withoutItems(soft, {2});
+        QCOMPARE(kept.soft.row(2).sum(), 0.0f);
+        QCOMPARE(kept.soft.sum(), 12.0f);
     }
 
     void dataParamsRunCancelledOrOffStoresNothing()
