@@ -7,6 +7,7 @@
 #include "terminal_progress.h"
 #include "train_options.h"
 
+#include "learn_project/data_params_runs.h"
 #include "learn_project/learn_runs.h"
 #include "util/error.h"
 #include "util/npy.h"
@@ -26,6 +27,9 @@ struct TrainCommandArgs {
     std::string output;
     bool json = false;
     bool noStore = false;
+    std::int64_t ranking = 0;  // a data-parameters run; 0 = none
+    double excludeTop = 0;
+    int rankingEpoch = 0;
     TrainArgs train;
     ReadArgs read;
 };
@@ -53,6 +57,17 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
     command->add_option("-o,--output", args->output, "Write the probabilities (N x K float32 .npy)");
     command->add_flag("--json", args->json, "Print the run summary as JSON");
     command->add_flag("--no-store", args->noStore, "Do not record the run in the project");
+    CLI::Option* ranking =
+        command->add_option("--ranking", args->ranking, "A data-parameters run (`identify`) whose instance sigmas rank the items");
+    CLI::Option* excludeTop = command->add_option("--exclude-top", args->excludeTop,
+                        "With --ranking: leave the highest-ranked fraction of the labelled items out of training "
+                        "(the Data Parameters paper's subset retrain)")
+        ->check(CLI::Range(0.0, 0.99))
+        ->needs(ranking);
+    ranking->needs(excludeTop);
+    command->add_option("--ranking-epoch", args->rankingEpoch, "With --ranking: rank by this epoch's sigma (0 = the last)")
+        ->check(CLI::NonNegativeNumber)
+        ->needs(ranking);
     args->train.addTo(command, UseTrain);
     args->read.addTo(command);
 
@@ -63,7 +78,14 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         TerminalProgress bar(!global.quiet && !args->json);
         Input input = openInput(args->path, args->read, bar, global);
         const Dataset& dataset = input.dataset;
-        const Targets targets = loadTargets(args->labels, input, settings.soft);
+        Targets targets = loadTargets(args->labels, input, settings.soft);
+        std::vector<int> excluded;
+        if (args->ranking != 0) {
+            if (!input.project)
+                throw InputError("--ranking", std::to_string(args->ranking), "a ranking run needs a project");
+            excluded = topSigmaItems(*input.project, args->ranking, args->excludeTop, args->rankingEpoch);
+            targets = withoutItems(std::move(targets), excluded);
+        }
         const LearnInput learnInput = loadLearnInputFor(input, settings, bar.token());
 
         const bool table = !global.quiet && !args->json;
@@ -90,7 +112,14 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         params["labels"] = args->labels;
         params["soft"] = targets.isSoft();
         params["folds"] = settings.folds;
+        if (args->ranking != 0) {
+            params["ranking"] = args->ranking;
+            params["exclude_top"] = args->excludeTop;
+            params["ranking_epoch"] = args->rankingEpoch;
+        }
         nlohmann::json summary = trainSummary(dataset, params, outcome.result);
+        if (args->ranking != 0)
+            summary["excluded"] = excluded.size();
         if (input.project && !args->noStore)
             summary["run"] = storeTrainRun(*input.project, params, outcome.result, outcome.model.get());
         std::vector<std::string> written;
@@ -104,6 +133,9 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         if (args->json) {
             std::printf("%s\n", summary.dump(2).c_str());
         } else if (!global.quiet) {
+            if (args->ranking != 0)
+                std::printf("left out %zu item(s) ranked highest by run %lld\n", excluded.size(),
+                            static_cast<long long>(args->ranking));
             std::printf("trained in %.1f s, %.0f samples/s\n", outcome.result.seconds, outcome.result.trainSamplesPerSecond);
             if (!summary["accuracy"].is_null())
                 std::printf("accuracy against truth: %.4f (%s)\n", summary["accuracy"].get<double>(),

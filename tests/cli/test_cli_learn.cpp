@@ -309,6 +309,20 @@ private Q_SLOTS:
 
         const Run listed = runCli({"runs", project_});
         QVERIFY2(listed.exitCode == 0 && listed.out.contains("data-parameters"), qPrintable(listed.out + listed.err));
+
+        // The subset retrain: the 10 % of the 300 items with the highest last-epoch sigma left out.
+        const Run subset = runCli(QStringList{"train", project_, "--labels", "1", "--folds", "1", "--ranking",
+                                              stored.captured(1), "--exclude-top", "0.1", "--json"}
+                                  + quick);
+        QVERIFY2(subset.exitCode == 0, qPrintable(subset.err));
+        const QJsonObject j = QJsonDocument::fromJson(subset.out.toUtf8()).object();
+        QCOMPARE(j["excluded"].toInt(), 30);
+        QVERIFY(j.contains("run"));
+        const Run notDataParams = runCli(QStringList{"train", project_, "--labels", "1", "--folds", "1", "--ranking", "1",
+                                                     "--exclude-top", "0.1"}
+                                         + quick);
+        QCOMPARE(notDataParams.exitCode, 1);
+        QVERIFY2(notDataParams.err.contains("data-parameters run"), qPrintable(notDataParams.err));
     }
 
     void identifyJsonWithoutStoring()
