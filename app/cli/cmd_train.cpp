@@ -7,12 +7,12 @@
 #include "terminal_progress.h"
 #include "train_options.h"
 
+#include "learn_project/data_params_runs.h"
 #include "learn_project/learn_runs.h"
 #include "util/error.h"
 #include "util/npy.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -27,33 +27,12 @@ struct TrainCommandArgs {
     std::string output;
     bool json = false;
     bool noStore = false;
+    std::int64_t ranking = 0;  // a data-parameters run; 0 = none
+    double excludeTop = 0;
+    int rankingEpoch = 0;
     TrainArgs train;
     ReadArgs read;
 };
-
-bool isRunId(const std::string& text)
-{
-    return !text.empty() && text.size() < 19
-           && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
-}
-
-Targets loadTargets(const TrainCommandArgs& args, const Input& input, bool soft)
-{
-    const bool exists = std::filesystem::exists(args.labels);
-    if (isRunId(args.labels) && !exists) {
-        if (!input.project)
-            throw InputError("--labels", args.labels,
-                             "a run id needs a project; with a dataset path pass a labels file (CSV from "
-                             "`aggregate -o`, or .npy)");
-        return targetsFromRun(*input.project, input.dataset, std::stoll(args.labels), soft);
-    }
-    if (!exists)
-        throw InputError(args.labels, "", "no such labels file (or, with a project, a run id)");
-    Targets targets = targetsFromFile(args.labels, input.dataset);
-    if (soft && !targets.isSoft())
-        throw InputError(args.labels, "", "--soft needs soft labels: an aggregation run id or an N x K float .npy");
-    return targets;
-}
 
 void printEpochHeader()
 {
@@ -78,6 +57,17 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
     command->add_option("-o,--output", args->output, "Write the probabilities (N x K float32 .npy)");
     command->add_flag("--json", args->json, "Print the run summary as JSON");
     command->add_flag("--no-store", args->noStore, "Do not record the run in the project");
+    CLI::Option* ranking =
+        command->add_option("--ranking", args->ranking, "A data-parameters run (`identify`) whose instance sigmas rank the items");
+    CLI::Option* excludeTop = command->add_option("--exclude-top", args->excludeTop,
+                        "With --ranking: leave the highest-ranked fraction of the labelled items out of training "
+                        "(the Data Parameters paper's subset retrain)")
+        ->check(CLI::Range(0.0, 0.99))
+        ->needs(ranking);
+    ranking->needs(excludeTop);
+    command->add_option("--ranking-epoch", args->rankingEpoch, "With --ranking: rank by this epoch's sigma (0 = the last)")
+        ->check(CLI::NonNegativeNumber)
+        ->needs(ranking);
     args->train.addTo(command, UseTrain);
     args->read.addTo(command);
 
@@ -88,7 +78,14 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         TerminalProgress bar(!global.quiet && !args->json);
         Input input = openInput(args->path, args->read, bar, global);
         const Dataset& dataset = input.dataset;
-        const Targets targets = loadTargets(*args, input, settings.soft);
+        Targets targets = loadTargets(args->labels, input, settings.soft);
+        std::vector<int> excluded;
+        if (args->ranking != 0) {
+            if (!input.project)
+                throw InputError("--ranking", std::to_string(args->ranking), "a ranking run needs a project");
+            excluded = topSigmaItems(*input.project, args->ranking, args->excludeTop, args->rankingEpoch);
+            targets = withoutItems(std::move(targets), excluded);
+        }
         const LearnInput learnInput = loadLearnInputFor(input, settings, bar.token());
 
         const bool table = !global.quiet && !args->json;
@@ -115,7 +112,14 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         params["labels"] = args->labels;
         params["soft"] = targets.isSoft();
         params["folds"] = settings.folds;
+        if (args->ranking != 0) {
+            params["ranking"] = args->ranking;
+            params["exclude_top"] = args->excludeTop;
+            params["ranking_epoch"] = args->rankingEpoch;
+        }
         nlohmann::json summary = trainSummary(dataset, params, outcome.result);
+        if (args->ranking != 0)
+            summary["excluded"] = excluded.size();
         if (input.project && !args->noStore)
             summary["run"] = storeTrainRun(*input.project, params, outcome.result, outcome.model.get());
         std::vector<std::string> written;
@@ -129,6 +133,9 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         if (args->json) {
             std::printf("%s\n", summary.dump(2).c_str());
         } else if (!global.quiet) {
+            if (args->ranking != 0)
+                std::printf("left out %zu item(s) ranked highest by run %lld\n", excluded.size(),
+                            static_cast<long long>(args->ranking));
             std::printf("trained in %.1f s, %.0f samples/s\n", outcome.result.seconds, outcome.result.trainSamplesPerSecond);
             if (!summary["accuracy"].is_null())
                 std::printf("accuracy against truth: %.4f (%s)\n", summary["accuracy"].get<double>(),

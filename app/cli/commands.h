@@ -23,6 +23,7 @@ void addRunsCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 #ifdef CROWDSIFT_HAVE_LEARN
 void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
+void addIdentifyCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 #endif
 
 }  // namespace crowdsift::cli

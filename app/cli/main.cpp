@@ -29,6 +29,7 @@ int main(int argc, char** argv)
 #ifdef CROWDSIFT_HAVE_LEARN
     crowdsift::cli::addTrainCommand(app, global, exitCode);
     crowdsift::cli::addCrowdlabLoopCommand(app, global, exitCode);
+    crowdsift::cli::addIdentifyCommand(app, global, exitCode);
 #endif
     crowdsift::cli::addDemoCommand(app, global, exitCode);
 

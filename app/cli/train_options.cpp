@@ -6,6 +6,8 @@
 
 #include "util/error.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -63,12 +65,19 @@ std::string longName(const SettingInfo& setting)
     return names.substr(names.rfind(',') + 1);
 }
 
+bool isRunId(const std::string& text)
+{
+    return !text.empty() && text.size() < 19
+           && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
 }  // namespace
 
-void TrainArgs::addTo(CLI::App* command, unsigned use)
+void TrainArgs::addTo(CLI::App* command, unsigned use, const std::vector<std::string>& except)
 {
     for (const SettingInfo& setting : trainSettings()) {
-        if (!setting.option || !setting.usedBy(use))
+        if (!setting.option || !setting.usedBy(use)
+            || std::find(except.begin(), except.end(), setting.key) != except.end())
             continue;
         CLI::Option* option = nullptr;
         if (setting.type == SettingType::Bool) {
@@ -123,6 +132,24 @@ TrainArgs::Resolved TrainArgs::resolve() const
     // dataset has features too.
     r.input.preferFeatures = model == "mlp";
     return r;
+}
+
+Targets loadTargets(const std::string& labels, const Input& input, bool soft)
+{
+    const bool exists = std::filesystem::exists(labels);
+    if (isRunId(labels) && !exists) {
+        if (!input.project)
+            throw InputError("--labels", labels,
+                             "a run id needs a project; with a dataset path pass a labels file (CSV from "
+                             "`aggregate -o`, or .npy)");
+        return targetsFromRun(*input.project, input.dataset, std::stoll(labels), soft);
+    }
+    if (!exists)
+        throw InputError(labels, "", "no such labels file (or, with a project, a run id)");
+    Targets targets = targetsFromFile(labels, input.dataset);
+    if (soft && !targets.isSoft())
+        throw InputError(labels, "", "--soft needs soft labels: an aggregation run id or an N x K float .npy");
+    return targets;
 }
 
 nlohmann::json trainParams(const TrainArgs::Resolved& r)

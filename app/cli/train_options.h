@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace crowdsift::cli {
 
@@ -20,8 +21,8 @@ struct Input;
 // trainSettings() that the verb uses (its option, help, range and default from there). Options
 // not given keep defaultTrainSettings() of the model and the resolved device.
 struct TrainArgs {
-    // use: UseTrain or UseLoop.
-    void addTo(CLI::App* command, unsigned use);
+    // use: UseTrain or UseLoop; `except`: setting keys the verb does not offer.
+    void addTo(CLI::App* command, unsigned use, const std::vector<std::string>& except = {});
 
     struct Resolved : TrainSettings {
         bool cuda = false;
@@ -38,6 +39,10 @@ private:
     std::map<std::string, bool> flags_;          // Bool settings
     std::map<std::string, CLI::Option*> options_;
 };
+
+// Training targets from --labels: an aggregation run id of the project (its labels, or with
+// `soft` its posteriors) or a labels file (targetsFromFile). InputError otherwise.
+Targets loadTargets(const std::string& labels, const Input& input, bool soft);
 
 // The effective settings, as stored in a run's parameters.
 nlohmann::json trainParams(const TrainArgs::Resolved& resolved);

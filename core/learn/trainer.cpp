@@ -1,5 +1,7 @@
 #include "learn/trainer_internal.h"
 
+#include "learn/data_parameters.h"
+
 #include "util/error.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -11,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 namespace crowdsift {
 
@@ -166,6 +169,10 @@ TrainResult Classifier::fit(const LearnInput& input, const std::vector<int>& row
     learn::TrainOptimizer optimizer(config, d.net->parameters());
 
     const auto count = static_cast<std::int64_t>(trainRows.size());
+    std::optional<learn::DataParameters> dataParams;
+    std::vector<torch::Tensor> instanceColumns, classColumns;  // per epoch, on the CPU
+    if (config.dataParams.enabled())
+        dataParams.emplace(config.dataParams, count, d.classes, d.device);
     const std::int64_t batchSize = std::min<std::int64_t>(config.batchSize, count);
     // A last batch of one image would break batch norm in training mode: it joins the one before.
     std::int64_t batches = (count + batchSize - 1) / batchSize;
@@ -207,9 +214,14 @@ TrainResult Classifier::fit(const LearnInput& input, const std::vector<int>& row
                 logits = d.net->forward(x);
             }
             logits = logits.to(torch::kFloat);
-            const torch::Tensor loss = learn::softCrossEntropy(logits, trainTargets.index_select(0, index), config.labelSmoothing);
+            torch::Tensor scaled = logits;
+            if (dataParams)
+                scaled = logits / dataParams->batchSigma(index, trainLabels.index_select(0, index));
+            const torch::Tensor loss = learn::softCrossEntropy(scaled, trainTargets.index_select(0, index), config.labelSmoothing);
             loss.backward();
             optimizer.step(learningRate);
+            if (dataParams)
+                dataParams->step();
             {
                 torch::NoGradGuard noGrad;
                 lossSum += loss.detach() * (end - begin);
@@ -217,6 +229,12 @@ TrainResult Classifier::fit(const LearnInput& input, const std::vector<int>& row
             }
             ++step;
             progress.step(static_cast<double>(step), static_cast<double>(totalSteps), stage);
+        }
+        if (dataParams) {
+            if (config.dataParams.instanceLevel)
+                instanceColumns.push_back(dataParams->instanceSigma());
+            if (config.dataParams.classLevel)
+                classColumns.push_back(dataParams->classSigma());
         }
         EpochRecord record;
         record.epoch = epoch;
@@ -260,6 +278,19 @@ TrainResult Classifier::fit(const LearnInput& input, const std::vector<int>& row
         std::vector<torch::Tensor> state = d.stateTensors();
         for (std::size_t i = 0; i < state.size(); ++i)
             state[i].copy_(bestState[i]);
+    }
+    if (!instanceColumns.empty()) {
+        const auto epochs = static_cast<std::int64_t>(instanceColumns.size());
+        const torch::Tensor sigma = torch::stack(instanceColumns, 1).contiguous();  // count x E
+        result.instanceSigma.assign(static_cast<std::size_t>(input.count() * epochs), std::numeric_limits<float>::quiet_NaN());
+        const float* source = sigma.data_ptr<float>();
+        for (std::int64_t j = 0; j < count; ++j)
+            std::memcpy(result.instanceSigma.data() + trainRows[static_cast<std::size_t>(j)] * epochs, source + j * epochs,
+                        sizeof(float) * static_cast<std::size_t>(epochs));
+    }
+    if (!classColumns.empty()) {
+        const torch::Tensor sigma = torch::stack(classColumns, 1).contiguous();  // K x E
+        result.classSigma.assign(sigma.data_ptr<float>(), sigma.data_ptr<float>() + sigma.numel());
     }
     d.net->eval();
     if (!config.checkpointPath.empty())

@@ -20,6 +20,33 @@ namespace crowdsift {
 enum class OptimizerKind { Sgd, AdamW };
 enum class ScheduleKind { Cosine, Step, Constant };  // each after `warmupEpochs` of linear warm-up
 
+// Data Parameters (Saxena, Tuzel & DeCoste, "Data Parameters: A New Family of Parameters for
+// Learning a Differentiable Curriculum", NeurIPS 2019): during training, row i of label y has its
+// logits divided by sigma = sigma_class[y] + sigma_inst[i] (only the terms of the levels switched
+// on). Each sigma is learned in log space by its own SGD with heavy-ball momentum that touches only
+// the parameters of the current batch (the others and their momenta stay exactly as they were),
+// with weight decay on those parameters only, in log space, then clamped to [minSigma, maxSigma].
+// Their learning rates are constant: the model's schedule does not apply to them. Prediction and
+// validation use the plain logits, as in the paper.
+// Defaults: the argparse defaults of the authors' CIFAR script (apple/ml-data-parameters,
+// main_cifar.py: init_*_param 1.0, lr_*_param 0.1, wd_*_param 0.0), its momentum 0.9 (utils.py)
+// and the paper's clamp of sigma to [1/20, 20].
+struct DataParamsConfig {
+    bool instanceLevel = false;  // one sigma per training row
+    bool classLevel = false;     // one sigma per class, taken by the row's (hard) label
+    double initInstance = 1.0;   // sigma at the start (not its log)
+    double initClass = 1.0;
+    double lrInstance = 0.1;
+    double lrClass = 0.1;
+    double weightDecayInstance = 0.0;  // on log sigma, per batch, for the batch's rows only
+    double weightDecayClass = 0.0;     // on log sigma, per batch, once for each class in the batch
+    double momentum = 0.9;
+    double minSigma = 1.0 / 20.0;
+    double maxSigma = 20.0;
+
+    bool enabled() const { return instanceLevel || classLevel; }
+};
+
 struct TrainConfig {
     int epochs = 10;
     int batchSize = 128;
@@ -41,6 +68,7 @@ struct TrainConfig {
     bool mixedPrecision = true;   // CUDA only: bf16 autocast, channels_last, cuDNN benchmark
     int threads = 0;              // torch::set_num_threads; 0 = every core
     std::string checkpointPath;   // when set, the best weights are saved there after training
+    DataParamsConfig dataParams;  // off unless a level is switched on
 };
 
 // One epoch of training. Losses are means over the epoch's samples; accuracies against the
@@ -63,6 +91,13 @@ struct TrainResult {
     double seconds = 0;
     std::int64_t trainSamples = 0;  // training samples processed, over all epochs
     double trainSeconds = 0;        // wall time of the training passes (validation excluded)
+
+    // Data Parameters only: the sigmas at the end of each epoch, row-major, one column per entry
+    // of `history`. instanceSigma: input.count() x E (NaN for rows not trained on: not in `rows`,
+    // unlabelled or held out for validation), empty without the instance level. classSigma:
+    // K x E, empty without the class level.
+    std::vector<float> instanceSigma;
+    std::vector<float> classSigma;
 };
 
 using EpochCallback = std::function<void(const EpochRecord&)>;

@@ -42,6 +42,23 @@ void validateConfig(const TrainConfig& config)
         fail("validation fraction", "must be in [0, 1)");
     if (config.patience < 0)
         fail("patience", "must not be negative");
+    const DataParamsConfig& data = config.dataParams;
+    if (!(data.minSigma > 0 && data.minSigma < data.maxSigma && std::isfinite(data.maxSigma)))
+        fail("data parameters' sigma range", "needs 0 < minimum < maximum");
+    auto checkLevel = [&](const std::string& level, double init, double lr, double weightDecay) {
+        if (!(init >= data.minSigma && init <= data.maxSigma))
+            fail(level + " sigma at the start", "must lie in the sigma range");
+        if (!(lr >= 0 && std::isfinite(lr)))
+            fail(level + " sigma learning rate", "must not be negative");
+        if (!(weightDecay >= 0 && std::isfinite(weightDecay)))
+            fail(level + " sigma weight decay", "must not be negative");
+    };
+    if (data.instanceLevel)
+        checkLevel("instance", data.initInstance, data.lrInstance, data.weightDecayInstance);
+    if (data.classLevel)
+        checkLevel("class", data.initClass, data.lrClass, data.weightDecayClass);
+    if (data.enabled() && !(data.momentum >= 0 && data.momentum < 1))
+        fail("data parameters' momentum", "must be in [0, 1)");
 }
 
 TrainOptimizer::TrainOptimizer(const TrainConfig& config, const std::vector<torch::Tensor>& parameters)

@@ -1,4 +1,4 @@
-// End-to-end tests of `crowdsift-cli train` and `crowdsift-cli crowdlab-loop` on a tiny
+// End-to-end tests of `crowdsift-cli train`, `crowdlab-loop` and `identify` on a tiny
 // feature-vector dataset (Rodrigues layout) and a few demo images.
 
 #include "clirun.h"
@@ -284,6 +284,67 @@ private Q_SLOTS:
             QCOMPARE(run.exitCode, 1);
             QVERIFY2(run.err.contains("CUDA is not available"), qPrintable(run.err));
         }
+    }
+
+    void identifyStoresSigmaTrajectories()
+    {
+        const Run run = runCli(QStringList{"identify", project_, "--labels", "1", "--instance", "--class", "--lr-inst",
+                                           "0.2"}
+                               + quick);
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QVERIFY2(run.out.contains(QRegularExpression("epoch\\s+loss\\s+acc\\s+val_acc\\s+inst_q25\\s+inst_med\\s+inst_q75\\s+"
+                                                     "inst_max\\s+cls_med")),
+                 qPrintable(run.out));
+        // Epoch 8: loss, accuracy, no validation, then four instance quantiles and the class median.
+        QVERIFY2(run.out.contains(QRegularExpression("\\n\\s+8\\s+\\d\\.\\d{4}\\s+\\d\\.\\d{4}\\s+-(\\s+\\d+\\.\\d{3}){5}\\n")),
+                 qPrintable(run.out));
+        const QRegularExpressionMatch stored = QRegularExpression("stored as run (\\d+) in").match(run.out);
+        QVERIFY2(stored.hasMatch(), qPrintable(run.out));
+        const QString runFolder = project_ + ".cache/runs/" + stored.captured(1);
+        const crowdsift::NpyArray instance = crowdsift::readNpy((runFolder + "/sigma_instance.npy").toStdString());
+        QCOMPARE(instance.type, crowdsift::NpyType::Float32);
+        QCOMPARE(instance.shape, (std::vector<std::size_t>{kItems, 8}));
+        const crowdsift::NpyArray classes = crowdsift::readNpy((runFolder + "/sigma_class.npy").toStdString());
+        QCOMPARE(classes.shape, (std::vector<std::size_t>{kClasses, 8}));
+
+        const Run listed = runCli({"runs", project_});
+        QVERIFY2(listed.exitCode == 0 && listed.out.contains("data-parameters"), qPrintable(listed.out + listed.err));
+
+        // The subset retrain: the 10 % of the 300 items with the highest last-epoch sigma left out.
+        const Run subset = runCli(QStringList{"train", project_, "--labels", "1", "--folds", "1", "--ranking",
+                                              stored.captured(1), "--exclude-top", "0.1", "--json"}
+                                  + quick);
+        QVERIFY2(subset.exitCode == 0, qPrintable(subset.err));
+        const QJsonObject j = QJsonDocument::fromJson(subset.out.toUtf8()).object();
+        QCOMPARE(j["excluded"].toInt(), 30);
+        QVERIFY(j.contains("run"));
+        const Run notDataParams = runCli(QStringList{"train", project_, "--labels", "1", "--folds", "1", "--ranking", "1",
+                                                     "--exclude-top", "0.1"}
+                                         + quick);
+        QCOMPARE(notDataParams.exitCode, 1);
+        QVERIFY2(notDataParams.err.contains("data-parameters run"), qPrintable(notDataParams.err));
+    }
+
+    void identifyJsonWithoutStoring()
+    {
+        const Run run = runCli(QStringList{"identify", project_, "--labels", "1", "--no-store", "--json"} + quick);
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        const QJsonObject j = QJsonDocument::fromJson(run.out.toUtf8()).object();
+        QCOMPARE(j["model"].toString(), QString("mlp"));
+        QCOMPARE(j["epochs"].toInt(), 8);
+        QVERIFY(j["instance"].toBool());  // the level learned when neither is asked for
+        QVERIFY(!j["class"].toBool());
+        const QJsonArray epochs = j["per_epoch"].toArray();
+        QCOMPARE(epochs.size(), 8);
+        QVERIFY(epochs[7].toObject()["instance_sigma"].toObject()["median"].toDouble() > 0);
+        QVERIFY(epochs[7].toObject()["class_sigma"].isNull());
+        QVERIFY(!j.contains("run"));
+
+        const Run bad = runCli(QStringList{"identify", project_, "--labels", "1", "--init-inst", "30"} + quick);
+        QVERIFY(bad.exitCode != 0);  // CLI11's range check
+        QVERIFY2(bad.err.contains("--init-inst: Value 30 not in range"), qPrintable(bad.err));
+        const Run noFolds = runCli(QStringList{"identify", project_, "--labels", "1", "--folds", "3"} + quick);
+        QVERIFY(noFolds.exitCode != 0);
     }
 };
 

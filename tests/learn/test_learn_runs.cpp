@@ -1,3 +1,4 @@
+#include "learn_project/data_params_runs.h"
 #include "learn_project/learn_runs.h"
 
 #include "input_error.h"
@@ -15,8 +16,10 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 using namespace crowdsift;
 using namespace crowdsift::testing;
@@ -167,6 +170,126 @@ private Q_SLOTS:
         QVERIFY(!inputErrorOf([&] {
                      trainModel(learnInputFromFeatures(noTruth), targets, kClasses, quickModel(), quickTrain(), 0);
                  }).isEmpty());
+    }
+
+    void dataParamsRunStoresTrajectories()
+    {
+        QTemporaryDir dir;
+        Project project = createProject(dir, dataset_);
+        Targets targets;
+        targets.labels = aggregate("mv", dataset_).labels;
+        targets.labels[0] = -1;
+        TrainConfig config = quickTrain();
+        config.dataParams.instanceLevel = true;
+        config.dataParams.classLevel = true;
+        config.dataParams.lrInstance = 0.2;
+        const nlohmann::json params = dataParamsParams(quickModel(), config, {});
+        QCOMPARE(params["lr_instance"].get<double>(), 0.2);
+        QCOMPARE(params["model"].get<std::string>(), std::string("mlp"));
+        const LearnInput input = learnInputFromFeatures(dataset_);
+        std::vector<EpochRecord> epochs;
+        const std::int64_t run = runDataParams(project, params, input, targets, quickModel(), config, Progress::none(),
+                                               [&](const EpochRecord& e) { epochs.push_back(e); });
+        const RunInfo info = project.run(run);
+        QCOMPARE(info.kind, std::string("data-parameters"));
+        QCOMPARE(info.name, std::string("mlp"));
+        QCOMPARE(info.status, std::string("done"));
+        QVERIFY(info.params == params);
+        QCOMPARE(epochs.size(), std::size_t(3));
+
+        const NpyArray instance = project.runOutput(run, "sigma_instance");
+        QCOMPARE(instance.type, NpyType::Float32);
+        QCOMPARE(instance.shape, (std::vector<std::size_t>{kItems, 3}));
+        const std::vector<float> sigma = instance.as<float>();
+        for (int e = 0; e < 3; ++e)
+            QVERIFY(std::isnan(sigma[static_cast<std::size_t>(e)]));  // item 0 has no label
+        std::vector<float> last;
+        for (std::size_t i = 1; i < kItems; ++i) {
+            QVERIFY(sigma[i * 3 + 2] >= 0.05f && sigma[i * 3 + 2] <= 20.0f);
+            last.push_back(sigma[i * 3 + 2]);
+        }
+        const NpyArray classSigma = project.runOutput(run, "sigma_class");
+        QCOMPARE(classSigma.type, NpyType::Float32);
+        QCOMPARE(classSigma.shape, (std::vector<std::size_t>{kClasses, 3}));
+        QCOMPARE(project.runOutput(run, "history").shape, (std::vector<std::size_t>{3, 9}));
+
+        const nlohmann::json& s = info.summary;
+        QCOMPARE(s["epochs"].get<int>(), 3);
+        QVERIFY(s["instance"].get<bool>() && s["class"].get<bool>());
+        QCOMPARE(s["per_epoch"].size(), std::size_t(3));
+        const nlohmann::json& final = s["per_epoch"][2];
+        QCOMPARE(final["epoch"].get<int>(), 3);
+        QCOMPARE(final["train_acc"].get<double>(), epochs[2].trainAccuracy);
+        QVERIFY(final["val_acc"].is_null());
+        // 299 trained items: the median is the 150th smallest, the quartiles interpolate.
+        std::sort(last.begin(), last.end());
+        QCOMPARE(final["instance_sigma"]["median"].get<double>(), static_cast<double>(last[149]));
+        QCOMPARE(final["instance_sigma"]["min"].get<float>(), last.front());
+        QCOMPARE(final["instance_sigma"]["max"].get<float>(), last.back());
+        const double q25 = 0.5 * (static_cast<double>(last[74]) + static_cast<double>(last[75]));
+        QVERIFY(std::abs(final["instance_sigma"]["q25"].get<double>() - q25) < 1e-12);
+        QVERIFY(final["class_sigma"]["median"].is_number());
+
+        // The subset retrain's ranking: the top 10 % of the 299 trained items by last-epoch sigma.
+        const std::vector<int> top = topSigmaItems(project, run, 0.1);
+        QCOMPARE(top.size(), std::size_t(30));
+        QVERIFY(std::find(top.begin(), top.end(), 0) == top.end());
+        for (std::size_t i = 1; i < top.size(); ++i)
+            QVERIFY(sigma[static_cast<std::size_t>(top[i - 1]) * 3 + 2] >= sigma[static_cast<std::size_t>(top[i]) * 3 + 2]);
+        QCOMPARE(sigma[static_cast<std::size_t>(top.back()) * 3 + 2], last[299 - 30]);
+        const std::int64_t aggregation = storeAggregationRun(project, dataset_, aggregate("mv", dataset_), {}, {});
+        QVERIFY(inputErrorOf([&] { topSigmaItems(project, aggregation, 0.1); }).contains("data-parameters run"));
+        QVERIFY(inputErrorOf([&] { topSigmaItems(project, run, 0.1, 4); }).contains("3 epoch(s)"));
+    }
+
+    void topSigmaItemsByHand()
+    {
+        // 5 items x 2 epochs; item 3 not trained on (NaN).
+        const float nan = std::numeric_limits<float>::quiet_NaN();
+        const std::vector<float> sigma{1.0f, 0.5f, 2.0f, 3.0f, 1.5f, 3.0f, nan, nan, 0.9f, 0.2f};
+        QCOMPARE(topSigmaItems(sigma, 2, 0.5), (std::vector<int>{1, 2}));     // round(0.5 x 4) = 2; 3.0 tie by index
+        QCOMPARE(topSigmaItems(sigma, 2, 0.5, 1), (std::vector<int>{1, 2}));  // 2.0, 1.5
+        QCOMPARE(topSigmaItems(sigma, 2, 0.3, 1), (std::vector<int>{1}));     // round(1.2) = 1
+        QVERIFY(topSigmaItems(sigma, 2, 0.0).empty());
+        QVERIFY(inputErrorOf([&] { topSigmaItems(sigma, 2, 1.0); }).contains("[0, 1)"));
+        Targets hard;
+        hard.labels = {0, 1, 2, 0, 1};
+        QCOMPARE(withoutItems(hard, {1, 4}).labels, (std::vector<int>{0, -1, 2, 0, -1}));
+        Targets soft;
+        soft.soft = RowMatrixXf::Ones(5, 3);
+        const Targets kept = withoutItems(soft, {2});
+        QCOMPARE(kept.soft.row(2).sum(), 0.0f);
+        QCOMPARE(kept.soft.sum(), 12.0f);
+    }
+
+    void dataParamsRunCancelledOrOffStoresNothing()
+    {
+        QTemporaryDir dir;
+        Project project = createProject(dir, dataset_);
+        Targets targets;
+        targets.labels = aggregate("mv", dataset_).labels;
+        TrainConfig config = quickTrain();
+        const LearnInput input = learnInputFromFeatures(dataset_);
+        QVERIFY(inputErrorOf([&] { runDataParams(project, {{"model", "mlp"}}, input, targets, quickModel(), config); })
+                    .contains("instance level"));
+
+        config.dataParams.instanceLevel = true;
+        Progress progress;
+        int batches = 0;
+        progress.setCallback(
+            [&](double, const std::string&) {
+                if (++batches == 2)
+                    progress.cancel();
+            },
+            0);
+        QVERIFY_EXCEPTION_THROWN(runDataParams(project, {{"model", "mlp"}}, input, targets, quickModel(), config, progress),
+                                 Cancelled);
+        const std::vector<RunInfo> runs = project.runs();
+        QCOMPARE(runs.size(), std::size_t(2));
+        QCOMPARE(runs.back().status, std::string("cancelled"));
+        QVERIFY(runs.back().outputs.empty());
+        QCOMPARE(runs.front().status, std::string("failed"));
+        QVERIFY(runs.front().outputs.empty());
     }
 
     void targetsFromRunHardSoftAndWrongRuns()
