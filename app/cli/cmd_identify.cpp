@@ -101,7 +101,7 @@ void addIdentifyCommand(CLI::App& app, const GlobalOptions& global, int& exitCod
         const bool table = !global.quiet && !args->json;
         if (table) {
             bar.finish();
-            printRunHeader(settings, learnInput, dataset.classCount(), 1);
+            printRunHeader(settings, learnInput, dataset.classCount(), 0);
         }
         nlohmann::json params = dataParamsParams(settings.spec, settings.config, settings.input);
         params["labels"] = args->labels;

@@ -167,8 +167,10 @@ LearnInput loadLearnInputFor(const Input& input, const TrainArgs::Resolved& sett
 
 void printRunHeader(const TrainArgs::Resolved& settings, const LearnInput& learnInput, int classes, int folds)
 {
-    std::printf("%s on %s, %d classes, %d fold(s), %s\n", settings.spec.name.c_str(), describeInput(learnInput).c_str(),
-                classes, folds, settings.config.device.c_str());
+    // folds 0: one training on every item (no cross-validation to speak of).
+    const std::string split = folds > 0 ? ", " + std::to_string(folds) + " fold(s)" : std::string();
+    std::printf("%s on %s, %d classes%s, %s\n", settings.spec.name.c_str(), describeInput(learnInput).c_str(), classes,
+                split.c_str(), settings.config.device.c_str());
 }
 
 std::string describeInput(const LearnInput& input)

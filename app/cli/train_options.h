@@ -54,7 +54,8 @@ std::string describeInput(const LearnInput& input);
 // images; InputError when the model cannot take them.
 LearnInput loadLearnInputFor(const Input& input, const TrainArgs::Resolved& settings, Progress& progress);
 
-// "mlp on 1000 feature vectors of 8192, 10 classes, 5 fold(s), cpu", the first line both verbs print.
+// "mlp on 1000 feature vectors of 8192, 10 classes, 5 fold(s), cpu", the first line the training verbs
+// print; `folds` 0 (identify: one training on every item) leaves the folds out.
 void printRunHeader(const TrainArgs::Resolved& settings, const LearnInput& learnInput, int classes, int folds);
 
 // Where a dataset read without a project keeps its image cache: $XDG_CACHE_HOME/crowdsift/images

@@ -292,6 +292,9 @@ private Q_SLOTS:
                                            "0.2"}
                                + quick);
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        // One training on every item: no folds to name.
+        QVERIFY2(run.out.contains(QString("mlp on %1 feature vectors of %2, %3 classes, cpu").arg(kItems).arg(kDims).arg(kClasses)),
+                 qPrintable(run.out));
         QVERIFY2(run.out.contains(QRegularExpression("epoch\\s+loss\\s+acc\\s+val_acc\\s+inst_q25\\s+inst_med\\s+inst_q75\\s+"
                                                      "inst_max\\s+cls_med")),
                  qPrintable(run.out));
