@@ -81,13 +81,14 @@ torch::Tensor DataParameters::batchSigma(const torch::Tensor& index, const torch
     index_ = index;
     torch::Tensor sigma;
     if (config_.instanceLevel) {
-        instanceLeaf_ = logInstance_.index_select(0, index).detach().requires_grad_(true);
+        instanceLeaf_ = logInstance_.index_select(0, index).requires_grad_(true);
         sigma = instanceLeaf_.exp();
     }
     if (config_.classLevel) {
-        // The whole (small) class vector is the leaf; step() reads the gradient of the classes
-        // present only, so that absent ones are not decayed.
-        classLeaf_ = logClass_.detach().clone().requires_grad_(true);
+        // The whole (small) class vector is the leaf, sharing logClass_'s memory (step() writes
+        // it after backward(), and the graph keeps exp's result, not its input); step() reads the
+        // gradient of the classes present only, so that absent ones are not decayed.
+        classLeaf_ = logClass_.detach().requires_grad_(true);
         const torch::Tensor classSigma = classLeaf_.exp().index_select(0, labels);
         sigma = sigma.defined() ? sigma + classSigma : classSigma;
         if (logClass_.is_cpu())
