@@ -5,6 +5,8 @@
 //   bench_learn --prepare DIR [--items N] [--fashion DIR]   (full build only)
 //   bench_learn --cv DIR [options]
 //   bench_learn --loop DIR [options] [--max-iter N]
+//   bench_learn --dp-cost [options] [--model mlp|small-cnn] [--items N] [--features D]
+//               [--cnn-items N] [--repeats R]
 //
 // The folder: images.npy (N x H x W x C uint8), answers.npy (A x 3 int32: item, annotator,
 // label), truth.npy (N int32), classes.txt (K lines), labels.npy (N int32, the cleanlab
@@ -19,7 +21,9 @@
 // cross-validation (training and out-of-sample prediction), the training images per second
 // over that wall time (every fold's training rows times its epochs, divided by it), the
 // trainer's own figure (epoch time only), and the accuracy of the out-of-sample argmax against
-// the truth. --loop runs runCrowdlabLoop and reports each iteration.
+// the truth. --loop runs runCrowdlabLoop and reports each iteration. --dp-cost needs no folder: on
+// seeded synthetic data (N x D feature rows for the mlp, 28 px images for small-cnn) it times the
+// same training without and with Data Parameters and reports the ratios (target <= 1.10x).
 //
 // Options: --device auto|cpu|cuda, --model NAME, --width W, --epochs E, --batch-size B, --lr X,
 // --label-smoothing X, --folds F, --threads T (0 = every core), --seed S, --limit N (the first N
@@ -55,6 +59,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -89,6 +94,10 @@ struct Options {
     int folds = 5;
     int maxIterations = 0;  // 0 = LoopConfig's default
     int warmup = -1;  // -1 = on CUDA only
+    int repeats = 3;       // --dp-cost
+    int cnnItems = 2048;   // --dp-cost: images for small-cnn (--items: feature rows for the mlp)
+    int features = 128;    // --dp-cost: feature size for the mlp
+    bool modelGiven = false;
     bool quiet = false;
     ModelSpec model;
     TrainConfig train;
@@ -103,7 +112,9 @@ struct Options {
                  "                              [--batch-size B] [--lr X] [--label-smoothing X] [--folds F]\n"
                  "                              [--threads T] [--seed S] [--limit N] [--warmup | --no-warmup]\n"
                  "                              [--no-mixed-precision] [--json FILE] [--quiet]\n"
-                 "       bench_learn --loop DIR [the same] [--max-iter N]\n",
+                 "       bench_learn --loop DIR [the same] [--max-iter N]\n"
+                 "       bench_learn --dp-cost  [--model mlp|small-cnn] [--items N] [--features D] [--cnn-items N]\n"
+                 "                              [--repeats R] [the training options of --cv]\n",
                  problem.c_str());
     std::exit(2);
 }
@@ -137,6 +148,16 @@ Options parseOptions(int argc, char** argv)
                 usage("one of --prepare, --cv, --loop");
             options.mode = arg.substr(2);
             options.folder = value();
+        } else if (arg == "--dp-cost") {
+            if (!options.mode.empty())
+                usage("one of --prepare, --cv, --loop, --dp-cost");
+            options.mode = "dp-cost";
+        } else if (arg == "--repeats") {
+            options.repeats = integer();
+        } else if (arg == "--cnn-items") {
+            options.cnnItems = integer();
+        } else if (arg == "--features") {
+            options.features = integer();
         } else if (arg == "--items") {
             options.items = integer();
         } else if (arg == "--fashion") {
@@ -145,6 +166,7 @@ Options parseOptions(int argc, char** argv)
             options.train.device = value();
         } else if (arg == "--model") {
             options.model.name = value();
+            options.modelGiven = true;
         } else if (arg == "--width") {
             options.model.width = integer();
         } else if (arg == "--epochs") {
@@ -180,7 +202,12 @@ Options parseOptions(int argc, char** argv)
         }
     }
     if (options.mode.empty())
-        usage("no mode: --prepare, --cv or --loop");
+        usage("no mode: --prepare, --cv, --loop or --dp-cost");
+    if (options.mode == "dp-cost"
+        && (options.repeats < 1 || options.items < 10 || options.cnnItems < 10 || options.features < 1
+            || (options.modelGiven && options.model.name != "mlp" && options.model.name != "small-cnn")))
+        usage("--dp-cost: --repeats and --features at least 1, --items and --cnn-items at least 10, --model mlp "
+              "or small-cnn");
     if (options.train.epochs < 1 || options.train.batchSize < 1 || options.folds < 2)
         usage("--epochs and --batch-size must be at least 1, --folds at least 2");
     return options;
@@ -506,6 +533,187 @@ int runLoop(const Options& options)
     return 0;
 }
 
+// --dp-cost: synthetic, seeded data of the shape the models take, so that the run needs no folder.
+// Feature rows: a Gaussian blob per class in `features` dimensions. Images: 28 x 28 x 1 uint8,
+// a class-dependent bright bar over uniform noise. A third of the labels are drawn at random, as
+// in the noisy sets Data Parameters are for: on clean, separable data the loss falls to ~1e-3 and
+// the time of a run then swings with denormal gradients, not with the work.
+int noisyLabel(int label, int classes, std::mt19937_64& random)
+{
+    std::uniform_int_distribution<int> pick(0, 3 * classes - 1);
+    const int draw = pick(random);
+    return draw < classes ? draw : label;
+}
+
+struct CostData {
+    LearnInput input;
+    std::vector<int> labels;
+};
+
+CostData costFeatures(int items, int features, int classes, std::uint64_t seed)
+{
+    std::mt19937_64 random(seed);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    RowMatrixXf centres(classes, features);
+    for (Eigen::Index i = 0; i < centres.size(); ++i)
+        centres.data()[i] = normal(random);
+    CostData data;
+    data.input.features.resize(items, features);
+    for (int i = 0; i < items; ++i) {
+        const int label = i % classes;
+        data.labels.push_back(noisyLabel(label, classes, random));
+        for (int j = 0; j < features; ++j)
+            data.input.features(i, j) = centres(label, j) + 3.0f * normal(random);
+    }
+    return data;
+}
+
+CostData costImages(int items, int classes, std::uint64_t seed)
+{
+    constexpr int side = 28;
+    std::mt19937_64 random(seed);
+    std::uniform_int_distribution<int> noise(0, 127);
+    CostData data;
+    data.input.height = side;
+    data.input.width = side;
+    data.input.channels = 1;
+    data.input.images.resize(static_cast<std::size_t>(items) * side * side);
+    for (int i = 0; i < items; ++i) {
+        const int label = i % classes;
+        data.labels.push_back(noisyLabel(label, classes, random));
+        std::uint8_t* image = data.input.images.data() + static_cast<std::size_t>(i) * side * side;
+        for (int y = 0; y < side; ++y)
+            for (int x = 0; x < side; ++x)
+                image[y * side + x] = static_cast<std::uint8_t>(noise(random) + (y / 3 == label ? 128 : 0));
+    }
+    return data;
+}
+
+double median(std::vector<double> values)
+{
+    std::sort(values.begin(), values.end());
+    const std::size_t n = values.size();
+    return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+// The same training (model, data, seed, epochs, batches) without Data Parameters and with each of
+// their levels, `repeats` rounds of the four in turn (so that a change of load on a shared machine
+// falls on all four), after one untimed round of one epoch. Each figure is the wall time of
+// Classifier::fit(); the ratio is the median with over the median without (also given: the ratio
+// of the process CPU times and of the fastest rounds, steadier on a busy machine).
+json measureDataParamsCost(const Options& options, const std::string& model, const CostData& data, int classes)
+{
+    struct Variant {
+        const char* name;
+        bool instance;
+        bool classLevel;
+    };
+    const Variant variants[] = {{"without", false, false}, {"instance", true, false}, {"class", false, true},
+                                {"both", true, true}};
+    ModelSpec spec = options.model;
+    spec.name = model;
+    std::vector<int> rows(static_cast<std::size_t>(data.input.count()));
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        rows[i] = static_cast<int>(i);
+    Targets targets;
+    targets.labels = data.labels;
+
+    auto timedFit = [&](const Variant& variant, int epochs, double& cpuSeconds, double& loss) {
+        TrainConfig config = options.train;
+        config.epochs = epochs;
+        config.dataParams.instanceLevel = variant.instance;
+        config.dataParams.classLevel = variant.classLevel;
+        Classifier classifier(spec, data.input, classes, config);
+        const double start = now();
+        const double cpuStart = cpuNow();
+        const TrainResult result = classifier.fit(data.input, rows, targets);
+        cpuSeconds = cpuNow() - cpuStart;
+        loss = result.history.empty() ? std::nan("") : result.history.back().trainLoss;
+        return now() - start;
+    };
+
+    double cpuSeconds = 0, loss = 0;
+    for (const Variant& variant : variants)
+        timedFit(variant, 1, cpuSeconds, loss);
+    std::map<std::string, std::vector<double>> wall, cpu;
+    std::map<std::string, double> lastLoss;
+    for (int r = 0; r < options.repeats; ++r) {
+        for (const Variant& variant : variants) {
+            wall[variant.name].push_back(timedFit(variant, options.train.epochs, cpuSeconds, loss));
+            cpu[variant.name].push_back(cpuSeconds);
+            lastLoss[variant.name] = loss;
+            if (!options.quiet)
+                std::fprintf(stderr, "  %s round %d/%d %-8s %.3f s (CPU %.3f s) loss %.4f\n", model.c_str(), r + 1,
+                             options.repeats, variant.name, wall[variant.name].back(), cpuSeconds, loss);
+        }
+    }
+
+    auto fastest = [](const std::vector<double>& values) { return *std::min_element(values.begin(), values.end()); };
+    const double base = median(wall["without"]);
+    const double fastestBase = fastest(wall["without"]);
+    const double cpuBase = median(cpu["without"]);
+    json entry;
+    entry["model"] = model;
+    entry["rows"] = data.input.count();
+    entry["input"] = data.input.hasImages() ? "28x28x1 uint8 images" : std::to_string(data.input.featureSize()) + " features";
+    std::printf("%-9s %6d rows  median of %d: without %.3f s", model.c_str(), data.input.count(), options.repeats, base);
+    std::string ratios;
+    for (const Variant& variant : variants) {
+        const double seconds = median(wall[variant.name]);
+        const double ratio = seconds / base;
+        const double cpuRatio = median(cpu[variant.name]) / cpuBase;
+        const double fastestRatio = fastest(wall[variant.name]) / fastestBase;
+        entry[variant.name] = {{"seconds", wall[variant.name]}, {"median_seconds", seconds}, {"ratio", ratio},
+                               {"fastest_ratio", fastestRatio}, {"cpu_seconds", cpu[variant.name]},
+                               {"cpu_ratio", cpuRatio},
+                               {"final_train_loss", lastLoss[variant.name]}};
+        if (variant.instance || variant.classLevel) {
+            std::printf(", %s %.3f s", variant.name, seconds);
+            char text[128];
+            std::snprintf(text, sizeof text, "%s%s %.3fx (CPU %.3fx, fastest %.3fx)", ratios.empty() ? "" : ", ",
+                          variant.name, ratio, cpuRatio, fastestRatio);
+            ratios += text;
+        }
+    }
+    const double worst = median(wall["both"]) / base;
+    entry["target_met"] = worst <= 1.10;
+    std::printf("\n  ratio of the medians to without: %s\n  -> %s\n", ratios.c_str(),
+                worst <= 1.10 ? "within the target" : "ABOVE the target");
+    return entry;
+}
+
+int runDataParamsCost(const Options& options)
+{
+    constexpr int classes = 10;
+    const std::string device = resolveDevice(options.train.device);
+    json report;
+    report["program"] = "bench_learn";
+    report["mode"] = options.mode;
+    report["device"] = device;
+    report["hardware_threads"] = std::thread::hardware_concurrency();
+    report["config"] = configJson(options);
+    const bool mlp = !options.modelGiven || options.model.name == "mlp";
+    const bool cnn = !options.modelGiven || options.model.name == "small-cnn";
+    report["config"]["model"] = mlp && cnn ? "mlp,small-cnn" : mlp ? "mlp" : "small-cnn";
+    report["config"]["hidden"] = options.model.hidden;
+    report["config"]["repeats"] = options.repeats;
+    report["target"] = "with Data Parameters (both levels) <= 1.10 x the time without";
+    printConfig(report["config"]);
+    std::printf("Data Parameters cost on %s: fit() wall time with (instance, class, both levels) over without,\n"
+                "median of %d rounds; target: both levels <= 1.10x\n",
+                device.c_str(), options.repeats);
+    json models = json::array();
+    if (mlp)
+        models.push_back(measureDataParamsCost(
+            options, "mlp", costFeatures(options.items, options.features, classes, options.train.seed), classes));
+    if (cnn)
+        models.push_back(measureDataParamsCost(options, "small-cnn",
+                                               costImages(options.cnnItems, classes, options.train.seed), classes));
+    report["models"] = models;
+    writeJson(options, report);
+    return 0;
+}
+
 #ifndef CROWDSIFT_BENCH_LEARN_ONLY
 int prepare(const Options& options)
 {
@@ -578,6 +786,8 @@ int main(int argc, char** argv)
             return runCrossValidation(options);
         if (options.mode == "loop")
             return runLoop(options);
+        if (options.mode == "dp-cost")
+            return runDataParamsCost(options);
 #ifndef CROWDSIFT_BENCH_LEARN_ONLY
         return prepare(options);
 #else

@@ -48,12 +48,15 @@ public:
     const torch::Tensor& classMomentum() const { return classMomentum_; }
 
 private:
+    void classStepCpu(const torch::Tensor& gradient);
+
     DataParamsConfig config_;
     double low_, high_;  // the clamp, in log space
     torch::Tensor logInstance_, instanceMomentum_;
     torch::Tensor logClass_, classMomentum_;
-    // The last batch: its row positions, the leaves its sigma was built from, which classes it has.
-    torch::Tensor index_, instanceLeaf_, classLeaf_, classesPresent_;
+    // The last batch: its row positions, the leaves its sigma was built from, which classes it has
+    // (on the CPU its labels, classesPresent_ elsewhere).
+    torch::Tensor index_, instanceLeaf_, classLeaf_, labels_, classesPresent_;
 };
 
 }  // namespace crowdsift::learn

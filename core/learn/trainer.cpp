@@ -214,9 +214,10 @@ TrainResult Classifier::fit(const LearnInput& input, const std::vector<int>& row
                 logits = d.net->forward(x);
             }
             logits = logits.to(torch::kFloat);
+            const torch::Tensor batchLabels = trainLabels.index_select(0, index);
             torch::Tensor scaled = logits;
             if (dataParams)
-                scaled = logits / dataParams->batchSigma(index, trainLabels.index_select(0, index));
+                scaled = logits / dataParams->batchSigma(index, batchLabels);
             const torch::Tensor loss = learn::softCrossEntropy(scaled, trainTargets.index_select(0, index), config.labelSmoothing);
             loss.backward();
             optimizer.step(learningRate);
@@ -225,7 +226,7 @@ TrainResult Classifier::fit(const LearnInput& input, const std::vector<int>& row
             {
                 torch::NoGradGuard noGrad;
                 lossSum += loss.detach() * (end - begin);
-                correct += (logits.argmax(1) == trainLabels.index_select(0, index)).sum();
+                correct += (logits.argmax(1) == batchLabels).sum();
             }
             ++step;
             progress.step(static_cast<double>(step), static_cast<double>(totalSteps), stage);
