@@ -4,6 +4,7 @@
 #include "util/error.h"
 
 #include "input_error.h"
+#include "random_learn_input.h"
 
 #include <QtTest>
 
@@ -15,48 +16,12 @@
 
 using namespace crowdsift;
 using crowdsift::testing::inputErrorOf;
+using crowdsift::testing::allRows;
+using crowdsift::testing::randomFeatures;
+using crowdsift::testing::randomImages;
+using crowdsift::testing::randomLabels;
 
 namespace {
-
-LearnInput randomFeatures(int n, int dimensions, std::uint32_t seed)
-{
-    LearnInput input;
-    input.features.resize(n, dimensions);
-    std::mt19937 random(seed);
-    std::normal_distribution<float> normal;
-    for (Eigen::Index i = 0; i < input.features.size(); ++i)
-        input.features.data()[i] = normal(random);
-    return input;
-}
-
-LearnInput randomImages(int n, int side, int channels, std::uint32_t seed)
-{
-    LearnInput input;
-    input.height = side;
-    input.width = side;
-    input.channels = channels;
-    input.images.resize(static_cast<std::size_t>(n) * side * side * channels);
-    std::mt19937 random(seed);
-    for (std::uint8_t& value : input.images)
-        value = static_cast<std::uint8_t>(random() & 0xFF);
-    return input;
-}
-
-Targets randomLabels(int n, int classes, std::uint32_t seed)
-{
-    Targets targets;
-    std::mt19937 random(seed);
-    for (int i = 0; i < n; ++i)
-        targets.labels.push_back(static_cast<int>(random() % static_cast<unsigned>(classes)));
-    return targets;
-}
-
-std::vector<int> allRows(int n)
-{
-    std::vector<int> rows(static_cast<std::size_t>(n));
-    std::iota(rows.begin(), rows.end(), 0);
-    return rows;
-}
 
 ModelSpec mlp(std::vector<int> hidden)
 {

@@ -70,6 +70,16 @@ Dataset smallDataset()
     return dataset;
 }
 
+// Opens the project `path` in `document` and waits for the load; false when it failed.
+bool openDocument(ProjectDocument& document, const QString& path)
+{
+    QEventLoop loop;
+    QObject::connect(&document, &ProjectDocument::loaded, &loop, [&loop] { loop.exit(0); });
+    QObject::connect(&document, &ProjectDocument::loadFailed, &loop, [&loop] { loop.exit(1); });
+    document.open(path);
+    return loop.exec() == 0 && document.project();
+}
+
 // Decision `step` of the child: item step % N relabelled to (item + step / N) % K.
 Printed planned(int step)
 {
@@ -83,11 +93,7 @@ int relabelChild(const QString& path, testing::SqliteStop stopAt)
 {
     testing::installSqliteStop(stopAt);
     ProjectDocument document;
-    QEventLoop loop;
-    QObject::connect(&document, &ProjectDocument::loaded, &loop, [&loop] { loop.exit(0); });
-    QObject::connect(&document, &ProjectDocument::loadFailed, &loop, [&loop] { loop.exit(1); });
-    document.open(path);
-    if (loop.exec() != 0 || !document.project())
+    if (!openDocument(document, path))
         return 2;
     if (document.dataset().itemCount() != kItems || document.dataset().classCount() != kClasses)
         return 3;
@@ -112,12 +118,9 @@ int jobChild(const QString& path)
 {
     ProjectDocument document;
     JobManager jobs;
-    QEventLoop loop;
-    QObject::connect(&document, &ProjectDocument::loaded, &loop, [&loop] { loop.exit(0); });
-    QObject::connect(&document, &ProjectDocument::loadFailed, &loop, [&loop] { loop.exit(1); });
-    document.open(path);
-    if (loop.exec() != 0 || !document.project())
+    if (!openDocument(document, path))
         return 2;
+    QEventLoop loop;
     RunRequest request;
     request.title = QStringLiteral("MACE");
     request.kind = "aggregate";
