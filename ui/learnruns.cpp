@@ -8,14 +8,12 @@
 #include "projectdocument.h"
 #include "runlistmodel.h"
 
-#include "aggregate/registry.h"
 
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QLabel>
 #include <QSignalBlocker>
 
-#include <algorithm>
 
 namespace crowdsift {
 
@@ -31,11 +29,9 @@ QString runTitle(const RunInfo& run)
         return QCoreApplication::translate("crowdsift::LearnPage", "Run %1 · training (%2)")
             .arg(run.id)
             .arg(QString::fromStdString(run.name));
-    const auto known = std::find_if(strategies().begin(), strategies().end(),
-                                    [&run](const StrategyInfo& info) { return info.name == run.name; });
-    const QString name = known == strategies().end() ? QString::fromStdString(run.name)
-                                                      : QString::fromStdString(known->title);
-    return QCoreApplication::translate("crowdsift::LearnPage", "Run %1 · %2").arg(run.id).arg(name);
+    return QCoreApplication::translate("crowdsift::LearnPage", "Run %1 · %2")
+        .arg(run.id)
+        .arg(RunListModel::strategyTitle(run.name));
 }
 
 }  // namespace

@@ -31,15 +31,20 @@ QString RunListModel::title(const RunInfo& run)
     if (run.kind == "aggregate" && run.name == "crowdlab-loop")
         return tr("CROWDLAB loop");
     if (run.kind == "aggregate") {
-        const auto known = std::find_if(strategies().begin(), strategies().end(),
-                                        [&run](const StrategyInfo& info) { return info.name == run.name; });
-        return known == strategies().end()
-                   ? QString::fromStdString(run.name)
-                   : QStringLiteral("%1 (%2)").arg(QString::fromStdString(known->title), QString::fromStdString(run.name));
+        const QString title = strategyTitle(run.name);
+        return title == QString::fromStdString(run.name) ? title
+                                                          : QStringLiteral("%1 (%2)").arg(title, QString::fromStdString(run.name));
     }
     if (run.kind == "train")
         return tr("training (%1)").arg(QString::fromStdString(run.name));
     return QStringLiteral("%1 (%2)").arg(QString::fromStdString(run.name), QString::fromStdString(run.kind));
+}
+
+QString RunListModel::strategyTitle(const std::string& name)
+{
+    const auto known = std::find_if(strategies().begin(), strategies().end(),
+                                    [&name](const StrategyInfo& info) { return info.name == name; });
+    return QString::fromStdString(known == strategies().end() ? name : known->title);
 }
 
 double RunListModel::accuracy(const RunInfo& run)

@@ -40,6 +40,8 @@ public:
     const RunInfo* find(std::int64_t id) const;
     // "Dawid-Skene (ds)", "CROWDLAB loop", "training (mlp)": what a person calls the run.
     static QString title(const RunInfo& run);
+    // An aggregation strategy's title from the registry ("Dawid-Skene"), else `name` itself.
+    static QString strategyTitle(const std::string& name);
     // The run's accuracy against the ground truth from its stored summary; NaN when unknown.
     static double accuracy(const RunInfo& run);
 
