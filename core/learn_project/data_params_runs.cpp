@@ -113,11 +113,17 @@ nlohmann::json dataParamsSummary(const nlohmann::json& params, const TrainResult
 }
 
 nlohmann::json writeDataParamsOutputs(Project& project, std::int64_t run, const nlohmann::json& params,
-                                      const TrainResult& fit, int classes)
+                                      const TrainResult& fit, int classes, const Targets& targets)
 {
     const std::size_t epochs = fit.history.size();
     const auto n = static_cast<std::size_t>(project.itemCount());
     const auto k = static_cast<std::size_t>(classes);
+    const std::vector<int> trainedOn = targets.hardLabels();
+    if (trainedOn.size() != n)
+        throw InputError(project.path(), "data-parameters run",
+                         std::to_string(trainedOn.size()) + " targets for " + std::to_string(n) + " items");
+    const std::vector<std::int32_t> labels(trainedOn.begin(), trainedOn.end());
+    project.addRunOutput(run, "labels", labels.data(), {n});
     if (!fit.instanceSigma.empty()) {
         if (fit.instanceSigma.size() != n * epochs)
             throw InputError(project.path(), "data-parameters run",
@@ -145,7 +151,7 @@ std::int64_t runDataParams(Project& project, const nlohmann::json& params, const
     const int classes = project.classCount();
     return recordRun(project, "data-parameters", params, nameOf(params), [&](std::int64_t run) {
         const DataParamsOutcome outcome = trainDataParams(input, targets, classes, spec, config, progress, onEpoch);
-        return writeDataParamsOutputs(project, run, params, outcome.fit, classes);
+        return writeDataParamsOutputs(project, run, params, outcome.fit, classes, targets);
     });
 }
 

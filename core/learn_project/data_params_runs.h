@@ -7,7 +7,9 @@
 //   sigma_instance  N x E float32: each item's instance sigma at the end of each epoch (NaN for
 //                   items not trained on); only with the instance level;
 //   sigma_class     K x E float32: each class's sigma per epoch; only with the class level;
-//   history         E x 9 float64, the columns of a train run's history (fold 0).
+//   history         E x 9 float64, the columns of a train run's history (fold 0);
+//   labels          N int32: the class each item was trained on (the argmax of soft targets),
+//                   -1 = not trained on; trajectory triage compares sigmas within these classes.
 // Summary: dataParamsSummary().
 
 #include "learn/trainer.h"
@@ -43,9 +45,10 @@ nlohmann::json dataParamsParams(const ModelSpec& spec, const TrainConfig& config
 nlohmann::json dataParamsSummary(const nlohmann::json& params, const TrainResult& fit, int classes);
 
 // Writes the outputs above into the running run `run` (recordRun) and returns its summary.
-// InputError when the trajectories do not have one row per item (or class).
+// `targets` are those the fit trained on. InputError when the trajectories do not have one row per
+// item (or class) or the targets one per item.
 nlohmann::json writeDataParamsOutputs(Project& project, std::int64_t run, const nlohmann::json& params,
-                                      const TrainResult& fit, int classes);
+                                      const TrainResult& fit, int classes, const Targets& targets);
 
 // A whole run as the CLI does it: records a "data-parameters" run with `params` (recordRun), trains
 // in it (trainDataParams, the project's classes) and writes its outputs; returns its id. A cancel
