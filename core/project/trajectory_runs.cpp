@@ -82,8 +82,8 @@ std::int64_t chosenTrajectoryRun(const Project& project, std::int64_t requested)
     }
     if (!isTrajectoryRun(info))
         throw InputError(project.path(), what,
-                         "is a " + info.kind + " run (" + info.status
-                             + "); triage reads a finished data-parameters run with item sigmas (`identify --instance`)");
+                         "a " + info.kind + " run (" + info.status
+                             + "), not a finished data-parameters run with item sigmas (`identify --instance`)");
     return requested;
 }
 
