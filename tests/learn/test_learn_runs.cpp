@@ -212,6 +212,10 @@ private Q_SLOTS:
         QCOMPARE(classSigma.type, NpyType::Float32);
         QCOMPARE(classSigma.shape, (std::vector<std::size_t>{kClasses, 3}));
         QCOMPARE(project.runOutput(run, "history").shape, (std::vector<std::size_t>{3, 9}));
+        // The classes trained on, for trajectory triage: the targets, -1 for item 0.
+        const NpyArray trainedOn = project.runOutput(run, "labels");
+        QCOMPARE(trainedOn.type, NpyType::Int32);
+        QCOMPARE(trainedOn.as<int>(), targets.labels);
 
         const nlohmann::json& s = info.summary;
         QCOMPARE(s["epochs"].get<int>(), 3);
