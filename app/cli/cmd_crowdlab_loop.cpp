@@ -47,7 +47,7 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
     auto args = std::make_shared<LoopArgs>();
     CLI::App* command = app.add_subcommand(
         "crowdlab-loop",
-        "Iterate majority vote -> cross-validated model -> CROWDLAB consensus -> retrain, until no new item changes");
+        handedOverDescription("crowdlab-loop"));
     command->footer("Each iteration trains --folds models on the current consensus, gets out-of-sample "
                     "probabilities for every item and recomputes the CROWDLAB consensus. The loop stops when no "
                     "item changes label for the first time, or after --max-iter iterations. Ground truth, when "

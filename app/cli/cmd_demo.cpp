@@ -20,7 +20,7 @@ void addDemoCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
 {
     auto args = std::make_shared<DemoArgs>();
     CLI::App* command = app.add_subcommand(
-        "demo", "Build the built-in demo: Fashion-MNIST test images with a simulated, seeded crowd (peerannot layout)");
+        "demo", handedOverDescription("demo"));
     command->add_option("-o,--output", args->output, "Folder to write the demo dataset into");
     command->add_option("--seed", args->options.seed, "Seed of the simulated crowd")->capture_default_str();
     command->add_option("--items", args->options.itemCount, "Number of images (first N of the test set)")

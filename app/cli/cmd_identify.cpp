@@ -54,8 +54,7 @@ void addIdentifyCommand(CLI::App& app, const GlobalOptions& global, int& exitCod
 {
     auto args = std::make_shared<IdentifyCommandArgs>();
     CLI::App* command = app.add_subcommand(
-        "identify", "Train with Data Parameters (learned per-item and per-class temperatures): items whose sigma "
-                    "grows are likely mislabelled");
+        "identify", handedOverDescription("identify"));
     command->footer("Data Parameters (Saxena, Tuzel & DeCoste, NeurIPS 2019): the logits of item i of class y are "
                     "divided by sigma_class[y] + sigma_inst[i] while training; each sigma's trajectory over the "
                     "epochs is stored in the run (sigma_instance N x E, sigma_class K x E). Without --instance "

@@ -45,7 +45,7 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
 {
     auto args = std::make_shared<TrainCommandArgs>();
     CLI::App* command = app.add_subcommand(
-        "train", "Train a classifier on aggregated labels; out-of-sample probabilities by k-fold cross-validation");
+        "train", handedOverDescription("train"));
     command->footer("Labels: an aggregation run id of the project (its labels, or with --soft its posteriors), a CSV "
                     "written by `aggregate -o`, an int .npy of N labels or a float .npy of N x K soft labels. "
                     "Ground truth, when the dataset has it, is only used to report accuracy.\n"

@@ -11,6 +11,23 @@ struct GlobalOptions {
     bool verbose = false;
 };
 
+// The verbs that need LibTorch or OpenCV, which crowdsift-cli hands over to crowdsift-cli-full
+// (main.cpp, app/CMakeLists.txt), with the one-line descriptions both list.
+struct HandedOverVerb {
+    const char* name;
+    const char* description;
+};
+inline constexpr HandedOverVerb kHandedOverVerbs[] = {
+    {"train", "Train a classifier on aggregated labels; out-of-sample probabilities by k-fold cross-validation"},
+    {"crowdlab-loop",
+     "Iterate majority vote -> cross-validated model -> CROWDLAB consensus -> retrain, until no new item changes"},
+    {"identify", "Train with Data Parameters (learned per-item and per-class temperatures): items whose sigma grows "
+                 "are likely mislabelled"},
+    {"demo", "Build the built-in demo: Fashion-MNIST test images with a simulated, seeded crowd (peerannot layout)"},
+};
+// The description of handed-over verb `name` (std::logic_error for another name).
+const char* handedOverDescription(const char* name);
+
 void addImportCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addInfoCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addDemoCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
