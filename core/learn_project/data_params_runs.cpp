@@ -1,5 +1,6 @@
 #include "learn_project/data_params_runs.h"
 
+#include "learn_project/train_settings.h"
 #include "project/run_service.h"
 #include "util/error.h"
 #include "util/npy.h"
@@ -61,16 +62,11 @@ DataParamsOutcome trainDataParams(const LearnInput& input, const Targets& target
 nlohmann::json dataParamsParams(const ModelSpec& spec, const TrainConfig& config, const LearnInputOptions& input)
 {
     nlohmann::json params = trainParams(spec, config, input);
-    const DataParamsConfig& d = config.dataParams;
-    params["instance"] = d.instanceLevel;
-    params["class"] = d.classLevel;
-    params["init_instance"] = d.initInstance;
-    params["init_class"] = d.initClass;
-    params["lr_instance"] = d.lrInstance;
-    params["lr_class"] = d.lrClass;
-    params["wd_instance"] = d.weightDecayInstance;
-    params["wd_class"] = d.weightDecayClass;
-    params["dp_momentum"] = d.momentum;
+    TrainSettings settings;
+    settings.dataParams = config.dataParams;
+    for (const SettingInfo& setting : trainSettings())
+        if (setting.dataParams && setting.usedBy(UseStored))
+            params[setting.key] = setting.get(settings);
     return params;
 }
 
