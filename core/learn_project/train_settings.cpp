@@ -21,7 +21,7 @@ using json = nlohmann::json;
 constexpr unsigned kRun = UseTrain | UseLoop | UseIdentify;
 constexpr unsigned kFormField = kRun | UseForm | UseStored;
 constexpr unsigned kBehindForm = kRun | UseStored;
-constexpr unsigned kDataParamsField = UseIdentify | UseStored;
+constexpr unsigned kDataParamsField = UseIdentify | UseForm | UseStored;
 
 // %g: 0.0001, 0.5, 2, 1e-05.
 std::string numberText(double value)
