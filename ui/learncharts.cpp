@@ -182,10 +182,12 @@ void LearnPage::showDataParamsCharts(bool show)
         return;
     sideCharts_->setCurrentWidget(show ? static_cast<QWidget*>(instanceSigmaChart_) : loopChart_);
     lowerCharts_->setCurrentWidget(show ? static_cast<QWidget*>(classSigmaChart_) : iterationTable_);
-    // The class chart wants more height than the iteration table: one line per class.
+    // The class chart wants more height than the iteration table: one line and one legend entry
+    // per class. The stretch factors place it before the page was laid out, the sizes after.
+    resultsSplitter_->setStretchFactor(0, show ? 1 : 3);
     const int height = resultsSplitter_->height();
     if (height > 0)
-        resultsSplitter_->setSizes(show ? QList<int>{height * 3 / 5, height * 2 / 5} : QList<int>{height * 3 / 4, height / 4});
+        resultsSplitter_->setSizes(show ? QList<int>{height / 2, height / 2} : QList<int>{height * 3 / 4, height / 4});
 }
 
 QStringList LearnPage::classNames() const
@@ -215,6 +217,8 @@ bool LearnPage::showRun(std::int64_t run)
         runBox_->setCurrentIndex(runBox_->findData(static_cast<qlonglong>(run)));
     }
     foldHistory_.clear();
+    // Before the curve's title, which names no fold for a Data Parameters run.
+    showDataParamsCharts(isDataParamsRun(info));
     QString curveProblem;
     if (std::find(info.outputs.begin(), info.outputs.end(), "history") != info.outputs.end()) {
         try {
@@ -233,11 +237,10 @@ bool LearnPage::showRun(std::int64_t run)
     else
         showFold(static_cast<int>(foldHistory_.size()) - 1);
 
-    showDataParamsCharts(isDataParamsRun(info));
     if (isDataParamsRun(info)) {
         const std::vector<std::vector<double>> quantiles = instanceQuantilesFromSummary(info.summary);
         const bool instance = std::any_of(quantiles.begin(), quantiles.end(), [](const auto& q) { return !q.empty(); });
-        instanceSigmaChart_->setEpochs(quantiles, instance ? tr("%1 · item sigmas").arg(shownTitle_)
+        instanceSigmaChart_->setEpochs(quantiles, instance ? tr("%1 · item sigmas (log scale)").arg(shownTitle_)
                                                            : tr("%1 learned no item sigmas").arg(shownTitle_));
         QString classTitle = tr("%1 learned no class sigmas").arg(shownTitle_);
         std::vector<float> classSigma;
@@ -249,7 +252,7 @@ bool LearnPage::showRun(std::int64_t run)
                     throw std::runtime_error("it is not one row per class");
                 classSigma = array.as<float>();
                 epochs = static_cast<int>(array.shape[1]);
-                classTitle = tr("%1 · class sigmas").arg(shownTitle_);
+                classTitle = tr("%1 · class sigmas (log scale)").arg(shownTitle_);
             } catch (const std::exception& e) {
                 classTitle = tr("Run %1: could not read the class sigmas: %2").arg(run).arg(QString::fromStdString(e.what()));
             }
@@ -368,10 +371,10 @@ void LearnPage::beginLive(JobKind kind, int expectedEpochs, int expectedIteratio
     showDataParamsCharts(dataParams);
     if (dataParams) {
         const DataParamsConfig levels = dataParamsConfig();
-        instanceSigmaChart_->clear(levels.instanceLevel ? tr("Data Parameters · item sigmas")
+        instanceSigmaChart_->clear(levels.instanceLevel ? tr("Data Parameters · item sigmas (log scale)")
                                                         : tr("Data Parameters: class sigmas only"),
                                    expectedEpochs);
-        classSigmaChart_->clear(levels.classLevel ? tr("Data Parameters · class sigmas")
+        classSigmaChart_->clear(levels.classLevel ? tr("Data Parameters · class sigmas (log scale)")
                                                   : tr("Data Parameters: item sigmas only"),
                                 levels.classLevel ? classNames() : QStringList(), expectedEpochs);
     }

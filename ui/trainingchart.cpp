@@ -366,7 +366,7 @@ InstanceSigmaChart::InstanceSigmaChart(QWidget* parent) : QChartView(parent)
     epochAxis_->setTitleText(tr("Epoch"));
     epochAxis_->setLabelFormat(QStringLiteral("%d"));
     sigmaAxis_ = newSigmaAxis();
-    sigmaAxis_->setTitleText(tr("Item sigma (log scale)"));
+    sigmaAxis_->setTitleText(tr("Item sigma"));
     chart->addAxis(epochAxis_, Qt::AlignBottom);
     chart->addAxis(sigmaAxis_, Qt::AlignLeft);
 
@@ -460,10 +460,15 @@ ClassSigmaChart::ClassSigmaChart(QWidget* parent) : QChartView(parent)
     epochAxis_->setTitleText(tr("Epoch"));
     epochAxis_->setLabelFormat(QStringLiteral("%d"));
     sigmaAxis_ = newSigmaAxis();
-    sigmaAxis_->setTitleText(tr("Class sigma (log scale)"));
+    sigmaAxis_->setTitleText(tr("Class sigma"));
     chart->addAxis(epochAxis_, Qt::AlignBottom);
     chart->addAxis(sigmaAxis_, Qt::AlignLeft);
+    // Ten class names fit beside the lines in a short chart, not in one row below them.
     chart->legend()->setAlignment(Qt::AlignRight);
+    QFont legendFont = chart->legend()->font();
+    legendFont.setPointSizeF(legendFont.pointSizeF() * 0.9);
+    chart->legend()->setFont(legendFont);
+    chart->legend()->setMarkerShape(QLegend::MarkerShapeCircle);
     setChart(chart);
     setRenderHint(QPainter::Antialiasing);
     setMinimumSize(280, 160);
