@@ -168,8 +168,8 @@ private:
     // fillForm also the fields the form shows.
     void updateDefaults(bool fillForm);
     void onRunBoxChanged();
-    // The stored train or loop run `run` of the open project; nothing for another run, an
-    // unknown id or without a project.
+    // The stored train, loop or Data Parameters run `run` of the open project; nothing for
+    // another run, an unknown id or without a project.
     std::optional<RunInfo> storedLearnRun(std::int64_t run) const;
     // Selects the aggregation run a stored train run (`run`) learned, params "labels"; the
     // status line for a labels source the box does not hold, empty when selected.
