@@ -1,6 +1,7 @@
 // What the Learning tab draws: the training curve of one fold, the loop's accuracy per
-// iteration and its iteration table, live from a running job or from a stored run's history
-// output and summary.
+// iteration and its iteration table, or Data Parameters' item sigma quantiles and class sigmas
+// per epoch, live from a running job or from a stored run's history output, summary and
+// sigma_class output.
 
 #include "learnpage.h"
 #include "learnpage_p.h"
@@ -17,6 +18,7 @@
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QTableWidget>
 
 #include <algorithm>
@@ -93,6 +95,24 @@ std::vector<LoopIteration> iterationsFromSummary(const nlohmann::json& summary)
     return iterations;
 }
 
+// The per_epoch instance_sigma quantiles of a data-parameters run's summary (dataParamsSummary()),
+// one entry per epoch, empty entries where it has none.
+std::vector<std::vector<double>> instanceQuantilesFromSummary(const nlohmann::json& summary)
+{
+    std::vector<std::vector<double>> epochs;
+    if (!summary.is_object() || !summary.contains("per_epoch") || !summary["per_epoch"].is_array())
+        return epochs;
+    for (const nlohmann::json& row : summary["per_epoch"]) {
+        std::vector<double> q;
+        const nlohmann::json sigma = row.is_object() && row.contains("instance_sigma") ? row["instance_sigma"] : nlohmann::json();
+        for (const char* key : {"min", "q25", "median", "q75", "max"})
+            if (std::isfinite(jsonNumber(sigma, key)))
+                q.push_back(jsonNumber(sigma, key));
+        epochs.push_back(q.size() == 5 ? q : std::vector<double>());
+    }
+    return epochs;
+}
+
 }  // namespace
 
 QWidget* LearnPage::createCharts()
@@ -124,21 +144,60 @@ QWidget* LearnPage::createCharts()
     iterationTable_->setMinimumHeight(iterationTable_->horizontalHeader()->sizeHint().height()
                                       + 5 * iterationTable_->verticalHeader()->defaultSectionSize() + 4);
 
+    instanceSigmaChart_ = new InstanceSigmaChart;
+    instanceSigmaChart_->setObjectName(QStringLiteral("instanceSigmaChart"));
+    classSigmaChart_ = new ClassSigmaChart;
+    classSigmaChart_->setObjectName(QStringLiteral("classSigmaChart"));
+    sideCharts_ = new QStackedWidget;
+    sideCharts_->addWidget(loopChart_);
+    sideCharts_->addWidget(instanceSigmaChart_);
+    lowerCharts_ = new QStackedWidget;
+    lowerCharts_->addWidget(iterationTable_);
+    lowerCharts_->addWidget(classSigmaChart_);
+
     auto* charts = new QSplitter(Qt::Horizontal);
     charts->addWidget(curveChart_);
-    charts->addWidget(loopChart_);
+    charts->addWidget(sideCharts_);
     // The loop chart has more to show: five series on two value axes.
     charts->setStretchFactor(0, 4);
     charts->setStretchFactor(1, 5);
     charts->setChildrenCollapsible(false);
-    auto* results = new QSplitter(Qt::Vertical);
-    results->addWidget(charts);
-    results->addWidget(iterationTable_);
-    results->setStretchFactor(0, 3);
-    results->setStretchFactor(1, 1);
-    results->setChildrenCollapsible(false);
-    return results;
+    resultsSplitter_ = new QSplitter(Qt::Vertical);
+    resultsSplitter_->addWidget(charts);
+    resultsSplitter_->addWidget(lowerCharts_);
+    resultsSplitter_->setStretchFactor(0, 3);
+    resultsSplitter_->setStretchFactor(1, 1);
+    resultsSplitter_->setChildrenCollapsible(false);
+    return resultsSplitter_;
 }
+
+bool LearnPage::showsDataParams() const
+{
+    return sideCharts_->currentWidget() == instanceSigmaChart_;
+}
+
+void LearnPage::showDataParamsCharts(bool show)
+{
+    if (show == showsDataParams())
+        return;
+    sideCharts_->setCurrentWidget(show ? static_cast<QWidget*>(instanceSigmaChart_) : loopChart_);
+    lowerCharts_->setCurrentWidget(show ? static_cast<QWidget*>(classSigmaChart_) : iterationTable_);
+    // The class chart wants more height than the iteration table: one line and one legend entry
+    // per class. The stretch factors place it before the page was laid out, the sizes after.
+    resultsSplitter_->setStretchFactor(0, show ? 1 : 3);
+    const int height = resultsSplitter_->height();
+    if (height > 0)
+        resultsSplitter_->setSizes(show ? QList<int>{height / 2, height / 2} : QList<int>{height * 3 / 4, height / 4});
+}
+
+QStringList LearnPage::classNames() const
+{
+    QStringList names;
+    for (const std::string& name : document_->dataset().classNames)
+        names.append(QString::fromStdString(name));
+    return names;
+}
+
 bool LearnPage::showRun(std::int64_t run)
 {
     const std::optional<RunInfo> stored = storedLearnRun(run);
@@ -158,6 +217,8 @@ bool LearnPage::showRun(std::int64_t run)
         runBox_->setCurrentIndex(runBox_->findData(static_cast<qlonglong>(run)));
     }
     foldHistory_.clear();
+    // Before the curve's title, which names no fold for a Data Parameters run.
+    showDataParamsCharts(isDataParamsRun(info));
     QString curveProblem;
     if (std::find(info.outputs.begin(), info.outputs.end(), "history") != info.outputs.end()) {
         try {
@@ -176,7 +237,29 @@ bool LearnPage::showRun(std::int64_t run)
     else
         showFold(static_cast<int>(foldHistory_.size()) - 1);
 
-    if (isLoopRun(info)) {
+    if (isDataParamsRun(info)) {
+        const std::vector<std::vector<double>> quantiles = instanceQuantilesFromSummary(info.summary);
+        const bool instance = std::any_of(quantiles.begin(), quantiles.end(), [](const auto& q) { return !q.empty(); });
+        instanceSigmaChart_->setEpochs(quantiles, instance ? tr("%1 · item sigmas (log scale)").arg(shownTitle_)
+                                                           : tr("%1 learned no item sigmas").arg(shownTitle_));
+        QString classTitle = tr("%1 learned no class sigmas").arg(shownTitle_);
+        std::vector<float> classSigma;
+        int epochs = 0;
+        if (std::find(info.outputs.begin(), info.outputs.end(), "sigma_class") != info.outputs.end()) {
+            try {
+                const NpyArray array = project->runOutput(run, "sigma_class");
+                if (array.rank() != 2 || array.shape[0] != static_cast<std::size_t>(dataset.classCount()))
+                    throw std::runtime_error("it is not one row per class");
+                classSigma = array.as<float>();
+                epochs = static_cast<int>(array.shape[1]);
+                classTitle = tr("%1 · class sigmas (log scale)").arg(shownTitle_);
+            } catch (const std::exception& e) {
+                classTitle = tr("Run %1: could not read the class sigmas: %2").arg(run).arg(QString::fromStdString(e.what()));
+            }
+        }
+        classSigmaChart_->setTrajectories(classSigma, epochs, classNames(), classTitle);
+        clearIterations(dataset.hasTruth(), 0);
+    } else if (isLoopRun(info)) {
         const std::vector<LoopIteration> iterations = iterationsFromSummary(info.summary);
         clearIterations(dataset.hasTruth(), 0);
         double majorityVote = jsonNumber(info.summary, "majority_vote_accuracy");
@@ -211,9 +294,10 @@ QString LearnPage::curveTitle(int fold) const
 {
     const int folds = static_cast<int>(foldHistory_.size());
     QString title = shownTitle_;
-    if (job_ != nullptr && currentIsLoop_ && liveIteration_ > 0)
+    if (job_ != nullptr && currentKind_ == JobKind::Loop && liveIteration_ > 0)
         title += tr(" · iteration %1").arg(liveIteration_);
-    if (folds > 0)
+    // A Data Parameters run trains one model on every item: no folds to name.
+    if (folds > 0 && !showsDataParams())
         title += tr(" · fold %1 of %2").arg(fold + 1).arg(std::max(folds, expectedFolds_));
     return title;
 }
@@ -260,11 +344,13 @@ void LearnPage::appendIterationRow(const LoopIteration& iteration)
     }
 }
 
-void LearnPage::beginLive(bool loop, int expectedEpochs, int expectedIterations, double majorityVote, double dawidSkene)
+void LearnPage::beginLive(JobKind kind, int expectedEpochs, int expectedIterations, double majorityVote, double dawidSkene)
 {
+    const bool loop = kind == JobKind::Loop;
+    const bool dataParams = kind == JobKind::DataParams;
     ++liveTicket_;
     shownRun_ = 0;
-    shownTitle_ = loop ? tr("CROWDLAB loop") : tr("Training");
+    shownTitle_ = loop ? tr("CROWDLAB loop") : dataParams ? tr("Data Parameters") : tr("Training");
     {
         const QSignalBlocker blocker(runBox_);
         runBox_->setCurrentIndex(-1);
@@ -273,7 +359,7 @@ void LearnPage::beginLive(bool loop, int expectedEpochs, int expectedIterations,
     foldHistory_.clear();
     setFoldItems(0);
     expectedEpochs_ = expectedEpochs;
-    expectedFolds_ = folds_->value();
+    expectedFolds_ = dataParams ? 1 : folds_->value();
     liveIteration_ = loop ? 1 : 0;
     iterationEnded_ = false;
     curveChart_->clear(tr("%1 · loading the training input").arg(shownTitle_), expectedEpochs);
@@ -282,6 +368,16 @@ void LearnPage::beginLive(bool loop, int expectedEpochs, int expectedIterations,
         loopChart_->setReferences(majorityVote, dawidSkene);
     else
         loopChart_->chart()->setTitle(tr("Training only: no CROWDLAB loop"));
+    showDataParamsCharts(dataParams);
+    if (dataParams) {
+        const DataParamsConfig levels = dataParamsConfig();
+        instanceSigmaChart_->clear(levels.instanceLevel ? tr("Data Parameters · item sigmas (log scale)")
+                                                        : tr("Data Parameters: class sigmas only"),
+                                   expectedEpochs);
+        classSigmaChart_->clear(levels.classLevel ? tr("Data Parameters · class sigmas (log scale)")
+                                                  : tr("Data Parameters: item sigmas only"),
+                                levels.classLevel ? classNames() : QStringList(), expectedEpochs);
+    }
 }
 
 void LearnPage::onLiveEpoch(int fold, const EpochRecord& record)
@@ -310,6 +406,10 @@ void LearnPage::onLiveEpoch(int fold, const EpochRecord& record)
     }
     if (foldBox_->currentIndex() == fold)
         curveChart_->addEpoch(record);
+    if (currentKind_ == JobKind::DataParams) {
+        instanceSigmaChart_->addEpoch(record.epoch, record.instanceSigmaQuantiles);
+        classSigmaChart_->addEpoch(record.epoch, record.classSigma);
+    }
 }
 
 void LearnPage::onLiveIteration(const LoopIteration& iteration)

@@ -1,6 +1,6 @@
 // The Learning tab's settings form: one field per setting of trainSettings() that the form
-// shows (range, default, decimals, choices and tooltip from there), the defaults of the chosen
-// model, and what the form asks for.
+// shows (range, default, decimals, choices and tooltip from there), the Data Parameters box, the
+// defaults of the chosen model, and what the form asks for.
 
 #include "learnpage.h"
 #include "learnpage_p.h"
@@ -14,11 +14,14 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QVBoxLayout>
 
 #include <algorithm>
 #include <functional>
@@ -95,6 +98,21 @@ void setFieldValue(QWidget* field, const nlohmann::json& value)
         edit->setText(QFile::decodeName(QByteArray::fromStdString(value.get<std::string>())));
     else if (auto* combo = qobject_cast<QComboBox*>(field))
         combo->setCurrentIndex(std::max(0, combo->findData(QString::fromStdString(value.get<std::string>()), kSettingNameRole)));
+}
+
+nlohmann::json fieldValue(const QWidget* field)
+{
+    if (const auto* box = qobject_cast<const QSpinBox*>(field))
+        return box->value();
+    if (const auto* real = qobject_cast<const QDoubleSpinBox*>(field))
+        return real->value();
+    if (const auto* check = qobject_cast<const QCheckBox*>(field))
+        return check->isChecked();
+    if (const auto* edit = qobject_cast<const QLineEdit*>(field))
+        return QFile::encodeName(edit->text()).toStdString();
+    if (const auto* combo = qobject_cast<const QComboBox*>(field))
+        return combo->currentData(kSettingNameRole).toString().toStdString();
+    return nullptr;
 }
 
 }  // namespace learnpage
@@ -176,6 +194,80 @@ QGroupBox* LearnPage::createSettingsForm()
     return settings;
 }
 
+QGroupBox* LearnPage::createDataParamsBox()
+{
+    // Two columns, the item level and the class level, each switched on by its check box.
+    auto* instance = registerField(fields_, "instance", "dataParamsInstance", new QCheckBox(tr("Item sigmas")));
+    auto* classLevel = registerField(fields_, "class", "dataParamsClass", new QCheckBox(tr("Class sigmas")));
+    instance->setChecked(settingDefault(trainSetting("instance")).get<bool>());
+    classLevel->setChecked(settingDefault(trainSetting("class")).get<bool>());
+    auto* grid = new QGridLayout;
+    grid->addWidget(instance, 0, 1);
+    grid->addWidget(classLevel, 0, 2);
+    const struct {
+        const char* label;
+        const char* instanceKey;
+        const char* classKey;
+    } rows[] = {
+        {QT_TR_NOOP("Sigma at start:"), "init_instance", "init_class"},
+        {QT_TR_NOOP("Learning rate:"), "lr_instance", "lr_class"},
+        {QT_TR_NOOP("Weight decay:"), "wd_instance", "wd_class"},
+    };
+    int row = 1;
+    for (const auto& r : rows) {
+        grid->addWidget(new QLabel(tr(r.label)), row, 0);
+        int column = 1;
+        for (const char* key : {r.instanceKey, r.classKey}) {
+            QDoubleSpinBox* box = realField(fields_, key, (std::string("dataParams_") + key).c_str());
+            if (std::string(key).rfind("lr_", 0) == 0)
+                box->setSingleStep(0.05);
+            grid->addWidget(box, row, column++);
+        }
+        ++row;
+    }
+    grid->setColumnStretch(1, 1);
+    grid->setColumnStretch(2, 1);
+
+    dataParamsButton_ = new QPushButton(tr("Train with Data Parameters"));
+    dataParamsButton_->setObjectName(QStringLiteral("dataParamsButton"));
+    auto* note = new QLabel(tr("One model on every item with a label of the run above; items whose sigma grows "
+                               "fight their labels."));
+    note->setWordWrap(true);
+    note->setEnabled(false);  // greyed: a remark, not a field
+    auto* box = new QGroupBox(tr("Data Parameters"));
+    box->setToolTip(tr("Saxena, Tuzel & DeCoste (NeurIPS 2019): while training, each item's logits are divided by a "
+                       "learned temperature, its class's sigma plus its own; stored as a data-parameters run"));
+    auto* layout = new QVBoxLayout(box);
+    layout->addLayout(grid);
+    layout->addWidget(note);
+    layout->addWidget(dataParamsButton_);
+    connect(instance, &QCheckBox::toggled, this, &LearnPage::updateButtons);
+    connect(classLevel, &QCheckBox::toggled, this, &LearnPage::updateButtons);
+    return box;
+}
+
+void LearnPage::updateDataParamsFields()
+{
+    const bool idle = job_ == nullptr;
+    for (const char* level : {"instance", "class"}) {
+        const bool on = qobject_cast<QCheckBox*>(fields_.at(level))->isChecked();
+        fields_.at(level)->setEnabled(idle);
+        const std::string suffix = std::string("_") + level;
+        for (const char* prefix : {"init", "lr", "wd"})
+            fields_.at(prefix + suffix)->setEnabled(idle && on);
+    }
+}
+
+DataParamsConfig LearnPage::dataParamsConfig() const
+{
+    TrainSettings settings;
+    settings.dataParams = dataParamsDefaults_;
+    for (const SettingInfo& setting : trainSettings())
+        if (setting.dataParams && setting.usedBy(UseForm))
+            setting.set(settings, fieldValue(fields_.at(setting.key)));
+    return settings.dataParams;
+}
+
 QWidget* LearnPage::settingField(const std::string& key) const
 {
     const auto it = fields_.find(key);
@@ -201,9 +293,10 @@ void LearnPage::updateDefaults(bool fillForm)
     const std::string model = model_->currentData().toString().toStdString();
     TrainSettings defaults = defaultTrainSettings(model, wantsCuda(device_));
     if (takenSettings_.is_object())
-        decodeBehindForm(takenSettings_, defaults.config, defaults.spec);
+        decodeBehindForm(takenSettings_, defaults);
     defaults_ = defaults.config;
     specDefaults_ = defaults.spec;
+    dataParamsDefaults_ = defaults.dataParams;
     if (!fillForm)
         return;
     for (const SettingInfo& setting : trainSettings())

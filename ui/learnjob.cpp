@@ -1,7 +1,8 @@
-// The Learning tab's jobs: a training run or a CROWDLAB loop from the form, each a RunJob: the
-// run is recorded when it starts, trained and written on the job's thread (its own project
-// connection, the settings copied), its epochs and iterations drawn live; a loop's consensus
-// becomes the active run only when the project has none.
+// The Learning tab's jobs: a training run, a CROWDLAB loop or a Data Parameters training from the
+// form, each a RunJob: the run is recorded when it starts, trained and written on the job's thread
+// (its own project connection, the settings copied), its epochs and iterations drawn live; a
+// loop's consensus becomes the active run only when the project has none. A Data Parameters run
+// has no consensus: it is listed, never made active nor announced.
 
 #include "learnpage.h"
 #include "learnpage_p.h"
@@ -12,6 +13,7 @@
 #include "trainingchart.h"
 
 #include "aggregate/crowdlab.h"
+#include "learn_project/data_params_runs.h"
 #include "util/progress.h"
 
 #include <QComboBox>
@@ -33,7 +35,9 @@ using namespace learnpage;
 // and the dataset).
 struct LearnPage::JobSetup {
     LearnInputOptions input;
-    LoopConfig run;  // model, training, folds, soft targets, and for the loop its iterations
+    // model, training (for Data Parameters with config.dataParams on), folds, soft targets, and
+    // for the loop its iterations
+    LoopConfig run;
     std::int64_t labelsRun = 0;
     nlohmann::json params;
 };
@@ -72,7 +76,7 @@ int LearnPage::startTraining()
     setup.labelsRun = labels_->currentData().toLongLong();
     setup.params["labels"] = std::to_string(setup.labelsRun);
     const QString title = tr("Train %1 (%2 folds)").arg(QString::fromStdString(setup.run.model.name)).arg(setup.run.folds);
-    return launch(title, false, std::move(setup));
+    return launch(title, JobKind::Train, std::move(setup));
 }
 
 int LearnPage::startLoop()
@@ -83,7 +87,30 @@ int LearnPage::startLoop()
     setup.params["strategy"] = kLoopStrategy;
     setup.params["max_iterations"] = setup.run.maxIterations;
     const QString title = tr("CROWDLAB loop with %1").arg(QString::fromStdString(setup.run.model.name));
-    return launch(title, true, std::move(setup));
+    return launch(title, JobKind::Loop, std::move(setup));
+}
+
+int LearnPage::startDataParams()
+{
+    JobSetup setup;
+    if (!prepareJob(setup))
+        return 0;
+    if (labels_->currentIndex() < 0) {
+        status_->setText(tr("Data Parameters learn the labels of an aggregation run: run one on the Runs tab first."));
+        return 0;
+    }
+    setup.run.train.dataParams = dataParamsConfig();
+    if (!setup.run.train.dataParams.enabled()) {
+        status_->setText(tr("Choose item sigmas, class sigmas or both."));
+        return 0;
+    }
+    setup.labelsRun = labels_->currentData().toLongLong();
+    // What `identify` stores: no folds, one model on every labelled item.
+    setup.params = dataParamsParams(setup.run.model, setup.run.train, setup.input);
+    setup.params["labels"] = std::to_string(setup.labelsRun);
+    setup.params["soft"] = setup.run.softTargets;
+    const QString title = tr("Data Parameters with %1").arg(QString::fromStdString(setup.run.model.name));
+    return launch(title, JobKind::DataParams, std::move(setup));
 }
 
 namespace {
@@ -103,18 +130,47 @@ Q_DECLARE_METATYPE(crowdsift::LoopIteration)
 
 namespace crowdsift {
 
-int LearnPage::launch(const QString& title, bool loop, JobSetup setup)
+int LearnPage::launch(const QString& title, JobKind kind, JobSetup setup)
 {
     const Dataset& dataset = document_->dataset();
+    const bool loop = kind == JobKind::Loop;
     const double majorityVote = loop && dataset.hasTruth() ? accuracy(cleanlabMajorityVote(dataset), dataset.truth) : kNaN;
-    beginLive(loop, setup.run.train.epochs, loop ? setup.run.maxIterations : 0, majorityVote, loop ? dawidSkeneAccuracy() : kNaN);
+    beginLive(kind, setup.run.train.epochs, loop ? setup.run.maxIterations : 0, majorityVote, loop ? dawidSkeneAccuracy() : kNaN);
 
     RunRequest request;
     request.title = title;
-    request.kind = loop ? "aggregate" : "train";
+    request.kind = loop ? "aggregate" : kind == JobKind::DataParams ? kDataParamsKind : "train";
     request.name = loop ? kLoopStrategy : setup.run.model.name;
     request.params = setup.params;
-    if (!loop) {
+    if (kind == JobKind::DataParams) {
+        request.work = [setup](RunContext& context) {
+            const EpochCallback onEpoch = [&context](const EpochRecord& record) {
+                context.report(QVariant::fromValue(LiveEpoch{0, record}));
+            };
+            context.progress.stage("reading the training labels");
+            const Targets targets = targetsFromRun(context.project, context.dataset, setup.labelsRun, setup.run.softTargets);
+            context.progress.stage("loading the training input");
+            const LearnInput input = loadLearnInput(context.project, context.dataset, setup.input, context.progress);
+            const int classes = context.dataset.classCount();
+            const DataParamsOutcome outcome
+                = trainDataParams(input, targets, classes, setup.run.model, setup.run.train, context.progress, onEpoch);
+            // Written only now: a cancel during training leaves the run without outputs.
+            context.progress.stage("writing the outputs");
+            RunJobResult out;
+            out.summary = writeDataParamsOutputs(context.project, context.run, setup.params, outcome.fit, classes);
+            const nlohmann::json& last = out.summary["per_epoch"].back();
+            if (last["instance_sigma"].is_object())
+                out.log.append(tr("item sigmas after the last epoch: median %1, q75 %2, largest %3")
+                                   .arg(last["instance_sigma"]["median"].get<double>(), 0, 'f', 3)
+                                   .arg(last["instance_sigma"]["q75"].get<double>(), 0, 'f', 3)
+                                   .arg(last["instance_sigma"]["max"].get<double>(), 0, 'f', 3));
+            if (last["class_sigma"].is_object())
+                out.log.append(tr("class sigmas after the last epoch: %1 to %2")
+                                   .arg(last["class_sigma"]["min"].get<double>(), 0, 'f', 3)
+                                   .arg(last["class_sigma"]["max"].get<double>(), 0, 'f', 3));
+            return out;
+        };
+    } else if (!loop) {
         request.work = [setup](RunContext& context) {
             const FoldEpochCallback onEpoch = [&context](int fold, const EpochRecord& record) {
                 context.report(QVariant::fromValue(LiveEpoch{fold, record}));
@@ -182,7 +238,7 @@ int LearnPage::launch(const QString& title, bool loop, JobSetup setup)
             status_->setText(text);
     });
     connect(job_, &RunJob::finished, this, &LearnPage::onJobFinished);
-    currentIsLoop_ = loop;
+    currentKind_ = kind;
     progress_->setValue(0);
     progress_->setTextVisible(true);
     status_->setText(tr("Starting…"));
@@ -205,8 +261,9 @@ void LearnPage::onJobFinished(JobStatus status)
     switch (status) {
     case JobStatus::Finished: {
         const RunJobResult& result = job->result();
-        QString text = currentIsLoop_ ? tr("CROWDLAB loop run %1 stored").arg(result.run)
-                                      : tr("Training run %1 stored").arg(result.run);
+        QString text = currentKind_ == JobKind::Loop         ? tr("CROWDLAB loop run %1 stored").arg(result.run)
+                       : currentKind_ == JobKind::DataParams ? tr("Data Parameters run %1 stored").arg(result.run)
+                                                             : tr("Training run %1 stored").arg(result.run);
         if (!result.log.isEmpty())
             text += QStringLiteral(": ") + result.log.join(QStringLiteral("; "));
         if (result.consensus) {

@@ -62,9 +62,14 @@ bool isLoopRun(const RunInfo& run)
     return run.kind == "aggregate" && run.name == kLoopStrategy;
 }
 
+bool isDataParamsRun(const RunInfo& run)
+{
+    return run.kind == kDataParamsKind;
+}
+
 bool isLearnRun(const RunInfo& run)
 {
-    return run.status == "done" && (run.kind == "train" || isLoopRun(run));
+    return run.status == "done" && (run.kind == "train" || isLoopRun(run) || isDataParamsRun(run));
 }
 
 // Whether the device box asks for the GPU ("auto" does where there is one).
@@ -143,6 +148,8 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
     loopLayout->addLayout(loopForm);
     loopLayout->addWidget(loopButton_);
 
+    QGroupBox* dataParamsBox = createDataParamsBox();
+
     auto* jobRow = new QHBoxLayout;
     jobRow->addWidget(progress_, 1);
     jobRow->addWidget(cancelButton_);
@@ -153,6 +160,7 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
     leftLayout->addWidget(settings);
     leftLayout->addWidget(trainBox);
     leftLayout->addWidget(loopBox);
+    leftLayout->addWidget(dataParamsBox);
     leftLayout->addLayout(jobRow);
     leftLayout->addWidget(status_);
     leftLayout->addStretch(1);
@@ -160,7 +168,7 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
     runBox_ = new QComboBox;
     runBox_->setObjectName(QStringLiteral("learnRunBox"));
     runBox_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
-    runBox_->setToolTip(tr("Show a stored training or CROWDLAB loop run"));
+    runBox_->setToolTip(tr("Show a stored training, CROWDLAB loop or Data Parameters run"));
     foldBox_ = new QComboBox;
     foldBox_->setObjectName(QStringLiteral("learnFoldBox"));
     foldBox_->setToolTip(tr("The fold whose training curve is shown"));
@@ -209,6 +217,7 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
     connect(labels_, qOverload<int>(&QComboBox::currentIndexChanged), this, &LearnPage::updateButtons);
     connect(trainButton_, &QPushButton::clicked, this, &LearnPage::startTraining);
     connect(loopButton_, &QPushButton::clicked, this, &LearnPage::startLoop);
+    connect(dataParamsButton_, &QPushButton::clicked, this, &LearnPage::startDataParams);
     connect(cancelButton_, &QPushButton::clicked, this, &LearnPage::cancelJob);
     connect(runBox_, qOverload<int>(&QComboBox::currentIndexChanged), this, &LearnPage::onRunBoxChanged);
     connect(useRunSettings_, &QPushButton::clicked, this, [this] {
@@ -240,6 +249,7 @@ void LearnPage::onDocumentLoaded()
     setFoldItems(0);
     curveChart_->clear(tr("No training yet"));
     clearIterations(document_->dataset().hasTruth(), 0);
+    showDataParamsCharts(false);
 
     const Dataset& dataset = document_->dataset();
     const bool images = dataset.imageCount() > 0;
@@ -254,7 +264,7 @@ void LearnPage::onDocumentLoaded()
     const QString preferred = cnn ? QStringLiteral("small-cnn") : QStringLiteral("mlp");
     model_->setCurrentIndex(std::max(0, model_->findData(preferred)));
 
-    runBox_->setPlaceholderText(tr("No training or loop run yet"));
+    runBox_->setPlaceholderText(tr("No training, loop or Data Parameters run yet"));
     if (!document_->project())
         status_->setText(tr("Open a project to train models on it, or make one with File > New Project from "
                             "Dataset."));
@@ -283,6 +293,10 @@ void LearnPage::updateButtons()
                              && (!torchscript || !backbone_->text().trimmed().isEmpty());
     trainButton_->setEnabled(!running && project && modelUsable && labels_->currentIndex() >= 0);
     loopButton_->setEnabled(!running && project && modelUsable);
+    const DataParamsConfig dataParams = dataParamsConfig();
+    dataParamsButton_->setEnabled(!running && project && modelUsable && labels_->currentIndex() >= 0
+                                  && dataParams.enabled());
+    updateDataParamsFields();
     cancelButton_->setEnabled(running);
     useRunSettings_->setEnabled(!running && runBox_->currentIndex() >= 0);
     const QString noProject = tr("Training stores its runs in a project: open one, or make one with File > New "
@@ -298,6 +312,17 @@ void LearnPage::updateButtons()
     else
         trainButton_->setToolTip(tr("Train one model per fold on the chosen labels and store the out-of-sample "
                                     "probabilities as a run"));
+    if (!project)
+        dataParamsButton_->setToolTip(noProject);
+    else if (labels_->count() == 0)
+        dataParamsButton_->setToolTip(tr("Data Parameters learn the labels of an aggregation run: run one on the Runs "
+                                         "tab first"));
+    else if (!dataParams.enabled())
+        dataParamsButton_->setToolTip(tr("Choose item sigmas, class sigmas or both"));
+    else
+        dataParamsButton_->setToolTip(tr("Train one model on every labelled item with the chosen labels, learning the "
+                                         "sigmas per epoch, and store them as a data-parameters run (no consensus: the "
+                                         "active run stays)"));
 }
 
 }  // namespace crowdsift

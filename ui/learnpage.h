@@ -3,6 +3,7 @@
 #include "learn/crowdlab_loop.h"
 #include "learn_project/learn_runs.h"
 
+#include <QStringList>
 #include <QWidget>
 
 #include <cstdint>
@@ -20,10 +21,14 @@ class QLineEdit;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
+class QSplitter;
+class QStackedWidget;
 class QTableWidget;
 
 namespace crowdsift {
 
+class ClassSigmaChart;
+class InstanceSigmaChart;
 class JobManager;
 class LoopChart;
 class ProjectDocument;
@@ -33,13 +38,16 @@ enum class JobStatus;
 
 // The "Learning" tab. Left: the model and training settings (defaults from
 // defaultTrainConfig() per model and device), the aggregation run whose labels a training run
-// learns, the loop's iteration limit, and "Train (cross-validated)" / "Run CROWDLAB loop", which
-// run as JobManager jobs (progress, ETA, cancel here or in the Jobs panel). A finished training
-// run is stored as a "train" run; a finished loop is stored as a "crowdlab-loop" aggregation run
-// and becomes the document's active run, so Review shows its consensus and sorts by its
-// consensus quality. Right: the training curve of one fold (live while a job runs), the loop's
-// accuracy per iteration against majority vote and Dawid-Skene, and its iteration table. The
-// "Run" box shows a stored train or loop run again from its outputs and summary; "Use these
+// learns, the loop's iteration limit, the Data Parameters settings, and "Train
+// (cross-validated)" / "Run CROWDLAB loop" / "Train with Data Parameters", which run as
+// JobManager jobs (progress, ETA, cancel here or in the Jobs panel). A finished training run is
+// stored as a "train" run; a finished loop is stored as a "crowdlab-loop" aggregation run and
+// announced (active at once only when the project has none), so Review can show its consensus;
+// a Data Parameters training is stored as a "data-parameters" run, which has no consensus and is
+// only listed. Right: the training curve of one fold (live while a job runs), the loop's accuracy
+// per iteration against majority vote and Dawid-Skene with its iteration table, or for Data
+// Parameters the item sigmas' quantiles and each class's sigma per epoch. The "Run" box shows a
+// stored train, loop or Data Parameters run again from its outputs and summary; "Use these
 // settings" beside it puts that run's settings back into the form (never on selection alone, so
 // that browsing old runs keeps what the user typed).
 //
@@ -76,6 +84,7 @@ public:
     QSpinBox* loopIterationsBox() const { return loopIterations_; }
     QPushButton* trainButton() const { return trainButton_; }
     QPushButton* loopButton() const { return loopButton_; }
+    QPushButton* dataParamsButton() const { return dataParamsButton_; }
     QPushButton* cancelButton() const { return cancelButton_; }
     QLabel* statusLabel() const { return status_; }
     QComboBox* runBox() const { return runBox_; }
@@ -84,6 +93,10 @@ public:
     TrainingCurveChart* curveChart() const { return curveChart_; }
     LoopChart* loopChart() const { return loopChart_; }
     QTableWidget* iterationTable() const { return iterationTable_; }
+    InstanceSigmaChart* instanceSigmaChart() const { return instanceSigmaChart_; }
+    ClassSigmaChart* classSigmaChart() const { return classSigmaChart_; }
+    // Whether the Data Parameters charts stand where the loop chart and the iteration table do.
+    bool showsDataParams() const;
     // The form's field of setting `key` of trainSettings() (a spin box, check box, line edit or
     // combo box), nullptr for a setting the form does not show.
     QWidget* settingField(const std::string& key) const;
@@ -93,6 +106,8 @@ public:
     TrainConfig trainConfig() const;
     LoopConfig loopConfig() const;
     LearnInputOptions inputOptions() const;
+    // The Data Parameters of the form's box, over those kept behind it (the momentum).
+    DataParamsConfig dataParamsConfig() const;
     // Puts defaultTrainConfig() of the chosen model and device into the form, and drops the
     // settings behind it that useRunSettings() took.
     void applyDefaults();
@@ -100,19 +115,22 @@ public:
     // Start a job from the form; return its id, 0 when none started (the status line says why).
     int startTraining();
     int startLoop();
+    // One model with Data Parameters on the chosen labels, stored as a "data-parameters" run.
+    int startDataParams();
     void cancelJob();
     // The job started from this page, 0 when none runs.
     int currentJob() const;
 
     // Re-reads the project's runs into the label and run boxes.
     void refreshRuns();
-    // Shows a stored "train" or "crowdlab-loop" run: its training curves (history output) and its
-    // iteration table and chart (summary). False, showing nothing new, for any other run.
+    // Shows a stored "train", "crowdlab-loop" or "data-parameters" run: its training curves
+    // (history output) and its iteration table and chart (summary), or its sigma charts (summary
+    // per_epoch, sigma_class output). False, showing nothing new, for any other run.
     bool showRun(std::int64_t run);
     // The run shown, 0 for a live job or nothing.
     std::int64_t shownRun() const { return shownRun_; }
-    // Puts the parameters stored with train or loop run `run` (trainParams()'s keys plus folds,
-    // soft, labels and max_iterations) into the form, so that modelSpec(), trainConfig(),
+    // Puts the parameters stored with train, loop or Data Parameters run `run` (trainParams()'s
+    // keys plus folds, soft, labels, max_iterations and the Data Parameters) into the form, so that modelSpec(), trainConfig(),
     // loopConfig() and inputOptions() give that run's settings again. Settings the form does not
     // show (weight decay, seed, hidden widths, ...) are kept behind it until another model is
     // chosen; the status line lists those that differ from the model's defaults. A setting the
@@ -128,11 +146,21 @@ Q_SIGNALS:
 
 private:
     struct JobSetup;
+    enum class JobKind { Train, Loop, DataParams };
 
     // The settings fields (learnform.cpp) in their group box; loopIterations_ is laid out by the caller.
     QGroupBox* createSettingsForm();
-    // The training curve, the loop chart and the iteration table (learncharts.cpp) in splitters.
+    // The Data Parameters fields (learnform.cpp) and dataParamsButton_ in their group box.
+    QGroupBox* createDataParamsBox();
+    // Greys out the fields of a level that is off.
+    void updateDataParamsFields();
+    // The training curve, the loop chart and the iteration table (learncharts.cpp) in splitters,
+    // the Data Parameters charts stacked behind the last two.
     QWidget* createCharts();
+    // The sigma charts in place of the loop chart and the iteration table, or back.
+    void showDataParamsCharts(bool show);
+    // The dataset's class names, for the class sigma chart's legend.
+    QStringList classNames() const;
 
     void onDocumentLoaded();
     void onModelChanged();
@@ -140,8 +168,8 @@ private:
     // fillForm also the fields the form shows.
     void updateDefaults(bool fillForm);
     void onRunBoxChanged();
-    // The stored train or loop run `run` of the open project; nothing for another run, an
-    // unknown id or without a project.
+    // The stored train, loop or Data Parameters run `run` of the open project; nothing for
+    // another run, an unknown id or without a project.
     std::optional<RunInfo> storedLearnRun(std::int64_t run) const;
     // Selects the aggregation run a stored train run (`run`) learned, params "labels"; the
     // status line for a labels source the box does not hold, empty when selected.
@@ -153,9 +181,9 @@ private:
     void updateInputFields();
     // Shared part of startTraining / startLoop: checks the form and copies what the worker needs.
     bool prepareJob(JobSetup& setup);
-    int launch(const QString& title, bool loop, JobSetup setup);
+    int launch(const QString& title, JobKind kind, JobSetup setup);
 
-    void beginLive(bool loop, int expectedEpochs, int expectedIterations, double majorityVote, double dawidSkene);
+    void beginLive(JobKind kind, int expectedEpochs, int expectedIterations, double majorityVote, double dawidSkene);
     void onLiveEpoch(int fold, const EpochRecord& record);
     void onLiveIteration(const LoopIteration& iteration);
     void showFold(int fold);
@@ -185,6 +213,7 @@ private:
     QSpinBox* loopIterations_ = nullptr;
     QPushButton* trainButton_ = nullptr;
     QPushButton* loopButton_ = nullptr;
+    QPushButton* dataParamsButton_ = nullptr;
     QPushButton* cancelButton_ = nullptr;
     QProgressBar* progress_ = nullptr;
     QLabel* status_ = nullptr;
@@ -194,15 +223,21 @@ private:
     TrainingCurveChart* curveChart_ = nullptr;
     LoopChart* loopChart_ = nullptr;
     QTableWidget* iterationTable_ = nullptr;
+    InstanceSigmaChart* instanceSigmaChart_ = nullptr;
+    ClassSigmaChart* classSigmaChart_ = nullptr;
+    QStackedWidget* sideCharts_ = nullptr;   // loop chart | item sigma chart
+    QStackedWidget* lowerCharts_ = nullptr;  // iteration table | class sigma chart
+    QSplitter* resultsSplitter_ = nullptr;
     std::map<std::string, QWidget*> fields_;  // settingField()
 
     // The settings the form does not show: the chosen model's defaults, under the ones taken
     // from a stored run (takenSettings_, that run's parameters; null when none).
     TrainConfig defaults_;
     ModelSpec specDefaults_;
+    DataParamsConfig dataParamsDefaults_;
     nlohmann::json takenSettings_;
     RunJob* job_ = nullptr;  // the job started from this page
-    bool currentIsLoop_ = false;
+    JobKind currentKind_ = JobKind::Train;
     int liveTicket_ = 0;   // counts live charts; reports that arrive after the charts moved on are dropped
     std::int64_t shownRun_ = 0;
     std::int64_t labelsActive_ = -1;  // the active run when the labels box was last filled
@@ -212,7 +247,7 @@ private:
     int expectedFolds_ = 0;
     int liveIteration_ = 0;        // loop: the iteration whose folds are training
     bool iterationEnded_ = false;  // loop: the next epoch starts a new iteration
-    QString shownTitle_;           // "Run 12" or "Training" / "CROWDLAB loop"
+    QString shownTitle_;           // "Run 12" or "Training" / "CROWDLAB loop" / "Data Parameters"
 };
 
 }  // namespace crowdsift

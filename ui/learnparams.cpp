@@ -1,4 +1,4 @@
-// A stored train or loop run's parameters back into the Learning form: the fields from the
+// A stored train, loop or Data Parameters run's parameters back into the Learning form: the fields from the
 // run's values (each checked by trainSettings() and by what its field can show), the settings
 // the form does not show kept behind it, and the labels run.
 
@@ -102,16 +102,13 @@ public:
     }
 
     // The settings behind the form: named in `changed` when they differ from what was there.
-    void behind(TrainConfig& config, ModelSpec& spec)
+    void behind(TrainSettings& settings)
     {
-        for (const DecodedSetting& d : decodeBehindForm(params_, config, spec)) {
+        for (const DecodedSetting& d : decodeBehindForm(params_, settings)) {
             const QString label = QString::fromUtf8(d.setting->label);
             if (!d.problem.empty()) {
-                TrainSettings now;
-                now.config = config;
-                now.spec = spec;
                 reject(label, d.stored, QString::fromStdString(d.problem),
-                       QString::fromStdString(settingText(*d.setting, d.setting->get(now))));
+                       QString::fromStdString(settingText(*d.setting, d.setting->get(settings))));
             } else if (d.changed) {
                 changed.append(label + QLatin1Char(' ') + storedText(d.stored));
             }
@@ -127,16 +124,9 @@ private:
 
 namespace learnpage {
 
-std::vector<DecodedSetting> decodeBehindForm(const nlohmann::json& params, TrainConfig& config, ModelSpec& spec)
+std::vector<DecodedSetting> decodeBehindForm(const nlohmann::json& params, TrainSettings& settings)
 {
-    TrainSettings settings;
-    settings.config = config;
-    settings.spec = spec;
-    std::vector<DecodedSetting> decoded
-        = decodeTrainSettings(params, settings, [](const SettingInfo& setting) { return !setting.usedBy(UseForm); });
-    config = settings.config;
-    spec = settings.spec;
-    return decoded;
+    return decodeTrainSettings(params, settings, [](const SettingInfo& setting) { return !setting.usedBy(UseForm); });
 }
 
 }  // namespace learnpage
@@ -164,13 +154,20 @@ bool LearnPage::useRunSettings(std::int64_t run)
     }
     takenSettings_ = nullptr;
     updateDefaults(false);
-    filler.behind(defaults_, specDefaults_);
+    TrainSettings behind;
+    behind.config = defaults_;
+    behind.spec = specDefaults_;
+    behind.dataParams = dataParamsDefaults_;
+    filler.behind(behind);
+    defaults_ = behind.config;
+    specDefaults_ = behind.spec;
+    dataParamsDefaults_ = behind.dataParams;
     takenSettings_ = info.params;
 
     for (const SettingInfo& setting : trainSettings())
         if (setting.usedBy(UseForm) && std::string(setting.key) != "model" && std::string(setting.key) != "device")
             filler.field(setting, fields_.at(setting.key));
-    if (info.kind == "train") {
+    if (info.kind == "train" || isDataParamsRun(info)) {
         if (const nlohmann::json* labels = filler.find("labels")) {
             const QString problem = takeLabelsRun(run, *labels);
             if (!problem.isEmpty())

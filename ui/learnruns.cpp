@@ -1,5 +1,5 @@
 // The project's runs as the Learning tab lists them: the aggregation runs a training run can
-// learn (labels box), the stored train and loop runs it can show (run box), and the accuracy of
+// learn (labels box), the stored train, loop and Data Parameters runs it can show (run box), and the accuracy of
 // the newest Dawid-Skene run that the loop chart draws as a reference.
 
 #include "learnpage.h"
@@ -25,10 +25,8 @@ QString runTitle(const RunInfo& run)
 {
     if (isLoopRun(run))
         return QCoreApplication::translate("crowdsift::LearnPage", "Run %1 · CROWDLAB loop").arg(run.id);
-    if (run.kind == "train")
-        return QCoreApplication::translate("crowdsift::LearnPage", "Run %1 · training (%2)")
-            .arg(run.id)
-            .arg(QString::fromStdString(run.name));
+    if (run.kind == "train" || isDataParamsRun(run))
+        return QCoreApplication::translate("crowdsift::LearnPage", "Run %1 · %2").arg(run.id).arg(RunListModel::title(run));
     return QCoreApplication::translate("crowdsift::LearnPage", "Run %1 · %2")
         .arg(run.id)
         .arg(RunListModel::strategyTitle(run.name));

@@ -37,6 +37,8 @@ QString RunListModel::title(const RunInfo& run)
     }
     if (run.kind == "train")
         return tr("training (%1)").arg(QString::fromStdString(run.name));
+    if (run.kind == "data-parameters")
+        return tr("Data Parameters (%1)").arg(QString::fromStdString(run.name));
     return QStringLiteral("%1 (%2)").arg(QString::fromStdString(run.name), QString::fromStdString(run.kind));
 }
 

@@ -1,9 +1,11 @@
 #include "trainingchart.h"
 
+#include <QAreaSeries>
 #include <QChart>
 #include <QLegend>
 #include <QLegendMarker>
 #include <QLineSeries>
+#include <QLogValueAxis>
 #include <QPainter>
 #include <QPen>
 #include <QStringList>
@@ -11,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace crowdsift {
 
@@ -49,7 +52,7 @@ QLineSeries* makeSeries(const QString& name, const QColor& color, Qt::PenStyle s
     return series;
 }
 
-void attach(QChart* chart, QLineSeries* series, QValueAxis* x, QValueAxis* y)
+void attach(QChart* chart, QAbstractSeries* series, QAbstractAxis* x, QAbstractAxis* y)
 {
     chart->addSeries(series);
     series->attachAxis(x);
@@ -86,6 +89,35 @@ void setIntegerRange(QValueAxis* axis, int first, int last)
 {
     last = std::max(last, first + 1);
     setTicks(axis, first, last, 0.0, std::max(1.0, niceStep(last - first, 8)));
+}
+
+// One color per class, matplotlib's tab10 again after ten.
+const QColor kClassColors[] = {QColor(0x1f, 0x77, 0xb4), QColor(0xff, 0x7f, 0x0e), QColor(0x2c, 0xa0, 0x2c),
+                               QColor(0xd6, 0x27, 0x28), QColor(0x94, 0x67, 0xbd), QColor(0x8c, 0x56, 0x4b),
+                               QColor(0xe3, 0x77, 0xc2), QColor(0x7f, 0x7f, 0x7f), QColor(0xbc, 0xbd, 0x22),
+                               QColor(0x17, 0xbe, 0xcf)};
+constexpr int kMaxClassLegend = 12;
+
+QLogValueAxis* newSigmaAxis()
+{
+    auto* axis = new QLogValueAxis;
+    axis->setBase(2.0);
+    axis->setLabelFormat(QStringLiteral("%g"));
+    axis->setRange(0.5, 2.0);
+    return axis;
+}
+
+// The sigma axis over [low, high], widened to the powers of two beyond them: a value on a power
+// of two (every sigma starts at 1) is not drawn on the frame, and the axis moves only when a
+// curve crosses the next power.
+void setSigmaRange(QLogValueAxis* axis, double low, double high)
+{
+    if (!(low > 0.0) || !(high >= low))
+        low = high = 1.0;
+    const double bottom = std::exp2(std::ceil(std::log2(low)) - 1.0);
+    const double top = std::exp2(std::floor(std::log2(high)) + 1.0);
+    if (axis->min() != bottom || axis->max() != top)
+        axis->setRange(bottom, top);
 }
 
 QChart* newChart()
@@ -325,6 +357,191 @@ void LoopChart::rescale()
     for (QLineSeries* series : {consensusAccuracy_, modelAccuracy_, newlyChanged_})
         if (series)
             series->setPointsVisible(fewPoints);
+}
+
+InstanceSigmaChart::InstanceSigmaChart(QWidget* parent) : QChartView(parent)
+{
+    QChart* chart = newChart();
+    epochAxis_ = new QValueAxis;
+    epochAxis_->setTitleText(tr("Epoch"));
+    epochAxis_->setLabelFormat(QStringLiteral("%d"));
+    sigmaAxis_ = newSigmaAxis();
+    sigmaAxis_->setTitleText(tr("Item sigma"));
+    chart->addAxis(epochAxis_, Qt::AlignBottom);
+    chart->addAxis(sigmaAxis_, Qt::AlignLeft);
+
+    // The band edges belong to the bands; the view keeps them (QAreaSeries does not own them).
+    for (QLineSeries** edge : {&min_, &q25_, &q75_, &max_})
+        *edge = new QLineSeries(this);
+    const auto band = [&](QLineSeries* upper, QLineSeries* lower, const QString& name, int alpha) {
+        auto* area = new QAreaSeries(upper, lower);
+        area->setName(name);
+        QColor fill = kTrainColor;
+        fill.setAlpha(alpha);
+        area->setBrush(fill);
+        area->setPen(QPen(fill, 1.0));
+        chart->addSeries(area);
+        area->attachAxis(epochAxis_);
+        area->attachAxis(sigmaAxis_);
+        return area;
+    };
+    range_ = band(max_, min_, tr("Smallest to largest"), 60);
+    quartiles_ = band(q75_, q25_, tr("Middle half (q25 to q75)"), 130);
+    median_ = makeSeries(tr("Median"), kTrainColor.darker(140));
+    attach(chart, median_, epochAxis_, sigmaAxis_);
+
+    setChart(chart);
+    setRenderHint(QPainter::Antialiasing);
+    setMinimumSize(280, 200);
+    clear(tr("No Data Parameters run yet"));
+}
+
+void InstanceSigmaChart::clear(const QString& title, int expectedEpochs)
+{
+    for (QLineSeries* series : {min_, q25_, median_, q75_, max_})
+        series->clear();
+    expectedEpochs_ = std::max(0, expectedEpochs);
+    low_ = high_ = 1.0;
+    chart()->setTitle(title);
+    rescale();
+}
+
+int InstanceSigmaChart::epochCount() const
+{
+    return static_cast<int>(median_->count());
+}
+
+void InstanceSigmaChart::addEpoch(int epoch, const std::vector<double>& quantiles)
+{
+    if (quantiles.size() != 5)
+        return;
+    const bool first = median_->count() == 0;
+    QLineSeries* series[] = {min_, q25_, median_, q75_, max_};
+    for (std::size_t i = 0; i < 5; ++i)
+        series[i]->append(epoch, quantiles[i]);
+    low_ = first ? quantiles.front() : std::min(low_, quantiles.front());
+    high_ = first ? quantiles.back() : std::max(high_, quantiles.back());
+    rescale();
+}
+
+void InstanceSigmaChart::setEpochs(const std::vector<std::vector<double>>& quantiles, const QString& title)
+{
+    clear(title);
+    QList<QPointF> points[5];
+    bool first = true;
+    for (std::size_t e = 0; e < quantiles.size(); ++e) {
+        const std::vector<double>& q = quantiles[e];
+        if (q.size() != 5)
+            continue;
+        for (std::size_t i = 0; i < 5; ++i)
+            points[i].append(QPointF(static_cast<double>(e + 1), q[i]));
+        low_ = first ? q.front() : std::min(low_, q.front());
+        high_ = first ? q.back() : std::max(high_, q.back());
+        first = false;
+    }
+    QLineSeries* series[] = {min_, q25_, median_, q75_, max_};
+    for (std::size_t i = 0; i < 5; ++i)
+        series[i]->replace(points[i]);
+    rescale();
+}
+
+void InstanceSigmaChart::rescale()
+{
+    const int epochs = std::max(expectedEpochs_, epochCount());
+    setIntegerRange(epochAxis_, 1, std::max(epochs, 2));
+    setSigmaRange(sigmaAxis_, low_, high_);
+    median_->setPointsVisible(epochs <= 40);
+}
+
+ClassSigmaChart::ClassSigmaChart(QWidget* parent) : QChartView(parent)
+{
+    QChart* chart = newChart();
+    epochAxis_ = new QValueAxis;
+    epochAxis_->setTitleText(tr("Epoch"));
+    epochAxis_->setLabelFormat(QStringLiteral("%d"));
+    sigmaAxis_ = newSigmaAxis();
+    sigmaAxis_->setTitleText(tr("Class sigma"));
+    chart->addAxis(epochAxis_, Qt::AlignBottom);
+    chart->addAxis(sigmaAxis_, Qt::AlignLeft);
+    // Ten class names fit beside the lines in a short chart, not in one row below them.
+    chart->legend()->setAlignment(Qt::AlignRight);
+    QFont legendFont = chart->legend()->font();
+    legendFont.setPointSizeF(legendFont.pointSizeF() * 0.9);
+    chart->legend()->setFont(legendFont);
+    chart->legend()->setMarkerShape(QLegend::MarkerShapeCircle);
+    setChart(chart);
+    setRenderHint(QPainter::Antialiasing);
+    setMinimumSize(280, 160);
+    clear(tr("No Data Parameters run yet"), {});
+}
+
+void ClassSigmaChart::clear(const QString& title, const QStringList& classes, int expectedEpochs)
+{
+    QChart* chart = this->chart();
+    for (QLineSeries* line : lines_) {
+        chart->removeSeries(line);
+        delete line;
+    }
+    lines_.clear();
+    for (int k = 0; k < classes.size(); ++k) {
+        QLineSeries* line = makeSeries(classes[k], kClassColors[k % std::size(kClassColors)]);
+        QPen pen = line->pen();
+        pen.setWidthF(1.5);
+        line->setPen(pen);
+        attach(chart, line, epochAxis_, sigmaAxis_);
+        lines_.push_back(line);
+    }
+    chart->legend()->setVisible(!classes.isEmpty() && classes.size() <= kMaxClassLegend);
+    expectedEpochs_ = std::max(0, expectedEpochs);
+    epochs_ = 0;
+    low_ = high_ = 1.0;
+    chart->setTitle(title);
+    rescale();
+}
+
+void ClassSigmaChart::addEpoch(int epoch, const std::vector<float>& sigmas)
+{
+    if (sigmas.empty() || sigmas.size() != lines_.size())
+        return;
+    const bool first = epochs_ == 0;
+    for (std::size_t k = 0; k < sigmas.size(); ++k) {
+        lines_[k]->append(epoch, sigmas[k]);
+        low_ = first && k == 0 ? sigmas[k] : std::min<double>(low_, sigmas[k]);
+        high_ = first && k == 0 ? sigmas[k] : std::max<double>(high_, sigmas[k]);
+    }
+    epochs_ = std::max(epochs_, epoch);
+    rescale();
+}
+
+void ClassSigmaChart::setTrajectories(const std::vector<float>& sigmas, int epochs, const QStringList& classes,
+                                      const QString& title)
+{
+    clear(title, classes);
+    const auto k = static_cast<std::size_t>(classes.size());
+    if (epochs <= 0 || sigmas.size() != k * static_cast<std::size_t>(epochs))
+        return;
+    const auto e = static_cast<std::size_t>(epochs);
+    const auto [lowest, highest] = std::minmax_element(sigmas.begin(), sigmas.end());
+    low_ = *lowest;
+    high_ = *highest;
+    for (std::size_t c = 0; c < k; ++c) {
+        QList<QPointF> points;
+        points.reserve(epochs);
+        for (std::size_t j = 0; j < e; ++j)
+            points.append(QPointF(static_cast<double>(j + 1), sigmas[c * e + j]));
+        lines_[c]->replace(points);
+    }
+    epochs_ = epochs;
+    rescale();
+}
+
+void ClassSigmaChart::rescale()
+{
+    const int epochs = std::max(expectedEpochs_, epochs_);
+    setIntegerRange(epochAxis_, 1, std::max(epochs, 2));
+    setSigmaRange(sigmaAxis_, low_, high_);
+    for (QLineSeries* line : lines_)
+        line->setPointsVisible(epochs <= 40 && lines_.size() <= kMaxClassLegend);
 }
 
 }  // namespace crowdsift

@@ -4,10 +4,13 @@
 #include "learn/trainer.h"
 
 #include <QChartView>
+#include <QStringList>
 
 #include <vector>
 
+class QAreaSeries;
 class QLineSeries;
+class QLogValueAxis;
 class QValueAxis;
 
 namespace crowdsift {
@@ -84,6 +87,75 @@ private:
     int expectedIterations_ = 0;
     int maxChanged_ = 0;
     double minAccuracy_ = 1.0;
+};
+
+// Data Parameters: the instance sigmas of the items trained on, per epoch: a light band from the
+// smallest to the largest, a darker one between the quartiles and the median as a line. The
+// sigma axis is logarithmic (base 2: the sigmas are learned in log space and start at 1), its
+// range whole powers of two, so that it moves only when a band crosses one.
+class InstanceSigmaChart : public QChartView {
+    Q_OBJECT
+public:
+    explicit InstanceSigmaChart(QWidget* parent = nullptr);
+
+    // Empties the bands and sets the title; `expectedEpochs` (> 0) fixes the epoch axis.
+    void clear(const QString& title, int expectedEpochs = 0);
+    // Epoch `epoch`'s min, q25, median, q75 and max (sigmaQuantiles()); anything else is left out.
+    void addEpoch(int epoch, const std::vector<double>& quantiles);
+    // One entry per epoch (from 1), as addEpoch() takes them, in one update.
+    void setEpochs(const std::vector<std::vector<double>>& quantiles, const QString& title);
+
+    int epochCount() const;
+    QLineSeries* minSeries() const { return min_; }
+    QLineSeries* q25Series() const { return q25_; }
+    QLineSeries* medianSeries() const { return median_; }
+    QLineSeries* q75Series() const { return q75_; }
+    QLineSeries* maxSeries() const { return max_; }
+
+private:
+    void rescale();
+
+    QLineSeries* min_ = nullptr;
+    QLineSeries* q25_ = nullptr;
+    QLineSeries* median_ = nullptr;
+    QLineSeries* q75_ = nullptr;
+    QLineSeries* max_ = nullptr;
+    QAreaSeries* range_ = nullptr;
+    QAreaSeries* quartiles_ = nullptr;
+    QValueAxis* epochAxis_ = nullptr;
+    QLogValueAxis* sigmaAxis_ = nullptr;
+    int expectedEpochs_ = 0;
+    double low_ = 1.0;   // the smallest and largest sigma shown
+    double high_ = 1.0;
+};
+
+// Data Parameters: each class's sigma per epoch, one line per class (legend by class name up to
+// a dozen classes), on the same logarithmic axis as InstanceSigmaChart.
+class ClassSigmaChart : public QChartView {
+    Q_OBJECT
+public:
+    explicit ClassSigmaChart(QWidget* parent = nullptr);
+
+    // Starts over with one empty line per name in `classes`; `expectedEpochs` as above.
+    void clear(const QString& title, const QStringList& classes, int expectedEpochs = 0);
+    // Epoch `epoch`'s sigma of every class (K entries); another count is left out.
+    void addEpoch(int epoch, const std::vector<float>& sigmas);
+    // A stored trajectory: K x `epochs`, row-major (sigma_class), in one update.
+    void setTrajectories(const std::vector<float>& sigmas, int epochs, const QStringList& classes, const QString& title);
+
+    int classCount() const { return static_cast<int>(lines_.size()); }
+    QLineSeries* classSeries(int k) const { return lines_.at(static_cast<std::size_t>(k)); }
+
+private:
+    void rescale();
+
+    std::vector<QLineSeries*> lines_;
+    QValueAxis* epochAxis_ = nullptr;
+    QLogValueAxis* sigmaAxis_ = nullptr;
+    int expectedEpochs_ = 0;
+    int epochs_ = 0;
+    double low_ = 1.0;
+    double high_ = 1.0;
 };
 
 }  // namespace crowdsift

@@ -22,7 +22,6 @@ struct IdentifyCommandArgs {
     std::string labels;
     bool json = false;
     bool noStore = false;
-    DataParamsConfig dataParams;
     TrainArgs train;
     ReadArgs read;
 };
@@ -58,40 +57,21 @@ void addIdentifyCommand(CLI::App& app, const GlobalOptions& global, int& exitCod
     command->footer("Data Parameters (Saxena, Tuzel & DeCoste, NeurIPS 2019): the logits of item i of class y are "
                     "divided by sigma_class[y] + sigma_inst[i] while training; each sigma's trajectory over the "
                     "epochs is stored in the run (sigma_instance N x E, sigma_class K x E). Without --instance "
-                    "and --class the instance level is learned. Labels and model options as for `train`.");
+                    "and --class the instance level is learned. Labels and model options as for `train`, "
+                    "without --folds.");
     command->add_option("path", args->path, "Project file (.csift) or dataset folder/file")->required();
     command->add_option("-l,--labels", args->labels, "Aggregation run id, or labels file (.csv, .npy)")->required();
-    DataParamsConfig& d = args->dataParams;
-    command->add_flag("--instance", d.instanceLevel, "Learn one sigma per item");
-    command->add_flag("--class", d.classLevel, "Learn one sigma per class");
-    command->add_option("--lr-inst", d.lrInstance, "Learning rate of the item sigmas (log space)")
-        ->check(CLI::Range(0.0, 100.0))
-        ->capture_default_str();
-    command->add_option("--lr-class", d.lrClass, "Learning rate of the class sigmas (log space)")
-        ->check(CLI::Range(0.0, 100.0))
-        ->capture_default_str();
-    command->add_option("--init-inst", d.initInstance, "Item sigma at the start")
-        ->check(CLI::Range(d.minSigma, d.maxSigma))
-        ->capture_default_str();
-    command->add_option("--init-class", d.initClass, "Class sigma at the start")
-        ->check(CLI::Range(d.minSigma, d.maxSigma))
-        ->capture_default_str();
-    command->add_option("--wd-inst", d.weightDecayInstance, "Weight decay of the item sigmas in a batch (log space)")
-        ->check(CLI::Range(0.0, 10.0))
-        ->capture_default_str();
-    command->add_option("--wd-class", d.weightDecayClass, "Weight decay of the class sigmas in a batch (log space)")
-        ->check(CLI::Range(0.0, 10.0))
-        ->capture_default_str();
     command->add_flag("--json", args->json, "Print the run summary as JSON");
     command->add_flag("--no-store", args->noStore, "Do not record the run in the project");
-    args->train.addTo(command, UseTrain, {"folds"});
+    args->train.addTo(command, UseIdentify);
     args->read.addTo(command);
 
     command->callback([args, &global, &exitCode] {
         TrainArgs::Resolved settings = args->train.resolve();
-        settings.config.dataParams = args->dataParams;
-        if (!settings.config.dataParams.enabled())
-            settings.config.dataParams.instanceLevel = true;
+        // The instance level is on unless --class alone asks for the class level only.
+        if (args->train.isGiven("class") && !args->train.isGiven("instance"))
+            settings.dataParams.instanceLevel = false;
+        settings.config.dataParams = settings.dataParams;
         TerminalProgress bar(!global.quiet && !args->json);
         Input input = openInput(args->path, args->read, bar, global);
         const Dataset& dataset = input.dataset;

@@ -17,11 +17,12 @@ namespace crowdsift::cli {
 
 struct Input;
 
-// The model, training and input options of `train` and `crowdlab-loop`, one per setting of
-// trainSettings() that the verb uses (its option, help, range and default from there). Options
-// not given keep defaultTrainSettings() of the model and the resolved device.
+// The model, training, input and Data Parameters options of `train`, `crowdlab-loop` and
+// `identify`, one per setting of trainSettings() that the verb uses (its option, help, range and
+// default from there). Options not given keep defaultTrainSettings() of the model and the
+// resolved device.
 struct TrainArgs {
-    // use: UseTrain or UseLoop; `except`: setting keys the verb does not offer.
+    // use: UseTrain, UseLoop or UseIdentify; `except`: setting keys the verb does not offer.
     void addTo(CLI::App* command, unsigned use, const std::vector<std::string>& except = {});
 
     struct Resolved : TrainSettings {
@@ -31,6 +32,8 @@ struct TrainArgs {
     // options given. InputError naming the option for an unknown model, optimizer, schedule or
     // input and for bad numbers.
     Resolved resolve() const;
+    // Whether the option of setting `key` was given on the command line.
+    bool isGiven(const std::string& key) const { return given(key).has_value(); }
 
 private:
     // The text given for setting `key`, nothing when its option was not given.

@@ -43,6 +43,22 @@ std::string firstLine(const std::string& text)
 
 }  // namespace
 
+std::vector<double> sigmaQuantiles(std::vector<float> values)
+{
+    values.erase(std::remove_if(values.begin(), values.end(), [](float v) { return std::isnan(v); }), values.end());
+    if (values.empty())
+        return {};
+    std::sort(values.begin(), values.end());
+    const auto quantile = [&](double q) {
+        const double position = q * static_cast<double>(values.size() - 1);
+        const auto below = static_cast<std::size_t>(std::floor(position));
+        const std::size_t above = std::min(below + 1, values.size() - 1);
+        const double t = position - static_cast<double>(below);
+        return static_cast<double>(values[below]) * (1 - t) + static_cast<double>(values[above]) * t;
+    };
+    return {values.front(), quantile(0.25), quantile(0.5), quantile(0.75), values.back()};
+}
+
 void Classifier::Impl::checkInput(const LearnInput& input) const
 {
     const InputShape shape = shapeOf(input);
@@ -231,14 +247,21 @@ TrainResult Classifier::fit(const LearnInput& input, const std::vector<int>& row
             ++step;
             progress.step(static_cast<double>(step), static_cast<double>(totalSteps), stage);
         }
-        if (dataParams) {
-            if (config.dataParams.instanceLevel)
-                instanceColumns.push_back(dataParams->instanceSigma());
-            if (config.dataParams.classLevel)
-                classColumns.push_back(dataParams->classSigma());
-        }
         EpochRecord record;
         record.epoch = epoch;
+        if (dataParams) {
+            if (config.dataParams.instanceLevel) {
+                instanceColumns.push_back(dataParams->instanceSigma());
+                const torch::Tensor& column = instanceColumns.back();
+                record.instanceSigmaQuantiles
+                    = sigmaQuantiles(std::vector<float>(column.data_ptr<float>(), column.data_ptr<float>() + column.numel()));
+            }
+            if (config.dataParams.classLevel) {
+                classColumns.push_back(dataParams->classSigma());
+                const torch::Tensor& column = classColumns.back();
+                record.classSigma.assign(column.data_ptr<float>(), column.data_ptr<float>() + column.numel());
+            }
+        }
         // Reading the sums waits for the device, so the timing below covers the epoch's work.
         record.trainLoss = lossSum.item<double>() / static_cast<double>(count);
         record.trainAccuracy = static_cast<double>(correct.item<std::int64_t>()) / static_cast<double>(count);

@@ -82,7 +82,16 @@ struct EpochRecord {
     double learningRate = 0;  // at the end of the epoch
     double seconds = 0;       // wall time of the epoch, validation included
     double samplesPerSecond = 0;  // training samples (images or vectors) per second
+    // Data Parameters only, at the end of the epoch: the instance sigmas of the rows trained on
+    // summarised by sigmaQuantiles() (empty without the instance level), and every class's sigma
+    // (K entries, empty without the class level). What a live chart draws per epoch.
+    std::vector<double> instanceSigmaQuantiles;
+    std::vector<float> classSigma;
 };
+
+// min, q25, median, q75 and max of `values` with NaN entries left out, interpolated linearly
+// between neighbouring ranks (numpy's default); empty when no value is left.
+std::vector<double> sigmaQuantiles(std::vector<float> values);
 
 struct TrainResult {
     std::vector<EpochRecord> history;

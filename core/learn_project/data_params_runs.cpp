@@ -1,5 +1,6 @@
 #include "learn_project/data_params_runs.h"
 
+#include "learn_project/train_settings.h"
 #include "project/run_service.h"
 #include "util/error.h"
 #include "util/npy.h"
@@ -8,6 +9,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace crowdsift {
@@ -19,31 +21,16 @@ nlohmann::json finiteOrNull(double value)
     return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
 }
 
-// Quantile q of sorted values, interpolated linearly between the neighbouring ranks (numpy's default).
-double quantile(const std::vector<float>& sorted, double q)
-{
-    const double position = q * static_cast<double>(sorted.size() - 1);
-    const auto below = static_cast<std::size_t>(std::floor(position));
-    const std::size_t above = std::min(below + 1, sorted.size() - 1);
-    const double t = position - static_cast<double>(below);
-    return static_cast<double>(sorted[below]) * (1 - t) + static_cast<double>(sorted[above]) * t;
-}
-
 // The quantiles of column `epoch` of a rows x epochs trajectory, NaN entries left out.
 nlohmann::json columnQuantiles(const std::vector<float>& trajectory, std::size_t epochs, std::size_t epoch)
 {
     std::vector<float> values;
     for (std::size_t i = epoch; i < trajectory.size(); i += epochs)
-        if (!std::isnan(trajectory[i]))
-            values.push_back(trajectory[i]);
-    if (values.empty())
+        values.push_back(trajectory[i]);
+    const std::vector<double> q = sigmaQuantiles(std::move(values));
+    if (q.empty())
         return nullptr;
-    std::sort(values.begin(), values.end());
-    return {{"min", values.front()},
-            {"q25", quantile(values, 0.25)},
-            {"median", quantile(values, 0.5)},
-            {"q75", quantile(values, 0.75)},
-            {"max", values.back()}};
+    return {{"min", q[0]}, {"q25", q[1]}, {"median", q[2]}, {"q75", q[3]}, {"max", q[4]}};
 }
 
 std::string nameOf(const nlohmann::json& params)
@@ -75,16 +62,11 @@ DataParamsOutcome trainDataParams(const LearnInput& input, const Targets& target
 nlohmann::json dataParamsParams(const ModelSpec& spec, const TrainConfig& config, const LearnInputOptions& input)
 {
     nlohmann::json params = trainParams(spec, config, input);
-    const DataParamsConfig& d = config.dataParams;
-    params["instance"] = d.instanceLevel;
-    params["class"] = d.classLevel;
-    params["init_instance"] = d.initInstance;
-    params["init_class"] = d.initClass;
-    params["lr_instance"] = d.lrInstance;
-    params["lr_class"] = d.lrClass;
-    params["wd_instance"] = d.weightDecayInstance;
-    params["wd_class"] = d.weightDecayClass;
-    params["dp_momentum"] = d.momentum;
+    TrainSettings settings;
+    settings.dataParams = config.dataParams;
+    for (const SettingInfo& setting : trainSettings())
+        if (setting.dataParams && setting.usedBy(UseStored))
+            params[setting.key] = setting.get(settings);
     return params;
 }
 

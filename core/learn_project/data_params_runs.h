@@ -34,8 +34,10 @@ DataParamsOutcome trainDataParams(const LearnInput& input, const Targets& target
                                   const TrainConfig& config, Progress& progress = Progress::none(),
                                   const EpochCallback& onEpoch = {});
 
-// trainParams() plus the Data Parameters settings: instance, class (bools), init_instance,
-// init_class, lr_instance, lr_class, wd_instance, wd_class, dp_momentum.
+// trainParams() plus the Data Parameters settings of trainSettings() (SettingInfo::dataParams)
+// from config.dataParams: instance, class (bools), init_instance, init_class, lr_instance,
+// lr_class, wd_instance, wd_class, dp_momentum. decodeTrainSettings() reads them back into
+// TrainSettings::dataParams.
 nlohmann::json dataParamsParams(const ModelSpec& spec, const TrainConfig& config, const LearnInputOptions& input);
 
 // model, epochs (run), seconds, samples_per_s, instance and class (the levels), and per_epoch:

@@ -200,7 +200,7 @@ nlohmann::json trainParams(const ModelSpec& spec, const TrainConfig& config, con
     settings.device = config.device;
     nlohmann::json params = nlohmann::json::object();
     for (const SettingInfo& setting : trainSettings())
-        if (setting.usedBy(UseStored) && !setting.perRun && setting.appliesTo(spec.name))
+        if (setting.usedBy(UseStored) && !setting.perRun && !setting.dataParams && setting.appliesTo(spec.name))
             params[setting.key] = setting.get(settings);
     return params;
 }

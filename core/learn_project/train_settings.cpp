@@ -18,9 +18,10 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr unsigned kRun = UseTrain | UseLoop;
+constexpr unsigned kRun = UseTrain | UseLoop | UseIdentify;
 constexpr unsigned kFormField = kRun | UseForm | UseStored;
 constexpr unsigned kBehindForm = kRun | UseStored;
+constexpr unsigned kDataParamsField = UseIdentify | UseForm | UseStored;
 
 // %g: 0.0001, 0.5, 2, 1e-05.
 std::string numberText(double value)
@@ -108,6 +109,11 @@ struct Row {
         info.perRun = true;
         return *this;
     }
+    Row& dataParams()
+    {
+        info.dataParams = true;
+        return *this;
+    }
     Row& models(std::vector<std::string> names)
     {
         info.models = std::move(names);
@@ -144,6 +150,7 @@ struct Row {
 constexpr auto kSpec = &TrainSettings::spec;
 constexpr auto kConfig = &TrainSettings::config;
 constexpr auto kInput = &TrainSettings::input;
+constexpr auto kDataParams = &TrainSettings::dataParams;
 using Type = SettingType;
 
 std::vector<SettingInfo> makeSettings()
@@ -244,7 +251,8 @@ std::vector<SettingInfo> makeSettings()
             .decimals(2)
             .member<kSpec, &ModelSpec::dropout>(),
         Row("folds", "--folds", "folds", Type::Int, 2, 20,
-            "Cross-validation folds: every item's probabilities come from a model that did not train on it", kFormField)
+            "Cross-validation folds: every item's probabilities come from a model that did not train on it",
+            kFormField & ~UseIdentify)
             .perRun()
             .off(1, "train: 1 = no cross-validation, one model trained on every item")
             .top<&TrainSettings::folds>(),
@@ -253,6 +261,50 @@ std::vector<SettingInfo> makeSettings()
             UseLoop | UseForm | UseStored)
             .perRun()
             .top<&TrainSettings::maxIterations>(),
+        // Data Parameters (identify); the ranges are the CLI's since it has had these options.
+        Row("instance", "--instance", "instance level", Type::Bool, 0, 0,
+            "Learn one sigma per item (the level learned when neither --instance nor --class is given)",
+            kDataParamsField)
+            .dataParams()
+            .member<kDataParams, &DataParamsConfig::instanceLevel>(),
+        Row("class", "--class", "class level", Type::Bool, 0, 0, "Learn one sigma per class", kDataParamsField)
+            .dataParams()
+            .member<kDataParams, &DataParamsConfig::classLevel>(),
+        Row("init_instance", "--init-inst", "item sigma at the start", Type::Real, 1.0 / 20.0, 20.0,
+            "Item sigma at the start", kDataParamsField)
+            .dataParams()
+            .decimals(3)
+            .member<kDataParams, &DataParamsConfig::initInstance>(),
+        Row("init_class", "--init-class", "class sigma at the start", Type::Real, 1.0 / 20.0, 20.0,
+            "Class sigma at the start", kDataParamsField)
+            .dataParams()
+            .decimals(3)
+            .member<kDataParams, &DataParamsConfig::initClass>(),
+        Row("lr_instance", "--lr-inst", "item sigma learning rate", Type::Real, 0, 100,
+            "Learning rate of the item sigmas (log space)", kDataParamsField)
+            .dataParams()
+            .decimals(4)
+            .member<kDataParams, &DataParamsConfig::lrInstance>(),
+        Row("lr_class", "--lr-class", "class sigma learning rate", Type::Real, 0, 100,
+            "Learning rate of the class sigmas (log space)", kDataParamsField)
+            .dataParams()
+            .decimals(4)
+            .member<kDataParams, &DataParamsConfig::lrClass>(),
+        Row("wd_instance", "--wd-inst", "item sigma weight decay", Type::Real, 0, 10,
+            "Weight decay of the item sigmas in a batch (log space)", kDataParamsField)
+            .dataParams()
+            .decimals(5)
+            .member<kDataParams, &DataParamsConfig::weightDecayInstance>(),
+        Row("wd_class", "--wd-class", "class sigma weight decay", Type::Real, 0, 10,
+            "Weight decay of the class sigmas in a batch (log space)", kDataParamsField)
+            .dataParams()
+            .decimals(5)
+            .member<kDataParams, &DataParamsConfig::weightDecayClass>(),
+        Row("dp_momentum", nullptr, "sigma momentum", Type::Real, 0, 0.999,
+            "Heavy-ball momentum of the sigmas' SGD", UseIdentify | UseStored)
+            .dataParams()
+            .decimals(3)
+            .member<kDataParams, &DataParamsConfig::momentum>(),
     };
     std::vector<SettingInfo> settings;
     for (const Row& row : rows)
@@ -275,6 +327,13 @@ std::string rangeProblem(const SettingInfo& setting, double value)
 }
 
 }  // namespace
+
+DataParamsConfig defaultDataParams()
+{
+    DataParamsConfig config;
+    config.instanceLevel = true;
+    return config;
+}
 
 bool SettingInfo::appliesTo(const std::string& model) const
 {

@@ -1,10 +1,11 @@
 #pragma once
 
-// The one description of every model, training and input setting of a train or loop run: its
-// key in a run's stored parameters (trainParams()), its command-line option, its type, range,
-// default and help. The CLI's options (app/cli/train_options.cpp), the Learning form's fields
-// (ui/learnform.cpp) and the reading of stored parameters (decodeTrainSettings) are all derived
-// from trainSettings(), so that they cannot disagree. Plain C++: no Qt, no torch headers.
+// The one description of every model, training and input setting of a train, loop or Data
+// Parameters run: its key in a run's stored parameters (trainParams(), dataParamsParams()), its
+// command-line option, its type, range, default and help. The CLI's options
+// (app/cli/train_options.cpp), the Learning form's fields (ui/learnform.cpp) and the reading of
+// stored parameters (decodeTrainSettings) are all derived from trainSettings(), so that they
+// cannot disagree. Plain C++: no Qt, no torch headers.
 
 #include "learn_project/learn_runs.h"
 
@@ -17,7 +18,11 @@
 
 namespace crowdsift {
 
-// Everything a train or loop run is configured by.
+// The Data Parameters a `data-parameters` run starts from: DataParamsConfig's defaults with the
+// instance level on (`identify` without --instance and --class).
+DataParamsConfig defaultDataParams();
+
+// Everything a train, loop or Data Parameters run is configured by.
 struct TrainSettings {
     ModelSpec spec;
     TrainConfig config;
@@ -26,6 +31,9 @@ struct TrainSettings {
     int folds = 5;           // cross-validation folds; 1 (the train verb only) = no cross-validation
     int maxIterations = 5;   // the CROWDLAB loop's iteration limit
     bool soft = false;       // train on posteriors instead of hard labels
+    // What a Data Parameters run puts into config.dataParams; train and loop runs leave that off
+    // whatever this holds.
+    DataParamsConfig dataParams = defaultDataParams();
 };
 
 // defaultModelSpec() and defaultTrainConfig() of `model` on the device (cuda or not), the rest
@@ -48,6 +56,7 @@ enum SettingUse : unsigned {
     UseLoop = 1u << 1,   // the CLI's `crowdlab-loop`
     UseForm = 1u << 2,   // a field of the Learning form (else the form keeps it behind, as stored)
     UseStored = 1u << 3, // part of a run's stored parameters
+    UseIdentify = 1u << 4,  // the CLI's `identify` (Data Parameters)
 };
 
 struct SettingInfo {
@@ -68,6 +77,9 @@ struct SettingInfo {
     unsigned uses = 0;   // SettingUse bits
     // Stored by the verbs beside trainParams() (folds, soft, max_iterations), not by it.
     bool perRun = false;
+    // A Data Parameters setting (TrainSettings::dataParams): stored by dataParamsParams() only,
+    // shown in the Learning form's Data Parameters box.
+    bool dataParams = false;
     std::vector<std::string> models;  // the models it applies to (trainParams() stores it for them); empty = all
     nlohmann::json (*get)(const TrainSettings&) = nullptr;
     void (*set)(TrainSettings&, const nlohmann::json&) = nullptr;  // a value settingProblem() accepts

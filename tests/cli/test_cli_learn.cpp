@@ -343,6 +343,14 @@ private Q_SLOTS:
         QVERIFY(epochs[7].toObject()["class_sigma"].isNull());
         QVERIFY(!j.contains("run"));
 
+        // --class alone: the class level only.
+        const Run classOnly = runCli(QStringList{"identify", project_, "--labels", "1", "--class", "--no-store", "--json"} + quick);
+        QVERIFY2(classOnly.exitCode == 0, qPrintable(classOnly.err));
+        const QJsonObject c = QJsonDocument::fromJson(classOnly.out.toUtf8()).object();
+        QVERIFY(!c["instance"].toBool());
+        QVERIFY(c["class"].toBool());
+        QVERIFY(c["per_epoch"].toArray()[0].toObject()["instance_sigma"].isNull());
+
         const Run bad = runCli(QStringList{"identify", project_, "--labels", "1", "--init-inst", "30"} + quick);
         QVERIFY(bad.exitCode != 0);  // CLI11's range check
         QVERIFY2(bad.err.contains("--init-inst: Value 30 not in range"), qPrintable(bad.err));

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -298,8 +299,11 @@ private Q_SLOTS:
             config.flip = true;
         }
         Classifier classifier(spec, input, classes, config);
-        const TrainResult result = classifier.fit(input, rows, targets);
+        std::vector<EpochRecord> reported;
+        const TrainResult result
+            = classifier.fit(input, rows, targets, Progress::none(), [&](const EpochRecord& r) { reported.push_back(r); });
         QCOMPARE(static_cast<int>(result.history.size()), epochs);
+        QCOMPARE(static_cast<int>(reported.size()), epochs);
         QCOMPARE(result.instanceSigma.size(), static_cast<std::size_t>(n * epochs));
         QCOMPARE(result.classSigma.size(), static_cast<std::size_t>(classes * epochs));
         int trainedRows = 0;
@@ -319,6 +323,31 @@ private Q_SLOTS:
         QCOMPARE(trainedRows, static_cast<int>(result.trainSamples / epochs));
         for (float sigma : result.classSigma)
             QVERIFY(std::isfinite(sigma) && sigma != 1.0f);
+        // What each epoch reports as it ends (a live chart's points) is the trajectory's column.
+        for (int e = 0; e < epochs; ++e) {
+            const EpochRecord& r = reported[static_cast<std::size_t>(e)];
+            std::vector<float> column;
+            for (int i = 0; i < n; ++i)
+                column.push_back(result.instanceSigma[static_cast<std::size_t>(i * epochs + e)]);
+            QCOMPARE(r.instanceSigmaQuantiles, sigmaQuantiles(column));
+            QCOMPARE(r.instanceSigmaQuantiles.size(), std::size_t(5));
+            QVERIFY(std::is_sorted(r.instanceSigmaQuantiles.begin(), r.instanceSigmaQuantiles.end()));
+            QCOMPARE(static_cast<int>(r.classSigma.size()), classes);
+            for (int k = 0; k < classes; ++k)
+                QCOMPARE(r.classSigma[static_cast<std::size_t>(k)], result.classSigma[static_cast<std::size_t>(k * epochs + e)]);
+            QCOMPARE(result.history[static_cast<std::size_t>(e)].classSigma, r.classSigma);
+        }
+    }
+
+    // Quantiles as numpy.quantile computes them (linear), NaN left out.
+    void sigmaQuantilesAreNumpys()
+    {
+        const float nan = std::numeric_limits<float>::quiet_NaN();
+        const std::vector<double> q = sigmaQuantiles({4.0f, nan, 1.0f, 2.0f, 10.0f, nan});
+        // numpy.quantile([1, 2, 4, 10], [0, .25, .5, .75, 1]) = [1, 1.75, 3, 5.5, 10]
+        QCOMPARE(q, (std::vector<double>{1.0, 1.75, 3.0, 5.5, 10.0}));
+        QVERIFY(sigmaQuantiles({nan, nan}).empty());
+        QCOMPARE(sigmaQuantiles({2.0f}), (std::vector<double>{2.0, 2.0, 2.0, 2.0, 2.0}));
     }
 
     void flippedLabelsRankHighest()

@@ -1,3 +1,4 @@
+#include "learn_project/data_params_runs.h"
 #include "learn_project/train_settings.h"
 #include "setting_rows.h"
 
@@ -59,6 +60,70 @@ private Q_SLOTS:
             const nlohmann::json params = storedParams(settings);
             const TrainSettings read = trainSettingsFromParams(params, false, "run 1");
             QCOMPARE(storedParams(read).dump(), params.dump());
+        }
+    }
+
+    // A Data Parameters run's settings (identify, the Learning tab's Data Parameters job) come
+    // back from its stored parameters: the levels, inits, learning rates, weight decays and
+    // momentum into TrainSettings::dataParams, the training settings as for a train run.
+    void dataParamsComeBack()
+    {
+        TrainSettings settings = defaultTrainSettings("mlp", false);
+        settings.config.epochs = 9;
+        DataParamsConfig& d = settings.config.dataParams;
+        d.instanceLevel = false;
+        d.classLevel = true;
+        d.initInstance = 2.5;
+        d.initClass = 0.25;
+        d.lrInstance = 0.3;
+        d.lrClass = 1.5;
+        d.weightDecayInstance = 0.001;
+        d.weightDecayClass = 0.02;
+        d.momentum = 0.5;
+        nlohmann::json params = dataParamsParams(settings.spec, settings.config, settings.input);
+        for (const char* key : {"instance", "class", "init_instance", "init_class", "lr_instance", "lr_class",
+                                "wd_instance", "wd_class", "dp_momentum"}) {
+            QVERIFY2(params.contains(key), key);
+            QVERIFY(trainSetting(key).dataParams);
+        }
+        params["labels"] = "3";
+        params["soft"] = false;
+        const TrainSettings read = trainSettingsFromParams(params, false, "run 5");
+        QCOMPARE(read.config.epochs, 9);
+        QCOMPARE(read.dataParams.instanceLevel, false);
+        QCOMPARE(read.dataParams.classLevel, true);
+        QCOMPARE(read.dataParams.initInstance, 2.5);
+        QCOMPARE(read.dataParams.initClass, 0.25);
+        QCOMPARE(read.dataParams.lrInstance, 0.3);
+        QCOMPARE(read.dataParams.lrClass, 1.5);
+        QCOMPARE(read.dataParams.weightDecayInstance, 0.001);
+        QCOMPARE(read.dataParams.weightDecayClass, 0.02);
+        QCOMPARE(read.dataParams.momentum, 0.5);
+        // Read settings give the same parameters again; the run's own config stays off until a
+        // Data Parameters job copies them in.
+        QVERIFY(!read.config.dataParams.enabled());
+        TrainConfig again = read.config;
+        again.dataParams = read.dataParams;
+        nlohmann::json stored = dataParamsParams(read.spec, again, read.input);
+        stored["labels"] = "3";
+        stored["soft"] = false;
+        QCOMPARE(stored.dump(), params.dump());
+
+        // A train run stores none of them and leaves the instance level, the default, on.
+        const TrainSettings plain = trainSettingsFromParams(storedParams(defaultTrainSettings("mlp", false)), false, "run 1");
+        QVERIFY(plain.dataParams.instanceLevel);
+        QVERIFY(!plain.dataParams.classLevel);
+        const nlohmann::json trainStored = trainParams(plain.spec, plain.config, plain.input);
+        for (const auto& item : trainStored.items())
+            QVERIFY2(!trainSetting(item.key()).dataParams, item.key().c_str());
+
+        // A stored sigma out of its range is named like any setting.
+        params["init_class"] = 25;
+        try {
+            trainSettingsFromParams(params, false, "run 5");
+            QFAIL("no error");
+        } catch (const InputError& e) {
+            QVERIFY2(messageOf(e).contains(QStringLiteral("class sigma at the start 25: is above the maximum 20")), e.what());
         }
     }
 

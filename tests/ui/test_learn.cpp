@@ -11,13 +11,17 @@
 #include "data/formats.h"
 #include "images/demo.h"
 #include "learn/trainer.h"
+#include "learn_project/data_params_runs.h"
 #include "learn_project/learn_runs.h"
+#include "learn_project/train_settings.h"
 #include "project/aggregation_runs.h"
 #include "project/run_service.h"
 #include "project/store.h"
 #include "util/progress.h"
 
+#include <QAreaSeries>
 #include <QCheckBox>
+#include <QGroupBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QLabel>
@@ -173,6 +177,9 @@ private Q_SLOTS:
     void missingSettingsKeepTheForm();
     void unusableSettingKeepsItsField_data();
     void unusableSettingKeepsItsField();
+    void dataParamsBoxComesFromTheSchema();
+    void dataParamsStoresSigmasAndCurves();
+    void cancelledDataParamsStoresNothing();
 };
 
 void TestLearn::initTestCase()
@@ -808,6 +815,202 @@ void TestLearn::unusableSettingKeepsItsField()
     QCOMPARE(lines.size(), 2);
     QCOMPARE(lines[0], QStringLiteral("Run %1's settings are in the form").arg(run));
     QCOMPARE(lines[1], QStringLiteral("Run %1").arg(run) + message);
+}
+
+void TestLearn::dataParamsBoxComesFromTheSchema()
+{
+    MainWindow window;
+    open(window, createProject(QStringLiteral("dpform")));
+    LearnPage* page = window.learnPage();
+    QGroupBox* box = qobject_cast<QGroupBox*>(page->dataParamsButton()->parentWidget());
+    QVERIFY(box);
+    // Every Data Parameters setting the form shows has its field in the box, with the setting's
+    // default and help; the one it does not show (the momentum) is kept behind it.
+    int shown = 0;
+    for (const SettingInfo& setting : trainSettings()) {
+        if (!setting.dataParams)
+            continue;
+        QWidget* field = page->settingField(setting.key);
+        QCOMPARE(field != nullptr, setting.usedBy(UseForm));
+        if (!field)
+            continue;
+        ++shown;
+        QVERIFY2(box->isAncestorOf(field), setting.key);
+        QCOMPARE(field->toolTip(), QString::fromUtf8(setting.help));
+        if (auto* real = qobject_cast<QDoubleSpinBox*>(field)) {
+            QCOMPARE(real->minimum(), setting.min);
+            QCOMPARE(real->maximum(), setting.max);
+            QCOMPARE(real->value(), settingDefault(setting).get<double>());
+        } else {
+            QCOMPARE(qobject_cast<QCheckBox*>(field)->isChecked(), settingDefault(setting).get<bool>());
+        }
+    }
+    QCOMPARE(shown, 8);
+    const DataParamsConfig defaults = defaultDataParams();
+    const DataParamsConfig form = page->dataParamsConfig();
+    QVERIFY(form.instanceLevel && !form.classLevel);
+    QCOMPARE(form.lrInstance, defaults.lrInstance);
+    QCOMPARE(form.momentum, defaults.momentum);
+    QVERIFY(page->dataParamsButton()->isEnabled());
+
+    // A level's fields follow its check box; with neither level there is nothing to learn.
+    auto* instance = qobject_cast<QCheckBox*>(page->settingField("instance"));
+    auto* classLevel = qobject_cast<QCheckBox*>(page->settingField("class"));
+    QVERIFY(page->settingField("lr_instance")->isEnabled());
+    QVERIFY(!page->settingField("lr_class")->isEnabled());
+    classLevel->setChecked(true);
+    QVERIFY(page->settingField("lr_class")->isEnabled());
+    qobject_cast<QDoubleSpinBox*>(page->settingField("lr_class"))->setValue(0.35);
+    qobject_cast<QDoubleSpinBox*>(page->settingField("init_instance"))->setValue(2.0);
+    QCOMPARE(page->dataParamsConfig().lrClass, 0.35);
+    QCOMPARE(page->dataParamsConfig().initInstance, 2.0);
+    QVERIFY(page->dataParamsConfig().classLevel);
+    instance->setChecked(false);
+    classLevel->setChecked(false);
+    QVERIFY(!page->dataParamsButton()->isEnabled());
+    QVERIFY(page->dataParamsButton()->toolTip().contains(QStringLiteral("Choose")));
+    QCOMPARE(page->startDataParams(), 0);
+    classLevel->setChecked(true);
+    QVERIFY(page->dataParamsButton()->isEnabled());
+    // Training and the loop never learn sigmas, whatever the box says.
+    QVERIFY(!page->trainConfig().dataParams.enabled());
+    QVERIFY(!page->loopConfig().train.dataParams.enabled());
+}
+
+void TestLearn::dataParamsStoresSigmasAndCurves()
+{
+    MainWindow window;
+    open(window, createProject(QStringLiteral("dataparams")));
+    LearnPage* page = window.learnPage();
+    Project* project = window.document()->project();
+    const std::int64_t active = window.document()->aggregationRunId();
+    const std::int64_t majority = runsOf(*project, "aggregate", "mv").front().id;
+    constexpr int kEpochs = 4;
+    setSmallForm(page, kEpochs, 2);
+    page->labelsBox()->setCurrentIndex(page->labelsBox()->findData(static_cast<qlonglong>(majority)));
+    qobject_cast<QCheckBox*>(page->settingField("class"))->setChecked(true);
+    qobject_cast<QDoubleSpinBox*>(page->settingField("lr_class"))->setValue(0.2);
+    QVERIFY(!page->showsDataParams());
+
+    // The epochs arrive live: count them as the charts draw them.
+    int liveEpochs = 0;
+    page->dataParamsButton()->click();
+    const int job = page->currentJob();
+    QVERIFY(job != 0);
+    QVERIFY(page->showsDataParams());
+    QVERIFY(!page->dataParamsButton()->isEnabled());
+    QVERIFY(!page->settingField("lr_instance")->isEnabled());
+    QMetaObject::Connection counting = connect(page->instanceSigmaChart()->medianSeries(), &QLineSeries::pointAdded,
+                                               page, [&liveEpochs] { ++liveEpochs; });
+    QVERIFY(window.jobManager()->waitFor(job, kTimeoutMs));
+    disconnect(counting);
+    QCOMPARE(window.jobManager()->job(job).status, JobStatus::Finished);
+    QCOMPARE(liveEpochs, kEpochs);
+
+    const std::vector<RunInfo> runs = runsOf(*project, "data-parameters");
+    QCOMPARE(static_cast<int>(runs.size()), 1);
+    const RunInfo& run = runs.front();
+    QCOMPARE(run.status, std::string("done"));
+    QCOMPARE(run.name, std::string("mlp"));
+    // What `identify` would store for these settings, on the labels run chosen.
+    TrainConfig config = page->trainConfig();
+    config.dataParams = page->dataParamsConfig();
+    nlohmann::json expected = dataParamsParams(page->modelSpec(), config, page->inputOptions());
+    expected["labels"] = std::to_string(majority);
+    expected["soft"] = false;
+    QCOMPARE(jsonText(run.params), jsonText(expected));
+    QCOMPARE(run.params["lr_class"].get<double>(), 0.2);
+    const NpyArray instance = project->runOutput(run.id, "sigma_instance");
+    QCOMPARE(instance.shape, (std::vector<std::size_t>{kItems, kEpochs}));
+    const NpyArray classSigma = project->runOutput(run.id, "sigma_class");
+    QCOMPARE(classSigma.shape, (std::vector<std::size_t>{kClasses, kEpochs}));
+    QCOMPARE(project->runOutput(run.id, "history").shape, (std::vector<std::size_t>{kEpochs, 9}));
+
+    // No consensus: the active run stays, nothing is announced.
+    QCOMPARE(window.document()->aggregationRunId(), active);
+    QCOMPARE(project->activeRun(), active);
+    QVERIFY(!window.runAnnouncement()->isVisibleTo(&window));
+    QVERIFY(page->statusLabel()->text().contains(QStringLiteral("Data Parameters run %1 stored").arg(run.id)));
+
+    // The stored run is shown: one point per epoch in every chart, the class sigmas as stored.
+    QCOMPARE(page->shownRun(), run.id);
+    QVERIFY(page->showsDataParams());
+    QVERIFY(page->runBox()->currentText().contains(QStringLiteral("Data Parameters")));
+    QCOMPARE(page->curveChart()->trainLossSeries()->count(), kEpochs);
+    QCOMPARE(page->instanceSigmaChart()->epochCount(), kEpochs);
+    QCOMPARE(page->instanceSigmaChart()->maxSeries()->count(), kEpochs);
+    QCOMPARE(page->classSigmaChart()->classCount(), kClasses);
+    const std::vector<float> stored = classSigma.as<float>();
+    for (int k = 0; k < kClasses; ++k) {
+        QCOMPARE(page->classSigmaChart()->classSeries(k)->count(), kEpochs);
+        for (int e = 0; e < kEpochs; ++e)
+            QCOMPARE(page->classSigmaChart()->classSeries(k)->at(e).y(),
+                     static_cast<double>(stored[static_cast<std::size_t>(k * kEpochs + e)]));
+    }
+    QCOMPARE(page->classSigmaChart()->classSeries(0)->name(), QStringLiteral("red"));
+    const nlohmann::json& last = run.summary["per_epoch"][kEpochs - 1]["instance_sigma"];
+    QCOMPARE(page->instanceSigmaChart()->medianSeries()->at(kEpochs - 1).y(), last["median"].get<double>());
+    QCOMPARE(page->instanceSigmaChart()->maxSeries()->at(kEpochs - 1).y(), last["max"].get<double>());
+
+    // The Runs tab lists it and cannot make it active; selecting it there shows it here.
+    window.runsPage()->selectRuns({run.id});
+    QVERIFY(!window.runsPage()->makeActiveButton()->isEnabled());
+    QCOMPARE(page->shownRun(), run.id);
+    QVERIFY(!page->showRun(active));
+
+    // A train run's curves put the loop chart back; the Data Parameters run brings its own back.
+    QVERIFY(clickAndWait(window, page->trainButton()) != 0);
+    QVERIFY(!page->showsDataParams());
+    page->runBox()->setCurrentIndex(page->runBox()->findData(static_cast<qlonglong>(run.id)));
+    QCOMPARE(page->shownRun(), run.id);
+    QVERIFY(page->showsDataParams());
+    QCOMPARE(page->instanceSigmaChart()->epochCount(), kEpochs);
+
+    // Its settings come back into the form, Data Parameters and labels run included.
+    qobject_cast<QCheckBox*>(page->settingField("class"))->setChecked(false);
+    qobject_cast<QDoubleSpinBox*>(page->settingField("lr_class"))->setValue(0.5);
+    page->labelsBox()->setCurrentIndex(page->labelsBox()->findData(static_cast<qlonglong>(active)));
+    useSettingsOf(window.document(), page, run.id);
+    QVERIFY(page->dataParamsConfig().classLevel);
+    QCOMPARE(page->dataParamsConfig().lrClass, 0.2);
+    QCOMPARE(page->labelsBox()->currentData().toLongLong(), static_cast<qlonglong>(majority));
+    TrainConfig again = page->trainConfig();
+    again.dataParams = page->dataParamsConfig();
+    nlohmann::json formNow = dataParamsParams(page->modelSpec(), again, page->inputOptions());
+    formNow["labels"] = std::to_string(majority);
+    formNow["soft"] = false;
+    QCOMPARE(jsonText(formNow), jsonText(run.params));
+}
+
+void TestLearn::cancelledDataParamsStoresNothing()
+{
+    MainWindow window;
+    open(window, createProject(QStringLiteral("dpcancel")));
+    LearnPage* page = window.learnPage();
+    const std::int64_t active = window.document()->aggregationRunId();
+    setSmallForm(page, 1000, 1);
+    page->batchSizeBox()->setValue(4);
+    page->dataParamsButton()->click();
+    const int job = page->currentJob();
+    QVERIFY(job != 0);
+    // The sigma charts grow while it trains.
+    QTRY_VERIFY_WITH_TIMEOUT(page->instanceSigmaChart()->epochCount() >= 2, kTimeoutMs);
+    QVERIFY(window.jobManager()->isRunning(job));
+    QCOMPARE(page->classSigmaChart()->classCount(), 0);  // the item level only
+    page->cancelButton()->click();
+    QVERIFY(window.jobManager()->waitFor(job, kTimeoutMs));
+    QCOMPARE(window.jobManager()->job(job).status, JobStatus::Cancelled);
+    QVERIFY(page->statusLabel()->text().contains(QStringLiteral("cancelled")));
+    QVERIFY(page->dataParamsButton()->isEnabled());
+
+    const std::vector<RunInfo> runs = runsOf(*window.document()->project(), "data-parameters");
+    QCOMPARE(static_cast<int>(runs.size()), 1);
+    QCOMPARE(runs.front().status, std::string("cancelled"));
+    QVERIFY(runs.front().outputs.empty());
+    QCOMPARE(window.document()->runList()->find(runs.front().id)->status, std::string("cancelled"));
+    QCOMPARE(window.document()->aggregationRunId(), active);
+    // A cancelled run is not one to show.
+    QCOMPARE(page->runBox()->findData(static_cast<qlonglong>(runs.front().id)), -1);
 }
 
 QTEST_MAIN(TestLearn)

@@ -1,6 +1,6 @@
-// For every setting of trainSettings(): the CLI's option (app/cli/train_options.cpp, compiled
-// in), the Learning form's field and the stored-run decoder take the same range and start
-// from the same default.
+// For every setting of trainSettings(): the CLI's option of train, crowdlab-loop and identify
+// (app/cli/train_options.cpp, compiled in), the Learning form's field and the stored-run decoder
+// take the same range and start from the same default.
 
 #include "learnpage.h"
 #include "learnpage_p.h"
@@ -76,7 +76,7 @@ private Q_SLOTS:
     {
         const SettingInfo& setting = testing::settingOfRow();
         const QString key = QString::fromLatin1(setting.key);
-        for (const unsigned use : {unsigned(UseTrain), unsigned(UseLoop)}) {
+        for (const unsigned use : {unsigned(UseTrain), unsigned(UseLoop), unsigned(UseIdentify)}) {
             CLI::App app;
             TrainArgs args;
             args.addTo(&app, use);
