@@ -157,7 +157,7 @@ int LearnPage::launch(const QString& title, JobKind kind, JobSetup setup)
             // Written only now: a cancel during training leaves the run without outputs.
             context.progress.stage("writing the outputs");
             RunJobResult out;
-            out.summary = writeDataParamsOutputs(context.project, context.run, setup.params, outcome.fit, classes);
+            out.summary = writeDataParamsOutputs(context.project, context.run, setup.params, outcome.fit, classes, targets);
             const nlohmann::json& last = out.summary["per_epoch"].back();
             if (last["instance_sigma"].is_object())
                 out.log.append(tr("item sigmas after the last epoch: median %1, q75 %2, largest %3")
