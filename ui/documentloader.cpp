@@ -2,6 +2,7 @@
 
 #include "project/aggregation_runs.h"
 #include "project/store.h"
+#include "project/trajectory_runs.h"
 #include "util/error.h"
 
 #include <QDir>
@@ -43,6 +44,17 @@ LoadedDocument finish(const QString& path, std::unique_ptr<Project> project, Dat
             }
         } catch (const std::exception& e) {
             result.aggregationError = QString::fromStdString(e.what());
+        }
+        std::int64_t trajectoryRun = 0;
+        try {
+            trajectoryRun = latestTrajectoryRun(*result.project);
+            if (trajectoryRun != 0) {
+                progress.stage("reading the Data Parameter trajectories", 1.0);
+                result.trajectory = std::make_shared<const TrajectoryData>(loadTrajectoryData(
+                    *result.project, result.dataset, trajectoryRun, TrajectoryTriageRule().window));
+            }
+        } catch (const std::exception& e) {
+            result.trajectoryError = QStringLiteral("run %1: %2").arg(trajectoryRun).arg(QString::fromStdString(e.what()));
         }
     }
     progress.stage("summarizing", 1.0);

@@ -4,6 +4,7 @@
 #include "data/dataset.h"
 #include "data/formats.h"
 #include "data/summary.h"
+#include "trajectorysource.h"
 #include "util/progress.h"
 
 #include <QObject>
@@ -39,6 +40,11 @@ struct LoadedDocument {
     std::shared_ptr<const AggregationResult> aggregation;
     std::int64_t aggregationRun = 0;
     QString aggregationError;
+    // The newest finished data-parameters run with item sigmas (latestTrajectoryRun), read and
+    // scored at the default window (TrajectoryTriageRule) for the Review tab's trajectory triage;
+    // null when the project has none or it could not be read (trajectoryError says why).
+    std::shared_ptr<const TrajectoryData> trajectory;
+    QString trajectoryError;
 };
 
 // What File > New Project from Dataset asks for: read `dataset` (a file or folder) with `read`

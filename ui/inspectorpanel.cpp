@@ -3,6 +3,9 @@
 #include "projectdocument.h"
 #include "sharebardelegate.h"
 #include "tableroles.h"
+#include "thumbnaildelegate.h"
+#include "trajectoryplot.h"
+#include "trajectorysource.h"
 
 #include "aggregate/label_quality.h"
 #include "images/thumbnails.h"
@@ -74,6 +77,15 @@ InspectorPanel::InspectorPanel(ProjectDocument* document, QWidget* parent)
     decision_ = new QLabel;
     decision_->setWordWrap(true);
 
+    plot_ = new TrajectoryPlot;
+    plot_->setObjectName(QStringLiteral("trajectoryPlot"));
+    plot_->setFixedHeight(96);
+    plot_->hide();
+    trajectoryText_ = new QLabel;
+    trajectoryText_->setObjectName(QStringLiteral("trajectoryLabel"));
+    trajectoryText_->setWordWrap(true);
+    trajectoryText_->hide();
+
     votes_ = makeTree({tr("Annotator"), tr("Vote"), tr("Accuracy")});
     votes_->setObjectName(QStringLiteral("votesTree"));
     posteriors_ = makeTree({tr("Class"), tr("Posterior"), tr("Model")});
@@ -108,6 +120,8 @@ InspectorPanel::InspectorPanel(ProjectDocument* document, QWidget* parent)
     layout->addWidget(consensus_);
     layout->addWidget(quality_);
     layout->addWidget(decision_);
+    layout->addWidget(plot_);
+    layout->addWidget(trajectoryText_);
     layout->addWidget(votes_, 2);
     layout->addWidget(posteriors_, 2);
     layout->addWidget(note_);
@@ -199,6 +213,7 @@ void InspectorPanel::refresh()
     acceptButton_->setEnabled(enabled);
     votes_->clear();
     posteriors_->clear();
+    refreshTrajectory();
     if (current_ < 0 || current_ >= dataset.itemCount()) {
         image_->setPixmap({});
         image_->setText(tr("No image selected"));
@@ -316,6 +331,78 @@ void InspectorPanel::refresh()
         }
         posteriors_->resizeColumnToContents(0);
     }
+}
+
+void InspectorPanel::setTrajectory(InspectorTrajectory trajectory)
+{
+    trajectory_ = std::move(trajectory);
+    refreshTrajectory();
+}
+
+void InspectorPanel::refreshTrajectory()
+{
+    const TrajectoryData* data = trajectory_.data.get();
+    const int item = current_;
+    const bool shown = data && data->run && data->scores && trajectory_.categories && item >= 0
+                       && item < data->scores->itemCount()
+                       && static_cast<std::size_t>(item) < trajectory_.categories->size();
+    plot_->setVisible(data != nullptr);
+    trajectoryText_->setVisible(data != nullptr);
+    if (!shown) {
+        plot_->clear();
+        trajectoryText_->setText(data ? tr("Data Parameters run %1").arg(data->run->run) : QString());
+        return;
+    }
+    const auto i = static_cast<std::size_t>(item);
+    const TrajectoryRun& run = *data->run;
+    const std::size_t epochs = run.epochs;
+    const auto row = [epochs](const std::vector<float>& values, std::size_t r) {
+        return r * epochs + epochs <= values.size()
+                   ? std::vector<float>(values.begin() + static_cast<std::ptrdiff_t>(r * epochs),
+                                        values.begin() + static_cast<std::ptrdiff_t>(r * epochs + epochs))
+                   : std::vector<float>();
+    };
+    const Triage category = (*trajectory_.categories)[i];
+    const int label = data->scores->labels[i];
+    const QString source = trajectory_.triageSource ? QString() : tr(" (the review triages by the crowd)");
+    const Dataset& dataset = document_->dataset();
+    if (label < 0) {
+        plot_->setTrajectory(row(run.sigma, i), {}, {}, {}, data->scores->epochsRead,
+                             ThumbnailDelegate::triageColor(category));
+        trajectoryText_->setText(tr("Data Parameters run %1: not trained on (no label), so hard%2")
+                                     .arg(run.run)
+                                     .arg(source));
+        return;
+    }
+    const auto c = static_cast<std::size_t>(label);
+    const ClassSigmaQuartiles& q = *data->quartiles;
+    plot_->setTrajectory(row(run.sigma, i), row(q.q25, c), row(q.median, c), row(q.q75, c), data->scores->epochsRead,
+                         ThumbnailDelegate::triageColor(category));
+    const QString className = label < dataset.classCount() ? QString::fromStdString(dataset.classNames[c])
+                                                           : QString::number(label);
+    const double spread = data->scores->spread[i];
+    QString why;
+    switch (category) {
+    case Triage::Hard:
+        why = spread >= trajectory_.rule.hardSpread
+                  ? tr("hard (from %1)").arg(trajectory_.rule.hardSpread, 0, 'f', 1)
+                  : tr("hard (no crowd consensus)");
+        break;
+    case Triage::NeedReview:
+        why = spread <= trajectory_.rule.easySpread ? tr("need review (the crowd is not sure enough for easy)")
+                                                    : tr("need review");
+        break;
+    case Triage::Easy:
+        why = tr("easy (up to %1)").arg(trajectory_.rule.easySpread, 0, 'f', 1);
+        break;
+    }
+    trajectoryText_->setText(tr("Run %1 · trained as %2 · spread %3 class IQRs over the first %n epoch(s): %4%5",
+                                nullptr, data->scores->epochsRead)
+                                 .arg(run.run)
+                                 .arg(className)
+                                 .arg(spread, 0, 'f', 1)
+                                 .arg(why)
+                                 .arg(source));
 }
 
 bool InspectorPanel::eventFilter(QObject* watched, QEvent* event)

@@ -1,9 +1,13 @@
 #pragma once
 
+#include "analysis/trajectory_triage.h"
+
 #include <QVector>
 #include <QWidget>
 
 #include <functional>
+#include <memory>
+#include <vector>
 
 class QButtonGroup;
 class QGridLayout;
@@ -15,10 +19,23 @@ class QTreeWidget;
 namespace crowdsift {
 
 class ProjectDocument;
+class TrajectoryPlot;
+struct TrajectoryData;
+
+// What the inspector shows of a data-parameters run, set by the Review tab: the run's data, every
+// item's category under the trajectory rule `rule` (N entries), and whether the review triages
+// from it (else it triages by the crowd and the trajectory is shown for information).
+struct InspectorTrajectory {
+    std::shared_ptr<const TrajectoryData> data;
+    std::shared_ptr<const std::vector<Triage>> categories;
+    TrajectoryTriageRule rule;
+    bool triageSource = false;
+};
 
 // The review inspector: the current item's image large, every annotator's vote with the
 // annotator's estimated accuracy from the active run, the consensus and its posterior per class,
-// the decision, a note field, and one button per class (with its key) plus "Accept consensus".
+// the decision, the item's Data Parameter trajectory against its class when a data-parameters run
+// is loaded (TrajectoryPlot, with its spread and category in words), a note field, and one button per class (with its key) plus "Accept consensus".
 // The buttons act on the selection (bulk relabel when several items are selected) through the
 // document's undoable edits; ReviewPage routes the keys to the same actions. The panel has a fixed
 // width and wraps its text, so that the grid beside it keeps its columns whatever item is shown.
@@ -57,6 +74,12 @@ public:
     QLabel* qualityLabel() const { return quality_; }
     QLabel* decisionLabel() const { return decision_; }
 
+    // The trajectory drawn for the current item; hidden while `trajectory.data` is null.
+    void setTrajectory(InspectorTrajectory trajectory);
+    const InspectorTrajectory& trajectory() const { return trajectory_; }
+    TrajectoryPlot* trajectoryPlot() const { return plot_; }
+    QLabel* trajectoryLabel() const { return trajectoryText_; }
+
 Q_SIGNALS:
     // After an action on the selection, so the page can move on to the next item.
     void decided();
@@ -69,6 +92,7 @@ protected:
 private:
     void rebuildClassButtons();
     void refresh();
+    void refreshTrajectory();
     void onDecisionsChanged(const QVector<int>& items);
     bool confirmBulk(const QString& action);
 
@@ -88,6 +112,9 @@ private:
     QVector<QPushButton*> classButtons_;
     QPushButton* acceptButton_ = nullptr;
     std::function<int()> screenful_;
+    InspectorTrajectory trajectory_;
+    TrajectoryPlot* plot_ = nullptr;
+    QLabel* trajectoryText_ = nullptr;
 };
 
 }  // namespace crowdsift

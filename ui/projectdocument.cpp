@@ -138,6 +138,16 @@ QString ProjectDocument::displayName() const
     return QFileInfo(current_->path).completeBaseName();
 }
 
+std::shared_ptr<const TrajectoryData> ProjectDocument::loadedTrajectory() const
+{
+    return current_->trajectory;
+}
+
+QString ProjectDocument::loadedTrajectoryError() const
+{
+    return current_->trajectoryError;
+}
+
 void ProjectDocument::setAggregation(std::shared_ptr<const AggregationResult> result, std::int64_t runId)
 {
     aggregation_ = std::move(result);

@@ -26,6 +26,7 @@ class RunListModel;
 struct ImportRequest;
 struct LoadedDocument;
 struct RunJobResult;
+struct TrajectoryData;
 
 // The open document: a project's Project store, its Dataset and summary, plus the review: the active aggregation run, the curator's decisions
 // (ReviewState) and the undo stack. Views and models read it; every edit is an undo command
@@ -89,6 +90,13 @@ public:
     // already active in the project, and for views tested with a result of their own (run 0).
     // Emits aggregationChanged.
     void setAggregation(std::shared_ptr<const AggregationResult> result, std::int64_t runId);
+
+    // The newest data-parameters run with item sigmas as the loader read it with the project
+    // (LoadedDocument::trajectory), scored at the default window; null when the project has none
+    // or it could not be read (loadedTrajectoryError then says why). Later runs are read by the
+    // Review tab's TrajectorySource.
+    std::shared_ptr<const TrajectoryData> loadedTrajectory() const;
+    QString loadedTrajectoryError() const;
 
     // The project's runs, newest first, for every page; refreshed on load, when a job records
     // or ends a run, and when the active run changes.

@@ -7,6 +7,7 @@
 #include "thumbnaildelegate.h"
 #include "thumbnailgridmodel.h"
 #include "thumbnailprovider.h"
+#include "trajectorysource.h"
 
 #include "util/error.h"
 #include "util/progress.h"
@@ -65,6 +66,25 @@ QDoubleSpinBox* fractionBox(const QString& name)
     box->setDecimals(2);
     box->setKeyboardTracking(false);
     return box;
+}
+
+QDoubleSpinBox* spreadBox(const QString& name)
+{
+    auto* box = new QDoubleSpinBox;
+    box->setObjectName(name);
+    box->setRange(-20.0, 50.0);
+    box->setSingleStep(0.5);
+    box->setDecimals(1);
+    box->setKeyboardTracking(false);
+    box->setSuffix(QObject::tr(" IQR"));
+    return box;
+}
+
+// "est. 61% wrong"; one decimal below 10 %, so that a clean band does not read 0 %.
+QString estimateText(double fraction)
+{
+    const double percent = fraction * 100.0;
+    return QObject::tr("est. %1% wrong").arg(percent, 0, 'f', percent < 10.0 ? 1 : 0);
 }
 
 }  // namespace
@@ -147,12 +167,74 @@ ReviewPage::ReviewPage(ProjectDocument* document, QWidget* parent) : QWidget(par
         classes_->header()->setSectionResizeMode(column, QHeaderView::ResizeToContents);
     for (int column = 1; column < 4; ++column)
         classes_->headerItem()->setForeground(column, ThumbnailDelegate::triageColor(static_cast<Triage>(column - 1)));
+    crowdRulePanel_ = new QWidget;
+    auto* crowdLayout = new QVBoxLayout(crowdRulePanel_);
+    crowdLayout->setContentsMargins(0, 0, 0, 0);
+    crowdLayout->addLayout(ruleForm);
+    crowdLayout->addWidget(ruleText_);
+    crowdLayout->addStretch(1);
+
+    // The trajectory rule (analysis/trajectory_triage.h).
+    source_ = new QComboBox;
+    source_->setObjectName(QStringLiteral("triageSource"));
+    source_->setToolTip(tr("What sorts the items into easy, need review and hard: the crowd's consensus "
+                           "(posterior and agreement of the active run), or the Data Parameter trajectories "
+                           "of a data-parameters run (crowdsift-cli identify), compared within each class"));
+    window_ = new QSpinBox;
+    window_->setObjectName(QStringLiteral("trajectoryWindow"));
+    window_->setRange(1, 100);
+    window_->setSingleStep(5);
+    window_->setSuffix(tr(" % of epochs"));
+    window_->setKeyboardTracking(false);
+    window_->setToolTip(tr("An item's level is its mean log sigma over this first share of the epochs: read "
+                           "early, before the network memorises the noisy labels"));
+    easySpread_ = spreadBox(QStringLiteral("easySpread"));
+    hardSpread_ = spreadBox(QStringLiteral("hardSpread"));
+    const QString spreadTip = tr("Spread: (the item's level - its class's median level) / the class's "
+                                 "interquartile range; 3 = three IQRs above the class's typical item");
+    easySpread_->setToolTip(spreadTip);
+    hardSpread_->setToolTip(spreadTip);
+    useCrowd_ = new QCheckBox(tr("Easy also needs the crowd"));
+    useCrowd_->setObjectName(QStringLiteral("useCrowd"));
+    useCrowd_->setToolTip(tr("An item is easy only when the crowd's consensus is sure of it too; items "
+                             "without consensus are hard"));
+    trajectoryEasyPosteriorLabel_ = new QLabel;
+    trajectoryEasyPosterior_ = fractionBox(QStringLiteral("trajectoryEasyPosterior"));
+    auto* trajectoryForm = new QFormLayout;
+    trajectoryForm->addRow(tr("Read first:"), window_);
+    trajectoryForm->addRow(tr("Easy: spread ≤"), easySpread_);
+    trajectoryForm->addRow(tr("Hard: spread ≥"), hardSpread_);
+    trajectoryForm->addRow(useCrowd_);
+    trajectoryForm->addRow(trajectoryEasyPosteriorLabel_, trajectoryEasyPosterior_);
+    trajectoryRuleText_ = new QLabel;
+    trajectoryRuleText_->setObjectName(QStringLiteral("trajectoryRuleText"));
+    trajectoryRuleText_->setWordWrap(true);
+    trajectoryRuleText_->setForegroundRole(QPalette::PlaceholderText);
+    trajectoryRulePanel_ = new QWidget;
+    auto* trajectoryLayout = new QVBoxLayout(trajectoryRulePanel_);
+    trajectoryLayout->setContentsMargins(0, 0, 0, 0);
+    trajectoryLayout->addLayout(trajectoryForm);
+    trajectoryLayout->addWidget(trajectoryRuleText_);
+    trajectoryLayout->addStretch(1);
+    ruleStack_ = new QStackedWidget;
+    ruleStack_->addWidget(crowdRulePanel_);
+    ruleStack_->addWidget(trajectoryRulePanel_);
+    trajectoryStatus_ = new QLabel;
+    trajectoryStatus_->setObjectName(QStringLiteral("trajectoryStatus"));
+    trajectoryStatus_->setWordWrap(true);
+    trajectoryStatus_->hide();
+    trajectories_ = new TrajectorySource(document_, this);
+
+    auto* sourceRow = new QHBoxLayout;
+    sourceRow->addWidget(new QLabel(tr("Triage from:")));
+    sourceRow->addWidget(source_, 1);
     auto* left = new QWidget;
     auto* leftLayout = new QVBoxLayout(left);
     leftLayout->setContentsMargins(6, 6, 0, 6);
     leftLayout->addWidget(new QLabel(tr("<b>Triage rule</b>")));
-    leftLayout->addLayout(ruleForm);
-    leftLayout->addWidget(ruleText_);
+    leftLayout->addLayout(sourceRow);
+    leftLayout->addWidget(ruleStack_);
+    leftLayout->addWidget(trajectoryStatus_);
     leftLayout->addSpacing(6);
     leftLayout->addWidget(new QLabel(tr("<b>Classes</b> (consensus of the active run)")));
     // Which run that is, from the document's run list (the rows the Runs tab shows).
@@ -332,6 +414,23 @@ ReviewPage::ReviewPage(ProjectDocument* document, QWidget* parent) : QWidget(par
     connect(document_, &ProjectDocument::loaded, this, &ReviewPage::onDocumentLoaded);
     connect(document_, &ProjectDocument::aggregationChanged, this, &ReviewPage::onAggregationChanged);
     connect(document_, &ProjectDocument::decisionsChanged, this, [this] { requestTimer_->start(); });
+
+    showTrajectoryRule(TrajectoryTriageRule());
+    connect(window_, &QSpinBox::valueChanged, this, &ReviewPage::onTrajectoryRuleEdited);
+    for (QDoubleSpinBox* box : {easySpread_, hardSpread_, trajectoryEasyPosterior_})
+        connect(box, &QDoubleSpinBox::valueChanged, this, &ReviewPage::onTrajectoryRuleEdited);
+    connect(useCrowd_, &QCheckBox::toggled, this, &ReviewPage::onTrajectoryRuleEdited);
+    connect(source_, &QComboBox::activated, this,
+            [this](int index) { setTriageSource(source_->itemData(index).toLongLong()); });
+    connect(trajectories_, &TrajectorySource::ready, this, &ReviewPage::onTrajectoryReady);
+    connect(trajectories_, &TrajectorySource::failed, this, &ReviewPage::onTrajectoryFailed);
+    connect(trajectories_, &TrajectorySource::busyChanged, this, [this](bool busy) {
+        if (busy)
+            setTrajectoryStatus(tr("Reading the trajectories…"), false);
+        else if (trajectoryStatus_->property("error").toBool() == false)
+            setTrajectoryStatus({}, false);
+    });
+    connect(document_, &ProjectDocument::runsChanged, this, &ReviewPage::onRunsChanged);
     onDocumentLoaded();
 }
 
@@ -379,9 +478,214 @@ void ReviewPage::onRuleEdited()
     recomputeTriage();
 }
 
+void ReviewPage::setTrajectoryRule(const TrajectoryTriageRule& rule)
+{
+    showTrajectoryRule(rule);
+}
+
+void ReviewPage::showTrajectoryRule(const TrajectoryTriageRule& rule, bool apply)
+{
+    settingTrajectoryRule_ = true;
+    trajectoryRule_.scale = rule.scale;
+    window_->setValue(static_cast<int>(std::lround(rule.window * 100.0)));
+    easySpread_->setValue(rule.easySpread);
+    hardSpread_->setValue(rule.hardSpread);
+    useCrowd_->setChecked(rule.useCrowd);
+    trajectoryEasyPosteriorLabel_->setText(rule.scale == TriageScale::Rank ? tr("Easy: crowd rank ≥")
+                                                                         : tr("Easy: posterior ≥"));
+    trajectoryEasyPosterior_->setValue(rule.easyPosterior);
+    settingTrajectoryRule_ = false;
+    if (apply) {
+        onTrajectoryRuleEdited();
+    } else {
+        trajectoryRule_ = rule;
+        trajectoryRuleText_->setText(QString::fromStdString(rule.describe()));
+    }
+}
+
+void ReviewPage::onTrajectoryRuleEdited()
+{
+    if (settingTrajectoryRule_)
+        return;
+    TrajectoryTriageRule rule;
+    rule.scale = trajectoryRule_.scale;
+    rule.window = window_->value() / 100.0;
+    rule.easySpread = easySpread_->value();
+    rule.hardSpread = hardSpread_->value();
+    rule.useCrowd = useCrowd_->isChecked();
+    rule.easyPosterior = trajectoryEasyPosterior_->value();
+    trajectoryEasyPosterior_->setEnabled(rule.useCrowd && useCrowd_->isEnabled());
+    try {
+        rule.validate();
+    } catch (const std::exception& e) {
+        trajectoryRuleText_->setForegroundRole(QPalette::NoRole);
+        trajectoryRuleText_->setStyleSheet(QStringLiteral("color: #d02f2f;"));
+        trajectoryRuleText_->setText(tr("Not applied: %1").arg(QString::fromStdString(e.what())));
+        return;
+    }
+    trajectoryRuleText_->setStyleSheet(QString());
+    trajectoryRuleText_->setText(QString::fromStdString(rule.describe()));
+    trajectoryRule_ = rule;
+    // A new window means new scores (O(N·E), on a worker); the thresholds apply at once to the
+    // scores there are, and again when the new ones arrive.
+    const std::shared_ptr<const TrajectoryData> data = trajectories_->current();
+    const std::int64_t run = trajectoryRun_ != 0 ? trajectoryRun_ : (data ? data->run->run : 0);
+    if (run != 0)
+        trajectories_->request(run, rule.window);
+    updateTrajectoryTriage();
+    if (query_.hasTrajectoryTriage()) {
+        fillClassList();
+        fillBands();
+    }
+}
+
+void ReviewPage::setTrajectoryStatus(const QString& text, bool error)
+{
+    trajectoryStatus_->setText(text);
+    trajectoryStatus_->setProperty("error", error);
+    trajectoryStatus_->setStyleSheet(error ? QStringLiteral("color: #d02f2f;") : QString());
+    trajectoryStatus_->setVisible(!text.isEmpty());
+}
+
+void ReviewPage::fillSourceBox()
+{
+    const QSignalBlocker blocker(source_);
+    source_->clear();
+    source_->addItem(tr("Crowd consensus"), QVariant::fromValue<qlonglong>(0));
+    for (const RunInfo& run : document_->runList()->runs()) {
+        if (isTrajectoryRun(run))
+            source_->addItem(tr("Data Parameters run %1 · %2").arg(run.id).arg(QString::fromStdString(run.name)),
+                             QVariant::fromValue<qlonglong>(run.id));
+    }
+    const int index = source_->findData(QVariant::fromValue<qlonglong>(trajectoryRun_));
+    source_->setCurrentIndex(std::max(index, 0));
+    source_->setEnabled(source_->count() > 1);
+}
+
+void ReviewPage::setTriageSource(std::int64_t run)
+{
+    if (run != 0 && source_->findData(QVariant::fromValue<qlonglong>(run)) < 0) {
+        setTrajectoryStatus(tr("Run %1 is not a finished data-parameters run with item sigmas").arg(run), true);
+        return;
+    }
+    sourceChosen_ = true;
+    chooseSource(run);
+}
+
+void ReviewPage::chooseSource(std::int64_t run)
+{
+    trajectoryRun_ = run;
+    {
+        const QSignalBlocker blocker(source_);
+        source_->setCurrentIndex(std::max(source_->findData(QVariant::fromValue<qlonglong>(run)), 0));
+    }
+    ruleStack_->setCurrentWidget(run != 0 ? trajectoryRulePanel_ : crowdRulePanel_);
+    if (trajectoryStatus_->property("error").toBool())
+        setTrajectoryStatus({}, false);
+    if (run != 0)
+        trajectories_->request(run, trajectoryRule_.window);
+    updateTrajectoryTriage();
+    fillClassList();
+    fillBands();
+}
+
+void ReviewPage::onRunsChanged()
+{
+    // A load in progress announces its runs before it is shown: onDocumentLoaded follows.
+    if (document_->generation() != generation_)
+        return;
+    fillSourceBox();
+    if (trajectoryRun_ != 0 || sourceChosen_)
+        return;
+    // The review triages by the crowd only because there was no run to triage from: the newest
+    // takes over, unless it is the one that could not be read.
+    const std::int64_t newest = source_->count() > 1 ? source_->itemData(1).toLongLong() : 0;
+    if (newest != 0 && newest != failedRun_)
+        chooseSource(newest);
+}
+
+// The crowd run's scale decides what the easy threshold compares with, as for the crowd rule.
+void ReviewPage::adoptTrajectoryScale(const TrajectoryData& data)
+{
+    useCrowd_->setEnabled(data.run->crowd.has_value());
+    useCrowd_->setToolTip(data.run->crowd ? tr("An item is easy only when the consensus of run %1 is sure of it "
+                                              "too; items without consensus are hard")
+                                                .arg(data.run->crowdRun)
+                                          : tr("The project has no crowd consensus to ask"));
+    const TriageScale scale = data.run->crowdScale();
+    if (scale == trajectoryRule_.scale)
+        return;
+    TrajectoryTriageRule rule = trajectoryRule_;
+    rule.scale = scale;
+    rule.easyPosterior = TrajectoryTriageRule::defaults(scale).easyPosterior;
+    showTrajectoryRule(rule, false);
+}
+
+void ReviewPage::onTrajectoryReady()
+{
+    const std::shared_ptr<const TrajectoryData> data = trajectories_->current();
+    if (!data)
+        return;
+    if (data->run->run == trajectoryRun_ && trajectoryStatus_->property("error").toBool())
+        setTrajectoryStatus({}, false);
+    if (data->run->run == trajectoryRun_ || trajectoryRun_ == 0)
+        adoptTrajectoryScale(*data);
+    // Reads the widgets, asks for the window they say when the scores are of another, and triages.
+    onTrajectoryRuleEdited();
+}
+
+void ReviewPage::onTrajectoryFailed(std::int64_t run, const QString& message)
+{
+    failedRun_ = run;
+    if (run == trajectoryRun_)
+        chooseSource(0);
+    setTrajectoryStatus(tr("The trajectories of run %1 cannot be read: %2. The review triages by the crowd.")
+                            .arg(run)
+                            .arg(message),
+                        true);
+}
+
+void ReviewPage::updateTrajectoryTriage()
+{
+    const std::shared_ptr<const TrajectoryData> data = trajectories_->current();
+    if (!data) {
+        query_.clearTrajectoryTriage();
+        inspector_->setTrajectory({});
+        return;
+    }
+    const TriageEvidence* crowd = data->run->crowd && trajectoryRule_.useCrowd ? &*data->run->crowd : nullptr;
+    auto categories = std::make_shared<const std::vector<Triage>>(trajectoryTriage(*data->scores, crowd, trajectoryRule_));
+    const bool source = trajectoryRun_ != 0 && data->run->run == trajectoryRun_;
+    if (trajectoryRun_ == 0)
+        query_.clearTrajectoryTriage();
+    else if (source && query_.itemCount() == data->scores->itemCount())
+        query_.setTrajectoryTriage(data->scores, *categories, wrongProbability(*data->scores, crowd));
+    // While another run is read, the bands keep the triage they have.
+    inspector_->setTrajectory({data, std::move(categories), trajectoryRule_, source});
+}
+
 void ReviewPage::onDocumentLoaded()
 {
     cancelRun();
+    generation_ = document_->generation();
+    trajectories_->reset(document_->loadedTrajectory());
+    const std::shared_ptr<const TrajectoryData> loaded = trajectories_->current();
+    sourceChosen_ = false;
+    failedRun_ = 0;
+    trajectoryRun_ = loaded ? loaded->run->run : 0;
+    const QString trajectoryError = document_->loadedTrajectoryError();
+    setTrajectoryStatus(trajectoryError.isEmpty()
+                            ? QString()
+                            : tr("The trajectories of %1 cannot be read. The review triages by the crowd.")
+                                  .arg(trajectoryError),
+                        !trajectoryError.isEmpty());
+    fillSourceBox();
+    // The newest run could not be read: it does not take over later either.
+    if (!trajectoryError.isEmpty() && source_->count() > 1)
+        failedRun_ = source_->itemData(1).toLongLong();
+    ruleStack_->setCurrentWidget(trajectoryRun_ != 0 ? trajectoryRulePanel_ : crowdRulePanel_);
+    if (loaded)
+        adoptTrajectoryScale(*loaded);
     const Dataset& dataset = document_->dataset();
     provider_->setSource(dataset);
     // Item and annotator indices belong to the dataset that was open before.
@@ -399,6 +703,9 @@ void ReviewPage::onDocumentLoaded()
         ids.push_back(QString::fromStdString(id));
     static_cast<QStringListModel*>(annotatorEdit_->completer()->model())->setStringList(ids);
     onAggregationChanged();
+    // The loader scored the trajectories at the default window; the page may read another.
+    if (loaded && loaded->window != trajectoryRule_.window)
+        trajectories_->request(loaded->run->run, trajectoryRule_.window);
 }
 
 void ReviewPage::updateActiveRunLabel()
@@ -439,6 +746,7 @@ void ReviewPage::onAggregationChanged()
     stack_->setCurrentWidget(run ? reviewPane_ : emptyPage_);
     query.copyFilters(document_->dataset(), query_);
     query_ = std::move(query);
+    updateTrajectoryTriage();
     if (run && naturalTriageScale(run->strategy) != rule_.scale)
         setRule(rules_[static_cast<std::size_t>(naturalTriageScale(run->strategy))]);  // recomputes the triage
     else
@@ -627,12 +935,24 @@ void ReviewPage::showClass(int label)
 void ReviewPage::fillBands()
 {
     ReviewBands members = query_.bands(currentClass_, isDecided());
+    const std::array<BandEstimate, 3> estimates = query_.estimates(members);
+    const QString estimateTip
+        = query_.hasTrajectoryTriage()
+              ? tr("An estimate, not a count: the mean over the band's items of the probability that the label is "
+                   "wrong, from the trajectories (the upper component of a two-component mixture fitted to all "
+                   "spreads) averaged with the crowd's 1 - posterior where the crowd has a consensus")
+              : tr("An estimate, not a count: the mean over the band's items of 1 - the consensus posterior of "
+                   "the active run (items without consensus left out); Dawid-Skene posteriors are overconfident");
     const int current = inspector_->currentItem();
     syncingSelection_ = true;
     for (Triage triage : {Triage::Easy, Triage::NeedReview, Triage::Hard}) {
         const auto i = static_cast<std::size_t>(triage);
         std::vector<int> items = std::move(members[i]);
-        bandTitles_[i]->setText(tr("%1 (%2)").arg(bandName(triage)).arg(items.size()));
+        const double wrong = estimates[i].estimatedWrong;
+        bandTitles_[i]->setText(std::isfinite(wrong)
+                                    ? tr("%1 (%2) · %3").arg(bandName(triage)).arg(items.size()).arg(estimateText(wrong))
+                                    : tr("%1 (%2)").arg(bandName(triage)).arg(items.size()));
+        bandTitles_[i]->setToolTip(std::isfinite(wrong) ? estimateTip : QString());
         models_[i]->setItems(std::move(items));
     }
     syncingSelection_ = false;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "analysis/review_query.h"
+#include "analysis/trajectory_triage.h"
 #include "analysis/triage.h"
 #include "jobmanager.h"
 
@@ -33,12 +34,26 @@ class RunJob;
 class ThumbnailDelegate;
 class ThumbnailGridModel;
 class ThumbnailProvider;
+class TrajectorySource;
+struct TrajectoryData;
 struct AggregationResult;
 
-// The "Review" tab. Left: the triage rule with its thresholds (spin boxes; every change
-// re-sorts at once) and the classes with their easy / need-review / hard counts. Centre: for the
-// selected class (the active run's consensus label), three bands of thumbnails, worst first:
-// easy (green), need review (orange), hard (red). Right: the InspectorPanel.
+// The "Review" tab. Left: where the triage comes from ("Triage from": the crowd's consensus or a
+// data-parameters run), that rule's thresholds (spin boxes; every change re-sorts at once) and the
+// classes with their easy / need-review / hard counts. Centre: for the selected class (the active
+// run's consensus label), three bands of thumbnails, worst first: easy (green), need review
+// (orange), hard (red), each titled with its count and the estimated share of wrong labels in it
+// (ReviewQuery::estimates). Right: the InspectorPanel, with the item's trajectory when a
+// data-parameters run is loaded.
+//
+// Trajectory triage (analysis/trajectory_triage.h). When the project has a finished data-parameters
+// run with item sigmas, the page triages from the newest one (read with the project by the loader
+// thread); the box lists every such run and the crowd rule. A run finished later (the document's
+// runsChanged) is listed, and takes over the review only while the page triages by the crowd
+// because there was no run to triage from: never once the curator chose a source, nor from
+// another data-parameters run. Reading a run and rescoring it at another window (O(N·E)) run off
+// the GUI thread (TrajectorySource); the thresholds re-triage at once (O(N)). Triage only moves
+// items between bands: decisions are untouched.
 //
 // Keys on a band or the inspector: 1-9, 0 and a-z relabel the selection to that class, Enter
 // accepts its consensus; either moves on to the next item of the band. Arrows move within a
@@ -84,6 +99,25 @@ public:
     // The triage of every item under the current rule; empty without a run.
     const std::vector<Triage>& categories() const { return query_.categories(); }
     const ReviewQuery& query() const { return query_; }
+
+    // "Triage from": item 0 the crowd rule (data 0), then every finished data-parameters run with
+    // item sigmas, newest first (data: its id).
+    QComboBox* sourceBox() const { return source_; }
+    // The data-parameters run the page triages from (or is reading, to do so), 0 for the crowd rule.
+    std::int64_t triageSource() const { return trajectoryRun_; }
+    // Triage from data-parameters run `run`, or with 0 by the crowd rule, as when the curator picks
+    // it in sourceBox(): a run finished later then does not take over. A run is read off the GUI
+    // thread when it is not loaded yet; the bands change when it is (trajectories()->ready()).
+    void setTriageSource(std::int64_t run);
+    // The trajectory rule of the spin boxes (kept while the crowd rule triages).
+    TrajectoryTriageRule trajectoryRule() const { return trajectoryRule_; }
+    // Sets its widgets, which re-triages (and rescores off the GUI thread when the window changes).
+    void setTrajectoryRule(const TrajectoryTriageRule& rule);
+    TrajectorySource* trajectories() const { return trajectories_; }
+    // The title above a band: "Hard (842) · est. 61% wrong".
+    QLabel* bandTitle(Triage triage) const { return bandTitles_[static_cast<std::size_t>(triage)]; }
+    // Why the trajectories are not used, or that they are being read; empty otherwise.
+    QLabel* trajectoryStatus() const { return trajectoryStatus_; }
     // The class whose bands are shown, -1 for the items without consensus.
     int currentClass() const { return currentClass_; }
     void showClass(int label);
@@ -137,6 +171,20 @@ private:
     void onAggregationChanged();
     void updateActiveRunLabel();
     void onRuleEdited();
+    void onTrajectoryRuleEdited();
+    // Sets the trajectory rule's widgets; `apply`: as if edited (re-triages), else only takes the
+    // rule (for a valid rule whose triage follows anyway).
+    void showTrajectoryRule(const TrajectoryTriageRule& rule, bool apply = true);
+    void fillSourceBox();
+    void chooseSource(std::int64_t run);
+    void onRunsChanged();
+    void onTrajectoryReady();
+    void onTrajectoryFailed(std::int64_t run, const QString& message);
+    void adoptTrajectoryScale(const TrajectoryData& data);
+    // Triages every item under trajectoryRule_ from the loaded trajectories and hands them to the
+    // inspector; into the query when they are the source. Fills nothing.
+    void updateTrajectoryTriage();
+    void setTrajectoryStatus(const QString& text, bool error);
     void onFiltersEdited();
     void onAnnotatorEdited();
     void applyFilters();
@@ -179,6 +227,18 @@ private:
     QDoubleSpinBox* hardPosterior_ = nullptr;
     QDoubleSpinBox* hardAgreement_ = nullptr;
     QLabel* ruleText_ = nullptr;
+    QComboBox* source_ = nullptr;
+    QStackedWidget* ruleStack_ = nullptr;
+    QWidget* crowdRulePanel_ = nullptr;
+    QWidget* trajectoryRulePanel_ = nullptr;
+    QSpinBox* window_ = nullptr;
+    QDoubleSpinBox* easySpread_ = nullptr;
+    QDoubleSpinBox* hardSpread_ = nullptr;
+    QCheckBox* useCrowd_ = nullptr;
+    QLabel* trajectoryEasyPosteriorLabel_ = nullptr;
+    QDoubleSpinBox* trajectoryEasyPosterior_ = nullptr;
+    QLabel* trajectoryRuleText_ = nullptr;
+    QLabel* trajectoryStatus_ = nullptr;
     QTreeWidget* classes_ = nullptr;
     QComboBox* sortBox_ = nullptr;
     QLineEdit* annotatorEdit_ = nullptr;
@@ -196,6 +256,13 @@ private:
     std::array<TriageRule, 2> rules_{TriageRule::defaults(TriageScale::Posterior),
                                      TriageRule::defaults(TriageScale::Rank)};  // by TriageScale
     ReviewQuery query_;
+    TrajectorySource* trajectories_ = nullptr;
+    TrajectoryTriageRule trajectoryRule_;
+    std::int64_t trajectoryRun_ = 0;  // the source: 0 = the crowd rule
+    bool sourceChosen_ = false;       // the curator chose the source (setTriageSource)
+    std::int64_t failedRun_ = 0;      // the run whose trajectories could not be read last
+    bool settingTrajectoryRule_ = false;
+    quint64 generation_ = 0;          // the document generation the page last loaded
     bool settingFilters_ = false;
     int currentClass_ = 0;
     bool syncingSelection_ = false;

@@ -1,6 +1,7 @@
 #include "analysis/review_query.h"
 
 #include "aggregate/label_quality.h"
+#include "util/error.h"
 
 #include <algorithm>
 #include <cmath>
@@ -18,6 +19,7 @@ ReviewQuery::ReviewQuery(const Dataset& dataset, const AggregationResult& run)
     if (evidence_.rank.empty())
         evidence_.rank = posteriorRanks(evidence_.posterior);
     labelQuality_.resize(static_cast<std::size_t>(count));
+    crowdWrong_.resize(static_cast<std::size_t>(count));
     disagrees_.resize(static_cast<std::size_t>(count));
     const int classes = run.classCount();
     const double* scores = run.hasModelProbabilities() ? run.modelProbabilities.data() : run.posteriors.data();
@@ -28,6 +30,7 @@ ReviewQuery::ReviewQuery(const Dataset& dataset, const AggregationResult& run)
                                      : labelQualityScore(label, scores + i * static_cast<std::size_t>(classes),
                                                          classes, LabelQualityMethod::SelfConfidence);
         disagrees_[i] = evidence_.agreement[i] < 1.0;
+        crowdWrong_[i] = 1.0 - evidence_.posterior[i];  // NaN without consensus
     }
     const std::vector<int> order = naturalIdOrder(dataset.itemKeys);
     idRank_.resize(order.size());
@@ -40,7 +43,54 @@ void ReviewQuery::setRule(const TriageRule& rule)
 {
     rule.validate();
     rule_ = rule;
+    if (trajectory_)
+        return;
     categories_ = triage(evidence_, rule_);
+    fillBuckets();
+}
+
+void ReviewQuery::setTrajectoryTriage(std::shared_ptr<const TrajectoryScores> scores, std::vector<Triage> categories,
+                                      std::vector<double> wrongProbability)
+{
+    const auto n = static_cast<std::size_t>(itemCount());
+    if (!scores || scores->labels.size() != n || scores->spread.size() != n || categories.size() != n
+        || wrongProbability.size() != n)
+        throw InputError("review query", "trajectory triage",
+                         "the trajectories, categories and probabilities must have one entry per item ("
+                             + std::to_string(n) + ")");
+    trajectory_ = std::move(scores);
+    trajectoryWrong_ = std::move(wrongProbability);
+    categories_ = std::move(categories);
+    fillBuckets();
+}
+
+void ReviewQuery::clearTrajectoryTriage()
+{
+    if (!trajectory_)
+        return;
+    trajectory_.reset();
+    trajectoryWrong_.clear();
+    categories_ = triage(evidence_, rule_);
+    fillBuckets();
+}
+
+std::array<BandEstimate, 3> ReviewQuery::estimates(const ReviewBands& bands) const
+{
+    std::vector<Triage> categories;
+    std::vector<double> probability;
+    const std::vector<double>& wrong = wrongProbability();
+    for (std::size_t band = 0; band < 3; ++band) {
+        for (int item : bands[band]) {
+            categories.push_back(static_cast<Triage>(band));
+            probability.push_back(wrong[static_cast<std::size_t>(item)]);
+        }
+    }
+    const std::vector<BandEstimate> all = bandEstimates(categories, probability);
+    return {all[0], all[1], all[2]};
+}
+
+void ReviewQuery::fillBuckets()
+{
     buckets_.assign(static_cast<std::size_t>(classCount_) + 2, ReviewBands());
     sorted_.assign(buckets_.size(), {false, false, false});
     for (int item = 0; item < itemCount(); ++item) {
@@ -176,7 +226,8 @@ void ReviewQuery::sortItems(std::vector<int>& items) const
     // bucket gives the same list as sorting the filtered items.
     switch (sort_) {
     case ReviewSort::Review:
-        items = reviewOrder(evidence_, std::move(items));
+        items = trajectory_ ? trajectoryReviewOrder(*trajectory_, std::move(items))
+                            : reviewOrder(evidence_, std::move(items));
         return;
     case ReviewSort::LabelQuality:
         std::stable_sort(items.begin(), items.end(), [this](int a, int b) {

@@ -11,19 +11,26 @@
 // under the current sort order and kept sorted. bands() of one class then reads only that
 // class's items, and counts() reads no item at all while no filter is set; with a filter it
 // takes one pass over the items.
+//
+// The bands come from the crowd rule (setRule) or, while one is set, from a triage of Data
+// Parameter trajectories (setTrajectoryTriage): the classes stay the run's consensus labels, only
+// the band of each item and the review order change.
 
 #include "aggregate/result.h"
+#include "analysis/trajectory_triage.h"
 #include "analysis/triage.h"
 #include "data/dataset.h"
 
 #include <array>
 #include <functional>
+#include <memory>
 #include <vector>
 
 namespace crowdsift {
 
 enum class ReviewSort {
-    Review,        // reviewOrder(): consensus posterior, then agreement ascending; no consensus first
+    Review,        // reviewOrder(): consensus posterior, then agreement ascending; no consensus first;
+                   // under a trajectory triage trajectoryReviewOrder(): spread descending
     LabelQuality,  // labelQuality() ascending, no consensus (NaN) first, ties by index
     ItemId,        // the item keys in naturalIdOrder
 };
@@ -59,12 +66,36 @@ public:
     // self-confidence of the consensus label under the run's model probabilities when it has them
     // (AggregationResult::hasModelProbabilities), else under its posteriors.
     const std::vector<double>& labelQuality() const { return labelQuality_; }
-    // N entries: the triage of every item under rule().
+    // N entries: the triage of every item under rule(), or the trajectory triage while one is set.
     const std::vector<Triage>& categories() const { return categories_; }
 
-    // Validates `rule` (throws InputError, leaving the query unchanged) and re-triages every item.
+    // Validates `rule` (throws InputError, leaving the query unchanged) and re-triages every item,
+    // unless a trajectory triage is set: then the rule is kept for clearTrajectoryTriage().
     void setRule(const TriageRule& rule);
     const TriageRule& rule() const { return rule_; }
+
+    // Triage from Data Parameter trajectories instead of rule(): `categories` (N entries, e.g.
+    // trajectoryTriage over `scores`) place the items in the bands, ReviewSort::Review orders a
+    // band by trajectoryReviewOrder over `scores` (N items), and `wrongProbability` (N entries, NaN
+    // = unknown; e.g. analysis wrongProbability) is what the band estimates average. InputError
+    // when a size is not N, leaving the query unchanged. One pass over the items, as setRule.
+    void setTrajectoryTriage(std::shared_ptr<const TrajectoryScores> scores, std::vector<Triage> categories,
+                             std::vector<double> wrongProbability);
+    // Back to rule(), re-triaging every item; no-op without a trajectory triage.
+    void clearTrajectoryTriage();
+    bool hasTrajectoryTriage() const { return trajectory_ != nullptr; }
+    // The scores of the trajectory triage; null without one.
+    const TrajectoryScores* trajectoryScores() const { return trajectory_.get(); }
+    // N entries: each item's probability that its label is wrong, NaN where unknown: under the
+    // crowd rule 1 - the consensus posterior (NaN without consensus), under a trajectory triage the
+    // probabilities given with it. An estimate, not a calibrated probability (triage.h, trajectory_triage.h).
+    const std::vector<double>& wrongProbability() const
+    {
+        return trajectory_ ? trajectoryWrong_ : crowdWrong_;
+    }
+    // Per band (indexed by Triage): how many items `bands` holds and the mean wrongProbability()
+    // over them (bandEstimates; NaN for a band without a known probability). O(items in `bands`).
+    std::array<BandEstimate, 3> estimates(const ReviewBands& bands) const;
     void setSort(ReviewSort sort);
     ReviewSort sort() const { return sort_; }
 
@@ -97,6 +128,7 @@ public:
     ReviewBands bands(int label, const IsDecided& isDecided);
 
 private:
+    void fillBuckets();
     std::vector<int>& sortedBucket(std::size_t bucket, std::size_t band);
     void sortItems(std::vector<int>& items) const;
 
@@ -107,6 +139,9 @@ private:
     std::vector<int> idRank_;      // N: position in naturalIdOrder of the item keys
     TriageRule rule_;
     std::vector<Triage> categories_;
+    std::vector<double> crowdWrong_;  // N: 1 - posterior
+    std::shared_ptr<const TrajectoryScores> trajectory_;
+    std::vector<double> trajectoryWrong_;
     // buckets_[0] every item, buckets_[label + 2] the items with consensus `label` (label -1:
     // without), each per band in index order until sorted (sorted_ marks which are).
     std::vector<ReviewBands> buckets_;

@@ -219,6 +219,60 @@ private Q_SLOTS:
         QCOMPARE(after.bands(ReviewQuery::AllClasses, kNoneDecided), ReviewBands({Items{0}, Items{3, 1}, Items{}}));
     }
 
+    // A trajectory triage replaces the rule's bands and the review order; the classes stay the
+    // run's consensus. Spreads 0.5, 4, -1, 2, (no label), 3.5.
+    void trajectoryTriageReplacesTheRule()
+    {
+        const Dataset dataset = handDataset();
+        ReviewQuery query(dataset, handRun());
+        const double nan = std::nan("");
+        auto scores = std::make_shared<TrajectoryScores>();
+        scores->labels = {0, 0, 1, 1, -1, 1};
+        scores->spread = {0.5, 4.0, -1.0, 2.0, nan, 3.5};
+        scores->level = scores->spread;
+        scores->noisyProbability = {0.0, 1.0, 0.0, 0.2, nan, 0.9};
+        const std::vector<Triage> categories{Triage::Easy, Triage::Hard,       Triage::Easy,
+                                             Triage::NeedReview, Triage::Hard, Triage::Hard};
+        // Under the rule: 1 - posterior.
+        QVERIFY(std::abs(query.wrongProbability()[1] - 0.3) < 1e-12);
+        QVERIFY(std::isnan(query.wrongProbability()[4]));
+
+        QVERIFY_THROWS_EXCEPTION(InputError, query.setTrajectoryTriage(scores, {Triage::Easy}, {0.1}));
+        QVERIFY(!query.hasTrajectoryTriage());
+        query.setTrajectoryTriage(scores, categories, {0.1, 0.9, 0.0, 0.4, nan, 0.7});
+        QVERIFY(query.hasTrajectoryTriage());
+        QCOMPARE(query.trajectoryScores(), scores.get());
+        QCOMPARE(query.categories(), categories);
+        QCOMPARE(query.counts(kNoneDecided), std::vector<BandCounts>({{0, 0, 1}, {1, 0, 1}, {1, 1, 1}}));
+        // Worst first: no label, then spread descending.
+        const ReviewBands all = query.bands(ReviewQuery::AllClasses, kNoneDecided);
+        QCOMPARE(all, ReviewBands({Items{0, 2}, Items{3}, Items{4, 1, 5}}));
+        QCOMPARE(query.bands(1, kNoneDecided), ReviewBands({Items{2}, Items{3}, Items{5}}));
+        const std::array<BandEstimate, 3> estimates = query.estimates(all);
+        QCOMPARE(estimates[0].count, 2);
+        QCOMPARE(estimates[0].estimatedWrong, 0.05);
+        QCOMPARE(estimates[1].estimatedWrong, 0.4);
+        QCOMPARE(estimates[2].count, 3);
+        QCOMPARE(estimates[2].estimatedWrong, 0.8);  // item 4's unknown probability left out
+        // The other orders are the query's own.
+        query.setSort(ReviewSort::ItemId);
+        QCOMPARE(query.bands(ReviewQuery::AllClasses, kNoneDecided), ReviewBands({Items{2, 0}, Items{3}, Items{1, 5, 4}}));
+        query.setSort(ReviewSort::Review);
+
+        // A rule set meanwhile waits for the way back.
+        TriageRule strict;
+        strict.hardPosterior = 0.8;
+        query.setRule(strict);
+        QCOMPARE(query.categories(), categories);
+        query.clearTrajectoryTriage();
+        QVERIFY(!query.hasTrajectoryTriage());
+        QCOMPARE(query.rule(), strict);
+        QCOMPARE(query.categories()[1], Triage::Hard);
+        QCOMPARE(query.categories()[3], Triage::NeedReview);
+        QCOMPARE(query.bands(ReviewQuery::AllClasses, kNoneDecided)[0], (Items{2, 0}));  // posterior ascending again
+        QVERIFY(std::abs(query.wrongProbability()[1] - 0.3) < 1e-12);
+    }
+
     void emptyAndMismatchedRuns()
     {
         ReviewQuery empty;
