@@ -20,6 +20,7 @@ void addExportCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
 void addDecideCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addUndoCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addRunsCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
+void addReportCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 #ifdef CROWDSIFT_HAVE_LEARN
 void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);

@@ -26,6 +26,7 @@ int main(int argc, char** argv)
     crowdsift::cli::addDecideCommand(app, global, exitCode);
     crowdsift::cli::addUndoCommand(app, global, exitCode);
     crowdsift::cli::addRunsCommand(app, global, exitCode);
+    crowdsift::cli::addReportCommand(app, global, exitCode);
 #ifdef CROWDSIFT_HAVE_LEARN
     crowdsift::cli::addTrainCommand(app, global, exitCode);
     crowdsift::cli::addCrowdlabLoopCommand(app, global, exitCode);
