@@ -46,11 +46,20 @@ ProjectReport writeProjectReport(const Project& project, const Dataset& dataset,
     if (options.classIndex >= 0) {
         const std::vector<ClassReport> reports = classReports(out.triage, {options.classIndex});
         std::error_code error;
-        if (!fs::is_directory(folder, error) && !fs::create_directories(folder, error) && error)
+        const bool created = !fs::exists(folder, error);
+        if (created && !fs::create_directories(folder, error) && error)
             throw InputError(folder, "", "cannot create the folder: " + error.message());
         const std::string path = (fs::path(folder) / reportFileName(dataset, options.classIndex)).string();
-        progress.stage("drawing " + dataset.classNames[static_cast<std::size_t>(options.classIndex)]);
-        writeClassReport(dataset, reports.front(), path, options.figure);
+        try {
+            progress.stage("drawing " + dataset.classNames[static_cast<std::size_t>(options.classIndex)]);
+            writeClassReport(dataset, reports.front(), path, options.figure);
+        } catch (...) {
+            // A folder made for the figure goes again (it is empty: the figure is written whole
+            // or not at all).
+            if (created)
+                fs::remove(folder, error);
+            throw;
+        }
         out.files.push_back(path);
         return out;
     }

@@ -32,8 +32,9 @@ struct ProjectReport {
 };
 
 // Triages the project (projectTriage) and writes into `folder`: with one class its PNG alone
-// (writeClassReport; the folder is created when missing), with every class one PNG per class plus
-// report.json (writeClassReports: all or nothing). InputError for a class outside the dataset.
+// (writeClassReport; the folder is created when missing, and removed again when that fails), with
+// every class one PNG per class plus report.json (writeClassReports: all or nothing). InputError
+// for a class outside the dataset.
 ProjectReport writeProjectReport(const Project& project, const Dataset& dataset, const std::string& folder,
                                  const ProjectReportOptions& options, Progress& progress = Progress::none());
 
