@@ -10,6 +10,7 @@
 #   project   analysis   the SQLite project store, aggregation runs, review decisions, final labels
 #   learn     aggregate  LibTorch: models, trainers, cross-validation, the CROWDLAB loop
 #   learn_project        learning results as project runs (learn + project + images)
+#   report               triage reports: a project's bands drawn as figures (project + images)
 #
 # Also checked: which third-party headers a module may include (Qt in none of them; OpenCV only
 # in images, LibTorch only in learn, SQLite only in project, spdlog in none: core reports through
@@ -22,7 +23,7 @@
 
 cmake_policy(VERSION 3.22)
 
-set(CROWDSIFT_CORE_MODULES util data images aggregate analysis project learn learn_project)
+set(CROWDSIFT_CORE_MODULES util data images aggregate analysis project learn learn_project report)
 set(CROWDSIFT_MAY_USE_util "")
 set(CROWDSIFT_MAY_USE_data util)
 set(CROWDSIFT_MAY_USE_images data util)
@@ -31,6 +32,7 @@ set(CROWDSIFT_MAY_USE_analysis aggregate data util)
 set(CROWDSIFT_MAY_USE_project analysis aggregate data util)
 set(CROWDSIFT_MAY_USE_learn aggregate data util)
 set(CROWDSIFT_MAY_USE_learn_project learn project analysis aggregate images data util)
+set(CROWDSIFT_MAY_USE_report project analysis aggregate images data util)
 
 # Third-party include prefixes (regular expressions on the text inside <>) a module may not use.
 set(CROWDSIFT_FORBIDDEN_COMMON "^Q[A-Za-z]*(/|$)" "^qt" "^spdlog/")

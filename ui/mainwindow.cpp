@@ -12,8 +12,12 @@
 #include "overviewpage.h"
 #include "projectdocument.h"
 #include "recentprojects.h"
+#include "reportdialog.h"
 #include "reviewpage.h"
 #include "runspage.h"
+
+#include "project/store.h"
+#include "project/trajectory_runs.h"
 
 #include <QAction>
 #include <QApplication>
@@ -45,6 +49,8 @@
 #include <QToolButton>
 #include <QUndoStack>
 #include <QVBoxLayout>
+
+#include <memory>
 
 // The resources live in this static library; nothing references them by symbol, so the linker
 // would drop them unless they are registered explicitly (outside any namespace).
@@ -203,6 +209,28 @@ void MainWindow::createActions()
     connect(document_, &ProjectDocument::aggregationChanged, exportAction_, updateExport);
     connect(document_, &ProjectDocument::loaded, exportAction_, updateExport);
 
+    reportAction_ = new QAction(tr("Export &Report…"), this);
+    reportAction_->setStatusTip(
+        tr("Write per-class triage figures (easy, need review and hard images) as PNGs into a folder"));
+    reportAction_->setEnabled(false);
+    connect(reportAction_, &QAction::triggered, this, &MainWindow::exportReport);
+    // A report needs a triage: an active run, or a data-parameters run.
+    const auto updateReport = [this] {
+        const Project* project = document_->project();
+        bool enabled = project && document_->aggregation();
+        if (project && !enabled) {
+            try {
+                enabled = latestTrajectoryRun(*project) != 0;
+            } catch (const std::exception&) {
+                enabled = false;
+            }
+        }
+        reportAction_->setEnabled(enabled);
+    };
+    connect(document_, &ProjectDocument::aggregationChanged, reportAction_, updateReport);
+    connect(document_, &ProjectDocument::loaded, reportAction_, updateReport);
+    connect(document_, &ProjectDocument::runsChanged, reportAction_, updateReport);
+
     quitAction_ = new QAction(tr("&Quit"), this);
     quitAction_->setShortcut(QKeySequence::Quit);
     quitAction_->setMenuRole(QAction::QuitRole);
@@ -230,6 +258,7 @@ void MainWindow::createActions()
     file->addAction(cancelAction_);
     file->addSeparator();
     file->addAction(exportAction_);
+    file->addAction(reportAction_);
     file->addSeparator();
     file->addAction(quitAction_);
 
@@ -421,6 +450,34 @@ void MainWindow::exportLabels()
         return;
     const QStringList files = dialog.writtenFiles();
     statusBar()->showMessage(tr("Exported %1").arg(files.isEmpty() ? QString() : fileNameOf(files.front())), 5000);
+}
+
+TriageSourceOptions MainWindow::reportTriageOptions() const
+{
+    TriageSourceOptions options;
+    options.crowdRule = review_->rule();
+    return options;
+}
+
+void MainWindow::exportReport()
+{
+    if (!document_->project())
+        return;
+    ReportDialog dialog(document_, jobs_, reportTriageOptions(), this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const QString folder = dialog.folder();
+    const int job = dialog.jobId();
+    auto connection = std::make_shared<QMetaObject::Connection>();
+    *connection = connect(jobs_, &JobManager::jobFinished, this, [this, job, folder, connection](int id, JobStatus status) {
+        if (id != job)
+            return;
+        disconnect(*connection);
+        if (status == JobStatus::Finished)
+            statusBar()->showMessage(tr("Report written to %1").arg(folder), 5000);
+        else if (status == JobStatus::Failed)
+            statusBar()->showMessage(tr("The report failed: %1").arg(jobs_->job(id).error), 8000);
+    });
 }
 
 void MainWindow::about()

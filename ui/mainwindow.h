@@ -1,5 +1,7 @@
 #pragma once
 
+#include "project/triage_source.h"
+
 #include <QMainWindow>
 
 #include <cstdint>
@@ -50,6 +52,11 @@ public:
     JobsPanel* jobsPanel() const { return jobsPanel_; }
     QDockWidget* jobsDock() const { return jobsDock_; }
     QAction* exportAction() const { return exportAction_; }
+    // File > Export Report: per-class triage figures (ReportDialog).
+    QAction* reportAction() const { return reportAction_; }
+    // The triage a report draws: the newest data-parameters run with the default rule, else the
+    // Review tab's crowd rule on the active run.
+    TriageSourceOptions reportTriageOptions() const;
     QAction* newProjectAction() const { return newProjectAction_; }
     // File > Open Recent: one action per recent project (its path as data), then Clear Recent.
     QMenu* recentMenu() const { return recentMenu_; }
@@ -74,6 +81,8 @@ public Q_SLOTS:
     void cancelLoad();
     // File > Export: the final labels of the open document, in a dialog.
     void exportLabels();
+    // File > Export Report: the report dialog; the report is written by a job.
+    void exportReport();
     void about();
 
 protected:
@@ -123,6 +132,7 @@ private:
     QWidget* startRecent_ = nullptr;
     QAction* cancelAction_ = nullptr;
     QAction* exportAction_ = nullptr;
+    QAction* reportAction_ = nullptr;
     QAction* quitAction_ = nullptr;
     QAction* aboutAction_ = nullptr;
     QAction* undoAction_ = nullptr;

@@ -24,6 +24,7 @@ inline constexpr HandedOverVerb kHandedOverVerbs[] = {
     {"identify", "Train with Data Parameters (learned per-item and per-class temperatures): items whose sigma grows "
                  "are likely mislabelled"},
     {"demo", "Build the built-in demo: Fashion-MNIST test images with a simulated, seeded crowd (peerannot layout)"},
+    {"report", "Draw per-class triage figures: representative easy, need-review and hard images as PNGs"},
 };
 // The description of handed-over verb `name` (std::logic_error for another name).
 const char* handedOverDescription(const char* name);
@@ -38,6 +39,7 @@ void addDecideCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
 void addUndoCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addRunsCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addTriageCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
+void addReportCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 #ifdef CROWDSIFT_HAVE_LEARN
 void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);

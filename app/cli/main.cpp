@@ -109,6 +109,7 @@ int main(int argc, char** argv)
     for (const crowdsift::cli::HandedOverVerb& v : crowdsift::cli::kHandedOverVerbs)
         app.add_subcommand(v.name, v.description)->allow_extras();
 #else
+    crowdsift::cli::addReportCommand(app, global, exitCode);
 #ifdef CROWDSIFT_HAVE_LEARN
     crowdsift::cli::addTrainCommand(app, global, exitCode);
     crowdsift::cli::addCrowdlabLoopCommand(app, global, exitCode);
