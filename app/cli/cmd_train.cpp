@@ -28,7 +28,7 @@ struct TrainCommandArgs {
     bool json = false;
     bool noStore = false;
     std::int64_t ranking = 0;  // a data-parameters run; 0 = none
-    double excludeTop = 0;
+    double subsetFrac = 0;  // the highest-ranked fraction left out
     int rankingEpoch = 0;
     TrainArgs train;
     ReadArgs read;
@@ -59,12 +59,14 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
     command->add_flag("--no-store", args->noStore, "Do not record the run in the project");
     CLI::Option* ranking =
         command->add_option("--ranking", args->ranking, "A data-parameters run (`identify`) whose instance sigmas rank the items");
-    CLI::Option* excludeTop = command->add_option("--exclude-top", args->excludeTop,
+    // One option, two names: --subset-frac is issue 12's, --exclude-top the first release's.
+    CLI::Option* subsetFrac = command->add_option("--subset-frac,--exclude-top", args->subsetFrac,
                         "With --ranking: leave the highest-ranked fraction of the labelled items out of training "
-                        "(the Data Parameters paper's subset retrain)")
+                        "(the Data Parameters paper's subset retrain); the run is stored with the ranking run as "
+                        "its parent and the items left out as its output `excluded`")
         ->check(CLI::Range(0.0, 0.99))
         ->needs(ranking);
-    ranking->needs(excludeTop);
+    ranking->needs(subsetFrac);
     command->add_option("--ranking-epoch", args->rankingEpoch, "With --ranking: rank by this epoch's sigma (0 = the last)")
         ->check(CLI::NonNegativeNumber)
         ->needs(ranking);
@@ -83,7 +85,7 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         if (args->ranking != 0) {
             if (!input.project)
                 throw InputError("--ranking", std::to_string(args->ranking), "a ranking run needs a project");
-            excluded = topSigmaItems(*input.project, args->ranking, args->excludeTop, args->rankingEpoch);
+            excluded = topSigmaItems(*input.project, args->ranking, args->subsetFrac, args->rankingEpoch);
             targets = withoutItems(std::move(targets), excluded);
         }
         const LearnInput learnInput = loadLearnInputFor(input, settings, bar.token());
@@ -114,14 +116,21 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         params["folds"] = settings.folds;
         if (args->ranking != 0) {
             params["ranking"] = args->ranking;
-            params["exclude_top"] = args->excludeTop;
+            params["subset_frac"] = args->subsetFrac;
             params["ranking_epoch"] = args->rankingEpoch;
         }
         nlohmann::json summary = trainSummary(dataset, params, outcome.result);
         if (args->ranking != 0)
             summary["excluded"] = excluded.size();
-        if (input.project && !args->noStore)
-            summary["run"] = storeTrainRun(*input.project, params, outcome.result, outcome.model.get());
+        if (input.project && !args->noStore) {
+            if (args->ranking != 0) {
+                summary["run"] = storeSubsetTrainRun(*input.project, params, outcome.result, outcome.model.get(),
+                                                     args->ranking, excluded);
+                summary["parent"] = args->ranking;
+            } else {
+                summary["run"] = storeTrainRun(*input.project, params, outcome.result, outcome.model.get());
+            }
+        }
         std::vector<std::string> written;
         if (!args->output.empty()) {
             const RowMatrixXf& p = outcome.result.probabilities;

@@ -15,7 +15,8 @@ nlohmann::json runsJson(const Project& project)
     for (const RunInfo& run : project.runs()) {
         nlohmann::json entry = {{"id", run.id},         {"kind", run.kind},         {"name", run.name},
                                 {"status", run.status}, {"created", run.created},   {"finished", run.finished},
-                                {"active", run.id == active}};
+                                {"active", run.id == active},
+                                {"parent", run.parent != 0 ? nlohmann::json(run.parent) : nlohmann::json(nullptr)}};
         if (run.summary.is_object()) {
             if (run.summary.contains("accuracy") && run.summary["accuracy"].is_number())
                 entry["accuracy"] = run.summary["accuracy"];
@@ -34,8 +35,9 @@ void printRuns(const nlohmann::json& runs)
         std::printf("  none yet (aggregate, train or crowdlab-loop store one)\n");
         return;
     }
-    std::printf("  %4s  %-9s  %-16s  %-9s  %-16s  %8s\n", "id", "kind", "name", "status", "created (UTC)", "accuracy");
+    std::printf("  %8s  %-15s  %-16s  %-9s  %-16s  %8s\n", "id", "kind", "name", "status", "created (UTC)", "accuracy");
     bool anyActive = false;
+    bool anyParent = false;
     for (const nlohmann::json& run : runs) {
         const auto created = static_cast<std::time_t>(run["created"].get<double>());
         char when[32] = "-";
@@ -43,8 +45,13 @@ void printRuns(const nlohmann::json& runs)
             std::strftime(when, sizeof when, "%Y-%m-%d %H:%M", &utc);
         const bool active = run.value("active", false);
         anyActive |= active;
-        std::printf("%s %4lld  %-9s  %-16s  %-9s  %-16s  %8s\n", active ? "*" : " ",
-                    static_cast<long long>(run["id"].get<std::int64_t>()),
+        // "4 <- 3": run 4 was derived from run 3.
+        std::string id = std::to_string(run["id"].get<std::int64_t>());
+        if (run.contains("parent") && run["parent"].is_number_integer()) {
+            id += " <- " + std::to_string(run["parent"].get<std::int64_t>());
+            anyParent = true;
+        }
+        std::printf("%s %8s  %-15s  %-16s  %-9s  %-16s  %8s\n", active ? "*" : " ", id.c_str(),
                     run["kind"].get<std::string>().c_str(), run["name"].get<std::string>().c_str(),
                     run["status"].get<std::string>().c_str(), when,
                     numberCell(run.value("accuracy", std::nan("")), "%.4f").c_str());
@@ -53,6 +60,8 @@ void printRuns(const nlohmann::json& runs)
     }
     if (anyActive)
         std::printf("  * the active run: the review and export use its consensus\n");
+    if (anyParent)
+        std::printf("  a <- b: run a was derived from run b (a retrain without the items b's ranking put on top)\n");
 }
 
 }  // namespace crowdsift::cli

@@ -8,7 +8,8 @@ namespace crowdsift::cli {
 
 // A project's runs, oldest first: id, kind, name, status, created and finished (seconds since
 // the Unix epoch, UTC), active (the project's active run), and from the summary the accuracy
-// against truth where there is one and, for a failed or cancelled run, why.
+// against truth where there is one and, for a failed or cancelled run, why; parent: the run it
+// was derived from (RunInfo::parent), null for none.
 nlohmann::json runsJson(const Project& project);
 
 // The runs as a table on stdout, the active one starred.

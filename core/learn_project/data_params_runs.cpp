@@ -186,4 +186,18 @@ Targets withoutItems(Targets targets, const std::vector<int>& items)
     return targets;
 }
 
+std::int64_t storeSubsetTrainRun(Project& project, const nlohmann::json& params, const CrossValidationResult& result,
+                                 const Classifier* lastModel, std::int64_t ranking, const std::vector<int>& excluded)
+{
+    const Dataset dataset = project.loadDataset(Progress::none());
+    const std::vector<std::int32_t> items(excluded.begin(), excluded.end());
+    return recordRun(
+        project, "train", params, nameOf(params),
+        [&](std::int64_t run) {
+            project.addRunOutput(run, "excluded", items.data(), {items.size()});
+            return writeTrainOutputs(project, run, dataset, params, result, lastModel);
+        },
+        {}, ranking);
+}
+
 }  // namespace crowdsift

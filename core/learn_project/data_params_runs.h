@@ -70,4 +70,11 @@ std::vector<int> topSigmaItems(const Project& project, std::int64_t run, double 
 // `targets` without `items`: their labels -1, or their soft rows zero, so that training skips them.
 Targets withoutItems(Targets targets, const std::vector<int>& items);
 
+// Stores the retrain on a subset (`train --subset-frac`) as a "train" run, with storeTrainRun's
+// outputs and summary, whose parent (RunInfo::parent) is the data-parameters run `ranking` and
+// which keeps the items left out as the output `excluded` (int32, in the order given: highest
+// sigma first for topSigmaItems). Returns its id; a failed write marks the run failed and rethrows.
+std::int64_t storeSubsetTrainRun(Project& project, const nlohmann::json& params, const CrossValidationResult& result,
+                                 const Classifier* lastModel, std::int64_t ranking, const std::vector<int>& excluded);
+
 }  // namespace crowdsift

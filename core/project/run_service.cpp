@@ -20,9 +20,10 @@ void endQuietly(Project& project, std::int64_t run, const std::string& status, c
 }  // namespace
 
 std::int64_t recordRun(Project& project, const std::string& kind, const nlohmann::json& params, const std::string& name,
-                       const RunBody& body, const std::function<void(std::int64_t run)>& started)
+                       const RunBody& body, const std::function<void(std::int64_t run)>& started,
+                       std::int64_t parent)
 {
-    const std::int64_t run = project.beginRun(kind, params, name);
+    const std::int64_t run = project.beginRun(kind, params, name, parent);
     nlohmann::json summary;
     try {
         if (started)

@@ -25,8 +25,10 @@ using RunBody = std::function<nlohmann::json(std::int64_t run)>;
 // throws Cancelled the run ends "cancelled"; any other exception ends it "failed" with summary
 // {"error": what()}; either way the exception is rethrown (a failure to record the end does not
 // hide the original error: the lock file's release then tells Project::open it was interrupted).
+// `parent`: the run this one derives from (Project::beginRun), 0 = none.
 std::int64_t recordRun(Project& project, const std::string& kind, const nlohmann::json& params, const std::string& name,
-                       const RunBody& body, const std::function<void(std::int64_t run)>& started = {});
+                       const RunBody& body, const std::function<void(std::int64_t run)>& started = {},
+                       std::int64_t parent = 0);
 
 // The summary's "error" of a failed run, else "".
 std::string runError(const RunInfo& run);

@@ -4,6 +4,7 @@
 #include "util/npy.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <nlohmann/json.hpp>
 
 #include <map>
 #include <optional>
@@ -195,9 +196,43 @@ CREATE TABLE migration_log (id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL, to_
         logMigration(db, 2, line + "; it still follows the active run's consensus");
 }
 
+// Version 3: a run can name the run it was derived from (runs.parent). Before, a retrain on a
+// subset (`train --ranking RUN --exclude-top F`) named its ranking run only in its params; such
+// train runs get that run as their parent when it is a data-parameters run of the project, and
+// migration_log says how many did.
+static void upgradeToVersion3(SQLite::Database& db)
+{
+    db.exec("ALTER TABLE runs ADD COLUMN parent INTEGER REFERENCES runs(id)");
+    struct Link {
+        std::int64_t run;
+        std::int64_t parent;
+    };
+    std::vector<Link> links;
+    {
+        SQLite::Statement select(db, "SELECT r.id, r.params FROM runs r WHERE r.kind = 'train' AND r.params IS NOT NULL");
+        while (select.executeStep()) {
+            const nlohmann::json params = nlohmann::json::parse(select.getColumn(1).getString(), nullptr, false);
+            if (params.is_object() && params.contains("ranking") && params["ranking"].is_number_integer())
+                links.push_back({select.getColumn(0).getInt64(), params["ranking"].get<std::int64_t>()});
+        }
+    }
+    SQLite::Statement update(db, "UPDATE runs SET parent = ?1 WHERE id = ?2 AND EXISTS "
+                                 "(SELECT 1 FROM runs p WHERE p.id = ?1 AND p.kind = 'data-parameters' AND p.id < ?2)");
+    int linked = 0;
+    for (const Link& link : links) {
+        update.reset();
+        update.bind(1, static_cast<std::int64_t>(link.parent));
+        update.bind(2, static_cast<std::int64_t>(link.run));
+        linked += update.exec();
+    }
+    if (linked > 0)
+        logMigration(db, 3, std::to_string(linked) + " retrain run(s) on a subset now point to the data-parameters run "
+                                "that ranked their items (their parent)");
+}
+
 const std::vector<MigrationStep>& migrations()
 {
-    static const std::vector<MigrationStep> steps{createVersion1, upgradeToVersion2};
+    static const std::vector<MigrationStep> steps{createVersion1, upgradeToVersion2, upgradeToVersion3};
     return steps;
 }
 

@@ -18,7 +18,9 @@ constexpr std::int32_t applicationId = 0x43534654;
 //   1  the first schema.
 //   2  decisions.run (the aggregation run an accepted label came from); an accept row stores the
 //      label accepted; the active run in metadata ('active_run'); migration_log.
-constexpr int currentVersion = 2;
+//   3  runs.parent: the run a run was derived from (a retrain on a subset points to the
+//      data-parameters run whose ranking chose the subset); NULL for the others.
+constexpr int currentVersion = 3;
 
 // steps[v] upgrades a database from schema v to v + 1; steps[0] creates the schema from nothing.
 using MigrationStep = std::function<void(SQLite::Database& db)>;

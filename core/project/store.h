@@ -30,6 +30,8 @@ struct RunInfo {
     double finished = 0;               // 0 while running
     nlohmann::json summary;            // null until finished
     std::vector<std::string> outputs;  // output array names, sorted
+    std::int64_t parent = 0;           // the run this one was derived from (e.g. the ranking run
+                                       // of a retrain on a subset); 0 = none
 };
 
 // One review decision. Decisions are never edited or deleted: an undo is a new decision whose
@@ -103,9 +105,11 @@ public:
     // `data` holds product(shape) values, row-major. finishRun sets the final status (done,
     // failed or cancelled), the finish time and the summary. While a run is running this
     // Project holds an exclusive lock on `<cache>/locks/run-<id>` (flock; the system drops it
-    // when the process dies), which tells other processes that the run is alive.
+    // when the process dies), which tells other processes that the run is alive. `parent`, when
+    // not 0, is the run this one derives from (RunInfo::parent): std::invalid_argument unless it
+    // is a run of this project.
     std::int64_t beginRun(const std::string& kind, const nlohmann::json& params,
-                          const std::string& name = {});
+                          const std::string& name = {}, std::int64_t parent = 0);
     void addRunOutput(std::int64_t run, const std::string& name, const float* data,
                       const std::vector<std::size_t>& shape);
     void addRunOutput(std::int64_t run, const std::string& name, const double* data,

@@ -107,19 +107,33 @@ bool Project::activateIfNone(std::int64_t run)
     });
 }
 
-std::int64_t Project::beginRun(const std::string& kind, const nlohmann::json& params, const std::string& name)
+std::int64_t Project::beginRun(const std::string& kind, const nlohmann::json& params, const std::string& name,
+                               std::int64_t parent)
 {
     if (kind.empty())
         throw std::invalid_argument("beginRun: a run needs a kind");
+    if (parent < 0)
+        throw std::invalid_argument("beginRun: no run " + std::to_string(parent) + " to derive from");
     return guarded(path_, "cannot record the run", [&] {
         // The lock is taken before the run is committed, so that no other process ever sees it
         // running without its lock and takes it for interrupted.
         SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-        SQLite::Statement insert(*db_, "INSERT INTO runs (kind, name, params, status, created) VALUES (?, ?, ?, 'running', ?)");
+        if (parent != 0) {
+            SQLite::Statement find(*db_, "SELECT 1 FROM runs WHERE id = ?");
+            find.bind(1, static_cast<std::int64_t>(parent));
+            if (!find.executeStep())
+                throw std::invalid_argument(path_ + ": there is no run " + std::to_string(parent) + " to derive a run from");
+        }
+        SQLite::Statement insert(*db_,
+                                 "INSERT INTO runs (kind, name, params, status, created, parent) VALUES (?, ?, ?, 'running', ?, ?)");
         insert.bind(1, kind);
         bindText(insert, 2, name);
         insert.bind(3, params.dump());
         insert.bind(4, nowSeconds());
+        if (parent != 0)
+            insert.bind(5, static_cast<std::int64_t>(parent));
+        else
+            insert.bind(5);
         insert.exec();
         const auto run = static_cast<std::int64_t>(db_->getLastInsertRowid());
         const int fd = tryLockFile(runLockPath(run));
@@ -215,7 +229,7 @@ std::vector<RunInfo> Project::runs() const
     return guarded(path_, "cannot read the runs", [&] {
         std::vector<RunInfo> result;
         std::map<std::int64_t, std::size_t> position;
-        SQLite::Statement select(*db_, "SELECT id, kind, name, params, status, created, finished, summary FROM runs ORDER BY id");
+        SQLite::Statement select(*db_, "SELECT id, kind, name, params, status, created, finished, summary, parent FROM runs ORDER BY id");
         while (select.executeStep()) {
             RunInfo info;
             info.id = select.getColumn(0).getInt64();
@@ -226,6 +240,7 @@ std::vector<RunInfo> Project::runs() const
             info.created = select.getColumn(5).getDouble();
             info.finished = select.getColumn(6).getDouble();
             info.summary = columnJson(select.getColumn(7), path_);
+            info.parent = select.getColumn(8).isNull() ? 0 : select.getColumn(8).getInt64();
             position[info.id] = result.size();
             result.push_back(std::move(info));
         }

@@ -5,6 +5,7 @@
 #include "synthetic_crowd.h"
 #include "testdata.h"
 
+#include "project/store.h"
 #include "util/npy.h"
 
 #include <QFile>
@@ -15,7 +16,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <fstream>
+#include <numeric>
 
 using crowdsift::testing::kClasses;
 using crowdsift::testing::kDims;
@@ -313,14 +316,58 @@ private Q_SLOTS:
         const Run listed = runCli({"runs", project_});
         QVERIFY2(listed.exitCode == 0 && listed.out.contains("data-parameters"), qPrintable(listed.out + listed.err));
 
-        // The subset retrain: the 10 % of the 300 items with the highest last-epoch sigma left out.
+        // The subset retrain: the 10 % of the 300 items with the highest last-epoch sigma left out,
+        // stored as a train run whose parent is the ranking run.
         const Run subset = runCli(QStringList{"train", project_, "--labels", "1", "--folds", "1", "--ranking",
-                                              stored.captured(1), "--exclude-top", "0.1", "--json"}
+                                              stored.captured(1), "--subset-frac", "0.1", "--json"}
                                   + quick);
         QVERIFY2(subset.exitCode == 0, qPrintable(subset.err));
         const QJsonObject j = QJsonDocument::fromJson(subset.out.toUtf8()).object();
         QCOMPARE(j["excluded"].toInt(), 30);
         QVERIFY(j.contains("run"));
+        const qint64 ranking = stored.captured(1).toLongLong();
+        const qint64 retrain = j["run"].toInteger();
+        QCOMPARE(j["parent"].toInteger(), ranking);
+        {
+            const crowdsift::Project project = crowdsift::Project::open(project_.toStdString());
+            const crowdsift::RunInfo info = project.run(retrain);
+            QCOMPARE(info.parent, static_cast<std::int64_t>(ranking));
+            QCOMPARE(info.kind, std::string("train"));
+            QCOMPARE(info.params["subset_frac"].get<double>(), 0.1);
+            QCOMPARE(info.params["ranking"].get<qint64>(), ranking);
+            QCOMPARE(project.run(ranking).parent, std::int64_t{0});
+            // The items left out are exactly the 30 with the highest last-epoch instance sigma.
+            const std::vector<float> sigma = instance.as<float>();
+            std::vector<int> order(kItems);
+            std::iota(order.begin(), order.end(), 0);
+            std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return sigma[a * 8 + 7] > sigma[b * 8 + 7]; });
+            const std::vector<int> top(order.begin(), order.begin() + 30);
+            const crowdsift::NpyArray excluded = project.runOutput(retrain, "excluded");
+            QCOMPARE(excluded.shape, (std::vector<std::size_t>{30}));
+            QVERIFY(excluded.as<int>() == top);
+            // Every item left out ranks above every item kept.
+            float lowestOut = 1e30f;
+            for (int item : top)
+                lowestOut = std::min(lowestOut, sigma[item * 8 + 7]);
+            for (std::size_t r = 30; r < order.size(); ++r)
+                QVERIFY(sigma[order[r] * 8 + 7] <= lowestOut);
+        }
+        const QJsonArray runs = QJsonDocument::fromJson(runCli({"runs", project_, "--json"}).out.toUtf8()).array();
+        bool retrainListed = false;
+        for (const QJsonValue& entry : runs) {
+            const QJsonObject run = entry.toObject();
+            if (run["id"].toInteger() == retrain) {
+                QCOMPARE(run["parent"].toInteger(), ranking);
+                retrainListed = true;
+            } else if (run["id"].toInteger() == ranking) {
+                QVERIFY(run["parent"].isNull());
+            }
+        }
+        QVERIFY(retrainListed);
+        const Run table = runCli({"runs", project_});
+        QVERIFY2(table.out.contains(QRegularExpression(QString("\\n\\s+%1 <- %2\\s+train\\s").arg(retrain).arg(ranking))),
+                 qPrintable(table.out));
+        // --exclude-top is the same option under its first name.
         const Run notDataParams = runCli(QStringList{"train", project_, "--labels", "1", "--folds", "1", "--ranking", "1",
                                                      "--exclude-top", "0.1"}
                                          + quick);

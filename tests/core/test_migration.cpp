@@ -1,8 +1,9 @@
-// The real upgrade of a schema-1 project (core/project/schema.cpp, upgradeToVersion2) through
-// Project::open: a v2 project built with the core API is taken back to schema 1 by hand, as
+// The real upgrades of older projects (core/project/schema.cpp) through Project::open. Schema 1
+// (upgradeToVersion2): a project built with the core API is taken back to schema 1 by hand, as
 // the first release wrote it (accepts without a label, no decisions.run, no active run, no
-// migration_log), with run finish times and decision times chosen so that the label each old
-// accept must get is known.
+// migration_log, no runs.parent), with run finish times and decision times chosen so that the
+// label each old accept must get is known. Schema 2 (upgradeToVersion3): taken back to a runs
+// table without `parent`, with retrain runs that named their ranking run only in their params.
 
 #include "aggregate/registry.h"
 #include "project/aggregation_runs.h"
@@ -89,6 +90,26 @@ void storeRun(Project& project, const Dataset& dataset, const std::string& strat
     storeAggregationRun(project, dataset, result, {{"strategy", strategy}}, nlohmann::json::object());
 }
 
+// The runs table as schemas 1 and 2 created it, without `parent` (a column with REFERENCES
+// cannot be dropped, so the table is rebuilt; foreign keys are off on this bare connection).
+void dropRunsParent(SQLite::Database& db)
+{
+    db.exec(R"sql(
+CREATE TABLE runs_old (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    name TEXT,
+    params TEXT,
+    status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'cancelled')),
+    created REAL,
+    finished REAL,
+    summary TEXT);
+INSERT INTO runs_old SELECT id, kind, name, params, status, created, finished, summary FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_old RENAME TO runs;
+)sql");
+}
+
 // A schema-1 project at `path` with the runs and decisions above; `extraSql` runs last, while
 // the file is at schema 1 (e.g. to plant a fault in it).
 void buildVersion1(const std::string& path, const std::string& extraSql = {})
@@ -111,6 +132,7 @@ void buildVersion1(const std::string& path, const std::string& extraSql = {})
         finish.exec();
         finish.reset();
     }
+    dropRunsParent(db);
     db.exec(R"sql(
 DELETE FROM metadata WHERE key = 'active_run';
 UPDATE metadata SET value = '1' WHERE key = 'schema_version';
@@ -166,6 +188,40 @@ QString joined(const std::vector<std::string>& lines)
     return list.join('\n');
 }
 
+// A schema-2 project at `path`: run 1 an aggregation, run 2 a data-parameters run, then four
+// train runs as `train --ranking` stored them before schema 3 (the ranking in params only):
+// run 3 ranked by run 2 (gets it as parent), run 4 "ranked" by the aggregation run 1 and run 5 by
+// a run that does not exist (neither gets a parent), run 6 a plain training. `extraSql` runs last.
+void buildVersion2(const std::string& path, const std::string& extraSql = {})
+{
+    const Dataset dataset = sixItems();
+    {
+        Project project = Project::create(path, dataset, Progress::none());
+        storeRun(project, dataset, "mv", run1Labels);
+        project.finishRun(project.beginRun("data-parameters", {{"model", "mlp"}, {"instance", true}}, "mlp"), "done",
+                          {{"epochs", 2}});
+        for (const nlohmann::json& params : {nlohmann::json{{"model", "mlp"}, {"ranking", 2}, {"exclude_top", 0.2}},
+                                             nlohmann::json{{"model", "mlp"}, {"ranking", 1}, {"exclude_top", 0.2}},
+                                             nlohmann::json{{"model", "mlp"}, {"ranking", 9}, {"exclude_top", 0.2}},
+                                             nlohmann::json{{"model", "mlp"}}})
+            project.finishRun(project.beginRun("train", params, "mlp"), "done", {{"epochs", 2}});
+    }
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    dropRunsParent(db);
+    db.exec("UPDATE metadata SET value = '2' WHERE key = 'schema_version'");
+    if (!extraSql.empty())
+        db.exec(extraSql);
+    db.exec("PRAGMA user_version = 2");
+}
+
+std::vector<std::int64_t> parentsOf(const Project& project)
+{
+    std::vector<std::int64_t> parents;
+    for (const RunInfo& run : project.runs())
+        parents.push_back(run.parent);
+    return parents;
+}
+
 }  // namespace
 
 class TestMigration : public QObject {
@@ -179,6 +235,9 @@ private Q_SLOTS:
     void unreadableRunLabelsLeaveAcceptsUnresolved();
     void projectWithoutRunsGetsNoActiveRun();
     void failingUpgradeRollsBackEveryChange();
+    void fixtureIsSchemaTwo();
+    void retrainRunsGetTheirRankingRunAsParent();
+    void failingUpgradeToThreeRollsBack();
 };
 
 void TestMigration::fixtureIsSchemaOne()
@@ -189,9 +248,11 @@ void TestMigration::fixtureIsSchemaOne()
     SQLite::Database db(path, SQLite::OPEN_READONLY);
     QCOMPARE(db.execAndGet("PRAGMA user_version").getInt(), 1);
     QVERIFY(!hasColumn(db, "decisions", "run"));
+    QVERIFY(!hasColumn(db, "runs", "parent"));
     QVERIFY(!db.tableExists("migration_log"));
     QCOMPARE(count(db, "SELECT count(*) FROM metadata WHERE key = 'active_run'"), 0);
     QCOMPARE(count(db, "SELECT count(*) FROM decisions WHERE status = 'accept' AND label IS NULL"), 5);
+    QCOMPARE(count(db, "SELECT count(*) FROM runs"), 4);
     QVERIFY(Project::looksLikeProject(path));
 }
 
@@ -236,8 +297,11 @@ void TestMigration::acceptsGetTheLabelOfTheRunNewestWhenMade()
 
     SQLite::Database db(path, SQLite::OPEN_READONLY);
     QVERIFY(hasColumn(db, "decisions", "run"));
+    QVERIFY(hasColumn(db, "runs", "parent"));
     QCOMPARE(qs(db.execAndGet("SELECT value FROM metadata WHERE key = 'schema_version'").getString()),
-             QStringLiteral("2"));
+             QString::number(schema::currentVersion));
+    for (const RunInfo& run : project.runs())
+        QCOMPARE(run.parent, std::int64_t{0});
 }
 
 void TestMigration::migrationNotesSayWhatChanged()
@@ -251,7 +315,8 @@ void TestMigration::migrationNotesSayWhatChanged()
     const QString all = joined(notes);
     QCOMPARE(notes.size(), std::size_t{4});
     for (const std::string& note : notes)
-        QVERIFY2(note.rfind("migrated from schema 1 to 2: ", 0) == 0, note.c_str());
+        QVERIFY2(note.rfind("migrated from schema 1 to " + std::to_string(schema::currentVersion) + ": ", 0) == 0,
+                 note.c_str());
     QVERIFY2(qs(notes[0]).contains("the active run is run 2, the newest finished aggregation run"), qPrintable(all));
     QVERIFY2(qs(notes[1]).contains("1 accepted item(s) now keep the label of run 1 (mv)"), qPrintable(all));
     QVERIFY2(qs(notes[2]).contains("3 accepted item(s) now keep the label of run 2 (ds)"), qPrintable(all));
@@ -352,6 +417,75 @@ void TestMigration::failingUpgradeRollsBackEveryChange()
     QCOMPARE(project.activeRun(), std::int64_t{2});
     QCOMPARE(project.decisions()[0].label, run1Labels[1]);
     QCOMPARE(project.migrationNotes().size(), std::size_t{4});
+}
+
+void TestMigration::fixtureIsSchemaTwo()
+{
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("v2.csift").toStdString();
+    buildVersion2(path);
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    QCOMPARE(db.execAndGet("PRAGMA user_version").getInt(), 2);
+    QVERIFY(hasColumn(db, "decisions", "run"));
+    QVERIFY(db.tableExists("migration_log"));
+    QVERIFY(!hasColumn(db, "runs", "parent"));
+    QCOMPARE(count(db, "SELECT count(*) FROM runs"), 6);
+}
+
+void TestMigration::retrainRunsGetTheirRankingRunAsParent()
+{
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("v2.csift").toStdString();
+    buildVersion2(path);
+    {
+        const Project project = Project::open(path);
+        QCOMPARE(project.schemaVersion(), schema::currentVersion);
+        QVERIFY((parentsOf(project) == std::vector<std::int64_t>{0, 0, 2, 0, 0, 0}));
+        const std::vector<std::string>& notes = project.migrationNotes();
+        QCOMPARE(notes.size(), std::size_t{1});
+        QVERIFY2(qs(notes[0]).startsWith("migrated from schema 2 to 3: 1 retrain run(s) on a subset now point to the "
+                                         "data-parameters run that ranked their items"),
+                 qPrintable(joined(notes)));
+        // Nothing else changed: the runs keep their params, and the active run stays.
+        QCOMPARE(project.run(3).params["ranking"].get<int>(), 2);
+        QCOMPARE(project.activeRun(), std::int64_t{1});
+    }
+    const Project again = Project::open(path);
+    QVERIFY2(again.migrationNotes().empty(), qPrintable(joined(again.migrationNotes())));
+    QVERIFY((parentsOf(again) == std::vector<std::int64_t>{0, 0, 2, 0, 0, 0}));
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    QCOMPARE(db.execAndGet("PRAGMA user_version").getInt(), 3);
+    QCOMPARE(qs(db.execAndGet("SELECT value FROM metadata WHERE key = 'schema_version'").getString()), QStringLiteral("3"));
+    QCOMPARE(count(db, "SELECT count(*) FROM migration_log WHERE to_version = 3"), 1);
+    // The column is a real reference: SQLite's foreign key check finds nothing wrong.
+    QCOMPARE(count(db, "SELECT count(*) FROM pragma_foreign_key_check('runs')"), 0);
+}
+
+// A fault while the parents are written leaves the file at schema 2 without the column; it
+// migrates once the fault is gone.
+void TestMigration::failingUpgradeToThreeRollsBack()
+{
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("v2.csift").toStdString();
+    buildVersion2(path, "CREATE TRIGGER fault BEFORE UPDATE ON runs BEGIN SELECT RAISE(ABORT, 'planted fault'); END;");
+    try {
+        Project::open(path);
+        QFAIL("the upgrade should have failed");
+    } catch (const StoreError& e) {
+        QVERIFY2(qs(e.what()).contains(qs(path)) && qs(e.what()).contains("planted fault"), e.what());
+    }
+    {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE);
+        QCOMPARE(db.execAndGet("PRAGMA user_version").getInt(), 2);
+        QVERIFY(!hasColumn(db, "runs", "parent"));
+        QCOMPARE(count(db, "SELECT count(*) FROM migration_log WHERE to_version = 3"), 0);
+        QCOMPARE(qs(db.execAndGet("SELECT value FROM metadata WHERE key = 'schema_version'").getString()),
+                 QStringLiteral("2"));
+        db.exec("DROP TRIGGER fault");
+    }
+    const Project project = Project::open(path);
+    QCOMPARE(project.schemaVersion(), 3);
+    QVERIFY((parentsOf(project) == std::vector<std::int64_t>{0, 0, 2, 0, 0, 0}));
 }
 
 QTEST_GUILESS_MAIN(TestMigration)

@@ -497,11 +497,13 @@ void TestStore::openRejectsNewerSchema()
     Project::create(path, smallDataset(), Progress::none());
     {
         SQLite::Database db(path, SQLite::OPEN_READWRITE);
-        db.exec("PRAGMA user_version = 3");
+        db.exec("PRAGMA user_version = " + std::to_string(schema::currentVersion + 1));
     }
     const QString message = storeErrorOf([&] { Project::open(path); });
     QVERIFY2(message.contains(qs(path)), qPrintable(message));
-    QVERIFY2(message.contains("was written by a newer Crowdsift (schema 3, this build reads up to 2)"),
+    QVERIFY2(message.contains(QString("was written by a newer Crowdsift (schema %1, this build reads up to %2)")
+                                  .arg(schema::currentVersion + 1)
+                                  .arg(schema::currentVersion)),
              qPrintable(message));
 }
 
@@ -606,7 +608,7 @@ void TestStore::runsRecordAndReadBack()
         Project project = Project::create(path, smallDataset(), Progress::none());
         const nlohmann::json params{{"method", "DS"}, {"iterations", 50}, {"tolerance", 1e-6}};
         const std::int64_t first = project.beginRun("aggregate", params, "Dawid-Skene");
-        const std::int64_t second = project.beginRun("train", nlohmann::json::object());
+        const std::int64_t second = project.beginRun("train", nlohmann::json::object(), {}, first);
         QCOMPARE(first, std::int64_t(1));
         QCOMPARE(second, std::int64_t(2));
         project.addRunOutput(first, "posteriors", posteriors.data(), {3, 2});
@@ -640,6 +642,10 @@ void TestStore::runsRecordAndReadBack()
     QVERIFY((first.outputs == std::vector<std::string>{"labels", "posteriors", "skills"}));
     QVERIFY((runs[1].outputs == std::vector<std::string>{"loss"}));
     QCOMPARE(qs(runs[1].kind), QStringLiteral("train"));
+    // The parent link survives reopening; a run without one reads 0.
+    QCOMPARE(first.parent, std::int64_t(0));
+    QCOMPARE(runs[1].parent, std::int64_t(1));
+    QCOMPARE(project.run(2).parent, std::int64_t(1));
 
     const NpyArray p = project.runOutput(1, "posteriors");
     QCOMPARE(p.type, NpyType::Float32);
@@ -669,6 +675,10 @@ void TestStore::runsRejectBadInput()
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, project.finishRun(run + 1, "done", {}));
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, project.runOutput(run, "x"));
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, project.beginRun("", {}));
+    // A parent must be a run of the project; a refused run leaves nothing behind.
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, project.beginRun("train", {}, {}, run + 5));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, project.beginRun("train", {}, {}, -1));
+    QCOMPARE(project.runs().size(), std::size_t(1));
 
     project.addRunOutput(run, "gone", &value, {1});
     fs::remove(project.cacheDir() + "/runs/1/gone.npy");
