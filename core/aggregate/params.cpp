@@ -52,7 +52,7 @@ std::vector<std::string> AggregationParams::keys()
 {
     return {"max_iterations", "tolerance",   "threads",    "seed",       "random_ties",
             "m_step_iterations", "m_step_tolerance", "restarts", "variational", "spam_alpha",
-            "spam_beta",      "strategy_prior", "default_noise", "smoothing"};
+            "spam_beta",      "strategy_prior", "default_noise", "smoothing", "learn_priors"};
 }
 
 nlohmann::json AggregationParams::toJson() const
@@ -72,6 +72,7 @@ nlohmann::json AggregationParams::toJson() const
         {"strategy_prior", strategyPrior},
         {"default_noise", defaultNoise},
         {"smoothing", smoothing},
+        {"learn_priors", learnPriors},
     };
 }
 
@@ -121,6 +122,8 @@ AggregationParams AggregationParams::fromJson(const nlohmann::json& json, const 
         }
         else if (key == "smoothing")
             p.smoothing = readDouble(value, key);
+        else if (key == "learn_priors")
+            p.learnPriors = readBool(value, key);
         else {
             std::string known;
             for (const std::string& k : keys())

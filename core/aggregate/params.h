@@ -47,6 +47,11 @@ struct AggregationParams {
     // MACE: initial values are 1 + (1 + default_noise) * u, u uniform in [0, 1), then normalised
     // per annotator (crowd-kit's scipy.stats.uniform(1, 1 + default_noise)). "default_noise"
     double defaultNoise = 0.5;
+    // MACE: estimate the class priors (mean posterior, each M-step) instead of the paper's
+    // uniform truth. Without it, on imbalanced classes MACE explains the majority class as every
+    // annotator's spamming strategy, and one minority answer outvotes two majority ones.
+    // "learn_priors"
+    bool learnPriors = true;
     // MACE with variational = false: pseudo-count added before normalising; negative means
     // 0.01 / K. "smoothing"
     double smoothing = -1.0;

@@ -55,7 +55,7 @@ std::vector<StrategyInfo> makeStrategies()
     s.push_back({"mace", "MACE", "annotator competence and spamming strategy (Hovy et al. 2013)",
                  "competence, probability of answering knowingly",
                  {"max_iterations", "tolerance", "threads", "seed", "restarts", "variational", "spam_alpha", "spam_beta",
-                  "strategy_prior", "default_noise", "smoothing"},
+                  "strategy_prior", "default_noise", "smoothing", "learn_priors"},
                  maceDefaults, true, &mace});
     return s;
 }
