@@ -27,6 +27,13 @@ struct AggregationParams {
     // random (seeded, per item) instead of taking the smallest class index. "random_ties"
     bool randomTies = false;
 
+    // ds-prior, cc-ds (and ds, where the default 0 keeps plain EM): strength S of the Dirichlet
+    // prior on the confusion rows, in pseudo-answers per true class, spread as the pooled
+    // confusion of all annotators (dawid_skene.h). "prior_strength"
+    double priorStrength = 0.0;
+    // auto: folds of answers for the held-out likelihood (chooser.h). "folds"
+    int folds = 5;
+
     // GLAD: L-BFGS iterations per M-step at most, and the M-step stops once the gradient's
     // largest component is below m_step_tolerance (scipy's gtol; crowd-kit uses 25 and 1e-2).
     // "m_step_iterations", "m_step_tolerance"
