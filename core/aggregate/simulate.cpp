@@ -124,7 +124,7 @@ Dataset simulateCrowd(const CrowdSpec& spec)
     for (int i = 0; i < n; ++i) {
         const int truth = drawFrom(priorCumulative, g);
         d.truth[static_cast<std::size_t>(i)] = truth;
-        const double beta = 0.5 * normal(g);
+        const double beta = spec.difficultySpread * normal(g);
         chosen.clear();
         while (static_cast<int>(chosen.size()) < spec.answersPerItem) {
             const int j = drawFrom(workload, g);

@@ -32,9 +32,10 @@ struct CrowdSpec {
     // evenly, 1 and above leave most annotators with a handful of answers.
     double workloadSkew = 0.0;
     // Accuracies (OneCoin, Confusion: per class; Mace: competence) are uniform in [low, high).
-    // Glad: alpha_j = logit of that accuracy, beta_i ~ N(0, 0.5^2).
+    // Glad: alpha_j = logit of that accuracy, beta_i ~ N(0, difficultySpread^2).
     double accuracyLow = 0.6;
     double accuracyHigh = 0.9;
+    double difficultySpread = 0.5;
     // Share of annotators who answer uniformly at random whatever the truth.
     double spammerShare = 0.0;
     std::vector<double> classPriors;  // K; empty = uniform
