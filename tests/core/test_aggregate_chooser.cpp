@@ -88,9 +88,9 @@ private Q_SLOTS:
         QCOMPARE(a.params["folds"].get<int>(), 5);
     }
 
-    // A model that contradicts the unanimous votes on most items is never chosen, whatever its
-    // score: here only "mv" can be chosen once the others are excluded by construction of the
-    // data (every item unanimous), and the report says why the others lost.
+    // The guard's measure: the share of unanimous items a candidate labels otherwise. On dog no
+    // candidate comes near half (none is excluded) and majority vote's share is exactly 0. (No
+    // test yet drives a candidate past the guard.)
     void unanimousGuard()
     {
         const Dataset d = loadReferenceDataset("dog");
