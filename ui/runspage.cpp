@@ -78,7 +78,8 @@ RunsPage::RunsPage(ProjectDocument* document, JobManager* jobs, QWidget* parent)
         strategy_->addItem(QString::fromStdString(info.title), QString::fromStdString(info.name));
         strategy_->setItemData(strategy_->count() - 1, QString::fromStdString(info.description), Qt::ToolTipRole);
     }
-    strategy_->setCurrentIndex(std::max(0, strategy_->findData(QStringLiteral("ds"))));
+    // auto first and by default: it needs no truth to avoid a strategy that fails on this crowd.
+    strategy_->setCurrentIndex(std::max(0, strategy_->findData(QStringLiteral("auto"))));
     maxIterations_ = new QSpinBox;
     maxIterations_->setObjectName(QStringLiteral("maxIterations"));
     maxIterations_->setRange(1, 100000);

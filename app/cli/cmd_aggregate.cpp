@@ -171,6 +171,20 @@ void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCo
             std::printf("%s on %d items, %zu answers: %d iteration(s)%s in %.3f s\n", result.strategy.c_str(),
                         dataset.itemCount(), dataset.answers.size(), result.iterations,
                         result.converged ? "" : " (not converged)", seconds);
+            if (summary.contains("chooser")) {
+                const nlohmann::json& c = summary["chooser"];
+                std::printf("auto: held-out log-likelihood per answer (%d folds, seed %llu):\n", c["folds"].get<int>(),
+                            static_cast<unsigned long long>(c["seed"].get<std::uint64_t>()));
+                for (const auto& candidate : c["candidates"]) {
+                    const std::string name = candidate.get<std::string>();
+                    const nlohmann::json& score = c["held_out_log_likelihood"][name];
+                    const bool excluded = c["excluded"].contains(name);
+                    std::printf("  %-12s %9.4f%s%s\n", name.c_str(), score.get<double>(),
+                                name == c["chosen"].get<std::string>() ? "  <- chosen" : "",
+                                excluded ? ("  (excluded: " + c["excluded"][name].get<std::string>() + ")").c_str() : "");
+                }
+                std::printf("auto chose %s\n", c["chosen"].get<std::string>().c_str());
+            }
             if (std::isfinite(acc))
                 std::printf("accuracy against truth: %.4f\n", acc);
             std::printf("labels per class:");

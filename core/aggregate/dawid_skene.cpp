@@ -45,7 +45,7 @@ constexpr double kLikelihoodRange = 1e30;
 // the L2 cache; they are requested this many items ahead so that their latency overlaps work.
 constexpr std::int64_t kPrefetchItems = 4;
 
-enum class Model { Full, OneCoin };
+enum class Model { Full, OneCoin, ClassConditional };
 
 // dst += src over the K values of a table row (an Eigen map, so it vectorises).
 inline void addRow(double* dst, const double* src, int k)
@@ -274,8 +274,8 @@ struct BlockStats {
 // annotator by annotator.
 class ConfusionEm {
 public:
-    ConfusionEm(const Dataset& dataset, Model model, ThreadPool& pool)
-        : answers_(dataset.answers), model_(model), pool_(pool), n_(dataset.itemCount()),
+    ConfusionEm(const Dataset& dataset, Model model, double priorStrength, ThreadPool& pool)
+        : answers_(dataset.answers), model_(model), priorStrength_(priorStrength), pool_(pool), n_(dataset.itemCount()),
           m_(dataset.annotatorCount()), k_(dataset.classCount()),
           items_(n_, std::max(kMinItemBlock, (n_ + kMaxItemBlocks - 1) / kMaxItemBlocks)),
           annotators_(m_, kAnnotatorBlock)
@@ -298,7 +298,7 @@ public:
         clippedPriors_ = uniform;
 
         const double tableBytes = static_cast<double>(items_.blocks()) * m_ * k_ * k_ * sizeof(double);
-        tables_ = model_ == Model::Full && tableBytes <= static_cast<double>(answers_.size()) * 2 * sizeof(Answers::Entry);
+        tables_ = model_ != Model::OneCoin && tableBytes <= static_cast<double>(answers_.size()) * 2 * sizeof(Answers::Entry);
         stats_.resize(static_cast<std::size_t>(items_.blocks()));
         for (BlockStats& s : stats_) {
             s.prior.assign(static_cast<std::size_t>(k_), 0.0);
@@ -415,6 +415,8 @@ private:
         }
         priors_ = answeredCount_ > 0 ? Eigen::VectorXd(total / static_cast<double>(answeredCount_))
                                      : Eigen::VectorXd::Constant(k_, 1.0 / k_);
+        if (priorStrength_ > 0 && model_ != Model::OneCoin)
+            poolConfusion();
         pool_.run(annotators_.blocks(), [&](std::int64_t b) {
             std::vector<double> counts(static_cast<std::size_t>(k_) * k_);
             for (std::int64_t w = annotators_.begin(b); w < annotators_.end(b); ++w) {
@@ -525,8 +527,32 @@ private:
     }
 #endif
 
+    // The pooled confusion, P(given o | true t) over all annotators' answers (pooled_, stored
+    // [given][true]), that the Dirichlet prior pulls each annotator's matrix towards; summed in
+    // answer order, so the same for any thread count.
+    void poolConfusion()
+    {
+        pooled_.assign(static_cast<std::size_t>(k_) * k_, 0.0);
+        for (int i = 0; i < n_; ++i)
+            for (const Answers::Entry& e : answers_.ofItem(i))
+                if (!e.complementary())
+                    addRow(&pooled_[static_cast<std::size_t>(e.label) * k_], post_.row(i).data(), k_);
+        for (int t = 0; t < k_; ++t) {
+            double total = 0;
+            for (int o = 0; o < k_; ++o)
+                total += pooled_[static_cast<std::size_t>(o) * k_ + t];
+            for (int o = 0; o < k_; ++o) {
+                double& v = pooled_[static_cast<std::size_t>(o) * k_ + t];
+                v = total > 0 ? v / total : 1.0 / k_;
+            }
+        }
+    }
+
     // Confusions of annotator w from the posterior mass of its answers: from the block tables, or
-    // read from the posteriors when there are no tables.
+    // read from the posteriors when there are no tables. With a prior strength S > 0 (MAP EM
+    // under a Dirichlet prior whose pseudo-counts are S x the pooled confusion row):
+    // conf(o | t) = (n(t, o) + S pooled(o | t)) / (n(t) + S). The class-conditional model keeps
+    // only the diagonal: s_t = conf(t | t), errors uniform over the other K - 1 classes.
     void fullMStep(int w, std::vector<double>& counts)
     {
         std::fill(counts.begin(), counts.end(), 0.0);
@@ -546,6 +572,28 @@ private:
                 addRow(&counts[static_cast<std::size_t>(e.label) * k_], post_.row(e.other).data(), k_);
             }
         }
+        double* out = &conf_[static_cast<std::size_t>(w) * k_ * k_];
+        if (priorStrength_ > 0 || model_ == Model::ClassConditional) {
+            for (int o = 0; o < k_; ++o)
+                for (int c = 0; c < k_; ++c)
+                    counts[static_cast<std::size_t>(o) * k_ + c] +=
+                        priorStrength_ > 0 ? priorStrength_ * pooled_[static_cast<std::size_t>(o) * k_ + c] : 0.0;
+            for (int c = 0; c < k_; ++c) {
+                double norm = 0;
+                for (int o = 0; o < k_; ++o)
+                    norm += counts[static_cast<std::size_t>(o) * k_ + c];
+                if (model_ == Model::ClassConditional) {
+                    const double right = norm > 0 ? counts[static_cast<std::size_t>(c) * k_ + c] / norm : 1.0 / k_;
+                    for (int o = 0; o < k_; ++o)
+                        out[o * k_ + c] = std::clamp(o == c ? right : (1.0 - right) / (k_ - 1), kClip, 1.0 - kClip);
+                } else {
+                    for (int o = 0; o < k_; ++o)
+                        out[o * k_ + c] = norm > 0 ? std::max(counts[static_cast<std::size_t>(o) * k_ + c] / norm, kClip)
+                                                   : 1.0 / k_;
+                }
+            }
+            return;
+        }
         const char* seen = &observed_[static_cast<std::size_t>(w) * k_];
         std::vector<double> norm(static_cast<std::size_t>(k_), 0.0);
         for (int o = 0; o < k_; ++o) {
@@ -557,7 +605,6 @@ private:
                 norm[static_cast<std::size_t>(c)] += row[c];
             }
         }
-        double* out = &conf_[static_cast<std::size_t>(w) * k_ * k_];
         for (int o = 0; o < k_; ++o)
             for (int c = 0; c < k_; ++c)
                 out[o * k_ + c] = seen[o] ? counts[static_cast<std::size_t>(o) * k_ + c] / norm[static_cast<std::size_t>(c)] : 0.0;
@@ -581,6 +628,8 @@ private:
 
     const Answers& answers_;
     Model model_;
+    double priorStrength_ = 0;
+    std::vector<double> pooled_;  // K(given) x K(true), the pooled confusion (prior strength > 0)
     ThreadPool& pool_;
     int n_;
     int m_;
@@ -607,9 +656,9 @@ private:
 AggregationResult runConfusionEm(const Dataset& dataset, const AggregationParams& params, Progress& progress,
                                  Model model, const char* name, const char* stage)
 {
-    checkAggregationInput(dataset, name, model == Model::OneCoin ? 2 : 1);
+    checkAggregationInput(dataset, name, model == Model::Full ? 1 : 2);
     ThreadPool pool(params.threads);
-    ConfusionEm em(dataset, model, pool);
+    ConfusionEm em(dataset, model, model == Model::OneCoin ? 0.0 : params.priorStrength, pool);
     em.run(params.maxIterations, params.tolerance, usableAnswerCount(dataset), progress, stage);
     AggregationResult r;
     r.strategy = name;
@@ -625,6 +674,18 @@ AggregationResult runConfusionEm(const Dataset& dataset, const AggregationParams
 AggregationResult dawidSkene(const Dataset& dataset, const AggregationParams& params, Progress& progress)
 {
     return runConfusionEm(dataset, params, progress, Model::Full, "ds", "Dawid-Skene EM");
+}
+
+AggregationResult dawidSkenePrior(const Dataset& dataset, const AggregationParams& params, Progress& progress)
+{
+    return runConfusionEm(dataset, params, progress, Model::Full, "ds-prior", "Dawid-Skene MAP EM");
+}
+
+AggregationResult classConditionalDawidSkene(const Dataset& dataset, const AggregationParams& params,
+                                             Progress& progress)
+{
+    return runConfusionEm(dataset, params, progress, Model::ClassConditional, "cc-ds",
+                          "class-conditional Dawid-Skene EM");
 }
 
 AggregationResult oneCoinDawidSkene(const Dataset& dataset, const AggregationParams& params, Progress& progress)

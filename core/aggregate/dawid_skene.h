@@ -24,6 +24,29 @@ namespace crowdsift {
 AggregationResult dawidSkene(const Dataset& dataset, const AggregationParams& params,
                              Progress& progress = Progress::none());
 
+// Dawid-Skene by MAP EM under a Dirichlet prior on each row of each confusion matrix, for
+// annotators with few answers, whose full K x K matrices plain EM overfits (a handful of answers
+// fixes K - 1 free entries per true class). The prior's pseudo-counts are prior_strength times
+// the pooled confusion row (all annotators' answers together, re-estimated each iteration):
+// conf_w(o | t) = (n_w(t, o) + S pooled(o | t)) / (n_w(t) + S), where n_w(t, o) is the posterior
+// mass of true class t on w's answers o. S is a number of pseudo-answers per true class: an
+// annotator with many more answers than S keeps its own matrix, one with a few is pulled to the
+// crowd's. Entries are clipped to >= 1e-10 (every label has mass now, given or not). S = 0 is
+// dawidSkene() bit for bit. Initialisation, iteration order, log-likelihood (the marginal
+// likelihood, without the prior's term) and stopping as dawidSkene().
+// Reads: max_iterations, tolerance, threads, prior_strength.
+AggregationResult dawidSkenePrior(const Dataset& dataset, const AggregationParams& params,
+                                  Progress& progress = Progress::none());
+
+// Class-conditional Dawid-Skene: per annotator one accuracy per true class, s_w(t) = P(w answers
+// t | true t), errors uniform over the other K - 1 classes (K parameters per annotator instead of
+// K x (K - 1)); for K = 2 it has as many parameters as full Dawid-Skene. Entries clipped to
+// [1e-10, 1 - 1e-10]; prior_strength adds the same Dirichlet pseudo-counts as dawidSkenePrior()
+// before the diagonal is taken. Otherwise as dawidSkene().
+// Reads: max_iterations, tolerance, threads, prior_strength.
+AggregationResult classConditionalDawidSkene(const Dataset& dataset, const AggregationParams& params,
+                                             Progress& progress = Progress::none());
+
 // One-coin Dawid-Skene (crowd-kit's OneCoinDawidSkene): each annotator has one skill s, the
 // probability of naming the true class; a wrong answer is uniform over the other K - 1 classes.
 // M-step: s = mean posterior of the labels the annotator gave (the maximum-likelihood skill);

@@ -43,6 +43,7 @@ RowMatrixXd initialRows(int rows, int cols, std::uint32_t seed, double noise)
 struct MaceState {
     RowMatrixXd spamming;  // M x 2: [P(spamming), P(knowing)]
     RowMatrixXd strategy;  // M x K: P(label | spamming)
+    Eigen::VectorXd priors;  // K: P(true class); uniform unless learn_priors
 };
 
 class Mace {
@@ -72,7 +73,8 @@ public:
     MaceState initial(int restart) const
     {
         const auto seed = static_cast<std::uint32_t>((params_.seed + static_cast<std::uint64_t>(restart)) & 0xffffffffu);
-        return {initialRows(m_, 2, seed, params_.defaultNoise), initialRows(m_, k_, seed, params_.defaultNoise)};
+        return {initialRows(m_, 2, seed, params_.defaultNoise), initialRows(m_, k_, seed, params_.defaultNoise),
+                Eigen::VectorXd::Constant(k_, 1.0 / k_)};
     }
 
     // One restart: returns its log-likelihood history; `state` ends at the final parameters.
@@ -109,6 +111,7 @@ public:
         std::vector<double> blockLl(static_cast<std::size_t>(items_.blocks()), 0.0);
         const double logClasses = std::log(static_cast<double>(k_));
         const bool partials = !partial_.empty();
+        const bool learned = params_.learnPriors;
         pool_.run(items_.blocks(), [&](std::int64_t b) {
             std::vector<double> acc(static_cast<std::size_t>(k_));
             double ll = 0;
@@ -122,7 +125,12 @@ public:
                     std::fill(row, row + k_, 1.0 / k_);
                     continue;
                 }
-                std::fill(acc.begin(), acc.end(), 1.0);
+                // With uniform priors the 1 / K factor is taken out as log K (crowd-kit's order).
+                if (learned)
+                    for (int c = 0; c < k_; ++c)
+                        acc[static_cast<std::size_t>(c)] = s.priors[c];
+                else
+                    std::fill(acc.begin(), acc.end(), 1.0);
                 double logScale = 0;
                 int sinceCheck = 0;
                 for (const Answers::Entry& e : answers_.ofItem(static_cast<int>(i))) {
@@ -153,7 +161,7 @@ public:
                 } else {
                     for (int c = 0; c < k_; ++c)
                         row[c] = acc[static_cast<std::size_t>(c)] / sum;
-                    ll += std::log(sum) + logScale - logClasses;
+                    ll += std::log(sum) + logScale - (learned ? 0.0 : logClasses);
                 }
                 for (std::int64_t p = answers_.itemOffsets()[static_cast<std::size_t>(i)];
                      p < answers_.itemOffsets()[static_cast<std::size_t>(i) + 1]; ++p) {
@@ -187,6 +195,12 @@ public:
 
     void mStep(MaceState& s) const
     {
+        if (params_.learnPriors) {
+            s.priors = meanPosterior(post_, answered_);
+            for (int c = 0; c < k_; ++c)
+                s.priors[c] = std::max(s.priors[c], 1e-10);
+            s.priors /= s.priors.sum();
+        }
         pool_.run(annotators_.blocks(), [&](std::int64_t b) {
             std::vector<double> counts(static_cast<std::size_t>(k_));
             for (std::int64_t w = annotators_.begin(b); w < annotators_.end(b); ++w) {
@@ -333,7 +347,7 @@ AggregationResult mace(const Dataset& dataset, const AggregationParams& params, 
     HardLabels hard = hardLabels(r.posteriors, model.answered());
     r.labels = std::move(hard.labels);
     r.tiedItems = std::move(hard.tied);
-    r.classPriors = Eigen::VectorXd::Constant(k, 1.0 / k);
+    r.classPriors = best.priors;
     r.annotatorSkill.resize(m);
     r.confusions.resize(static_cast<std::size_t>(m));
     for (int w = 0; w < m; ++w) {

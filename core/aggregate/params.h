@@ -27,6 +27,13 @@ struct AggregationParams {
     // random (seeded, per item) instead of taking the smallest class index. "random_ties"
     bool randomTies = false;
 
+    // ds-prior, cc-ds (and ds, where the default 0 keeps plain EM): strength S of the Dirichlet
+    // prior on the confusion rows, in pseudo-answers per true class, spread as the pooled
+    // confusion of all annotators (dawid_skene.h). "prior_strength"
+    double priorStrength = 0.0;
+    // auto: folds of answers for the held-out likelihood (chooser.h). "folds"
+    int folds = 5;
+
     // GLAD: L-BFGS iterations per M-step at most, and the M-step stops once the gradient's
     // largest component is below m_step_tolerance (scipy's gtol; crowd-kit uses 25 and 1e-2).
     // "m_step_iterations", "m_step_tolerance"
@@ -47,6 +54,11 @@ struct AggregationParams {
     // MACE: initial values are 1 + (1 + default_noise) * u, u uniform in [0, 1), then normalised
     // per annotator (crowd-kit's scipy.stats.uniform(1, 1 + default_noise)). "default_noise"
     double defaultNoise = 0.5;
+    // MACE: estimate the class priors (mean posterior, each M-step) instead of the paper's
+    // uniform truth. Without it, on imbalanced classes MACE explains the majority class as every
+    // annotator's spamming strategy, and one minority answer outvotes two majority ones.
+    // "learn_priors"
+    bool learnPriors = true;
     // MACE with variational = false: pseudo-count added before normalising; negative means
     // 0.01 / K. "smoothing"
     double smoothing = -1.0;

@@ -1,5 +1,6 @@
 #include "aggregate/registry.h"
 
+#include "aggregate/chooser.h"
 #include "aggregate/dawid_skene.h"
 #include "aggregate/glad.h"
 #include "aggregate/mace.h"
@@ -20,12 +21,21 @@ AggregationParams withIterations(int maxIterations, double tolerance)
     return p;
 }
 
+std::vector<std::string> priorKeysOfDs(std::vector<std::string> keys)
+{
+    keys.push_back("prior_strength");
+    return keys;
+}
+
 std::vector<StrategyInfo> makeStrategies()
 {
     const std::vector<std::string> votes = {"threads", "seed", "random_ties"};
     const std::vector<std::string> em = {"max_iterations", "tolerance", "threads"};
 
     std::vector<StrategyInfo> s;
+    s.push_back({"auto", "Automatic (held-out likelihood)",
+                 "the candidate strategy that best predicts held-out answers (no truth needed)",
+                 "that of the chosen strategy", {"folds", "seed", "threads"}, AggregationParams(), false, &autoAggregate});
     s.push_back({"mv", "Majority vote", "most voted class; posteriors are the vote fractions",
                  "agreement with the majority-vote labels", votes, AggregationParams(), false, &majorityVote});
     s.push_back({"naive-soft", "NaiveSoft", "vote fractions as soft labels (peerannot NaiveSoft)",
@@ -36,8 +46,20 @@ std::vector<StrategyInfo> makeStrategies()
     // at 1e-3 per sample). DS stops at 1e-4: on sparse data its later iterations overfit the
     // confusion matrices (LabelMe: 80.4 % after 13 iterations, 78.9 % after 100).
     s.push_back({"ds", "Dawid-Skene", "per-annotator confusion matrices and class priors by EM",
-                 "expected accuracy, sum over classes of prior x confusion diagonal", em, withIterations(100, 1e-4),
+                 "expected accuracy, sum over classes of prior x confusion diagonal", priorKeysOfDs(em), withIterations(100, 1e-4),
                  true, &dawidSkene});
+    std::vector<std::string> priorKeys = em;
+    priorKeys.push_back("prior_strength");
+    AggregationParams priorDefaults = withIterations(100, 1e-4);
+    priorDefaults.priorStrength = 2.0;
+    s.push_back({"ds-prior", "Dawid-Skene, Dirichlet prior",
+                 "Dawid-Skene by MAP EM, confusions pulled to the pooled one (prior_strength pseudo-answers)",
+                 "expected accuracy, sum over classes of prior x confusion diagonal", priorKeys, priorDefaults, true,
+                 &dawidSkenePrior});
+    s.push_back({"cc-ds", "Class-conditional Dawid-Skene",
+                 "one accuracy per annotator and true class, errors uniform over the other classes",
+                 "expected accuracy, sum over classes of prior x accuracy", priorKeys, withIterations(100, 1e-4), true,
+                 &classConditionalDawidSkene});
     s.push_back({"one-coin-ds", "One-coin Dawid-Skene", "one skill per annotator, errors uniform over other classes",
                  "probability of naming the true class", em, withIterations(100, 1e-5), true, &oneCoinDawidSkene});
     // As peerannot: Dawid-Skene run to convergence, at most 50 iterations, then the weighting.
@@ -55,7 +77,7 @@ std::vector<StrategyInfo> makeStrategies()
     s.push_back({"mace", "MACE", "annotator competence and spamming strategy (Hovy et al. 2013)",
                  "competence, probability of answering knowingly",
                  {"max_iterations", "tolerance", "threads", "seed", "restarts", "variational", "spam_alpha", "spam_beta",
-                  "strategy_prior", "default_noise", "smoothing"},
+                  "strategy_prior", "default_noise", "smoothing", "learn_priors"},
                  maceDefaults, true, &mace});
     return s;
 }

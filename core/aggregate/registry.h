@@ -28,8 +28,8 @@ struct StrategyInfo {
     Run run = nullptr;
 };
 
-// All strategies, in the order a menu shows them: mv, naive-soft, wawa, ds, one-coin-ds, wds,
-// glad, mace.
+// All strategies, in the order a menu shows them: auto (chooser.h), mv, naive-soft, wawa, ds, ds-prior, cc-ds,
+// one-coin-ds, wds, glad, mace.
 const std::vector<StrategyInfo>& strategies();
 std::vector<std::string> strategyNames();
 

@@ -27,6 +27,8 @@ nlohmann::json aggregationSummary(const Dataset& dataset, const AggregationResul
         if (label >= 0 && label < dataset.classCount())
             ++perClass[static_cast<std::size_t>(label)];
     summary["labels_per_class"] = perClass;
+    if (result.extra.is_object() && result.extra.contains("chooser"))
+        summary["chooser"] = result.extra["chooser"];
     return summary;
 }
 

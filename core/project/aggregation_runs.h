@@ -25,7 +25,8 @@ namespace crowdsift {
 
 // The summary stored with an aggregation run and printed by `aggregate --json`: strategy, items,
 // iterations, converged, seconds (wall time of the strategy), tied_items, log_likelihood (last
-// value, when finite), accuracy against truth (null without truth) and labels_per_class (K).
+// value, when finite), accuracy against truth (null without truth), labels_per_class (K) and, for
+// auto, chooser (the choice and every candidate's held-out score, chooser.h).
 nlohmann::json aggregationSummary(const Dataset& dataset, const AggregationResult& result, double seconds);
 
 // Writes the outputs listed above (plus `extraOutputs`, vectors by name) of `result` into run

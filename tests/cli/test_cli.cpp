@@ -210,6 +210,30 @@ private Q_SLOTS:
                  qPrintable(QString("%1 against crowd-kit's %2").arg(dsAccuracy).arg(refDs["accuracy"].toDouble())));
     }
 
+    // -s auto prints every candidate's held-out score and the choice, and stores both with the run.
+    void aggregateAutoPrintsScoresAndChoice()
+    {
+        QTemporaryDir dir;
+        const QString project = dir.filePath("dog.csift");
+        const QString dog = q(sharedPath("datasets/dog-zhou/datasets/s4_Dog data"));
+        QCOMPARE(runCli({"import", dog + "/answer.csv", "--truth", dog + "/truth.csv", "-o", project}).exitCode, 0);
+        const Run run = runCli({"aggregate", project, "-s", "auto"});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QVERIFY2(run.out.contains("auto: held-out log-likelihood per answer (5 folds, seed 0):"), qPrintable(run.out));
+        for (const char* name : {"mv", "ds", "ds-prior", "cc-ds", "one-coin-ds", "wds", "glad", "mace"})
+            QVERIFY2(run.out.contains(QRegularExpression(QString("\\n  %1\\s+-?\\d+\\.\\d{4}").arg(name))), name);
+        const QRegularExpressionMatch chose = QRegularExpression("auto chose (\\S+)").match(run.out);
+        QVERIFY(chose.hasMatch());
+        QVERIFY(run.out.contains("<- chosen"));
+        const QJsonArray runs = infoJson({project})["runs"].toArray();
+        QCOMPARE(runs.size(), 1);
+        QCOMPARE(runs[0].toObject()["name"].toString(), QStringLiteral("auto"));
+        const Run json = runCli({"aggregate", project, "-s", "auto", "--json", "--no-store"});
+        const QJsonObject summary = QJsonDocument::fromJson(json.out.toUtf8()).object();
+        QCOMPARE(summary["chooser"].toObject()["chosen"].toString(), chose.captured(1));
+        QCOMPARE(summary["chooser"].toObject()["held_out_log_likelihood"].toObject().size(), 8);
+    }
+
     void aggregateStoresARunAndWritesCsv()
     {
         CROWDSIFT_REQUIRE_SHARED("reference/dog/crowdkit_MajorityVote.json");

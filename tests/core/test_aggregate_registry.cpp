@@ -44,7 +44,7 @@ private Q_SLOTS:
     void namesAndDescriptions()
     {
         QVERIFY(strategyNames()
-                == (std::vector<std::string>{"mv", "naive-soft", "wawa", "ds", "one-coin-ds", "wds", "glad", "mace"}));
+                == (std::vector<std::string>{"auto", "mv", "naive-soft", "wawa", "ds", "ds-prior", "cc-ds", "one-coin-ds", "wds", "glad", "mace"}));
         for (const StrategyInfo& s : strategies()) {
             QVERIFY(!s.title.empty());
             QVERIFY(!s.description.empty());
@@ -66,7 +66,7 @@ private Q_SLOTS:
             aggregate("dawid-skene", d);
             QFAIL("expected InputError");
         } catch (const InputError& e) {
-            QVERIFY(std::string(e.what()).find("known strategies: mv, naive-soft") != std::string::npos);
+            QVERIFY(std::string(e.what()).find("known strategies: auto, mv, naive-soft") != std::string::npos);
         }
         QVERIFY_THROWS_EXCEPTION(InputError, aggregate("mv", d, {{"max_iterations", 3}}));
         QVERIFY_THROWS_EXCEPTION(InputError, aggregate("ds", d, {{"max_iterations", -1}}));

@@ -5,6 +5,7 @@
 #include "projectdocument.h"
 #include "runspage.h"
 
+#include "aggregate/chooser.h"
 #include "aggregate/registry.h"
 #include "data/formats.h"
 #include "images/demo.h"
@@ -74,6 +75,7 @@ private Q_SLOTS:
     void jobReportsProgressAndCompletes();
     void jobFailureIsReported();
     void runBecomesActive();
+    void autoIsTheDefaultAndStoresItsChoice();
     void cancelledRunIsListedAsCancelled();
     void failedRunIsListedWithTheReason();
     void finishedRunIsAnnouncedNotActivated();
@@ -172,6 +174,28 @@ void TestRuns::jobFailureIsReported()
     QCOMPARE(jobs.job(id).status, JobStatus::Failed);
     QVERIFY(jobs.job(id).error.contains(QStringLiteral("label 12 is not a class")));
     QVERIFY(jobs.job(id).log.last().contains(QStringLiteral("failed")));
+}
+
+// "auto" is first and selected; its job runs off the GUI thread like any other and stores the
+// choice and every candidate's held-out score with the run.
+void TestRuns::autoIsTheDefaultAndStoresItsChoice()
+{
+    const auto opened = openProject("auto");
+    ProjectDocument& document = opened->document;
+    JobManager& jobs = opened->jobs;
+    RunsPage& page = *opened->page;
+    QCOMPARE(page.strategyBox()->currentData().toString(), QStringLiteral("auto"));
+    QCOMPARE(page.strategyBox()->itemData(0).toString(), QStringLiteral("auto"));
+    const int id = page.startRunFromFields();
+    QVERIFY(id != 0);
+    QVERIFY(jobs.waitFor(id, kTimeoutMs));
+    QCOMPARE(jobs.job(id).status, JobStatus::Finished);
+    const std::vector<RunInfo> runs = document.project()->runs();
+    QCOMPARE(static_cast<int>(runs.size()), 1);
+    QCOMPARE(runs[0].name, std::string("auto"));
+    const std::string chosen = runs[0].params["params"]["chosen"].get<std::string>();
+    QCOMPARE(runs[0].summary["chooser"]["chosen"].get<std::string>(), chosen);
+    QCOMPARE(runs[0].summary["chooser"]["held_out_log_likelihood"].size(), chooserCandidates().size());
 }
 
 void TestRuns::runBecomesActive()

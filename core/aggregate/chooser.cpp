@@ -1,0 +1,278 @@
+#include "aggregate/chooser.h"
+
+#include "aggregate/common.h"
+#include "aggregate/registry.h"
+#include "util/error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace crowdsift {
+
+namespace {
+
+constexpr double kFloor = 1e-6;
+
+// fold of each entry of answers.byItem() (-1: complementary, always trained on).
+std::vector<int> assignFolds(const Answers& answers, int folds, std::uint64_t seed)
+{
+    std::vector<int> fold(answers.size(), -1);
+    for (int i = 0; i < answers.itemCount(); ++i) {
+        int next = static_cast<int>(mixSeed(seed, static_cast<std::uint64_t>(i)) % static_cast<std::uint64_t>(folds));
+        for (std::int64_t p = answers.itemOffsets()[static_cast<std::size_t>(i)];
+             p < answers.itemOffsets()[static_cast<std::size_t>(i) + 1]; ++p) {
+            if (answers.byItem()[static_cast<std::size_t>(p)].complementary())
+                continue;
+            fold[static_cast<std::size_t>(p)] = next;
+            next = (next + 1) % folds;
+        }
+    }
+    return fold;
+}
+
+Dataset withAnswers(const Dataset& d, Answers answers)
+{
+    Dataset t;
+    t.name = d.name;
+    t.classNames = d.classNames;
+    t.itemKeys = d.itemKeys;
+    t.splits = d.splits;
+    t.imagePaths = d.imagePaths;
+    t.annotatorIds = d.annotatorIds;
+    t.answers = std::move(answers);
+    return t;
+}
+
+// Per annotator of `train`: P(given | true) as K x K, [true][given], with the pooled model for
+// annotators without answers. GLAD is handled apart (its model depends on the item too).
+std::vector<Eigen::MatrixXd> annotatorModels(const std::string& strategy, const Dataset& train,
+                                             const AggregationResult& r)
+{
+    const int m = train.annotatorCount();
+    const int k = train.classCount();
+    std::vector<Eigen::MatrixXd> models(static_cast<std::size_t>(m));
+    if (strategy == "mv") {
+        std::int64_t agree = 0;
+        std::int64_t total = 0;
+        for (int i = 0; i < train.itemCount(); ++i)
+            for (const Answers::Entry& e : train.answers.ofItem(i))
+                if (!e.complementary()) {
+                    ++total;
+                    agree += e.label == r.labels[static_cast<std::size_t>(i)];
+                }
+        const double a = std::clamp((static_cast<double>(agree) + 1) / (static_cast<double>(total) + 2),
+                                    1.0 / k + 1e-6, 1 - 1e-6);
+        Eigen::MatrixXd symmetric = Eigen::MatrixXd::Constant(k, k, (1 - a) / (k - 1));
+        symmetric.diagonal().setConstant(a);
+        std::fill(models.begin(), models.end(), symmetric);
+        return models;
+    }
+    Eigen::MatrixXd pooled = Eigen::MatrixXd::Zero(k, k);
+    double weight = 0;
+    for (int w = 0; w < m; ++w) {
+        const int n = train.answers.countOfAnnotator(w);
+        if (n == 0 || static_cast<std::size_t>(w) >= r.confusions.size())
+            continue;
+        models[static_cast<std::size_t>(w)] = r.confusions[static_cast<std::size_t>(w)];
+        pooled += n * r.confusions[static_cast<std::size_t>(w)];
+        weight += n;
+    }
+    pooled = weight > 0 ? Eigen::MatrixXd(pooled / weight) : Eigen::MatrixXd::Constant(k, k, 1.0 / k);
+    for (int w = 0; w < m; ++w)
+        if (train.answers.countOfAnnotator(w) == 0 || models[static_cast<std::size_t>(w)].size() == 0)
+            models[static_cast<std::size_t>(w)] = pooled;
+    return models;
+}
+
+// Sum of log P(label) over the held-out answers (fold `f`) under the fit `r` on `train`.
+double heldOutLogLikelihood(const std::string& strategy, const Dataset& full, const std::vector<int>& fold, int f,
+                            const Dataset& train, const AggregationResult& r, std::int64_t& count)
+{
+    const int k = full.classCount();
+    const bool glad = strategy == "glad";
+    std::vector<Eigen::MatrixXd> models;
+    double pooledAlpha = 0;
+    if (glad) {
+        double weight = 0;
+        for (int w = 0; w < train.annotatorCount(); ++w) {
+            const int n = train.answers.countOfAnnotator(w);
+            if (n > 0) {
+                pooledAlpha += n * r.annotatorSkill[w];
+                weight += n;
+            }
+        }
+        pooledAlpha = weight > 0 ? pooledAlpha / weight : 1.0;
+    } else {
+        models = annotatorModels(strategy, train, r);
+    }
+    double sum = 0;
+    for (int i = 0; i < full.itemCount(); ++i) {
+        for (std::int64_t p = full.answers.itemOffsets()[static_cast<std::size_t>(i)];
+             p < full.answers.itemOffsets()[static_cast<std::size_t>(i) + 1]; ++p) {
+            if (fold[static_cast<std::size_t>(p)] != f)
+                continue;
+            const Answers::Entry& e = full.answers.byItem()[static_cast<std::size_t>(p)];
+            double prob = 0;
+            if (glad) {
+                const double alpha = train.answers.countOfAnnotator(e.other) > 0 ? r.annotatorSkill[e.other] : pooledAlpha;
+                const double beta = r.itemDifficulty.size() == full.itemCount() ? r.itemDifficulty[i] : 0.0;
+                const double right = 1.0 / (1.0 + std::exp(-alpha * std::exp(beta)));
+                const double posteriorRight = r.posteriors(i, e.label);
+                prob = posteriorRight * right + (1 - posteriorRight) * (1 - right) / (k - 1);
+            } else {
+                const Eigen::MatrixXd& c = models[static_cast<std::size_t>(e.other)];
+                for (int t = 0; t < k; ++t)
+                    prob += r.posteriors(i, t) * c(t, e.label);
+            }
+            sum += std::log(std::max(prob, kFloor));
+            ++count;
+        }
+    }
+    return sum;
+}
+
+// Items whose usable answers (at least two) all name one class: that class, else -1.
+std::vector<int> unanimousLabels(const Dataset& d)
+{
+    std::vector<int> out(static_cast<std::size_t>(d.itemCount()), -1);
+    for (int i = 0; i < d.itemCount(); ++i) {
+        int label = -1;
+        int n = 0;
+        bool same = true;
+        for (const Answers::Entry& e : d.answers.ofItem(i)) {
+            if (e.complementary())
+                continue;
+            if (n++ == 0)
+                label = e.label;
+            else if (e.label != label)
+                same = false;
+        }
+        if (n >= 2 && same)
+            out[static_cast<std::size_t>(i)] = label;
+    }
+    return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& chooserCandidates()
+{
+    static const std::vector<std::string> names = {"mv", "ds", "ds-prior", "cc-ds", "one-coin-ds", "wds", "glad", "mace"};
+    return names;
+}
+
+nlohmann::json ChooserReport::toJson() const
+{
+    nlohmann::json scoresJson = nlohmann::json::object();
+    nlohmann::json disagreement = nlohmann::json::object();
+    nlohmann::json excluded = nlohmann::json::object();
+    nlohmann::json names = nlohmann::json::array();
+    for (const CandidateScore& s : scores) {
+        names.push_back(s.strategy);
+        scoresJson[s.strategy] = s.heldOutLogLikelihood;
+        disagreement[s.strategy] = s.unanimousDisagreement;
+        if (s.excluded)
+            excluded[s.strategy] = s.reason;
+    }
+    return {{"chosen", chosen},
+            {"candidates", names},
+            {"folds", folds},
+            {"seed", seed},
+            {"held_out_log_likelihood", scoresJson},
+            {"unanimous_disagreement", disagreement},
+            {"excluded", excluded}};
+}
+
+ChooserReport chooseStrategy(const Dataset& dataset, const AggregationParams& params, AggregationResult& result,
+                             Progress& progress, const std::vector<std::string>& candidates)
+{
+    checkAggregationInput(dataset, "auto", 2);
+    if (candidates.empty())
+        throw InputError("auto", "", "no candidate strategies");
+    ChooserReport report;
+    report.folds = std::max(params.folds, 2);
+    report.seed = params.seed;
+    const nlohmann::json threads = {{"threads", params.threads}};
+    const std::vector<int> fold = assignFolds(dataset.answers, report.folds, params.seed);
+    const std::vector<Answer> all = dataset.answers.triplets();  // by-item order, as `fold`
+
+    std::vector<double> sums(candidates.size(), 0.0);
+    std::vector<std::int64_t> counts(candidates.size(), 0);
+    const double steps = static_cast<double>(candidates.size()) * (report.folds + 1);
+    for (int f = 0; f < report.folds; ++f) {
+        std::vector<Answer> kept;
+        kept.reserve(all.size());
+        for (std::size_t p = 0; p < all.size(); ++p)
+            if (fold[p] != f)
+                kept.push_back(all[p]);
+        const Dataset train =
+            withAnswers(dataset, Answers::fromTriplets(dataset.itemCount(), dataset.annotatorCount(), kept));
+        for (std::size_t c = 0; c < candidates.size(); ++c) {
+            progress.step(static_cast<double>(f * candidates.size() + c), steps,
+                          "auto: fold " + std::to_string(f + 1) + " of " + std::to_string(report.folds) + ", "
+                              + candidates[c]);
+            const AggregationResult r = aggregate(candidates[c], train, threads, Progress::none());
+            progress.check();
+            sums[c] += heldOutLogLikelihood(candidates[c], dataset, fold, f, train, r, counts[c]);
+        }
+    }
+
+    const std::vector<int> unanimous = unanimousLabels(dataset);
+    std::vector<AggregationResult> fits(candidates.size());
+    int best = -1;
+    for (std::size_t c = 0; c < candidates.size(); ++c) {
+        progress.step(static_cast<double>(report.folds * candidates.size() + c), steps,
+                      "auto: " + candidates[c] + " on all answers");
+        fits[c] = aggregate(candidates[c], dataset, threads, Progress::none());
+        progress.check();
+        CandidateScore s;
+        s.strategy = candidates[c];
+        s.heldOutAnswers = counts[c];
+        s.heldOutLogLikelihood = counts[c] > 0 ? sums[c] / static_cast<double>(counts[c]) : -INFINITY;
+        std::int64_t items = 0;
+        std::int64_t differ = 0;
+        for (std::size_t i = 0; i < unanimous.size(); ++i)
+            if (unanimous[i] >= 0) {
+                ++items;
+                differ += fits[c].labels[i] != unanimous[i];
+            }
+        s.unanimousDisagreement = items > 0 ? static_cast<double>(differ) / static_cast<double>(items) : 0.0;
+        if (s.unanimousDisagreement > 0.5) {
+            s.excluded = true;
+            s.reason = "disagrees with the unanimous vote on most unanimous items";
+        } else if (!std::isfinite(s.heldOutLogLikelihood)) {
+            s.excluded = true;
+            s.reason = "no finite held-out likelihood";
+        }
+        if (!s.excluded && (best < 0 || s.heldOutLogLikelihood > report.scores[static_cast<std::size_t>(best)].heldOutLogLikelihood))
+            best = static_cast<int>(c);
+        report.scores.push_back(s);
+    }
+    if (best < 0) {
+        // Every candidate was excluded: majority vote, the one that cannot contradict the votes.
+        const auto mv = std::find(candidates.begin(), candidates.end(), "mv");
+        best = mv != candidates.end() ? static_cast<int>(mv - candidates.begin()) : 0;
+        if (mv == candidates.end())
+            fits[static_cast<std::size_t>(best)] = aggregate("mv", dataset, threads, Progress::none());
+    }
+    report.chosen = candidates[static_cast<std::size_t>(best)];
+    result = std::move(fits[static_cast<std::size_t>(best)]);
+    progress.step(steps, steps, "auto: chose " + report.chosen);
+    return report;
+}
+
+AggregationResult autoAggregate(const Dataset& dataset, const AggregationParams& params, Progress& progress)
+{
+    AggregationResult r;
+    const ChooserReport report = chooseStrategy(dataset, params, r, progress);
+    const nlohmann::json chosenParams = r.params;
+    r.params = {{"chosen", report.chosen}, {"folds", report.folds}, {"seed", report.seed},
+                {"threads", params.threads}, {"chosen_params", chosenParams}};
+    if (!r.extra.is_object())
+        r.extra = nlohmann::json::object();
+    r.extra["chooser"] = report.toJson();
+    return r;
+}
+
+}  // namespace crowdsift

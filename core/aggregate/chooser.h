@@ -1,0 +1,73 @@
+#pragma once
+
+// Choosing the aggregation strategy without truth (`-s auto`): every candidate is fitted on part
+// of the answers and scored by the likelihood it gives to the answers it did not see.
+//
+// Folds: the usable answers of each item are dealt round-robin over `folds` folds from a seeded
+// random offset per item, so an item never loses more than ceil(n / folds) answers to one fold.
+// For fold f the candidate is fitted on every other answer; each held-out answer (item i,
+// annotator j, label l) then scores
+//     P(l) = sum_k posterior_i(k) P_j(l | k),
+// posterior_i from the training answers only (the class priors for an item left without any)
+// and P_j the candidate's annotator model fitted on them:
+//   - mv: a symmetric model, accuracy a = (training answers equal to their item's majority label
+//     + 1) / (training answers + 2), errors uniform over the other K - 1 classes;
+//   - glad: sigmoid(alpha_j exp(beta_i)) right, errors uniform;
+//   - the others: their own confusion matrices (AggregationResult::confusions; wds: Dawid-Skene's);
+//   - an annotator without training answers: the pooled model, the training annotators' models
+//     averaged with their answer counts as weights (glad: the weighted mean alpha).
+// P(l) is floored at 1e-6 (a confusion entry of exactly 0 would make one answer veto a model).
+// A candidate's score is the mean log P(l) over all held-out answers of all folds.
+//
+// Guard: fitted on all answers, a candidate that disagrees with majority vote on more than half
+// of the items where the vote is unanimous (at least two answers, all equal) is not chosen. The
+// highest score among the rest wins (ties: the earlier candidate). Deterministic for a seed and
+// the same for any thread count. Cost: folds + 1 runs of every candidate.
+
+#include "aggregate/params.h"
+#include "aggregate/result.h"
+#include "data/dataset.h"
+#include "util/progress.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace crowdsift {
+
+// mv, ds, ds-prior, cc-ds, one-coin-ds, wds, glad, mace: each with its registry defaults.
+const std::vector<std::string>& chooserCandidates();
+
+struct CandidateScore {
+    std::string strategy;
+    double heldOutLogLikelihood = 0;  // mean per held-out answer
+    std::int64_t heldOutAnswers = 0;
+    double unanimousDisagreement = 0;  // share of unanimous items labelled otherwise (all answers)
+    bool excluded = false;
+    std::string reason;                // why excluded
+};
+
+struct ChooserReport {
+    std::vector<CandidateScore> scores;  // in chooserCandidates() order
+    std::string chosen;
+    int folds = 0;
+    std::uint64_t seed = 0;
+    // {"chosen", "candidates" (in order), "folds", "seed", "held_out_log_likelihood" {name: score},
+    // "unanimous_disagreement" {name: share}, "excluded" {name: reason}}
+    nlohmann::json toJson() const;
+};
+
+// Scores `candidates` (default: chooserCandidates()) and fits the chosen one on all answers.
+// `result` receives that fit. Reads: folds, seed, threads.
+ChooserReport chooseStrategy(const Dataset& dataset, const AggregationParams& params, AggregationResult& result,
+                             Progress& progress = Progress::none(),
+                             const std::vector<std::string>& candidates = chooserCandidates());
+
+// The registry's "auto": chooseStrategy(), then the chosen fit with params = {"chosen", "folds",
+// "seed", "chosen_params"} and extra["chooser"] = the report's JSON (the chosen strategy's own
+// extra outputs are kept beside it). annotatorSkill means what it means for the chosen strategy.
+AggregationResult autoAggregate(const Dataset& dataset, const AggregationParams& params,
+                                Progress& progress = Progress::none());
+
+}  // namespace crowdsift
