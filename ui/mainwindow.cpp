@@ -454,8 +454,16 @@ void MainWindow::exportLabels()
 
 TriageSourceOptions MainWindow::reportTriageOptions() const
 {
+    // The report shows what the Review tab shows: its source and its thresholds.
     TriageSourceOptions options;
     options.crowdRule = review_->rule();
+    if (const std::int64_t run = review_->triageSource(); run != 0) {
+        options.kind = TriageSourceKind::Trajectory;
+        options.run = run;
+        options.trajectoryRule = review_->trajectoryRule();
+    } else {
+        options.kind = TriageSourceKind::Crowd;
+    }
     return options;
 }
 

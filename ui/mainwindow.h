@@ -54,8 +54,8 @@ public:
     QAction* exportAction() const { return exportAction_; }
     // File > Export Report: per-class triage figures (ReportDialog).
     QAction* reportAction() const { return reportAction_; }
-    // The triage a report draws: the newest data-parameters run with the default rule, else the
-    // Review tab's crowd rule on the active run.
+    // The triage a report draws: the Review tab's, i.e. its source (a data-parameters run or the
+    // crowd rule on the active run) with its thresholds.
     TriageSourceOptions reportTriageOptions() const;
     QAction* newProjectAction() const { return newProjectAction_; }
     // File > Open Recent: one action per recent project (its path as data), then Clear Recent.

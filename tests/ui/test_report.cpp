@@ -6,6 +6,7 @@
 #include "mainwindow.h"
 #include "projectdocument.h"
 #include "reportdialog.h"
+#include "reviewpage.h"
 
 #include <nlohmann/json.hpp>
 
@@ -83,6 +84,19 @@ private Q_SLOTS:
         QVERIFY(!window.reportAction()->isEnabled());
         waitLoaded(window.document(), QString::fromStdString(made.path));
         QVERIFY(window.reportAction()->isEnabled());
+        // The report follows the Review tab: its source and its thresholds.
+        QTRY_COMPARE(window.reviewPage()->triageSource(), made.dataParametersRun);
+        TrajectoryTriageRule rule = window.reviewPage()->trajectoryRule();
+        rule.hardSpread = 4.5;
+        window.reviewPage()->setTrajectoryRule(rule);
+        TriageSourceOptions options = window.reportTriageOptions();
+        QVERIFY(options.kind == TriageSourceKind::Trajectory);
+        QCOMPARE(options.run, made.dataParametersRun);
+        QVERIFY(options.trajectoryRule && options.trajectoryRule->hardSpread == 4.5);
+        window.reviewPage()->setTriageSource(0);
+        QVERIFY(window.reportTriageOptions().kind == TriageSourceKind::Crowd);
+        window.reviewPage()->setTriageSource(made.dataParametersRun);
+        QTRY_COMPARE(window.reviewPage()->triageSource(), made.dataParametersRun);
 
         const QString out = dir_.filePath("dp-report");
         QString summary;
