@@ -85,6 +85,8 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const
         if (index.column() == StatusColumn && run.summary.is_object() && run.summary.contains("error")
             && run.summary["error"].is_string())
             return QString::fromStdString(run.summary["error"].get<std::string>());
+        if (index.column() == IdColumn && run.parent != 0 && !active)
+            return tr("Derived from run %1 (e.g. a retrain without the items that run ranked highest)").arg(run.parent);
         if (index.column() == IdColumn && active)
             return tr("The active run: the Review tab and export use its consensus");
         return {};
@@ -99,7 +101,11 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const
     case IdColumn:
         if (role == SortRole)
             return static_cast<qlonglong>(run.id);
-        return active ? tr("%1 ● active").arg(run.id) : QString::number(run.id);
+    {
+        // A derived run names its parent as `crowdsift-cli runs` does: "4 ← 3".
+        const QString id = run.parent != 0 ? tr("%1 ← %2").arg(run.id).arg(run.parent) : QString::number(run.id);
+        return active ? tr("%1 ● active").arg(id) : id;
+    }
     case StrategyColumn:
         return title(run);
     case CreatedColumn:

@@ -3,6 +3,8 @@
 #include "jobspanel.h"
 #include "mainwindow.h"
 #include "projectdocument.h"
+#include "runlistmodel.h"
+#include "tableroles.h"
 #include "runspage.h"
 
 #include "aggregate/chooser.h"
@@ -85,6 +87,7 @@ private Q_SLOTS:
     void exportPeerannotAddsCurator();
     void jobsPanelListsJobs();
     void mainWindowHasRunsTabAndExport();
+    void derivedRunNamesItsParent();
 };
 
 void TestRuns::initTestCase()
@@ -529,6 +532,33 @@ void TestRuns::mainWindowHasRunsTabAndExport()
     QVERIFY(window.jobManager()->waitFor(id, kTimeoutMs));
     QVERIFY(window.exportAction()->isEnabled());
     QCOMPARE(window.jobsPanel()->jobList()->topLevelItemCount(), 1);
+}
+
+void TestRuns::derivedRunNamesItsParent()
+{
+    RunInfo ranking;
+    ranking.id = 3;
+    ranking.kind = "data-parameters";
+    ranking.name = "mlp";
+    ranking.status = "done";
+    RunInfo retrain = ranking;
+    retrain.id = 4;
+    retrain.kind = "train";
+    retrain.parent = 3;
+    RunListModel model;
+    model.setRuns({ranking, retrain}, 0);
+    const auto rowOf = [&model](qlonglong id) {
+        for (int row = 0; row < model.rowCount(); ++row)
+            if (model.data(model.index(row, 0), RunListModel::RunIdRole).toLongLong() == id)
+                return row;
+        return -1;
+    };
+    const QModelIndex parent = model.index(rowOf(3), RunListModel::IdColumn);
+    const QModelIndex derived = model.index(rowOf(4), RunListModel::IdColumn);
+    QCOMPARE(model.data(parent).toString(), QStringLiteral("3"));
+    QCOMPARE(model.data(derived).toString(), QStringLiteral("4 ← 3"));
+    QVERIFY(model.data(derived, Qt::ToolTipRole).toString().contains("run 3"));
+    QCOMPARE(model.data(derived, crowdsift::SortRole).toLongLong(), 4);
 }
 
 QTEST_MAIN(TestRuns)
