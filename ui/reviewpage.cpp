@@ -27,6 +27,7 @@
 #include <QPushButton>
 #include <QScrollBar>
 #include <QSpinBox>
+#include <QScrollArea>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStringListModel>
@@ -385,7 +386,13 @@ ReviewPage::ReviewPage(ProjectDocument* document, QWidget* parent) : QWidget(par
     auto* splitter = new QSplitter(Qt::Horizontal);
     splitter->addWidget(left);
     splitter->addWidget(centre);
-    splitter->addWidget(inspector_);
+    // On a short screen (a 1366 x 768 laptop) the inspector scrolls instead of overlapping itself.
+    auto* inspectorScroll = new QScrollArea;
+    inspectorScroll->setWidget(inspector_);
+    inspectorScroll->setWidgetResizable(true);
+    inspectorScroll->setFrameShape(QFrame::NoFrame);
+    inspectorScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    splitter->addWidget(inspectorScroll);
     splitter->setStretchFactor(0, 0);
     splitter->setStretchFactor(1, 1);
     splitter->setStretchFactor(2, 0);
