@@ -151,16 +151,7 @@ nlohmann::json TrajectoryTriageRule::toJson() const
 
 TrajectoryTriageRule TrajectoryTriageRule::fromJson(const nlohmann::json& json)
 {
-    if (!json.is_object())
-        throw InputError(kRuleName, "", "expected a JSON object, got " + json.dump());
-    TriageScale scale = TriageScale::Posterior;
-    if (const auto it = json.find("scale"); it != json.end()) {
-        if (*it == "rank")
-            scale = TriageScale::Rank;
-        else if (*it != "posterior")
-            throw InputError(kRuleName, "scale", "expected \"posterior\" or \"rank\", got " + it->dump());
-    }
-    TrajectoryTriageRule rule = defaults(scale);
+    TrajectoryTriageRule rule = defaults(triageScaleOf(json, kRuleName));
     for (const auto& [key, value] : json.items()) {
         if (key == "scale")
             continue;
@@ -170,9 +161,7 @@ TrajectoryTriageRule TrajectoryTriageRule::fromJson(const nlohmann::json& json)
                          : key == "easy_posterior" ? &rule.easyPosterior
                                                    : nullptr;
         if (number) {
-            if (!value.is_number())
-                throw InputError(kRuleName, key, "expected a number, got " + value.dump());
-            *number = value.get<double>();
+            *number = ruleNumber(value, kRuleName, key);
         } else if (key == "use_crowd") {
             if (!value.is_boolean())
                 throw InputError(kRuleName, key, "expected true or false, got " + value.dump());

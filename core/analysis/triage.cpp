@@ -47,6 +47,25 @@ const char* triageName(Triage triage)
     return "need_review";
 }
 
+TriageScale triageScaleOf(const nlohmann::json& json, const char* rule)
+{
+    if (!json.is_object())
+        throw InputError(rule, "", "expected a JSON object, got " + json.dump());
+    const auto it = json.find("scale");
+    if (it == json.end() || *it == "posterior")
+        return TriageScale::Posterior;
+    if (*it == "rank")
+        return TriageScale::Rank;
+    throw InputError(rule, "scale", "expected \"posterior\" or \"rank\", got " + it->dump());
+}
+
+double ruleNumber(const nlohmann::json& value, const char* rule, const std::string& key)
+{
+    if (!value.is_number())
+        throw InputError(rule, key, "expected a number, got " + value.dump());
+    return value.get<double>();
+}
+
 const char* triageScaleName(TriageScale scale)
 {
     return scale == TriageScale::Rank ? "rank" : "posterior";
@@ -113,15 +132,7 @@ nlohmann::json TriageRule::toJson() const
 
 TriageRule TriageRule::fromJson(const nlohmann::json& json)
 {
-    if (!json.is_object())
-        throw InputError(kRuleName, "", "expected a JSON object, got " + json.dump());
-    TriageScale scale = TriageScale::Posterior;
-    if (const auto it = json.find("scale"); it != json.end()) {
-        if (*it == "rank")
-            scale = TriageScale::Rank;
-        else if (*it != "posterior")
-            throw InputError(kRuleName, "scale", "expected \"posterior\" or \"rank\", got " + it->dump());
-    }
+    const TriageScale scale = triageScaleOf(json, kRuleName);
     TriageRule rule = defaults(scale);
     for (const auto& [key, value] : json.items()) {
         if (key == "scale")
@@ -132,9 +143,7 @@ TriageRule TriageRule::fromJson(const nlohmann::json& json)
                            : key == "hard_agreement" ? &rule.hardAgreement
                                                      : nullptr;
         if (fraction) {
-            if (!value.is_number())
-                throw InputError(kRuleName, key, "expected a number, got " + value.dump());
-            *fraction = value.get<double>();
+            *fraction = ruleNumber(value, kRuleName, key);
         } else if (key == "easy_min_answers") {
             if (!value.is_number_integer())
                 throw InputError(kRuleName, key, "expected an integer, got " + value.dump());

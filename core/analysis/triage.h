@@ -44,6 +44,13 @@ enum class TriageScale : std::uint8_t { Posterior = 0, Rank = 1 };
 // "posterior", "rank".
 const char* triageScaleName(TriageScale scale);
 
+// What the JSON form of a triage rule (TriageRule, TrajectoryTriageRule) says of its scale: its
+// "scale" key, Posterior when absent. InputError naming `rule` when `json` is no object or the
+// scale is neither "posterior" nor "rank".
+TriageScale triageScaleOf(const nlohmann::json& json, const char* rule);
+// `value` as the number of a rule's setting `key`; InputError naming `rule` and `key` otherwise.
+double ruleNumber(const nlohmann::json& value, const char* rule, const std::string& key);
+
 // The scale that suits the posteriors of a run of `strategy` (a registry name or "crowdlab-loop"):
 // Rank for "crowdlab" and "crowdlab-loop", Posterior for every other.
 TriageScale naturalTriageScale(const std::string& strategy);
