@@ -102,6 +102,7 @@ void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCo
         Input input = openInput(args->path, args->read, bar, global);
         std::optional<Project>& project = input.project;
         const Dataset& dataset = input.dataset;
+        requireWritableOutput("-o", args->output, {args->path, dataset.source, args->predProbs});
 
         const nlohmann::json params = parseParams(args->params);
         AggregationResult result;

@@ -1,5 +1,6 @@
 #include "commands.h"
 #include "input.h"
+#include "output.h"
 #include "terminal_progress.h"
 
 #include "aggregate/label_quality.h"
@@ -56,6 +57,7 @@ void addExportCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         TerminalProgress bar(!global.quiet && !args->json);
         const Project project = openProject(args->project);
         const Dataset dataset = project.loadDataset(bar.token());
+        requireWritableOutput("-o", args->output, {args->project, dataset.source});
         const std::int64_t run = chosenAggregationRun(project, args->run);
         const AggregationResult result = loadAggregationRun(project, dataset, run);
         const ReviewState review = loadReviewState(project);

@@ -1,8 +1,11 @@
 #include "output.h"
 
+#include "util/error.h"
+
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 
 namespace crowdsift::cli {
 
@@ -50,6 +53,20 @@ void printStoredAndWritten(const nlohmann::json& summary, const std::string& pat
     }
     for (const std::string& file : written)
         std::printf("wrote %s\n", file.c_str());
+}
+
+void requireWritableOutput(const std::string& option, const std::string& output, const std::vector<std::string>& inputs)
+{
+    if (output.empty())
+        return;
+    namespace fs = std::filesystem;
+    std::error_code error;
+    for (const std::string& input : inputs)
+        if (!input.empty() && fs::equivalent(output, input, error))
+            throw InputError(option, output, "is an input of this command (" + input + "); write the results elsewhere");
+    const fs::path folder = fs::absolute(output, error).parent_path();
+    if (!fs::is_directory(folder, error))
+        throw InputError(option, output, "its folder " + folder.string() + " does not exist");
 }
 
 }  // namespace crowdsift::cli

@@ -25,4 +25,10 @@ nlohmann::json activeRunJson(const RunComparison& comparison, bool activated);
 // "wrote <file>" per file.
 void printStoredAndWritten(const nlohmann::json& summary, const std::string& path, const std::vector<std::string>& written);
 
+// Refuses, before any work is done or stored, an output file (`option` names it: "-o") that is
+// one of the command's `inputs` (the dataset file, the project) or whose folder does not exist:
+// `aggregate data.csv -o data.csv` once replaced the answers with the results. Paths that do not
+// exist are fine; links are resolved.
+void requireWritableOutput(const std::string& option, const std::string& output, const std::vector<std::string>& inputs);
+
 }  // namespace crowdsift::cli

@@ -79,10 +79,13 @@ std::string csvNumber(double value)
 
 void writeFileAtomically(const std::string& path, std::string_view data)
 {
-    const std::string temporary = path + ".tmp";
-    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // A fresh name, created exclusively (mkostemp: O_CREAT | O_EXCL): it never follows a link
+    // planted at a guessable name, and two writers of one path never share a temporary.
+    std::string temporary = path + ".tmp-XXXXXX";
+    const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
     if (fd < 0)
         throw InputError(path, "", "cannot write: " + systemError(errno));
+    ::fchmod(fd, 0644);
     const auto fail = [&](int error) {
         ::close(fd);
         ::unlink(temporary.c_str());

@@ -12,9 +12,10 @@ namespace crowdsift {
 // when the file cannot be opened or read.
 std::string readFileBytes(const std::string& path);
 
-// Replaces `path` with `data` so that a crash never leaves half a file: writes path.tmp,
-// fsyncs it, renames it over `path`, fsyncs the folder. Throws InputError on failure (and
-// removes the temporary file).
+// Replaces `path` with `data` so that a crash never leaves half a file: writes a temporary
+// `path.tmp-XXXXXX` with a fresh name created exclusively (never a link planted there, never
+// another writer's), fsyncs it, renames it over `path`, fsyncs the folder. Mode 0644. Throws
+// InputError on failure (and removes the temporary file).
 void writeFileAtomically(const std::string& path, std::string_view data);
 
 // `path` with its extension replaced by `suffix`: ("out/x.csv", ".annotators.csv") ->

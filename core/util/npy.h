@@ -38,7 +38,8 @@ struct NpyArray {
 // unsupported dtypes, and a data size that does not match the shape.
 NpyArray readNpy(const std::string& path);
 
-// Writes atomically (path.tmp, fsync, rename): a crash never leaves half a file. Uses header
+// Writes atomically (writeFileAtomically: a fresh exclusive temporary, fsync, rename): a crash
+// never leaves half a file. Uses header
 // version 1.0 unless the header needs more than 65535 bytes (then 2.0). `data` holds
 // product(shape) elements in C order. Throws InputError when the file cannot be written.
 void writeNpy(const std::string& path, const NpyArray& array);

@@ -3,6 +3,8 @@
 #include "clirun.h"
 #include "testdata.h"
 
+#include "project/store.h"
+
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -232,6 +234,41 @@ private Q_SLOTS:
         const QJsonObject summary = QJsonDocument::fromJson(json.out.toUtf8()).object();
         QCOMPARE(summary["chooser"].toObject()["chosen"].toString(), chose.captured(1));
         QCOMPARE(summary["chooser"].toObject()["held_out_log_likelihood"].toObject().size(), 8);
+    }
+
+    void aggregateNeverWritesOverItsInput()
+    {
+        // `aggregate data.csv -o data.csv` once replaced the answers with the results; an output
+        // into a missing folder failed only after the run was stored.
+        QTemporaryDir dir;
+        const QString data = dir.filePath("answers.csv");
+        const QByteArray answers = "task,worker,label\nt0,w0,0\nt0,w1,0\nt1,w0,1\nt1,w1,1\n";
+        {
+            QFile file(data);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(answers);
+        }
+        const Run same = runCli({"aggregate", data, "-s", "mv", "-o", data});
+        QCOMPARE(same.exitCode, 1);
+        QVERIFY2(same.err.contains("is an input of this command"), qPrintable(same.err));
+        QFile kept(data);
+        QVERIFY(kept.open(QIODevice::ReadOnly));
+        QCOMPARE(kept.readAll(), answers);
+
+        const QString project = dir.filePath("p.csift");
+        QCOMPARE(runCli({"import", data, "-o", project}).exitCode, 0);
+        const Run missing = runCli({"aggregate", project, "-s", "mv", "-o", dir.filePath("no/such/out.csv")});
+        QCOMPARE(missing.exitCode, 1);
+        QVERIFY2(missing.err.contains("does not exist"), qPrintable(missing.err));
+        QVERIFY(crowdsift::Project::open(project.toStdString()).runs().empty());  // nothing stored
+        const Run overProject = runCli({"aggregate", project, "-s", "mv", "-o", project});
+        QCOMPARE(overProject.exitCode, 1);
+        QVERIFY2(overProject.err.contains("is an input of this command"), qPrintable(overProject.err));
+        QCOMPARE(runCli({"aggregate", project, "-s", "mv"}).exitCode, 0);
+        const Run exportOverProject = runCli({"export", project, "-o", project});
+        QCOMPARE(exportOverProject.exitCode, 1);
+        QVERIFY2(exportOverProject.err.contains("is an input of this command"), qPrintable(exportOverProject.err));
+        QVERIFY(crowdsift::Project::looksLikeProject(project.toStdString()));
     }
 
     void aggregateStoresARunAndWritesCsv()

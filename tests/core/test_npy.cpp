@@ -5,6 +5,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -94,6 +95,7 @@ private Q_SLOTS:
     void missingFile();
     void writeIsAtomic();
     void writeToMissingFolderFails();
+    void writeNeverFollowsAPlantedLink();
     void readsCifar10hCounts();
     void readsLabelmeTruth();
 };
@@ -376,6 +378,28 @@ void TestNpy::writeToMissingFolderFails()
         QVERIFY2(QString(e.what()).contains("cannot write"), e.what());
     }
     QVERIFY(!QFile::exists(path + ".tmp"));
+}
+
+void TestNpy::writeNeverFollowsAPlantedLink()
+{
+    // A link planted where the old fixed temporary name (`<out>.tmp`) was must neither be
+    // followed (it overwrote the file it pointed to) nor stop the write.
+    QTemporaryDir dir;
+    const QString victim = dir.filePath("victim.txt");
+    writeAll(victim, "keep me");
+    const QString path = dir.filePath("x.npy");
+    QVERIFY(QFile::link(victim, path + ".tmp"));
+    const double values[] = {3, 4};
+    writeNpy(path.toStdString(), values, {2});
+    writeNpy(path.toStdString(), values, {2});
+    QCOMPARE(readNpy(path.toStdString()).as<double>(), (std::vector<double>{3, 4}));
+    QFile kept(victim);
+    QVERIFY(kept.open(QIODevice::ReadOnly));
+    QCOMPARE(kept.readAll(), QByteArray("keep me"));
+    // Nothing else is left behind: the file, the untouched link and its target.
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::System, QDir::Name),
+             (QStringList{"victim.txt", "x.npy", "x.npy.tmp"}));
+    QCOMPARE(QFileInfo(path).permissions() & QFileDevice::ReadOther, QFileDevice::ReadOther);
 }
 
 void TestNpy::readsCifar10hCounts()
