@@ -9,7 +9,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <numeric>
 #include <random>
+
+#include <Eigen/Dense>
 
 namespace crowdsift {
 
@@ -101,6 +104,44 @@ int crossValidationWorkers(const ModelSpec& spec, const TrainConfig& config, int
     return std::max(1, std::min(threads, folds));
 }
 
+namespace {
+
+// The anchor rows every fold model embeds: min(count, kEmbeddingAnchors) rows drawn with `seed`,
+// ascending.
+std::vector<int> embeddingAnchors(int count, std::uint64_t seed)
+{
+    std::vector<int> rows(static_cast<std::size_t>(count));
+    std::iota(rows.begin(), rows.end(), 0);
+    if (count > kEmbeddingAnchors) {
+        std::mt19937_64 random(seed ^ 0x5bd1e995ULL);
+        std::shuffle(rows.begin(), rows.end(), random);
+        rows.resize(static_cast<std::size_t>(kEmbeddingAnchors));
+        std::sort(rows.begin(), rows.end());
+    }
+    return rows;
+}
+
+// Maps `rows` of `embeddings` (fold f's space) into the target space by the affine map that best
+// takes `from` (fold f's anchors) to `to` (fold 0's anchors) in least squares, with a small ridge
+// on the linear part so that collinear features (dead ReLUs) stay harmless.
+void alignRows(RowMatrixXf& embeddings, const std::vector<int>& rows, const RowMatrixXf& from, const RowMatrixXf& to)
+{
+    const Eigen::Index d = from.cols();
+    Eigen::MatrixXd a(from.rows(), d + 1);
+    a.leftCols(d) = from.cast<double>();
+    a.col(d).setOnes();
+    Eigen::MatrixXd normal = a.transpose() * a;
+    const double ridge = 1e-3 * std::max(1e-12, normal.diagonal().head(d).mean());
+    normal.diagonal().head(d).array() += ridge;
+    const Eigen::MatrixXd map = normal.ldlt().solve(a.transpose() * to.cast<double>());
+    for (const int row : rows) {
+        const Eigen::RowVectorXd x = embeddings.row(row).cast<double>();
+        embeddings.row(row) = (x * map.topRows(d) + map.row(d)).cast<float>();
+    }
+}
+
+}  // namespace
+
 CrossValidationResult crossValidate(const LearnInput& input, const Targets& targets, int classes,
                                     const ModelSpec& spec, const TrainConfig& config, int folds,
                                     Progress& progress, const FoldEpochCallback& onEpoch)
@@ -113,6 +154,10 @@ CrossValidationResult crossValidate(const LearnInput& input, const Targets& targ
     result.fold = stratifiedFolds(targets.hardLabels(), folds, config.seed);
     result.probabilities = RowMatrixXf::Zero(input.count(), classes);
     result.history.resize(static_cast<std::size_t>(folds));
+    const std::vector<int> anchors = embeddingAnchors(input.count(), config.seed);
+    std::vector<RowMatrixXf> anchorEmbeddings(static_cast<std::size_t>(folds));
+    std::vector<std::vector<int>> foldRows(static_cast<std::size_t>(folds));
+    std::mutex embeddingMutex;
 
     const int workers = crossValidationWorkers(spec, config, folds);
     const int threads = config.threads > 0 ? config.threads : hardwareThreads();
@@ -149,10 +194,20 @@ CrossValidationResult crossValidate(const LearnInput& input, const Targets& targ
                 std::lock_guard<std::mutex> lock(epochMutex);
                 onEpoch(f, record);
             });
-            const RowMatrixXf predicted = model.predict(input, predictRows, progress);
+            RowMatrixXf embedded;
+            const RowMatrixXf predicted = model.predict(input, predictRows, progress, &embedded);
+            model.predict(input, anchors, progress, &anchorEmbeddings[static_cast<std::size_t>(f)]);
+            {
+                std::lock_guard<std::mutex> lock(embeddingMutex);
+                if (result.embeddings.size() == 0)
+                    result.embeddings = RowMatrixXf::Zero(input.count(), embedded.cols());
+            }
             // Each fold writes only its own rows and its own slots.
-            for (std::size_t i = 0; i < predictRows.size(); ++i)
+            for (std::size_t i = 0; i < predictRows.size(); ++i) {
                 result.probabilities.row(predictRows[i]) = predicted.row(static_cast<Eigen::Index>(i));
+                result.embeddings.row(predictRows[i]) = embedded.row(static_cast<Eigen::Index>(i));
+            }
+            foldRows[static_cast<std::size_t>(f)] = predictRows;
             result.history[static_cast<std::size_t>(f)] = trained.history;
             trainSamples[static_cast<std::size_t>(f)] = trained.trainSamples;
             trainSeconds[static_cast<std::size_t>(f)] = trained.trainSeconds;
@@ -162,6 +217,9 @@ CrossValidationResult crossValidate(const LearnInput& input, const Targets& targ
             throw;
         }
     });
+    for (int f = 1; f < folds; ++f)
+        alignRows(result.embeddings, foldRows[static_cast<std::size_t>(f)], anchorEmbeddings[static_cast<std::size_t>(f)],
+                  anchorEmbeddings[0]);
     std::int64_t samples = 0;
     double seconds = 0;
     for (int f = 0; f < folds; ++f) {

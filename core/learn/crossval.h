@@ -17,11 +17,19 @@ std::vector<int> stratifiedFolds(const std::vector<int>& labels, int folds, std:
 
 struct CrossValidationResult {
     RowMatrixXf probabilities;  // N x K; row i from the model that did not train on item i
+    // N x D', the penultimate layer (Classifier::predict's embeddings); row i from the model that
+    // did not train on item i, carried into fold 0's model's space: every fold model also embeds a
+    // shared anchor set (min(N, kEmbeddingAnchors) items drawn with the seed), and fold f's rows
+    // go through the affine least-squares map (ridge 1e-3) that takes its anchors' embeddings to
+    // fold 0's. Without it the folds' rows would sit in unrelated coordinate systems.
+    RowMatrixXf embeddings;
     std::vector<int> fold;      // N, fold of each item (-1 = not in any fold: predicted by fold 0's model)
     std::vector<std::vector<EpochRecord>> history;  // per fold
     double seconds = 0;
     double trainSamplesPerSecond = 0;  // over all folds and epochs
 };
+
+constexpr int kEmbeddingAnchors = 2000;
 
 using FoldEpochCallback = std::function<void(int fold, const EpochRecord&)>;
 

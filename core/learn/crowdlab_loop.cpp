@@ -161,6 +161,7 @@ LoopResult runCrowdlabLoop(const Dataset& dataset, const LearnInput& input, cons
         result.consensus = std::move(consensus);
         result.probabilities = std::move(cv.probabilities);
         result.lastHistory = std::move(cv.history);
+        result.embeddings = std::move(cv.embeddings);
         if (onIteration)
             onIteration(record);
         if (record.newlyChanged == 0) {

@@ -44,6 +44,7 @@ struct LoopResult {
     std::vector<LoopIteration> iterations;
     CrowdlabResult consensus;                 // of the last iteration
     RowMatrixXf probabilities;                // N x K, the last iteration's out-of-sample model probabilities
+    RowMatrixXf embeddings;                   // N x D', the last iteration's out-of-sample embeddings (CrossValidationResult)
     std::vector<std::vector<EpochRecord>> lastHistory;  // per fold, last iteration
     bool converged = false;                   // stopped because no item changed for the first time
 };

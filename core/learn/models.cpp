@@ -59,7 +59,7 @@ MlpImpl::MlpImpl(std::int64_t inputs, const std::vector<int>& hidden, std::int64
     layers_.push_back(register_module("out", torch::nn::Linear(in, classes)));
 }
 
-torch::Tensor MlpImpl::forward(torch::Tensor x)
+torch::Tensor MlpImpl::embed(torch::Tensor x)
 {
     x = x.flatten(1);
     for (std::size_t i = 0; i + 1 < layers_.size(); ++i) {
@@ -71,7 +71,12 @@ torch::Tensor MlpImpl::forward(torch::Tensor x)
             x = x * keep.to(x.device(), x.scalar_type()) / (1.0 - dropout_);
         }
     }
-    return layers_.back()->forward(x);
+    return x;
+}
+
+torch::Tensor MlpImpl::head(torch::Tensor embedding)
+{
+    return layers_.back()->forward(embedding);
 }
 
 SmallCnnImpl::ConvBn SmallCnnImpl::makeConvBn(const std::string& name, std::int64_t in, std::int64_t out)
@@ -95,7 +100,7 @@ SmallCnnImpl::SmallCnnImpl(std::int64_t channels, std::int64_t width, std::int64
     head_ = register_module("head", torch::nn::Linear(torch::nn::LinearOptions(4 * width, classes).bias(false)));
 }
 
-torch::Tensor SmallCnnImpl::forward(torch::Tensor x)
+torch::Tensor SmallCnnImpl::embed(torch::Tensor x)
 {
     x = torch::gelu(stem_.norm->forward(stem_.conv->forward(x)));
     for (std::size_t i = 0; i < blocks_.size(); i += 2) {
@@ -103,9 +108,13 @@ torch::Tensor SmallCnnImpl::forward(torch::Tensor x)
         x = torch::gelu(blocks_[i].norm->forward(x));
         x = torch::gelu(blocks_[i + 1].norm->forward(blocks_[i + 1].conv->forward(x)));
     }
-    x = std::get<0>(torch::adaptive_max_pool2d(x, {1, 1})).flatten(1);
+    return std::get<0>(torch::adaptive_max_pool2d(x, {1, 1})).flatten(1);
+}
+
+torch::Tensor SmallCnnImpl::head(torch::Tensor embedding)
+{
     // airbench's trick: small initial logits.
-    return head_->forward(x) * (1.0 / 9.0);
+    return head_->forward(embedding) * (1.0 / 9.0);
 }
 
 ResNet18Impl::ResNet18Impl(std::int64_t channels, std::int64_t classes)
@@ -140,7 +149,7 @@ ResNet18Impl::ResNet18Impl(std::int64_t channels, std::int64_t classes)
     fc_ = register_module("fc", torch::nn::Linear(512, classes));
 }
 
-torch::Tensor ResNet18Impl::forward(torch::Tensor x)
+torch::Tensor ResNet18Impl::embed(torch::Tensor x)
 {
     x = torch::relu(stemNorm_->forward(stem_->forward(x)));
     for (Block& block : blocks_) {
@@ -149,8 +158,12 @@ torch::Tensor ResNet18Impl::forward(torch::Tensor x)
         const torch::Tensor shortcut = block.shortcut ? block.shortcutNorm->forward(block.shortcut->forward(x)) : x;
         x = torch::relu(y + shortcut);
     }
-    x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
-    return fc_->forward(x);
+    return torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+}
+
+torch::Tensor ResNet18Impl::head(torch::Tensor embedding)
+{
+    return fc_->forward(embedding);
 }
 
 NetImpl::NetImpl(const InputShape& shape, std::shared_ptr<BodyImpl> body) : shape_(shape)
@@ -166,6 +179,13 @@ NetImpl::NetImpl(const InputShape& shape, std::shared_ptr<BodyImpl> body) : shap
 torch::Tensor NetImpl::forward(const torch::Tensor& x)
 {
     return body_->forward((x - mean_) / std_);
+}
+
+std::pair<torch::Tensor, torch::Tensor> NetImpl::forwardWithEmbedding(const torch::Tensor& x)
+{
+    torch::Tensor embedding = body_->embed((x - mean_) / std_);
+    torch::Tensor logits = body_->head(embedding);
+    return {std::move(embedding), std::move(logits)};
 }
 
 void NetImpl::setNormalization(const torch::Tensor& mean, const torch::Tensor& std)

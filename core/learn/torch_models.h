@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace crowdsift::learn {
@@ -35,10 +36,15 @@ struct InputShape {
     std::string describe() const;  // "3 x 32 x 32 images" or "784 features"
 };
 
-// The body of a classifier: normalised input (N x C x H x W or N x D float) -> N x K logits.
+// The body of a classifier: normalised input (N x C x H x W or N x D float) -> N x K logits, in two
+// steps: embed() gives the penultimate layer (N x D', what the final linear layer reads: the last
+// hidden activation of an mlp, the pooled features of a CNN, the input itself for a linear mlp)
+// and head() the logits from it, so that forward(x) == head(embed(x)).
 class BodyImpl : public torch::nn::Module {
 public:
-    virtual torch::Tensor forward(torch::Tensor x) = 0;
+    torch::Tensor forward(torch::Tensor x) { return head(embed(std::move(x))); }
+    virtual torch::Tensor embed(torch::Tensor x) = 0;
+    virtual torch::Tensor head(torch::Tensor embedding) = 0;
 };
 
 class MlpImpl : public BodyImpl {
@@ -48,7 +54,8 @@ public:
     // reproducible on every device without touching torch's global generator.
     MlpImpl(std::int64_t inputs, const std::vector<int>& hidden, std::int64_t classes, double dropout,
             std::uint64_t dropoutSeed);
-    torch::Tensor forward(torch::Tensor x) override;
+    torch::Tensor embed(torch::Tensor x) override;
+    torch::Tensor head(torch::Tensor embedding) override;
 
 private:
     std::vector<torch::nn::Linear> layers_;
@@ -59,7 +66,8 @@ private:
 class SmallCnnImpl : public BodyImpl {
 public:
     SmallCnnImpl(std::int64_t channels, std::int64_t width, std::int64_t classes);
-    torch::Tensor forward(torch::Tensor x) override;
+    torch::Tensor embed(torch::Tensor x) override;
+    torch::Tensor head(torch::Tensor embedding) override;
 
 private:
     struct ConvBn {
@@ -76,7 +84,8 @@ private:
 class ResNet18Impl : public BodyImpl {
 public:
     ResNet18Impl(std::int64_t channels, std::int64_t classes);
-    torch::Tensor forward(torch::Tensor x) override;
+    torch::Tensor embed(torch::Tensor x) override;
+    torch::Tensor head(torch::Tensor embedding) override;
 
 private:
     struct Block {
@@ -97,6 +106,8 @@ public:
     NetImpl(const InputShape& shape, std::shared_ptr<BodyImpl> body);
     // x: N x C x H x W float in [0, 1] (images) or N x D float (features) -> N x K logits.
     torch::Tensor forward(const torch::Tensor& x);
+    // The body's penultimate layer (BodyImpl::embed) and the logits from the same pass.
+    std::pair<torch::Tensor, torch::Tensor> forwardWithEmbedding(const torch::Tensor& x);
     // Sets the standardisation buffers; mean and std have C (images) or D (features) entries.
     void setNormalization(const torch::Tensor& mean, const torch::Tensor& std);
 

@@ -323,7 +323,8 @@ TrainResult Classifier::fit(const LearnInput& input, const std::vector<int>& row
     return result;
 }
 
-RowMatrixXf Classifier::predict(const LearnInput& input, const std::vector<int>& rows, Progress& progress) const
+RowMatrixXf Classifier::predict(const LearnInput& input, const std::vector<int>& rows, Progress& progress,
+                                RowMatrixXf* embeddings) const
 {
     Impl& d = *impl_;
     d.checkInput(input);
@@ -342,13 +343,24 @@ RowMatrixXf Classifier::predict(const LearnInput& input, const std::vector<int>&
         if (d.netShape.isImage())
             x = d.inMemoryFormat(d.imagesToFloat(x));
         torch::Tensor logits;
+        torch::Tensor embedding;
         {
             AutocastScope autocast(d.mixed);
-            logits = d.net->forward(x);
+            if (embeddings)
+                std::tie(embedding, logits) = d.net->forwardWithEmbedding(x);
+            else
+                logits = d.net->forward(x);
         }
         const torch::Tensor p = torch::softmax(logits.to(torch::kFloat), 1).to(torch::kCPU).contiguous();
         std::memcpy(probabilities.data() + begin * d.classes, p.data_ptr<float>(),
                     sizeof(float) * static_cast<std::size_t>((end - begin) * d.classes));
+        if (embeddings) {
+            const torch::Tensor e = embedding.to(torch::kFloat).to(torch::kCPU).contiguous();
+            if (begin == 0)
+                embeddings->resize(static_cast<Eigen::Index>(rows.size()), e.size(1));
+            std::memcpy(embeddings->data() + begin * e.size(1), e.data_ptr<float>(),
+                        sizeof(float) * static_cast<std::size_t>(e.numel()));
+        }
     }
     return probabilities;
 }

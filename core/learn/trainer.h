@@ -152,9 +152,12 @@ public:
     TrainResult fit(const LearnInput& input, const std::vector<int>& rows, const Targets& targets,
                     Progress& progress = Progress::none(), const EpochCallback& onEpoch = {});
 
-    // Softmax probabilities for rows `rows` of `input`: rows.size() x K.
+    // Softmax probabilities for rows `rows` of `input`: rows.size() x K. With `embeddings`, also
+    // the network's penultimate layer for the same rows from the same pass: rows.size() x D' (the
+    // last hidden layer of an mlp or a torchscript head, the pooled features of a CNN), what maps
+    // of a model's view of the data are drawn from.
     RowMatrixXf predict(const LearnInput& input, const std::vector<int>& rows,
-                        Progress& progress = Progress::none()) const;
+                        Progress& progress = Progress::none(), RowMatrixXf* embeddings = nullptr) const;
 
     void save(const std::string& path) const;  // torch archive of the trainable weights
     void load(const std::string& path);        // InputError naming the file on a mismatch

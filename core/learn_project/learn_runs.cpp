@@ -235,7 +235,7 @@ TrainOutcome trainModel(const LearnInput& input, const Targets& targets, int cla
         if (onEpoch)
             onEpoch(0, e);
     });
-    r.probabilities = outcome.model->predict(input, all, progress);
+    r.probabilities = outcome.model->predict(input, all, progress, &r.embeddings);
     r.history = {fit.history};
     r.trainSamplesPerSecond = fit.trainSeconds > 0 ? static_cast<double>(fit.trainSamples) / fit.trainSeconds : 0.0;
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -302,6 +302,20 @@ Targets targetsFromFile(const std::string& path, const Dataset& dataset)
     throw InputError(path, "", "expected an aggregate CSV (task,label,...) or a .npy of labels (N) or soft labels (N x K)");
 }
 
+namespace {
+
+// The run's `embeddings` output (N x D' float32, CrossValidationResult::embeddings), what a map of
+// the model's view is drawn from (`crowdsift-cli tsne --input embeddings`); nothing when empty.
+void writeEmbeddings(Project& project, std::int64_t run, const RowMatrixXf& embeddings)
+{
+    if (embeddings.size() == 0)
+        return;
+    project.addRunOutput(run, "embeddings", embeddings.data(),
+                         {static_cast<std::size_t>(embeddings.rows()), static_cast<std::size_t>(embeddings.cols())});
+}
+
+}  // namespace
+
 nlohmann::json writeTrainOutputs(Project& project, std::int64_t run, const Dataset& dataset, const nlohmann::json& params,
                                  const CrossValidationResult& result, const Classifier* lastModel)
 {
@@ -316,6 +330,7 @@ nlohmann::json writeTrainOutputs(Project& project, std::int64_t run, const Datas
     project.addRunOutput(run, "fold", fold.data(), {n});
     const std::vector<double> history = historyRows(result);
     project.addRunOutput(run, "history", history.data(), {history.size() / 9, 9});
+    writeEmbeddings(project, run, result.embeddings);
     if (lastModel)
         lastModel->save((fs::path(project.cacheDir()) / "runs" / std::to_string(run) / "model.pt").string());
     return trainSummary(dataset, params, result);
@@ -381,6 +396,7 @@ nlohmann::json writeLoopOutputs(Project& project, std::int64_t run, const Datase
     const std::vector<double> history = historyRows(last);
     if (!history.empty())
         project.addRunOutput(run, "history", history.data(), {history.size() / 9, 9});
+    writeEmbeddings(project, run, result.embeddings);
     return summary;
 }
 

@@ -268,6 +268,47 @@ private Q_SLOTS:
         }
     }
 
+    // The out-of-fold embeddings of every fold land in fold 0's model's space: fold 0's rows are
+    // its model's own penultimate layer, and class centroids taken from fold 0's rows alone
+    // classify the other folds' rows (whose models started from other random weights, so that
+    // their raw hidden units mean something else).
+    void embeddingsShareOneSpaceAcrossFolds()
+    {
+        const int n = 240;
+        auto [labels, input, targets] = blobTask(n);
+        const TrainConfig config = quickConfig(10);
+        const CrossValidationResult result = crossValidate(input, targets, 3, smallMlp(), config, 3);
+        QCOMPARE(result.embeddings.rows(), static_cast<Eigen::Index>(n));
+        QCOMPARE(result.embeddings.cols(), static_cast<Eigen::Index>(32));
+
+        std::vector<int> trainRows, ownRows;
+        for (int i = 0; i < n; ++i)
+            (result.fold[static_cast<std::size_t>(i)] == 0 ? ownRows : trainRows).push_back(i);
+        Classifier model(smallMlp(), input, 3, config);
+        model.fit(input, trainRows, targets);
+        RowMatrixXf own;
+        model.predict(input, ownRows, Progress::none(), &own);
+        for (std::size_t i = 0; i < ownRows.size(); ++i)
+            QVERIFY(result.embeddings.row(ownRows[i]) == own.row(static_cast<Eigen::Index>(i)));
+
+        Eigen::MatrixXf centroids = Eigen::MatrixXf::Zero(3, 32);
+        Eigen::Vector3f counts = Eigen::Vector3f::Zero();
+        for (const int i : ownRows) {
+            centroids.row(labels[static_cast<std::size_t>(i)]) += result.embeddings.row(i);
+            counts(labels[static_cast<std::size_t>(i)]) += 1;
+        }
+        for (int c = 0; c < 3; ++c)
+            centroids.row(c) /= counts(c);
+        int correct = 0;
+        for (const int i : trainRows) {
+            Eigen::Index nearest = 0;
+            (centroids.rowwise() - result.embeddings.row(i)).rowwise().squaredNorm().minCoeff(&nearest);
+            correct += nearest == labels[static_cast<std::size_t>(i)];
+        }
+        const double share = static_cast<double>(correct) / static_cast<double>(trainRows.size());
+        QVERIFY2(share > 0.95, qPrintable(QString::number(share)));
+    }
+
     void softTargetsAndSeeds()
     {
         const int n = 45;

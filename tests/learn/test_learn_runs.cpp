@@ -84,6 +84,12 @@ private Q_SLOTS:
         QCOMPARE(probabilities.shape, (std::vector<std::size_t>{kItems, kClasses}));
         QVERIFY(probabilities.as<float>() == std::vector<float>(loop.probabilities.data(),
                                                                  loop.probabilities.data() + loop.probabilities.size()));
+        // The last iteration's out-of-fold embeddings, for maps of the model's view.
+        const NpyArray embeddings = project.runOutput(run, "embeddings");
+        QCOMPARE(embeddings.shape, (std::vector<std::size_t>{kItems, static_cast<std::size_t>(loop.embeddings.cols())}));
+        QVERIFY(loop.embeddings.cols() > 0);
+        QVERIFY(embeddings.as<float>() == std::vector<float>(loop.embeddings.data(),
+                                                              loop.embeddings.data() + loop.embeddings.size()));
 
         const nlohmann::json& summary = info.summary;
         QCOMPARE(summary["strategy"].get<std::string>(), std::string("crowdlab-loop"));
@@ -129,6 +135,8 @@ private Q_SLOTS:
         const NpyArray fold = project.runOutput(run, "fold");
         QCOMPARE(fold.type, NpyType::Int32);
         QCOMPARE(fold.as<int>(), outcome.result.fold);
+        QCOMPARE(project.runOutput(run, "embeddings").shape,
+                 (std::vector<std::size_t>{kItems, static_cast<std::size_t>(quickModel().hidden.back())}));
         const NpyArray history = project.runOutput(run, "history");
         QCOMPARE(history.shape, (std::vector<std::size_t>{9, 9}));
         const std::vector<double> rows = history.as<double>();
