@@ -9,6 +9,7 @@
 #include "project/aggregation_runs.h"
 #include "project/store.h"
 #include "project/trajectory_runs.h"
+#include "project/triage_source.h"
 #include "util/csv.h"
 #include "util/error.h"
 
@@ -33,74 +34,33 @@ struct TriageArgs {
     ReadArgs read;
 };
 
-// What `triage` computed, whichever rule.
-struct Triaged {
-    std::string rule;         // "trajectory" | "crowd"
-    std::string source;       // "data-parameters run 5 (crowd: run 3, ds)"
-    std::string description;  // the rule in words
-    std::vector<int> labels;  // the label each item is triaged under (-1 none)
-    std::vector<Triage> categories;
-    std::vector<double> score;             // spread (trajectory) or consensus posterior (crowd)
-    std::vector<double> wrongProbability;  // the estimate behind the band estimates
+// What `triage` computed, whichever rule, with the bands over the whole project.
+struct Triaged : ProjectTriage {
     std::vector<BandEstimate> bands;
-    nlohmann::json ruleJson;
 };
 
-Triaged trajectoryTriaged(const Project& project, const Dataset& dataset, const TriageArgs& args)
+Triaged triaged(const Project& project, const Dataset& dataset, const TriageArgs& args, bool trajectory)
 {
-    const std::int64_t id = chosenTrajectoryRun(project, args.run);
-    const TrajectoryRun run = loadTrajectoryRun(project, dataset, id);
-    TrajectoryTriageRule rule = TrajectoryTriageRule::defaults(run.crowdScale());
-    if (args.window >= 0)
-        rule.window = args.window;
-    if (!std::isnan(args.easySpread))
-        rule.easySpread = args.easySpread;
-    if (!std::isnan(args.hardSpread))
-        rule.hardSpread = args.hardSpread;
-    if (args.easyPosterior >= 0)
-        rule.easyPosterior = args.easyPosterior;
-    rule.useCrowd = !args.noCrowd;
-    rule.validate();
-    const TrajectoryTriageResult result = applyTrajectoryTriage(run, dataset.classCount(), rule);
-    Triaged out;
-    out.rule = "trajectory";
-    out.source = "data-parameters run " + std::to_string(id) + ", epochs 1-"
-                 + std::to_string(result.scores.epochsRead) + " of " + std::to_string(run.epochs);
-    if (run.crowdRun != 0)
-        out.source += rule.useCrowd ? "; crowd: run " + std::to_string(run.crowdRun) + " (" + run.crowdStrategy + ")"
-                                    : "; crowd not used";
-    out.description = rule.describe();
-    out.labels = result.scores.labels;
-    out.categories = result.categories;
-    out.score = result.scores.spread;
-    out.wrongProbability = result.wrongProbability;
-    out.bands = result.bands;
-    out.ruleJson = rule.toJson();
-    out.ruleJson["run"] = id;
-    out.ruleJson["crowd_run"] = run.crowdRun;
-    return out;
-}
-
-Triaged crowdTriaged(const Project& project, const Dataset& dataset)
-{
-    const std::int64_t id = chosenAggregationRun(project, 0);
-    const AggregationResult result = loadAggregationRun(project, dataset, id);
-    const TriageEvidence evidence = triageEvidence(dataset, result);
-    const TriageRule rule = TriageRule::defaults(naturalTriageScale(result.strategy));
-    Triaged out;
-    out.rule = "crowd";
-    out.source = "aggregation run " + std::to_string(id) + " (" + result.strategy + "), the active run";
-    out.description = rule.describe();
-    out.labels = evidence.labels;
-    out.categories = triage(evidence, rule);
-    out.score = evidence.posterior;
-    out.wrongProbability.resize(evidence.posterior.size());
-    for (std::size_t i = 0; i < evidence.posterior.size(); ++i)
-        out.wrongProbability[i] = 1.0 - evidence.posterior[i];
-    out.bands = bandEstimates(out.categories, out.wrongProbability);
-    out.ruleJson = rule.toJson();
-    out.ruleJson["run"] = id;
-    return out;
+    TriageSourceOptions options;
+    options.kind = trajectory ? TriageSourceKind::Trajectory : TriageSourceKind::Crowd;
+    if (trajectory) {
+        options.run = args.run;
+        nlohmann::json& changes = options.trajectoryRuleChanges;
+        if (args.window >= 0)
+            changes["window"] = args.window;
+        if (!std::isnan(args.easySpread))
+            changes["easy_spread"] = args.easySpread;
+        if (!std::isnan(args.hardSpread))
+            changes["hard_spread"] = args.hardSpread;
+        if (args.easyPosterior >= 0)
+            changes["easy_posterior"] = args.easyPosterior;
+        if (args.noCrowd)
+            changes["use_crowd"] = false;
+    }
+    Triaged t;
+    static_cast<ProjectTriage&>(t) = projectTriage(project, dataset, options);
+    t.bands = bandEstimates(t.categories, t.wrongProbability);
+    return t;
 }
 
 // Per band: items whose label differs from the truth, over the items with truth.
@@ -120,7 +80,7 @@ std::vector<TruthBand> truthBands(const Dataset& dataset, const Triaged& t)
             continue;
         TruthBand& band = bands[static_cast<std::size_t>(t.categories[i])];
         ++band.known;
-        band.wrong += t.labels[i] != truth;
+        band.wrong += t.classOf[i] != truth;
     }
     return bands;
 }
@@ -133,9 +93,9 @@ std::string percentCell(double fraction)
 std::string triageCsv(const Dataset& dataset, const Triaged& t)
 {
     std::ostringstream csv;
-    csv << "item,class,category," << (t.rule == "trajectory" ? "spread" : "posterior") << ",wrong_probability\n";
+    csv << "item,class,category," << (t.trajectory ? "spread" : "posterior") << ",wrong_probability\n";
     for (std::size_t i = 0; i < t.categories.size(); ++i) {
-        const int label = t.labels[i];
+        const int label = t.classOf[i];
         csv << csvField(dataset.itemKeys[i]) << ',' << (label >= 0 ? csvField(dataset.classNames[static_cast<std::size_t>(label)]) : "")
             << ',' << triageName(t.categories[i]) << ',' << csvNumber(t.score[i]) << ','
             << csvNumber(t.wrongProbability[i]) << '\n';
@@ -192,7 +152,7 @@ void addTriageCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
                                 || (args->rule == "auto" && (args->run != 0 || latestTrajectoryRun(project) != 0));
         if (args->rule == "crowd" && args->run != 0)
             throw InputError("--run", std::to_string(args->run), "the crowd rule reads the active aggregation run");
-        const Triaged t = trajectory ? trajectoryTriaged(project, dataset, *args) : crowdTriaged(project, dataset);
+        const Triaged t = triaged(project, dataset, *args, trajectory);
         const std::vector<TruthBand> truth = truthBands(dataset, t);
         const int n = dataset.itemCount();
 
@@ -210,16 +170,16 @@ void addTriageCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
                                                        : nlohmann::json();
                 bands[triageName(static_cast<Triage>(b))] = band;
             }
-            std::printf("%s\n", nlohmann::json({{"rule", t.rule},
-                                                {"source", t.source},
-                                                {"description", t.description},
-                                                {"settings", t.ruleJson},
+            std::printf("%s\n", nlohmann::json({{"rule", t.trajectory ? "trajectory" : "crowd"},
+                                                {"source", t.detail},
+                                                {"description", t.rule},
+                                                {"settings", t.settings},
                                                 {"items", n},
                                                 {"bands", bands}})
                                     .dump(2)
                                     .c_str());
         } else if (!global.quiet) {
-            std::printf("Triage from %s\n%s\n\n", t.source.c_str(), t.description.c_str());
+            std::printf("Triage from %s\n%s\n\n", t.detail.c_str(), t.rule.c_str());
             std::printf("%-12s %8s %8s %12s%s\n", "band", "items", "share", "est. wrong",
                         dataset.hasTruth() ? "   wrong (truth)" : "");
             for (std::size_t b = 0; b < 3; ++b) {

@@ -81,6 +81,15 @@ ProjectTriage projectTriage(const Project& project, const Dataset& dataset, cons
         out.run = trajectoryRun;
         out.source = "Data Parameters run " + std::to_string(trajectoryRun);
         out.rule = rule.describe();
+        out.detail = "data-parameters run " + std::to_string(trajectoryRun) + ", epochs 1-"
+                     + std::to_string(result.scores.epochsRead) + " of " + std::to_string(run.epochs);
+        if (run.crowdRun != 0)
+            out.detail += rule.useCrowd ? "; crowd: run " + std::to_string(run.crowdRun) + " (" + run.crowdStrategy + ")"
+                                        : "; crowd not used";
+        out.settings = rule.toJson();
+        out.settings["run"] = trajectoryRun;
+        out.settings["crowd_run"] = run.crowdRun;
+        out.score = result.scores.spread;
         out.classOf = result.scores.labels;
         out.categories = std::move(result.categories);
         out.wrongProbability = std::move(result.wrongProbability);
@@ -102,6 +111,11 @@ ProjectTriage projectTriage(const Project& project, const Dataset& dataset, cons
     out.run = run;
     out.source = "crowd rule on run " + std::to_string(run) + " (" + result.strategy + ")";
     out.rule = rule.describe();
+    out.detail = "aggregation run " + std::to_string(run) + " (" + result.strategy + ")"
+                 + (run == project.activeRun() ? ", the active run" : "");
+    out.settings = rule.toJson();
+    out.settings["run"] = run;
+    out.score = evidence.posterior;
     out.classOf = evidence.labels;
     out.categories = triage(evidence, rule);
     out.wrongProbability.assign(evidence.posterior.size(), std::numeric_limits<double>::quiet_NaN());

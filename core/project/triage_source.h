@@ -58,10 +58,17 @@ struct ProjectTriage {
     // With Auto, why the crowd rule stood in ("the project has no data-parameters run"); else "".
     std::string fallback;
     std::string rule;  // the rule's describe()
+    // The source in full, for the CLI's `triage`: "data-parameters run 5, epochs 1-2 of 4; crowd:
+    // run 3 (ds)" or "aggregation run 2 (ds), the active run".
+    std::string detail;
+    // The rule's toJson() with "run" (and, for the trajectory rule, "crowd_run": 0 = none).
+    nlohmann::json settings;
 
     std::vector<int> classOf;                // N: the class each item is judged under; -1 = none
     std::vector<Triage> categories;          // N
     std::vector<double> wrongProbability;    // N: probability of a wrong label; NaN = not known
+    // N: what the rule ranks by, the trajectory spread or the crowd's consensus score.
+    std::vector<double> score;
     // K entries: per class and band (indexed by Triage), the class's items in the band, worst
     // first (trajectoryReviewOrder / reviewOrder), and the mean wrongProbability over them (NaN
     // when empty or not known).
