@@ -26,6 +26,7 @@ struct ReportArgs {
     std::optional<double> window;
     std::optional<double> easySpread;
     std::optional<double> hardSpread;
+    bool noMaps = false;
 };
 
 std::string estimated(double share)
@@ -43,7 +44,8 @@ void addReportCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         "Triage: the trajectory rule on the newest data-parameters run (or --run), else the crowd-posterior\n"
         "rule on the active aggregation run; --rule crowd always uses the crowd rule (--run then names the\n"
         "aggregation run). Each PNG has a row per band: easy shows its most typical images, need review\n"
-        "images spread through the band, hard its most extreme ones.\n"
+        "images spread through the band, hard its most extreme ones. With a t-SNE run (`tsne`) the class's map\n"
+        "stands beside the rows: the class's own map, else the whole dataset's with the other classes grey.\n"
         "Files: <index>_<class>.png per class; with every class also report.json (counts, estimates, files).");
     command->add_option("project", args->project, "Project file (.csift)")->required();
     command->add_option("-o,--output", args->output, "Folder to write the figures into (created when missing)")
@@ -64,6 +66,7 @@ void addReportCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
     command->add_option("--window", args->window, "Trajectory rule: fraction of the epochs read (default 0.5)");
     command->add_option("--easy-spread", args->easySpread, "Trajectory rule: easy at most this spread (default 1)");
     command->add_option("--hard-spread", args->hardSpread, "Trajectory rule: hard at least this spread (default 3)");
+    command->add_flag("--no-maps", args->noMaps, "Leave the t-SNE map out of the figures");
 
     command->callback([args, &global, &exitCode] {
         ProjectReportOptions options;
@@ -73,6 +76,7 @@ void addReportCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         options.triage.run = args->run;
         options.figure.perRow = args->perRow;
         options.figure.tileSize = args->tileSize;
+        options.maps = !args->noMaps;
         if ((args->window || args->easySpread || args->hardSpread) && options.triage.kind == TriageSourceKind::Crowd)
             throw InputError("report", "--window/--easy-spread/--hard-spread",
                              "set the trajectory rule, not the crowd rule (--rule crowd)");

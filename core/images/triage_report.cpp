@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <system_error>
 
 #include <fcntl.h>
@@ -216,6 +217,55 @@ void checkReport(const Dataset& dataset, const ClassReport& report)
                                  "item " + std::to_string(item) + " is not in the dataset (" + std::to_string(dataset.itemCount())
                                      + " items)");
     }
+    const ReportMap& map = report.map;
+    if (map.coords.size() != 2 * map.band.size())
+        throw InputError("triage report", "class " + std::to_string(report.classIndex) + " map",
+                         std::to_string(map.coords.size()) + " coordinates for " + std::to_string(map.band.size()) + " points");
+    for (const int band : map.band)
+        if (band < -1 || band > 2)
+            throw InputError("triage report", "class " + std::to_string(report.classIndex) + " map",
+                             "band " + std::to_string(band) + " is neither -1 nor a band");
+}
+
+// Draws `map` into `panel` of `canvas`: a frame, then the points (see ReportMap).
+void drawMap(cv::Mat& canvas, const ReportMap& map, const cv::Rect& panel)
+{
+    cv::rectangle(canvas, panel, placeholder, 1);
+    const std::size_t n = map.band.size();
+    bool anyOwn = false;
+    for (const int band : map.band)
+        anyOwn = anyOwn || band >= 0;
+    float minX = std::numeric_limits<float>::infinity(), maxX = -minX, minY = minX, maxY = -minX;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (anyOwn && map.band[i] < 0)
+            continue;
+        const float x = map.coords[2 * i], y = map.coords[2 * i + 1];
+        if (!std::isfinite(x) || !std::isfinite(y))
+            continue;
+        minX = std::min(minX, x), maxX = std::max(maxX, x), minY = std::min(minY, y), maxY = std::max(maxY, y);
+    }
+    if (!(minX <= maxX))
+        return;
+    // One scale for both axes (a map's distances mean the same in x and y), 4 % padding.
+    const float span = std::max({maxX - minX, maxY - minY, 1e-6f}) * 1.08f;
+    const float scale = static_cast<float>(panel.width - 8) / span;
+    const float centreX = 0.5f * (minX + maxX), centreY = 0.5f * (minY + maxY);
+    auto at = [&](std::size_t i) {
+        return cv::Point(panel.x + panel.width / 2 + static_cast<int>(std::lround((map.coords[2 * i] - centreX) * scale)),
+                         panel.y + panel.height / 2 - static_cast<int>(std::lround((map.coords[2 * i + 1] - centreY) * scale)));
+    };
+    const cv::Rect inside(panel.x + 1, panel.y + 1, panel.width - 2, panel.height - 2);
+    const cv::Scalar others(215, 215, 215);
+    const int radius = n > 20000 ? 1 : 2;
+    for (const int layer : {-1, 0, 1, 2})
+        for (std::size_t i = 0; i < n; ++i) {
+            if (map.band[i] != layer || !std::isfinite(map.coords[2 * i]) || !std::isfinite(map.coords[2 * i + 1]))
+                continue;
+            const cv::Point p = at(i);
+            if (inside.contains(p))
+                cv::circle(canvas, p, layer < 0 ? 1 : radius, layer < 0 ? others : bandColours[layer], cv::FILLED,
+                           cv::LINE_AA);
+        }
 }
 
 // Writes `bytes` to `path` through a temporary file created exclusively beside it.
@@ -281,6 +331,8 @@ void ReportOptions::validate() const
         throw InputError("triage report", "tile_size", "must be in [16, 512], not " + std::to_string(tileSize));
     if (border < 1 || border > 32)
         throw InputError("triage report", "border", "must be in [1, 32], not " + std::to_string(border));
+    if (mapSize < 120 || mapSize > 2048)
+        throw InputError("triage report", "map_size", "must be in [120, 2048], not " + std::to_string(mapSize));
 }
 
 std::vector<int> representativeItems(const std::vector<int>& items, ReportBandKind band, int count)
@@ -316,7 +368,9 @@ cv::Mat renderClassReport(const Dataset& dataset, const ClassReport& report, con
     const int framed = options.tileSize + 2 * options.border;
     const int rowWidth = options.perRow * framed + (options.perRow - 1) * gap;
     const int contentWidth = std::max(rowWidth, minContentWidth);
-    const int width = contentWidth + 2 * margin;
+    const bool hasMap = !report.map.band.empty();
+    const int mapWidth = hasMap ? options.mapSize + 2 * gap : 0;
+    const int width = contentWidth + mapWidth + 2 * margin;
 
     const std::string className = asciiText(dataset.classNames[static_cast<std::size_t>(report.classIndex)]);
     const std::string title = fitted(
@@ -352,6 +406,7 @@ cv::Mat renderClassReport(const Dataset& dataset, const ClassReport& report, con
         if (draw)
             drawText(canvas, subtitle, margin, y, subtitleStyle);
         y += 22;
+        const int mapTop = y + 10;
         for (int b = 0; b < 3; ++b) {
             const auto kind = static_cast<ReportBandKind>(b);
             const ReportBand& band = report.bands[static_cast<std::size_t>(b)];
@@ -399,6 +454,16 @@ cv::Mat renderClassReport(const Dataset& dataset, const ClassReport& report, con
                 }
             }
             y += framed + 6 + captionHeight + 22;
+        }
+        if (hasMap) {
+            const cv::Rect panel(margin + contentWidth + 2 * gap, mapTop, options.mapSize, options.mapSize);
+            const std::string caption = fitted(asciiText(report.map.caption), options.mapSize, hintStyle);
+            const int captionBottom = panel.y + panel.height + 8 + noteHeight;
+            if (draw) {
+                drawMap(canvas, report.map, panel);
+                drawText(canvas, caption, panel.x, captionBottom, hintStyle);
+            }
+            y = std::max(y, captionBottom + 12);
         }
         if (!noteLines.empty()) {
             y += 4;

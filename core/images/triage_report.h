@@ -41,11 +41,22 @@ struct ReportBand {
     std::vector<int> items;  // the band's items (dataset indices), worst first; `count` entries
 };
 
+// A map of the class (a t-SNE run, project/tsne_runs.h) drawn to the right of the rows, as in the
+// per-class t-SNE figures: the class's points in the band colours (hard drawn last, on top), and
+// for a whole-dataset map the other classes' points in light grey beneath; the view fits the
+// class's points (all points when none is the class's), with a caption under it.
+struct ReportMap {
+    std::string caption;        // e.g. "t-SNE run 7 of the trajectories, whole dataset"
+    std::vector<float> coords;  // n x 2, row-major
+    std::vector<int> band;      // n: the point's band (ReportBandKind) when it is the class's, else -1
+};
+
 struct ClassReport {
     int classIndex = 0;   // in [0, K) of the dataset
     std::string source;   // where the triage came from, e.g. "Data Parameters run 5"
     std::string note;     // a small line at the bottom (e.g. the rule); may be empty
     std::array<ReportBand, 3> bands;  // indexed by ReportBandKind
+    ReportMap map;                    // no map when it has no points
 
     int itemCount() const { return bands[0].count + bands[1].count + bands[2].count; }
 };
@@ -54,6 +65,7 @@ struct ReportOptions {
     int perRow = 8;      // representative images per band, in [1, 64]
     int tileSize = 112;  // pixels of an image tile inside its border, in [16, 512]
     int border = 6;      // pixels of the coloured frame, in [1, 32]
+    int mapSize = 480;   // pixels of the map's square panel, in [120, 2048]
 
     // InputError naming the field when a value is out of range.
     void validate() const;
@@ -64,7 +76,8 @@ struct ReportOptions {
 std::vector<int> representativeItems(const std::vector<int>& items, ReportBandKind band, int count);
 
 // The figure, 8-bit BGR. InputError when the class or an item is outside the dataset, a band's
-// count differs from its items, or the options are out of range. `tiles`, when given, receives
+// count differs from its items, the map's coords are not n x 2 or a band is outside [-1, 2], or
+// the options are out of range. `tiles`, when given, receives
 // per band the framed rectangle (border included) of each image shown, in the order shown.
 cv::Mat renderClassReport(const Dataset& dataset, const ClassReport& report, const ReportOptions& options = {},
                           std::array<std::vector<cv::Rect>, 3>* tiles = nullptr);

@@ -1,9 +1,11 @@
 #include "report/project_report.h"
 
+#include "project/tsne_runs.h"
 #include "util/error.h"
 
 #include <filesystem>
 #include <numeric>
+#include <optional>
 #include <system_error>
 
 namespace crowdsift {
@@ -32,6 +34,31 @@ std::vector<ClassReport> classReports(const ProjectTriage& triage, const std::ve
     return reports;
 }
 
+void attachMaps(const Project& project, const ProjectTriage& triage, std::vector<ClassReport>& reports)
+{
+    const std::vector<RunInfo> whole = tsneRuns(project, -1);
+    std::optional<TsneRun> wholeMap;
+    for (ClassReport& report : reports) {
+        const std::vector<RunInfo> own = tsneRuns(project, report.classIndex);
+        std::optional<TsneRun> ownMap;
+        if (!own.empty())
+            ownMap = loadTsneRun(project, own.back().id, project.itemCount());
+        else if (!whole.empty() && !wholeMap)
+            wholeMap = loadTsneRun(project, whole.back().id, project.itemCount());
+        const TsneRun* map = ownMap ? &*ownMap : wholeMap ? &*wholeMap : nullptr;
+        if (!map)
+            continue;
+        report.map.caption = "t-SNE run " + std::to_string(map->run) + " of the " + map->input + ", "
+                             + (map->mappedClass < 0 ? "whole dataset (other classes grey)" : "this class");
+        report.map.coords = map->coords;
+        report.map.band.resize(map->items.size());
+        for (std::size_t i = 0; i < map->items.size(); ++i) {
+            const auto item = static_cast<std::size_t>(map->items[i]);
+            report.map.band[i] = triage.classOf[item] == report.classIndex ? static_cast<int>(triage.categories[item]) : -1;
+        }
+    }
+}
+
 ProjectReport writeProjectReport(const Project& project, const Dataset& dataset, const std::string& folder,
                                  const ProjectReportOptions& options, Progress& progress)
 {
@@ -44,7 +71,9 @@ ProjectReport writeProjectReport(const Project& project, const Dataset& dataset,
     out.triage = projectTriage(project, dataset, options.triage);
     progress.check();
     if (options.classIndex >= 0) {
-        const std::vector<ClassReport> reports = classReports(out.triage, {options.classIndex});
+        std::vector<ClassReport> reports = classReports(out.triage, {options.classIndex});
+        if (options.maps)
+            attachMaps(project, out.triage, reports);
         std::error_code error;
         const bool created = !fs::exists(folder, error);
         if (created && !fs::create_directories(folder, error) && error)
@@ -65,7 +94,10 @@ ProjectReport writeProjectReport(const Project& project, const Dataset& dataset,
     }
     std::vector<int> classes(static_cast<std::size_t>(dataset.classCount()));
     std::iota(classes.begin(), classes.end(), 0);
-    out.files = writeClassReports(dataset, classReports(out.triage, classes), folder, options.figure, progress);
+    std::vector<ClassReport> reports = classReports(out.triage, classes);
+    if (options.maps)
+        attachMaps(project, out.triage, reports);
+    out.files = writeClassReports(dataset, reports, folder, options.figure, progress);
     return out;
 }
 

@@ -24,6 +24,9 @@ struct ProjectReportOptions {
     TriageSourceOptions triage;
     ReportOptions figure;
     int classIndex = -1;  // one class, or -1 = every class
+    // Beside each class's rows its map (ReportMap): the newest t-SNE run of that class, else the
+    // newest of the whole dataset; none without either.
+    bool maps = true;
 };
 
 struct ProjectReport {
@@ -35,6 +38,10 @@ struct ProjectReport {
 // (writeClassReport; the folder is created when missing, and removed again when that fails), with
 // every class one PNG per class plus report.json (writeClassReports: all or nothing). InputError
 // for a class outside the dataset.
+// Sets each report's map as ProjectReportOptions::maps describes, from the project's t-SNE runs;
+// the bands come from `triage`. Reports of classes without a map keep none.
+void attachMaps(const Project& project, const ProjectTriage& triage, std::vector<ClassReport>& reports);
+
 ProjectReport writeProjectReport(const Project& project, const Dataset& dataset, const std::string& folder,
                                  const ProjectReportOptions& options, Progress& progress = Progress::none());
 

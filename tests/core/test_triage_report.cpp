@@ -5,7 +5,9 @@
 #include "report_project.h"
 
 #include "images/triage_report.h"
+#include "project/run_service.h"
 #include "project/triage_source.h"
+#include "project/tsne_runs.h"
 #include "report/project_report.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -20,6 +22,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 
 using namespace crowdsift;
 namespace fs = std::filesystem;
@@ -150,6 +153,54 @@ private Q_SLOTS:
         // No temporary file is left beside it.
         for (const std::string& name : folderEntries(root))
             QVERIFY2(name.front() != '.', name.c_str());
+    }
+
+    // The class's map to the right of the rows: points in the band colours where the coordinates
+    // put them (y up), other classes' points grey, and the canvas wider by the panel.
+    void mapBesideTheRows()
+    {
+        const std::string root = dir_.filePath("map").toStdString();
+        fs::create_directories(root);
+        const Dataset dataset = sixImages(root);
+        ReportOptions options;
+        options.perRow = 4;
+        const cv::Mat plain = renderClassReport(dataset, classA(), options);
+        ClassReport report = classA();
+        report.map.caption = "a hand-made map";
+        report.map.coords = {0, 0, 10, 0, 0, 10, 5, 5, 100, 100};
+        report.map.band = {0, 2, 1, -1, -1};
+        const cv::Mat drawn = renderClassReport(dataset, report, options);
+        QCOMPARE(drawn.cols, plain.cols + options.mapSize + 24);
+        QVERIFY(drawn.rows >= options.mapSize);
+
+        // Where each colour lies in the panel (right of the rows): the mean of its pixels.
+        const auto centroid = [&](const cv::Vec3b& colour, int& count) {
+            cv::Point2d sum(0, 0);
+            count = 0;
+            for (int y = 0; y < drawn.rows; ++y)
+                for (int x = plain.cols - 28; x < drawn.cols; ++x)
+                    if (drawn.at<cv::Vec3b>(y, x) == colour) {
+                        sum += cv::Point2d(x, y);
+                        ++count;
+                    }
+            return count > 0 ? sum / count : sum;
+        };
+        int easy = 0, hard = 0, review = 0, grey = 0;
+        const cv::Point2d e = centroid(green, easy), h = centroid(red, hard), r = centroid(orange, review);
+        const cv::Point2d g = centroid(cv::Vec3b(215, 215, 215), grey);
+        QVERIFY(easy > 0 && hard > 0 && review > 0 && grey > 0);
+        // Hard at x = 10 lies right of easy at x = 0 on the same row; need review (y = 10) above.
+        QVERIFY(h.x > e.x + 100);
+        QVERIFY(std::abs(h.y - e.y) < 3);
+        QVERIFY(r.y < e.y - 100);
+        QVERIFY(std::abs(r.x - e.x) < 3);
+        // The view fits the class's points: the grey one between them shows, the far one not.
+        QVERIFY(g.x > e.x && g.x < h.x && g.y < e.y && g.y > r.y);
+
+        report.map.band.pop_back();
+        QVERIFY_THROWS_EXCEPTION(InputError, renderClassReport(dataset, report, options));
+        report.map.band.push_back(3);
+        QVERIFY_THROWS_EXCEPTION(InputError, renderClassReport(dataset, report, options));
     }
 
     void checksItsInput()
@@ -322,6 +373,49 @@ private Q_SLOTS:
         options.classIndex = 3;
         QVERIFY_THROWS_EXCEPTION(InputError, writeProjectReport(project, dataset, folder + "/three", options));
         QVERIFY(!fs::exists(folder + "/three"));
+    }
+
+    // A whole-dataset map run puts every class's map beside its rows: its own items in their
+    // bands, the others grey; a class's own map wins over the whole dataset's.
+    void projectReportDrawsTheMaps()
+    {
+        const std::string folder = dir_.filePath("maps").toStdString();
+        fs::create_directories(folder);
+        const testing::ReportProject made = testing::makeReportProject(folder, false);
+        Project project = Project::open(made.path);
+        const Dataset dataset = project.loadDataset(Progress::none());
+        const auto storeMap = [&](int mappedClass, std::vector<std::int32_t> items) {
+            std::vector<float> coords;
+            for (const std::int32_t item : items)
+                coords.insert(coords.end(), {static_cast<float>(item % 7), static_cast<float>(item / 7)});
+            return recordRun(project, "tsne", {{"input", "features"}, {"source_run", 0}, {"class", mappedClass}}, "tsne",
+                             [&](std::int64_t run) {
+                                 writeTsneOutputs(project, run, items, coords, {1.5}, {50});
+                                 return nlohmann::json::object();
+                             });
+        };
+        std::vector<std::int32_t> all(static_cast<std::size_t>(dataset.itemCount()));
+        std::iota(all.begin(), all.end(), 0);
+        const std::int64_t whole = storeMap(-1, all);
+        const std::int64_t ofClass1 = storeMap(1, {10, 11, 12});
+
+        const ProjectTriage triage = projectTriage(project, dataset, {});
+        std::vector<ClassReport> reports = classReports(triage, {0, 1});
+        attachMaps(project, triage, reports);
+        QCOMPARE(reports[0].map.band.size(), all.size());
+        QVERIFY(reports[0].map.caption.find("run " + std::to_string(whole)) != std::string::npos);
+        for (std::size_t i = 0; i < all.size(); ++i)
+            QCOMPARE(reports[0].map.band[i],
+                     triage.classOf[i] == 0 ? static_cast<int>(triage.categories[i]) : -1);
+        QCOMPARE(reports[1].map.band.size(), std::size_t(3));
+        QVERIFY(reports[1].map.caption.find("run " + std::to_string(ofClass1)) != std::string::npos);
+
+        ProjectReportOptions options;
+        options.classIndex = 0;
+        const cv::Mat withMap = cv::imread(writeProjectReport(project, dataset, folder + "/with", options).files.front());
+        options.maps = false;
+        const cv::Mat without = cv::imread(writeProjectReport(project, dataset, folder + "/without", options).files.front());
+        QCOMPARE(withMap.cols, without.cols + options.figure.mapSize + 24);
     }
 };
 
