@@ -3,7 +3,9 @@
 #include "inspectorpanel.h"
 #include "mapwidget.h"
 #include "projectdocument.h"
+#include "jobmanager.h"
 #include "reviewpage.h"
+#include "runjob.h"
 #include "runlistmodel.h"
 #include "thumbnaildelegate.h"
 #include "thumbnailprovider.h"
@@ -503,8 +505,26 @@ MapRequest MapPage::mapRequest() const
 
 void MapPage::computeMap()
 {
-    if (startMap_)
-        startMap_(mapRequest());
+    if (!startMap_)
+        return;
+    const MapRequest request = mapRequest();
+    RunJob* job = startMap_(request);
+    if (!job)
+        return;
+    status_->setText(tr("Computing a map (%1)… see the Jobs panel").arg(job->title()));
+    connect(job, &RunJob::finished, this, [this, job, request](JobStatus status) {
+        if (status != JobStatus::Finished) {
+            status_->setText(status == JobStatus::Cancelled ? tr("The map was cancelled")
+                                                            : tr("The map failed: %1").arg(job->error()));
+            return;
+        }
+        // The document listed the run before this signal: show its class's maps with it.
+        shownClass_ = request.mappedClass;
+        fillClassBox();
+        loadingRun_ = job->result().run;
+        fillRunBox();
+        showRun(job->result().run);
+    });
 }
 
 void MapPage::showEvent(QShowEvent* event)

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "mapjob.h"
+
 #include <QVector>
 #include <QWidget>
 
@@ -21,15 +23,6 @@ class ProjectDocument;
 class ReviewPage;
 class RunJob;
 class ThumbnailProvider;
-
-// What "Compute map" asks the t-SNE engine for (the params of a tsne run, core/project/tsne_runs.h):
-// the input ("trajectories" of data-parameters run `sourceRun`, else "features"), and the class
-// whose items are mapped (-1 = the whole dataset).
-struct MapRequest {
-    std::string input;
-    std::int64_t sourceRun = 0;
-    int mappedClass = -1;
-};
 
 // The "Map" tab: a 2-D map (t-SNE) of the items from a stored tsne run, as a scatter (MapWidget).
 // "Show" picks the whole dataset's map or one class's own map, "Map" the run among those;
@@ -77,8 +70,8 @@ public:
     QVector<int> selectedItems() const;
 
     // "Compute map" starts a t-SNE job through `start` (it returns the job, null when none
-    // started); without one the button stays disabled. The job records a tsne run; the page lists
-    // it when the document's runs change.
+    // started), e.g. startMapJob (mapjob.h) with the engine; without one the button stays
+    // disabled. The job records a tsne run; once it finished the page shows it.
     void setRunner(std::function<RunJob*(const MapRequest&)> start);
     // The request "Compute map" makes now: trajectories of the Review tab's data-parameters run
     // when it triages from one, else features; the class "Show" picks.

@@ -1,4 +1,7 @@
 #include "inspectorpanel.h"
+#include "jobmanager.h"
+#include "mapjob.h"
+#include "runjob.h"
 #include "mainwindow.h"
 #include "mapmodel.h"
 #include "mappage.h"
@@ -133,6 +136,7 @@ private Q_SLOTS:
     void keysPanZoomResetAndClear();
     void gridAndMapSelectionsStayLinked();
     void classPickerShowsOneClassMap();
+    void computeMapRecordsAndShowsARun();
     void coloursFollowTheReview();
     void hoverDescribesThePoint();
 };
@@ -497,6 +501,60 @@ void TestMap::classPickerShowsOneClassMap()
     QTest::mouseClick(page->computeButton(), Qt::LeftButton);
     QCOMPARE(requests.size(), std::size_t(1));
     QCOMPARE(requests.front().mappedClass, 3);
+}
+
+void TestMap::computeMapRecordsAndShowsARun()
+{
+    // A copy: the run added here must not change the other cases' project.
+    const QString path = dir_.path() + "/compute.csift";
+    QVERIFY(QFile::copy(projectPath_, path));
+    MainWindow window;
+    QSignalSpy loaded(window.document(), &ProjectDocument::loaded);
+    window.openPath(path);
+    QVERIFY(loaded.wait(kTimeoutMs));
+    MapPage* page = window.mapPage();
+    // An engine computed here: class 5's consensus items on a spiral.
+    std::vector<MapRequest> asked;
+    const MapEngine engine = [&](const Project&, const Dataset& dataset, const MapRequest& request, Progress&) {
+        asked.push_back(request);
+        MapResult result;
+        for (int item = 0; item < dataset.itemCount(); ++item) {
+            if (consensus_[static_cast<std::size_t>(item)] != request.mappedClass)
+                continue;
+            const double t = 0.3 * static_cast<double>(result.items.size());
+            result.items.push_back(item);
+            result.coords.push_back(static_cast<float>(t * std::cos(t)));
+            result.coords.push_back(static_cast<float>(t * std::sin(t)));
+        }
+        result.kl = {3.0, 1.5};
+        result.klIteration = {0, 100};
+        return result;
+    };
+    page->setRunner([&](const MapRequest& request) {
+        MapRequest withSettings = request;
+        withSettings.settings = {{"perplexity", 30}};
+        return startMapJob(window.document(), window.jobManager(), withSettings, engine);
+    });
+    QVERIFY(page->computeButton()->isEnabled());
+    page->showClass(5);
+    QSignalSpy mapLoaded(page, &MapPage::mapLoaded);
+    QTest::mouseClick(page->computeButton(), Qt::LeftButton);
+    QVERIFY(mapLoaded.wait(kTimeoutMs));
+    QCOMPARE(asked.size(), std::size_t(1));
+    QCOMPARE(asked.front().mappedClass, 5);
+    QCOMPARE(asked.front().input, std::string("features"));
+    const std::int64_t run = mapLoaded.front().front().value<std::int64_t>();
+    QCOMPARE(page->shownRun(), run);
+    QCOMPARE(page->classBox()->currentData().toInt(), 5);
+    const RunInfo info = window.document()->project()->run(run);
+    QCOMPARE(info.kind, std::string("tsne"));
+    QCOMPARE(info.params.value("class", -9), 5);
+    QCOMPARE(info.params.value("perplexity", 0), 30);
+    const TsneRun stored = loadTsneRun(*window.document()->project(), run, kDemoItems);
+    QCOMPARE(stored.items, page->map()->model().items());
+    QCOMPARE(stored.kl, (std::vector<double>{3.0, 1.5}));
+    for (std::int32_t item : stored.items)
+        QCOMPARE(consensus_[static_cast<std::size_t>(item)], 5);
 }
 
 void TestMap::coloursFollowTheReview()
