@@ -66,7 +66,8 @@ MapPage::MapPage(ProjectDocument* document, ReviewPage* review, QWidget* parent)
     classBox_->setToolTip(tr("The whole dataset's map, or one class's own map (its items only)"));
     runBox_ = new QComboBox;
     runBox_->setObjectName(QStringLiteral("mapRun"));
-    runBox_->setMinimumContentsLength(24);
+    runBox_->setMinimumContentsLength(16);
+    runBox_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     colourBox_ = new QComboBox;
     colourBox_->setObjectName(QStringLiteral("mapColour"));
     colourBox_->addItem(tr("Triage category"), static_cast<int>(ColourBy::Triage));
@@ -100,10 +101,6 @@ MapPage::MapPage(ProjectDocument* document, ReviewPage* review, QWidget* parent)
     bar->addWidget(new QLabel(tr("Colour by:")));
     bar->addWidget(colourBox_);
     bar->addWidget(oneClassBox_);
-    bar->addSpacing(12);
-    bar->addWidget(lassoButton_);
-    bar->addWidget(resetButton_);
-    bar->addWidget(reviewButton_);
     bar->addStretch();
     bar->addWidget(computeButton_);
 
@@ -116,15 +113,23 @@ MapPage::MapPage(ProjectDocument* document, ReviewPage* review, QWidget* parent)
     empty_->setWordWrap(true);
     status_ = new QLabel;
     status_->setObjectName(QStringLiteral("mapStatus"));
+    // A long line is cut, never widens the window.
+    status_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
 
     inspector_ = new InspectorPanel(document_);
     inspector_->setObjectName(QStringLiteral("mapInspector"));
+
+    auto* bottom = new QHBoxLayout;
+    bottom->addWidget(lassoButton_);
+    bottom->addWidget(resetButton_);
+    bottom->addWidget(reviewButton_);
+    bottom->addWidget(status_, 1);
 
     auto* centre = new QVBoxLayout;
     centre->addLayout(bar);
     centre->addWidget(empty_);
     centre->addWidget(map_, 1);
-    centre->addWidget(status_);
+    centre->addLayout(bottom);
     auto* layout = new QHBoxLayout(this);
     layout->addLayout(centre, 1);
     layout->addWidget(inspector_);
@@ -479,8 +484,8 @@ void MapPage::updateStatus()
         status_->clear();
         return;
     }
-    status_->setText(tr("Run %1: %2 points · %3 selected · wheel zooms, drag pans, Shift+drag selects a rectangle, "
-                        "Alt+drag a lasso, Esc clears")
+    status_->setText(tr("Run %1: %2 points · %3 selected · wheel zooms, drag pans, Shift+drag: rectangle, "
+                        "Alt+drag: lasso, Esc clears")
                          .arg(shownRun_)
                          .arg(model.size())
                          .arg(model.selection().size()));

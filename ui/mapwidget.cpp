@@ -144,18 +144,21 @@ void MapWidget::resetView()
     view_.height = std::max(1, height());
     view_.fit(model_.bounds(), kMargin);
     viewSet_ = true;
+    fitted_ = true;
     invalidate();
 }
 
 void MapWidget::zoomBy(double factor)
 {
     view_.zoomAt(width() * 0.5, height() * 0.5, factor);
+    fitted_ = false;
     invalidate();
 }
 
 void MapWidget::panBy(double dx, double dy)
 {
     view_.pan(dx, dy);
+    fitted_ = false;
     invalidate();
 }
 
@@ -186,7 +189,7 @@ void MapWidget::rasterise()
     if (model_.isEmpty())
         return;
 
-    const double dot = 2.2 * ratio;
+    const double dot = 2.5 * ratio;
     static thread_local double spritesFor = 0;
     static thread_local std::vector<QPoint> point, outline, ring;
     if (spritesFor != ratio) {
@@ -328,7 +331,7 @@ QPolygonF MapWidget::lassoPolygon() const
 
 void MapWidget::resizeEvent(QResizeEvent*)
 {
-    if (!viewSet_) {
+    if (!viewSet_ || fitted_) {
         resetView();
         return;
     }
@@ -344,6 +347,7 @@ void MapWidget::wheelEvent(QWheelEvent* event)
     if (notches == 0)
         return;
     view_.zoomAt(event->position().x(), event->position().y(), std::pow(kWheelStep, notches));
+    fitted_ = false;
     invalidate();
     event->accept();
 }
@@ -378,8 +382,7 @@ void MapWidget::mouseMoveEvent(QMouseEvent* event)
     if (QLineF(pressPos_, pos).length() >= kDragThreshold)
         moved_ = true;
     if (drag_ == Drag::Pan) {
-        view_.pan(pos.x() - lastPos_.x(), pos.y() - lastPos_.y());
-        invalidate();
+        panBy(pos.x() - lastPos_.x(), pos.y() - lastPos_.y());
     } else if (drag_ == Drag::Lasso) {
         lasso_.push_back(pos);
         update();

@@ -111,6 +111,7 @@ private:
     MapModel model_;
     MapViewport view_;
     bool viewSet_ = false;
+    bool fitted_ = true;  // the view shows the whole map and follows resizes until panned or zoomed
     QVector<QColor> palette_;
     QVector<MapLegendEntry> legend_;
     QImage cache_;
