@@ -18,6 +18,8 @@
 //   pan     panBy(7, 3.5), 20 frames one way then 20 back, then repaint: rasterised again
 //   zoom    zoomBy(1.03) (alternately in and out) then repaint: rasterised again
 //   hover   setHoveredPoint(a random point) then repaint: the cached image plus the hover card
+// and, not a frame, the GUI thread's pass over the points when the colouring changes (the five
+// colourings in turn, MapPage::setColourBy, no paint).
 // Baseline: the same points drawn one by one with QPainter::drawPoint (round pen of the same
 // size, setPen per point) into a QImage of the widget's size, F / 10 frames.
 // Each kind starts from the whole map. Per kind: median, 95th percentile and maximum of the wall
@@ -299,6 +301,12 @@ int main(int argc, char** argv)
         map->repaint();
     });
 
+    // Recolouring (a pass over the points on the GUI thread, when the colouring or the review
+    // changes), the five colourings in turn, without painting.
+    const FrameStats recolour = timeFrames(frames, [&](int f) {
+        page->setColourBy(static_cast<MapPage::ColourBy>(f % 5), f % kClasses);
+    });
+
     // Baseline: the same points, one drawPoint each with a pen of the point's colour.
     const MapModel& model = map->model();
     const MapViewport view = map->viewport();
@@ -320,6 +328,7 @@ int main(int argc, char** argv)
     printFrames("pan", pan);
     printFrames("zoom", zoom);
     printFrames("hover", hover);
+    printFrames("recolour (no paint)", recolour);
     printFrames("baseline (QPainter::drawPoint per point)", baseline);
     std::printf("  pan is %.0fx faster than the baseline (median wall), %.0fx (median thread CPU)\n",
                 baseline.wall.median / pan.wall.median, baseline.cpu.median / pan.cpu.median);
