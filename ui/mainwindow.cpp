@@ -8,6 +8,7 @@
 #ifdef CROWDSIFT_HAVE_LEARN
 #include "learnpage.h"
 #endif
+#include "mappage.h"
 #include "newprojectdialog.h"
 #include "overviewpage.h"
 #include "projectdocument.h"
@@ -99,6 +100,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
             [this](bool, const QString& message) { statusBar()->showMessage(message, 5000); });
     connect(annotators_, &AnnotatorsPage::showItemsRequested, this,
             [this](const QVector<int>& items, const QString& title) {
+                mapFilter_ = false;
                 review_->showItems(items, title);
                 showPage(Page::Review);
             });
@@ -108,6 +110,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     tabs_->addTab(overview_, tr("Overview"));
     tabs_->addTab(annotators_, tr("Annotators"));
     tabs_->addTab(review_, tr("Review"));
+    map_ = new MapPage(document_, review_);
+    tabs_->addTab(map_, tr("Map"));
+    connect(map_, &MapPage::selectionChanged, this, [this](const QVector<int>& items) {
+        if (!items.isEmpty()) {
+            review_->showItems(items, tr("Map selection"));
+            mapFilter_ = true;
+        } else if (mapFilter_) {
+            mapFilter_ = false;
+            review_->clearItemFilter();
+        }
+    });
+    connect(map_, &MapPage::reviewRequested, this, [this] { showPage(Page::Review); });
+    connect(review_, &ReviewPage::selectionChanged, map_, &MapPage::highlightItems);
     jobs_ = new JobManager(this);
     runs_ = new RunsPage(document_, jobs_);
     review_->setRunner([this] { return runs_->startRun(QStringLiteral("ds")) ? runs_->currentRunJob() : nullptr; });
@@ -380,6 +395,9 @@ void MainWindow::showPage(Page page)
         break;
     case Page::Review:
         tabs_->setCurrentWidget(review_);
+        break;
+    case Page::Map:
+        tabs_->setCurrentWidget(map_);
         break;
     case Page::Runs:
         tabs_->setCurrentWidget(runs_);

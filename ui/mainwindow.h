@@ -22,6 +22,7 @@ class AnnotatorsPage;
 class JobManager;
 class JobsPanel;
 class LearnPage;
+class MapPage;
 class NewProjectDialog;
 class OverviewPage;
 class ProjectDocument;
@@ -36,7 +37,7 @@ class RunsPage;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    enum class Page { Overview, Annotators, Review, Runs, Learning };
+    enum class Page { Overview, Annotators, Review, Map, Runs, Learning };
 
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -45,6 +46,9 @@ public:
     OverviewPage* overviewPage() const { return overview_; }
     AnnotatorsPage* annotatorsPage() const { return annotators_; }
     ReviewPage* reviewPage() const { return review_; }
+    // The Map tab; its selection is shown in the Review grid ("Map selection") and the Review
+    // grid's selection is ringed on it.
+    MapPage* mapPage() const { return map_; }
     RunsPage* runsPage() const { return runs_; }
     // Null in a build without core/learn; showPage(Page::Learning) then does nothing.
     LearnPage* learnPage() const { return learn_; }
@@ -118,6 +122,8 @@ private:
     OverviewPage* overview_ = nullptr;
     AnnotatorsPage* annotators_ = nullptr;
     ReviewPage* review_ = nullptr;
+    MapPage* map_ = nullptr;
+    bool mapFilter_ = false;  // the Review grid shows the map's selection
     RunsPage* runs_ = nullptr;
     LearnPage* learn_ = nullptr;
     JobManager* jobs_ = nullptr;

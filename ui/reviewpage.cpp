@@ -1011,6 +1011,7 @@ void ReviewPage::onSelectionChanged(Triage triage)
     const int currentItem = current.isValid() ? current.data(ThumbnailGridModel::ItemRole).toInt()
                                               : (items.isEmpty() ? -1 : items.front());
     inspector_->setSelection(currentItem, items);
+    Q_EMIT selectionChanged(items);
 }
 
 QListView* ReviewPage::activeView() const

@@ -161,6 +161,8 @@ Q_SIGNALS:
     // An aggregation started from this page finished (stored when a project is open), failed or
     // was cancelled.
     void runFinished(bool ok, const QString& message);
+    // The tiles selected in the bands changed: their items, ascending (the Map tab rings them).
+    void selectionChanged(const QVector<int>& items);
 
 protected:
     bool eventFilter(QObject* watched, QEvent* event) override;

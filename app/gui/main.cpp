@@ -47,7 +47,7 @@ int main(int argc, char** argv)
         QStringLiteral("Save a PNG of the window once <path> has loaded (or failed to), then quit."),
         QStringLiteral("file"));
     const QCommandLineOption tabOption(QStringLiteral("tab"),
-                                       QStringLiteral("Tab to show first: overview, annotators, review, runs or learning."),
+                                       QStringLiteral("Tab to show first: overview, annotators, review, map, runs or learning."),
                                        QStringLiteral("name"), QStringLiteral("overview"));
     const QCommandLineOption sizeOption(QStringLiteral("size"),
                                         QStringLiteral("Window size, e.g. 1200x760."), QStringLiteral("WxH"));
@@ -63,12 +63,14 @@ int main(int argc, char** argv)
         page = crowdsift::MainWindow::Page::Annotators;
     } else if (tab == QLatin1String("review")) {
         page = crowdsift::MainWindow::Page::Review;
+    } else if (tab == QLatin1String("map")) {
+        page = crowdsift::MainWindow::Page::Map;
     } else if (tab == QLatin1String("runs")) {
         page = crowdsift::MainWindow::Page::Runs;
     } else if (tab == QLatin1String("learning")) {
         page = crowdsift::MainWindow::Page::Learning;
     } else if (tab != QLatin1String("overview")) {
-        std::fprintf(stderr, "crowdsift: --tab must be overview, annotators, review, runs or learning, not %s\n",
+        std::fprintf(stderr, "crowdsift: --tab must be overview, annotators, review, map, runs or learning, not %s\n",
                      qPrintable(tab));
         return 2;
     }

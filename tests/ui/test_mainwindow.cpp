@@ -253,14 +253,15 @@ void TestMainWindow::opensAProject()
     QCOMPARE(tabs->tabText(0), QStringLiteral("Overview"));
     QCOMPARE(tabs->tabText(1), QStringLiteral("Annotators"));
     QCOMPARE(tabs->tabText(2), QStringLiteral("Review"));
-    QCOMPARE(tabs->tabText(3), QStringLiteral("Runs"));
+    QCOMPARE(tabs->tabText(3), QStringLiteral("Map"));
+    QCOMPARE(tabs->tabText(4), QStringLiteral("Runs"));
 #ifdef CROWDSIFT_HAVE_LEARN
     QVERIFY(window.learnPage());
-    QCOMPARE(tabs->count(), 5);
-    QCOMPARE(tabs->tabText(4), QStringLiteral("Learning"));
+    QCOMPARE(tabs->count(), 6);
+    QCOMPARE(tabs->tabText(5), QStringLiteral("Learning"));
 #else
     QVERIFY(!window.learnPage());
-    QCOMPARE(tabs->count(), 4);
+    QCOMPARE(tabs->count(), 5);
 #endif
     QVERIFY(!window.findChild<QProgressBar*>(QStringLiteral("loadProgress"))->isVisible());
 
