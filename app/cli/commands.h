@@ -40,6 +40,7 @@ void addUndoCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addRunsCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addTriageCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addReportCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
+void addTsneCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 #ifdef CROWDSIFT_HAVE_LEARN
 void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);

@@ -104,6 +104,7 @@ int main(int argc, char** argv)
     crowdsift::cli::addUndoCommand(app, global, exitCode);
     crowdsift::cli::addRunsCommand(app, global, exitCode);
     crowdsift::cli::addTriageCommand(app, global, exitCode);
+    crowdsift::cli::addTsneCommand(app, global, exitCode);
 #ifdef CROWDSIFT_CLI_LIGHT
     // Listed for --help only: main() has handed these verbs over before parsing.
     for (const crowdsift::cli::HandedOverVerb& v : crowdsift::cli::kHandedOverVerbs)

@@ -13,9 +13,13 @@
 // came from, 0 = none), "class" (-1 = the whole dataset, else the class whose items were mapped),
 // plus the engine's settings (perplexity, iterations, seed, ...).
 
+#include "analysis/tsne.h"
+#include "data/dataset.h"
 #include "project/store.h"
+#include "util/progress.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -47,5 +51,52 @@ TsneRun loadTsneRun(const Project& project, std::int64_t run, int itemCount);
 void writeTsneOutputs(Project& project, std::int64_t run, const std::vector<std::int32_t>& items,
                       const std::vector<float>& coords, const std::vector<double>& kl,
                       const std::vector<std::int32_t>& klIteration);
+
+// --- Computing a map inside a project. ---
+
+// What a map is drawn from (params "input"):
+//   trajectories  log sigma_instance (N x epochs) of a data-parameters run (`identify`), the items it
+//                 trained on (trajectory_runs.h);
+//   embeddings    the `embeddings` output (N x D float32, out-of-fold) of a train / loop run, the
+//                 items whose row is finite;
+//   features      the dataset's feature vectors (Dataset::features);
+//   gist          the GIST scene features cached in the project's cache folder (gist-<key>.npy,
+//                 images/scene_features.h) by `train --input gist` or the Learning tab: the project
+//                 layer reads them and never decodes images, so the light CLI maps them too.
+const std::vector<std::string>& tsneInputNames();
+
+struct TsneInput {
+    std::string input;
+    std::int64_t sourceRun = 0;        // the run the rows come from; 0 = the dataset itself
+    int mappedClass = -1;              // -1 = every item with a row
+    std::int64_t classRun = 0;         // the aggregation run whose consensus chose the class's items
+    std::vector<std::int32_t> items;   // ascending dataset indices
+    std::vector<float> matrix;         // items.size() x dimension, row-major
+    std::size_t dimension = 0;
+    std::string source;                // in words, for the terminal and the GUI
+};
+
+// The rows a map of `input` draws: `run` names the source run (0 = the newest that has the input;
+// ignored for features and gist). mappedClass >= 0 keeps the items whose consensus label in
+// aggregation run `classRun` (0 = the active run) is that class. InputError naming the project, the
+// run or the class when the input is missing, the class is out of range or fewer than 4 items remain.
+TsneInput gatherTsneInput(const Project& project, const Dataset& dataset, const std::string& input, std::int64_t run,
+                          int mappedClass, std::int64_t classRun = 0);
+
+// The newest cached GIST array of the project (N rows): its path, "" when there is none.
+std::string storedGistPath(const Project& project, int itemCount);
+
+// Maps `input` with `options` as a tsne run (recordRun: "cancelled" when progress is cancelled,
+// "failed" on an error, either rethrown), params input / source_run / class / class_run plus the
+// options, summary points, dimension, exact, kl (the last recorded), perplexity. Returns the run id;
+// `result` receives the map when given.
+std::int64_t runTsne(Project& project, const TsneInput& input, const TsneOptions& options,
+                     Progress& progress = Progress::none(), TsneResult* result = nullptr,
+                     const std::function<void(std::int64_t run)>& started = {});
+
+// The options as stored in a run's params ("perplexity", "iterations", ...) and back (missing keys
+// keep the defaults).
+nlohmann::json tsneParams(const TsneOptions& options);
+TsneOptions tsneOptionsFromParams(const nlohmann::json& params);
 
 }  // namespace crowdsift
