@@ -9,6 +9,7 @@
 
 #include "aggregate/export.h"
 #include "aggregate/registry.h"
+#include "learn_project/crowd_runs.h"
 #include "learn_project/learn_runs.h"
 #include "project/aggregation_runs.h"
 #include "util/error.h"
@@ -27,6 +28,7 @@ struct LoopArgs {
     std::string output;
     bool json = false;
     bool noStore = false;
+    std::int64_t start = 0;  // a run to start from; 0 = majority vote
     TrainArgs train;
     ReadArgs read;
 };
@@ -57,6 +59,10 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
                         "Write the final consensus like `aggregate -o` (.csv, .json or .npy)");
     command->add_flag("--json", args->json, "Print the loop summary as JSON");
     command->add_flag("--no-store", args->noStore, "Do not record the run in the project");
+    command->add_option("--start", args->start,
+                        "Start from this run of the project instead of majority vote: an aggregation run (e.g. "
+                        "Dawid-Skene: its labels, or posteriors with --soft) or a training run such as "
+                        "`learn-from-crowds` (its out-of-sample probabilities give iteration 1's consensus)");
     args->train.addTo(command, UseLoop);
     args->read.addTo(command);
 
@@ -71,6 +77,12 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
         const LearnInput learnInput = loadLearnInputFor(input, settings, bar.token());
 
         const LoopConfig config{settings.spec, settings.config, settings.folds, settings.maxIterations, settings.soft};
+        LoopStart start;
+        if (args->start != 0) {
+            if (!input.project)
+                throw InputError("--start", std::to_string(args->start), "a start run needs a project");
+            start = loopStartFromRun(*input.project, dataset, args->start);
+        }
 
         double dsAccuracy = std::nan("");
         if (dataset.hasTruth())
@@ -85,9 +97,15 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
             printRow("majority vote", "", "", numberCell(majorityAccuracy), "", "", "");
             if (std::isfinite(dsAccuracy))
                 printRow("dawid-skene", "", "", numberCell(dsAccuracy), "", "", "");
+            if (args->start != 0) {
+                const double startAccuracy = start.probabilities.size() > 0
+                                                 ? accuracy(rowArgmax(start.probabilities), dataset.truth)
+                                                 : accuracy(start.labels, dataset.truth);
+                printRow("start: run " + std::to_string(args->start), "", "", numberCell(startAccuracy), "", "", "");
+            }
         }
         const LoopResult result = runCrowdlabLoop(
-            dataset, learnInput, config, bar.token(),
+            dataset, learnInput, config, start, bar.token(),
             [&](const LoopIteration& it) {
                 if (!table)
                     return;
@@ -107,6 +125,8 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
         params["folds"] = settings.folds;
         params["max_iterations"] = settings.maxIterations;
         params["soft"] = settings.soft;
+        if (args->start != 0)
+            params["start"] = args->start;
         nlohmann::json summary = loopSummary(result);
         summary["model"] = settings.spec.name;
         if (input.project && !args->noStore) {

@@ -23,6 +23,8 @@ inline constexpr HandedOverVerb kHandedOverVerbs[] = {
      "Iterate majority vote -> cross-validated model -> CROWDLAB consensus -> retrain, until no new item changes"},
     {"identify", "Train with Data Parameters (learned per-item and per-class temperatures): items whose sigma grows "
                  "are likely mislabelled"},
+    {"learn-from-crowds", "Train one network end to end on every annotator's votes (CrowdLayer, CoNAL) and read "
+                          "each annotator's confusion, and the common one, back out of it"},
     {"demo", "Build the built-in demo: Fashion-MNIST test images with a simulated, seeded crowd (peerannot layout)"},
     {"report", "Draw per-class triage figures: representative easy, need-review and hard images as PNGs"},
 };
@@ -45,6 +47,7 @@ void addTsneCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addIdentifyCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
+void addLearnFromCrowdsCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 #endif
 
 }  // namespace crowdsift::cli

@@ -77,6 +77,13 @@ double meanQuality(const Eigen::VectorXd& quality, const std::vector<char>& answ
 LoopResult runCrowdlabLoop(const Dataset& dataset, const LearnInput& input, const LoopConfig& config,
                            Progress& progress, const IterationCallback& onIteration, const FoldEpochCallback& onEpoch)
 {
+    return runCrowdlabLoop(dataset, input, config, LoopStart{}, progress, onIteration, onEpoch);
+}
+
+LoopResult runCrowdlabLoop(const Dataset& dataset, const LearnInput& input, const LoopConfig& config,
+                           const LoopStart& start, Progress& progress, const IterationCallback& onIteration,
+                           const FoldEpochCallback& onEpoch)
+{
     const std::string source = dataset.source.empty() ? dataset.name : dataset.source;
     if (input.count() != dataset.itemCount())
         throw InputError(source, "learning input",
@@ -106,11 +113,37 @@ LoopResult runCrowdlabLoop(const Dataset& dataset, const LearnInput& input, cons
     RowMatrixXf currentSoft;
     if (config.softTargets)
         currentSoft = softTargets(voteFractions(dataset), answered);
+    if (!start.labels.empty()) {
+        if (start.labels.size() != static_cast<std::size_t>(n))
+            throw InputError("CROWDLAB loop", "start labels",
+                             std::to_string(start.labels.size()) + " labels for " + std::to_string(n) + " items");
+        for (const int label : start.labels)
+            if (label < -1 || label >= k)
+                throw InputError("CROWDLAB loop", "start labels", "label " + std::to_string(label) + " is not a class");
+        current = start.labels;
+        if (config.softTargets) {
+            RowMatrixXd initial = RowMatrixXd::Zero(n, k);
+            if (start.posteriors.size() > 0) {
+                if (start.posteriors.rows() != n || start.posteriors.cols() != k)
+                    throw InputError("CROWDLAB loop", "start posteriors", "not one row of " + std::to_string(k)
+                                                                             + " classes per item");
+                initial = start.posteriors.cast<double>();
+            } else {
+                for (int i = 0; i < n; ++i)
+                    if (current[static_cast<std::size_t>(i)] >= 0)
+                        initial(i, current[static_cast<std::size_t>(i)]) = 1;
+            }
+            currentSoft = softTargets(initial, answered);
+        }
+    }
+    if (start.probabilities.size() > 0
+        && (start.probabilities.rows() != n || start.probabilities.cols() != k))
+        throw InputError("CROWDLAB loop", "start probabilities", "not one row of " + std::to_string(k) + " classes per item");
     std::vector<char> everChanged(static_cast<std::size_t>(n), 0);
 
     const double slice = 1.0 / config.maxIterations;
     for (int iteration = 1; iteration <= config.maxIterations; ++iteration) {
-        const auto start = std::chrono::steady_clock::now();
+        const auto began = std::chrono::steady_clock::now();
         const std::string prefix = "iteration " + std::to_string(iteration) + "/" + std::to_string(config.maxIterations);
         const double begin = (iteration - 1) * slice;
         progress.stage(prefix, begin);
@@ -128,8 +161,12 @@ LoopResult runCrowdlabLoop(const Dataset& dataset, const LearnInput& input, cons
         train.seed = config.train.seed + static_cast<std::uint64_t>(iteration);
 
         ForwardingProgress training(progress, begin, slice * trainingShare, prefix + ": ");
-        CrossValidationResult cv = crossValidate(input, targets, k, config.model, train, config.folds, training.token(),
-                                                 onEpoch);
+        CrossValidationResult cv;
+        if (iteration == 1 && start.probabilities.size() > 0) {
+            cv.probabilities = start.probabilities;
+        } else {
+            cv = crossValidate(input, targets, k, config.model, train, config.folds, training.token(), onEpoch);
+        }
         const RowMatrixXd probabilities = asProbabilities(cv.probabilities);
         ForwardingProgress consensusProgress(progress, begin + slice * trainingShare, slice * (1 - trainingShare),
                                              prefix + ": ");
@@ -151,7 +188,7 @@ LoopResult runCrowdlabLoop(const Dataset& dataset, const LearnInput& input, cons
         record.modelAccuracy = accuracy(rowArgmax(probabilities), dataset.truth);
         record.modelWeight = consensus.modelWeight;
         record.meanConsensusQuality = meanQuality(consensus.consensusQuality, answered);
-        record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
         record.trainSamplesPerSecond = cv.trainSamplesPerSecond;
         result.iterations.push_back(record);
 

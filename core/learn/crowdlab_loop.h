@@ -23,6 +23,17 @@ struct LoopConfig {
     bool softTargets = false;
 };
 
+// Where the loop starts instead of cleanlab's majority vote (all empty = majority vote).
+struct LoopStart {
+    // N labels (-1 = not trained on), e.g. a Dawid-Skene run's, and for soft targets its N x K
+    // posteriors (one-hot rows of the labels when empty).
+    std::vector<int> labels;
+    RowMatrixXf posteriors;
+    // N x K out-of-sample model probabilities, e.g. a CoNAL or CrowdLayer run's: iteration 1
+    // takes CROWDLAB's consensus from them instead of training a model first.
+    RowMatrixXf probabilities;
+};
+
 struct LoopIteration {
     int iteration = 0;       // from 1
     int changed = 0;         // items whose consensus differs from the previous iteration's
@@ -56,5 +67,10 @@ using IterationCallback = std::function<void(const LoopIteration&)>;
 LoopResult runCrowdlabLoop(const Dataset& dataset, const LearnInput& input, const LoopConfig& config,
                            Progress& progress = Progress::none(), const IterationCallback& onIteration = {},
                            const FoldEpochCallback& onEpoch = {});
+// The same from `start`. InputError when its labels, posteriors or probabilities do not have one
+// row per item (of K classes).
+LoopResult runCrowdlabLoop(const Dataset& dataset, const LearnInput& input, const LoopConfig& config,
+                           const LoopStart& start, Progress& progress = Progress::none(),
+                           const IterationCallback& onIteration = {}, const FoldEpochCallback& onEpoch = {});
 
 }  // namespace crowdsift

@@ -167,6 +167,7 @@ public:
     int classCount() const;
 
 private:
+    friend class CrowdModel;  // trains the network with its own loss (crowd_layers.h)
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

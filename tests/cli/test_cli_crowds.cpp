@@ -1,0 +1,122 @@
+// End-to-end tests of `crowdsift-cli learn-from-crowds` on the synthetic crowd (Rodrigues layout,
+// feature vectors).
+
+#include "clirun.h"
+#include "synthetic_crowd.h"
+
+#include "util/npy.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <fstream>
+
+using crowdsift::testing::kClasses;
+using crowdsift::testing::kItems;
+using crowdsift::testing::runCli;
+using Run = crowdsift::testing::CliRun;
+
+namespace {
+
+// answers.txt (N x M, -1 = no answer), features.npy and labels_train.txt (the truth).
+QString writeRodrigues(const QString& folder)
+{
+    const crowdsift::Dataset d = crowdsift::testing::syntheticCrowd();
+    std::vector<std::vector<int>> matrix(static_cast<std::size_t>(d.itemCount()),
+                                         std::vector<int>(static_cast<std::size_t>(d.annotatorCount()), -1));
+    for (const crowdsift::Answer& a : d.answers.triplets())
+        matrix[static_cast<std::size_t>(a.item)][static_cast<std::size_t>(a.annotator)] = a.label;
+    std::ofstream answers((folder + "/answers.txt").toStdString());
+    for (const auto& row : matrix) {
+        for (std::size_t w = 0; w < row.size(); ++w)
+            answers << (w ? " " : "") << row[w];
+        answers << "\n";
+    }
+    std::ofstream truth((folder + "/labels_train.txt").toStdString());
+    for (int t : d.truth)
+        truth << t << "\n";
+    crowdsift::writeNpy((folder + "/features.npy").toStdString(), d.features.data(),
+                        {static_cast<std::size_t>(d.itemCount()), static_cast<std::size_t>(d.features.cols())});
+    return folder + "/answers.txt";
+}
+
+const QStringList quick{"--model", "mlp", "--hidden", "32", "--epochs", "8", "--lr", "0.01", "--threads", "1"};
+
+}  // namespace
+
+class TestCliCrowds : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir dir_;
+    QString answers_;
+    QString truth_;
+    QString project_;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(dir_.isValid());
+        qputenv("XDG_CACHE_HOME", dir_.filePath("xdg-cache").toUtf8());
+        answers_ = writeRodrigues(dir_.path());
+        truth_ = dir_.filePath("labels_train.txt");
+        project_ = dir_.filePath("tiny.csift");
+        const Run import = runCli({"import", answers_, "--truth", truth_, "-o", project_});
+        QVERIFY2(import.exitCode == 0, qPrintable(import.err));
+    }
+
+    void conalStoresTheLearnedConfusions()
+    {
+        const QString probs = dir_.filePath("probs.npy");
+        const Run run = runCli(QStringList{"learn-from-crowds", project_, "-s", "conal[scale=1e-4]", "--folds", "3", "-o",
+                                           probs}
+                               + quick);
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QVERIFY2(run.out.contains("conal[scale=0.0001]: mlp on 300 feature vectors of 8, 3 classes, 3 fold(s), cpu"),
+                 qPrintable(run.out));
+        QVERIFY(run.out.contains(QRegularExpression("fold\\s+epoch\\s+loss\\s+mv_acc\\s+lr\\s+img/s")));
+        QVERIFY(run.out.contains(QRegularExpression("\\n\\s+3\\s+8\\s+\\d\\.\\d{4}\\s+\\d\\.\\d{4}")));
+        QVERIFY2(run.out.contains("trained on 900 votes of 12 annotators"), qPrintable(run.out));
+        QVERIFY2(run.out.contains(QRegularExpression("accuracy against truth: 0\\.9\\d+ \\(out-of-sample\\)")),
+                 qPrintable(run.out));
+        const QRegularExpressionMatch stored = QRegularExpression("stored as run (\\d+) in").match(run.out);
+        QVERIFY2(stored.hasMatch(), qPrintable(run.out));
+        const QString runFolder = project_ + ".cache/runs/" + stored.captured(1);
+        const crowdsift::NpyArray confusions = crowdsift::readNpy((runFolder + "/annotator_confusions.npy").toStdString());
+        QCOMPARE(confusions.shape, (std::vector<std::size_t>{12, kClasses, kClasses}));
+        QCOMPARE(crowdsift::readNpy((runFolder + "/common_confusion.npy").toStdString()).shape,
+                 (std::vector<std::size_t>{kClasses, kClasses}));
+        QCOMPARE(crowdsift::readNpy((runFolder + "/gate.npy").toStdString()).shape, (std::vector<std::size_t>{12}));
+        QCOMPARE(crowdsift::readNpy(probs.toStdString()).shape, (std::vector<std::size_t>{kItems, kClasses}));
+
+        const Run listed = runCli({"runs", project_});
+        QVERIFY2(listed.exitCode == 0 && listed.out.contains("conal[scale=0.0001] mlp"), qPrintable(listed.out + listed.err));
+    }
+
+    void crowdLayerJsonOnADatasetStoresNothing()
+    {
+        const Run run = runCli(QStringList{"learn-from-crowds", answers_, "--truth", truth_, "-s", "crowdlayer[vb]",
+                                           "--folds", "1", "--json"}
+                               + quick);
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        const QJsonObject j = QJsonDocument::fromJson(run.out.toUtf8()).object();
+        QCOMPARE(j["strategy"].toString(), QString("crowdlayer[vb]"));
+        QCOMPARE(j["folds"].toInt(), 1);
+        QCOMPARE(j["votes"].toInt(), 900);
+        QVERIFY(j["accuracy"].toDouble() > 0.9);
+        QVERIFY(!j.contains("run"));
+    }
+
+    void badStrategyIsNamed()
+    {
+        const Run run = runCli(QStringList{"learn-from-crowds", project_, "-s", "crowdlayer[xx]"} + quick);
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("--strategy") && run.err.contains("unknown CrowdLayer variant"), qPrintable(run.err));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliCrowds)
+#include "test_cli_crowds.moc"
