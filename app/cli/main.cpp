@@ -114,6 +114,7 @@ int main(int argc, char** argv)
     crowdsift::cli::addTrainCommand(app, global, exitCode);
     crowdsift::cli::addCrowdlabLoopCommand(app, global, exitCode);
     crowdsift::cli::addIdentifyCommand(app, global, exitCode);
+    crowdsift::cli::addAnnotateCommand(app, global, exitCode);
 #endif
     crowdsift::cli::addDemoCommand(app, global, exitCode);
 #endif
