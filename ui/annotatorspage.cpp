@@ -1,6 +1,7 @@
 #include "annotatorspage.h"
 
 #include "annotatortablemodel.h"
+#include "aggregate/complementary.h"
 #include "confusionheatmap.h"
 #include "projectdocument.h"
 #include "sharebardelegate.h"
@@ -171,6 +172,28 @@ AnnotatorsPage::AnnotatorsPage(ProjectDocument* document, QWidget* parent) : QWi
     details_->setDocumentMode(true);
     details_->addTab(annotatorPane, tr("Annotator"));
     details_->addTab(teamPane, tr("All annotators"));
+
+    // "Complementary": the transition matrix of the data's "not k" answers.
+    auto* complementaryPane = new QWidget(this);
+    complementaryTitle_ = captionLabel(QStringLiteral("complementaryTitle"), complementaryPane);
+    complementarySource_ = new QComboBox(complementaryPane);
+    complementarySource_->setObjectName(QStringLiteral("complementarySource"));
+    complementarySource_->addItem(tr("By consensus"));
+    complementarySource_->addItem(tr("By ground truth"));
+    complementarySource_->setToolTip(tr("The class of an item: the active run's posteriors, or the ground truth "
+                                        "where the dataset has it"));
+    connect(complementarySource_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+            &AnnotatorsPage::refreshComplementary);
+    complementary_ = new ConfusionHeatmap(complementaryPane);
+    complementary_->setObjectName(QStringLiteral("complementaryHeatmap"));
+    complementary_->setAxisTitles(tr("Class"), tr("Said \u201cnot\u201d"));
+    auto* complementaryRow = new QHBoxLayout;
+    complementaryRow->addWidget(complementaryTitle_, 1);
+    complementaryRow->addWidget(complementarySource_);
+    auto* complementaryLayout = new QVBoxLayout(complementaryPane);
+    complementaryLayout->addLayout(complementaryRow);
+    complementaryLayout->addWidget(complementary_, 1);
+    details_->addTab(complementaryPane, tr("Complementary"));
 
     auto* tablePane = new QWidget(this);
     auto* bar = new QHBoxLayout;
@@ -384,8 +407,48 @@ void AnnotatorsPage::refreshConfusion()
     confusionHint_->show();
 }
 
+void AnnotatorsPage::refreshComplementary()
+{
+    complementaryTitle_->setText(tr("<b>Complementary transition</b>: share of the \u201cnot k\u201d answers given to "
+                                    "items of each class"));
+    if (!document_->hasDataset()) {
+        complementary_->clear(tr("Open a project to see its complementary answers."));
+        return;
+    }
+    const Dataset& dataset = document_->dataset();
+    const std::int64_t count = complementaryAnswerCount(dataset);
+    if (count == 0) {
+        complementary_->clear(tr("The dataset has no complementary (\u201cnot this class\u201d) answers."));
+        return;
+    }
+    const bool byTruth = complementarySource_->currentIndex() == 1;
+    const AggregationResult* result = document_->aggregation();
+    if (byTruth && !dataset.hasTruth()) {
+        complementary_->clear(tr("The dataset has no ground truth."));
+        return;
+    }
+    if (!byTruth && !result) {
+        complementary_->clear(tr("Run an aggregation (Review tab) to see the transition by consensus."));
+        return;
+    }
+    const Eigen::MatrixXd q = byTruth ? complementaryTransition(dataset, RowMatrixXd(), dataset.truth)
+                                      : complementaryTransition(dataset, result->posteriors);
+    const int k = dataset.classCount();
+    QStringList names;
+    for (int c = 0; c < k; ++c)
+        names << className(c);
+    QVector<double> values(k * k, 0.0);
+    for (int y = 0; y < k; ++y)
+        for (int c = 0; c < k; ++c)
+            values[y * k + c] = q(y, c);
+    complementaryTitle_->setText(complementaryTitle_->text()
+                                 + tr(" (%1 answers)").arg(QLocale().toString(static_cast<qlonglong>(count))));
+    complementary_->setMatrix(names, values, ConfusionHeatmap::Format::Fraction);
+}
+
 void AnnotatorsPage::refreshManagersView()
 {
+    refreshComplementary();
     QChart* chart = chart_->chart();
     chart->removeAllSeries();
     for (QAbstractAxis* axis : chart->axes())

@@ -26,7 +26,8 @@ class ProjectDocument;
 // or the run's own model of it; clicking a cell asks to show those items (showItemsRequested).
 // Right, "All annotators" (the managers' view): a histogram of the estimated accuracies and the
 // class-by-class agreement matrix, where cell (c, g) is the share of all answers on items with
-// consensus c that said g.
+// consensus c that said g. Right, "Complementary": the complementary transition matrix of the
+// data, cell (y, k) the share of the "not k" answers on items of class y.
 class AnnotatorsPage : public QWidget {
     Q_OBJECT
 public:
@@ -42,6 +43,10 @@ public:
     QTabWidget* detailTabs() const { return details_; }
     ConfusionHeatmap* confusionHeatmap() const { return confusion_; }
     ConfusionHeatmap* agreementHeatmap() const { return agreement_; }
+    // The "Complementary" tab: P(answer "not k" | class y), rows y by the active run's consensus
+    // (posterior-weighted) or by the ground truth (complementarySource index 1).
+    ConfusionHeatmap* complementaryHeatmap() const { return complementary_; }
+    QComboBox* complementarySource() const { return complementarySource_; }
     QChartView* accuracyChart() const { return chart_; }
 
     // The annotator whose confusion is shown (dataset index), -1 when none.
@@ -73,6 +78,7 @@ private:
     void onCurrentRowChanged();
     void refreshConfusion();
     void refreshManagersView();
+    void refreshComplementary();
     void onConfusionClicked(int trueClass, int givenClass);
     void onAgreementClicked(int trueClass, int givenClass);
     QString annotatorName(int annotator) const;
@@ -95,6 +101,9 @@ private:
     QBarSet* bars_ = nullptr;
     QLabel* histogramTitle_ = nullptr;
     ConfusionHeatmap* agreement_ = nullptr;
+    QLabel* complementaryTitle_ = nullptr;
+    QComboBox* complementarySource_ = nullptr;
+    ConfusionHeatmap* complementary_ = nullptr;
 
     int currentAnnotator_ = -1;
     bool splitInitialised_ = false;

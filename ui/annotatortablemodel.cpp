@@ -99,7 +99,8 @@ QVariant AnnotatorTableModel::data(const QModelIndex& index, int role) const
     switch (role) {
     case Qt::DisplayRole:
         switch (index.column()) {
-        case IdColumn: return QString::fromStdString(row.id);
+        case IdColumn:
+            return row.machine ? tr("%1 (machine)").arg(QString::fromStdString(row.id)) : QString::fromStdString(row.id);
         case LabelsColumn: return static_cast<qlonglong>(row.labels);
         case ClassesUsedColumn: return row.classesUsed;
         default: {
@@ -153,6 +154,10 @@ QVariant AnnotatorTableModel::data(const QModelIndex& index, int role) const
             return QVariant::fromValue(Qt::AlignLeft | Qt::AlignVCenter);
         return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
     case Qt::ToolTipRole:
+        if (index.column() == IdColumn && row.machine)
+            return tr("A machine annotator: a model's answers (crowdsift-cli annotate), weighed like anyone's");
+        if (index.column() == IdColumn && row.complementary > 0)
+            return tr("%1 of its answers are complementary (\u201cnot this class\u201d)").arg(QLocale().toString(row.complementary));
         if (index.column() == LabelsColumn && summary.answers > 0)
             return tr("%1 % of all answers")
                 .arg(QLocale().toString(100.0 * static_cast<double>(row.labels) / static_cast<double>(summary.answers), 'f', 2));

@@ -307,11 +307,12 @@ void InspectorPanel::refresh()
 
     for (const Answers::Entry& entry : dataset.answers.ofItem(item)) {
         auto* row = new QTreeWidgetItem(votes_);
-        row->setText(0, QString::fromStdString(dataset.annotatorIds[static_cast<std::size_t>(entry.other)]));
+        const QString id = QString::fromStdString(dataset.annotatorIds[static_cast<std::size_t>(entry.other)]);
+        row->setText(0, dataset.isMachine(entry.other) ? tr("%1 (machine)").arg(id) : id);
         row->setText(1, (entry.complementary() ? tr("not ") : QString()) + className(entry.label));
         if (run && entry.other < run->annotatorSkill.size())
             row->setText(2, QStringLiteral("%1").arg(run->annotatorSkill(entry.other), 0, 'f', 2));
-        if (consensus >= 0 && entry.label != consensus && !entry.complementary())
+        if (consensus >= 0 && (entry.complementary() ? entry.label == consensus : entry.label != consensus))
             row->setForeground(1, QColor(0xd0, 0x2f, 0x2f));
     }
     votes_->resizeColumnToContents(0);

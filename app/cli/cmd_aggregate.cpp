@@ -128,6 +128,7 @@ void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCo
                 runParams = {{"strategy", "crowdlab"}, {"pred_probs", args->predProbs}, {"quality_method", args->qualityMethod}};
                 result = crowdlabAsAggregation(dataset, *crowdlabResult, runParams);
                 result.modelProbabilities = probabilities;
+                warnComplementarySkipped(result, dataset);
             } else {
                 if (!args->predProbs.empty())
                     throw InputError("--pred-probs", "", "only the crowdlab strategy uses model probabilities");
@@ -158,6 +159,9 @@ void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCo
             summary = compute();
         }
         bar.finish();
+        if (summary.contains("warnings"))
+            for (const auto& warning : summary["warnings"])
+                std::fprintf(stderr, "warning: %s\n", warning.get<std::string>().c_str());
         const double acc = accuracy(result.labels, dataset.truth);
         const auto perClass = summary["labels_per_class"].get<std::vector<std::int64_t>>();
 

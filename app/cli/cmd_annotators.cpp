@@ -77,7 +77,9 @@ void addAnnotatorsCommand(CLI::App& app, const GlobalOptions& global, int& exitC
                     "non-spam", "skill");
         for (int w = 0; w < dataset.annotatorCount(); ++w) {
             const AnnotatorStats& s = stats[static_cast<std::size_t>(w)];
-            std::printf("%-20s %8d %8d %10s %9s %8s %8s\n", dataset.annotatorIds[static_cast<std::size_t>(w)].c_str(),
+            const std::string id = dataset.annotatorIds[static_cast<std::size_t>(w)]
+                                   + (dataset.isMachine(w) ? " [machine]" : "");
+            std::printf("%-20s %8d %8d %10s %9s %8s %8s\n", id.c_str(),
                         s.labels, s.classesUsed, numberCell(s.agreement, "%.3f").c_str(),
                         numberCell(s.estimatedAccuracy, "%.3f").c_str(), numberCell(s.spammerScore, "%.3f").c_str(),
                         numberCell(s.skill, "%.3f").c_str());
@@ -94,6 +96,8 @@ void addAnnotatorsCommand(CLI::App& app, const GlobalOptions& global, int& exitC
         std::printf("\nagreement: share of the annotator's labels equal to the consensus; accuracy: P(right answer) "
                     "under the confusion matrix;\nnon-spam: Raykar & Yu's spammer score, higher is better: 0 = a spammer "
                     "(answers independent of the true class), 1 = perfect (spammer_score in --json).\n");
+        if (!dataset.machineAnnotators.empty())
+            std::printf("[machine]: a model's answers (crowdsift-cli annotate), weighed like anyone's.\n");
         exitCode = 0;
     });
 }

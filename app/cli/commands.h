@@ -27,6 +27,8 @@ inline constexpr HandedOverVerb kHandedOverVerbs[] = {
                           "each annotator's confusion, and the common one, back out of it"},
     {"demo", "Build the built-in demo: Fashion-MNIST test images with a simulated, seeded crowd (peerannot layout)"},
     {"report", "Draw per-class triage figures: representative easy, need-review and hard images as PNGs"},
+    {"annotate", "Run a model over the dataset as one more annotator, marked machine: a train run's out-of-fold "
+                 "probabilities or a trusted TorchScript classifier"},
 };
 // The description of handed-over verb `name` (std::logic_error for another name).
 const char* handedOverDescription(const char* name);
@@ -48,6 +50,7 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addIdentifyCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 void addLearnFromCrowdsCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
+void addAnnotateCommand(CLI::App& app, const GlobalOptions& global, int& exitCode);
 #endif
 
 }  // namespace crowdsift::cli

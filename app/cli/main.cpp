@@ -116,6 +116,7 @@ int main(int argc, char** argv)
     crowdsift::cli::addCrowdlabLoopCommand(app, global, exitCode);
     crowdsift::cli::addIdentifyCommand(app, global, exitCode);
     crowdsift::cli::addLearnFromCrowdsCommand(app, global, exitCode);
+    crowdsift::cli::addAnnotateCommand(app, global, exitCode);
 #endif
     crowdsift::cli::addDemoCommand(app, global, exitCode);
 #endif

@@ -11,6 +11,8 @@ void ReadArgs::addTo(CLI::App* command)
     command->add_flag("--truth-from-folders", truthFromFolders,
                       "peerannot: take ground truth from the train/<class>/ folder of each image");
     command->add_option("--classes", classes, "Number of classes, when the data cannot tell")->check(CLI::NonNegativeNumber);
+    command->add_flag("--complementary-matrix", complementaryMatrix,
+                      "Label matrix: every label is complementary ('not class k'), as the ACL datasets' cl_labels");
 }
 
 ReadOptions ReadArgs::toOptions() const
@@ -20,6 +22,7 @@ ReadOptions ReadArgs::toOptions() const
     options.truthPath = truth;
     options.truthFromFolders = truthFromFolders;
     options.classCount = classes;
+    options.complementary = complementaryMatrix;
     return options;
 }
 

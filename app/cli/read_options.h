@@ -14,6 +14,7 @@ struct ReadArgs {
     std::string truth;
     bool truthFromFolders = false;
     int classes = 0;
+    bool complementaryMatrix = false;
 
     void addTo(CLI::App* command);
     ReadOptions toOptions() const;

@@ -37,8 +37,10 @@ std::vector<AnnotatorStats> annotatorStats(const Dataset& dataset, const Aggrega
         std::fill(used.begin(), used.end(), 0);
         int agree = 0;
         for (const auto& e : dataset.answers.ofAnnotator(w)) {
-            if (e.complementary())
+            if (e.complementary()) {
+                ++s.complementary;
                 continue;
+            }
             ++s.labels;
             if (!used[e.label]) {
                 used[e.label] = 1;
@@ -84,7 +86,9 @@ nlohmann::json annotatorStatsJson(const Dataset& dataset, const AggregationResul
         const AnnotatorStats& s = stats[static_cast<std::size_t>(w)];
         nlohmann::json row = {
             {"id", dataset.annotatorIds[static_cast<std::size_t>(w)]},
+            {"kind", dataset.isMachine(w) ? "machine" : "human"},
             {"labels", s.labels},
+            {"complementary", s.complementary},
             {"classes_used", s.classesUsed},
             {"agreement", number(s.agreement)},
             {"estimated_accuracy", number(s.estimatedAccuracy)},

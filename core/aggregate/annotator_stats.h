@@ -15,6 +15,7 @@ namespace crowdsift {
 
 struct AnnotatorStats {
     int labels = 0;          // answers given (complementary ones excluded)
+    int complementary = 0;   // complementary ("not class k") answers given
     int classesUsed = 0;     // distinct labels given
     // Fraction of the annotator's labels equal to the result's hard label; NaN without labels.
     double agreement = 0.0;
@@ -34,7 +35,7 @@ std::vector<AnnotatorStats> annotatorStats(const Dataset& dataset, const Aggrega
 
 double spammerScore(const Eigen::MatrixXd& confusion);
 
-// JSON array of M objects: id, labels, classes_used, agreement, estimated_accuracy,
+// JSON array of M objects: id, kind (human | machine), labels, complementary, classes_used, agreement, estimated_accuracy,
 // spammer_score, skill and, with `withConfusions`, the K x K confusion (rows = true class).
 // NaN values are written as null.
 nlohmann::json annotatorStatsJson(const Dataset& dataset, const AggregationResult& result,

@@ -1,6 +1,7 @@
 #include "aggregate/registry.h"
 
 #include "aggregate/chooser.h"
+#include "aggregate/complementary.h"
 #include "aggregate/dawid_skene.h"
 #include "aggregate/glad.h"
 #include "aggregate/mace.h"
@@ -79,6 +80,17 @@ std::vector<StrategyInfo> makeStrategies()
                  {"max_iterations", "tolerance", "threads", "seed", "restarts", "variational", "spam_alpha", "spam_beta",
                   "strategy_prior", "default_noise", "smoothing", "learn_priors"},
                  maceDefaults, true, &mace});
+    s.push_back({"comp-vote", "Complementary vote count",
+                 "votes plus complementary answers, each 'not k' spreading one vote over the other classes",
+                 "agreement of votes and 'not k' answers with the hard labels", votes, AggregationParams(), false,
+                 &complementaryVote, true});
+    AggregationParams compDefaults = withIterations(100, 1e-5);
+    compDefaults.priorStrength = 1.0;
+    s.push_back({"comp-ds", "Dawid-Skene with complementary transitions",
+                 "Dawid-Skene whose annotators also have a complementary transition matrix P(says 'not k' | true y)",
+                 "expected accuracy of the votes (of the 'not k' answers for complementary-only annotators)",
+                 {"max_iterations", "tolerance", "threads", "prior_strength"}, compDefaults, true, &complementaryDawidSkene,
+                 true});
     return s;
 }
 
@@ -114,6 +126,23 @@ AggregationParams defaultParams(const std::string& name)
     return strategyInfo(name).defaults;
 }
 
+void warnComplementarySkipped(AggregationResult& result, const Dataset& dataset)
+{
+    const std::int64_t complementary = complementaryAnswerCount(dataset);
+    if (complementary == 0)
+        return;
+    if (!result.extra.is_object())
+        result.extra = nlohmann::json::object();
+    // Said once: "auto" runs its choice through aggregate(), which warned already.
+    if (result.extra.contains("warnings"))
+        for (const auto& warning : result.extra["warnings"])
+            if (warning.is_string() && warning.get<std::string>().find("complementary") != std::string::npos)
+                return;
+    result.extra["skipped_complementary_answers"] = complementary;
+    result.extra["warnings"].push_back(result.strategy + " cannot use complementary ('not class k') answers: "
+                                       + std::to_string(complementary) + " ignored; comp-vote and comp-ds read them");
+}
+
 AggregationResult aggregate(const std::string& name, const Dataset& dataset, const nlohmann::json& params,
                             Progress& progress)
 {
@@ -130,6 +159,8 @@ AggregationResult aggregate(const std::string& name, const Dataset& dataset, con
     const AggregationParams effective = AggregationParams::fromJson(params, info.defaults);
     AggregationResult r = info.run(dataset, effective, progress);
     r.strategy = name;
+    if (!info.readsComplementary)
+        warnComplementarySkipped(r, dataset);
     return r;
 }
 

@@ -26,10 +26,13 @@ struct StrategyInfo {
     AggregationParams defaults;
     bool iterative = false;   // EM: iterations, convergence and an objective are reported
     Run run = nullptr;
+    // Reads complementary ("not class k") answers; the others skip them, and aggregate() then
+    // puts a warning in the result's extra["warnings"].
+    bool readsComplementary = false;
 };
 
 // All strategies, in the order a menu shows them: auto (chooser.h), mv, naive-soft, wawa, ds, ds-prior, cc-ds,
-// one-coin-ds, wds, glad, mace.
+// one-coin-ds, wds, glad, mace, comp-vote, comp-ds (complementary.h).
 const std::vector<StrategyInfo>& strategies();
 std::vector<std::string> strategyNames();
 
@@ -39,8 +42,14 @@ AggregationParams defaultParams(const std::string& name);
 
 // Runs strategy `name` with its defaults overridden by `params` (a JSON object with the keys of
 // AggregationParams; keys the strategy does not read are rejected, so a typo never goes
-// unnoticed). Throws InputError for a bad name or parameter, Cancelled when `progress` is
+// unnoticed). A strategy that cannot read complementary answers skips them and says so: the
+// result's extra["warnings"] (an array of strings) names how many it ignored and the strategies
+// that read them. Throws InputError for a bad name or parameter, Cancelled when `progress` is
 // cancelled.
+// Adds the warning above to `result` when `dataset` has complementary answers (for strategies run
+// outside aggregate(), such as CROWDLAB, that skip them too).
+void warnComplementarySkipped(AggregationResult& result, const Dataset& dataset);
+
 AggregationResult aggregate(const std::string& name, const Dataset& dataset,
                             const nlohmann::json& params = nlohmann::json::object(),
                             Progress& progress = Progress::none());

@@ -111,6 +111,8 @@ void Dataset::validate() const
     if (voteCounts.size() != 0
         && (static_cast<std::size_t>(voteCounts.rows()) != n || voteCounts.cols() != classCount()))
         throw std::logic_error("Dataset: vote counts are not N x K");
+    if (!machineAnnotators.empty() && machineAnnotators.size() != annotatorIds.size())
+        throw std::logic_error("Dataset: machineAnnotators does not have one entry per annotator");
     if (answers.itemCount() != static_cast<int>(n) || answers.annotatorCount() != annotatorCount())
         throw std::logic_error("Dataset: answers are not sized N x M");
     for (const auto& e : answers.byItem())

@@ -86,6 +86,9 @@ struct Dataset {
     std::vector<Split> splits;            // N
     std::vector<std::string> imagePaths;  // N, relative to root, "" = no image
     std::vector<std::string> annotatorIds;  // M external ids, unique
+    // M entries, or empty when every annotator is a person: 1 marks a machine annotator (a
+    // model run over the dataset, `crowdsift-cli annotate`), whose answers are judged like anyone's.
+    std::vector<std::uint8_t> machineAnnotators;
 
     Answers answers;
 
@@ -100,6 +103,10 @@ struct Dataset {
     int annotatorCount() const { return static_cast<int>(annotatorIds.size()); }
     int classCount() const { return static_cast<int>(classNames.size()); }
     bool hasTruth() const;
+    bool isMachine(int annotator) const
+    {
+        return !machineAnnotators.empty() && machineAnnotators[static_cast<std::size_t>(annotator)] != 0;
+    }
     int imageCount() const;
     int itemIndex(const std::string& key) const;  // -1 if absent (linear; build a map for bulk use)
 

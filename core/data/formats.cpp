@@ -91,6 +91,11 @@ void AnswerCollector::reserve(std::size_t answers)
     records_.reserve(answers);
 }
 
+static std::string answerText(std::int32_t label, bool complementary)
+{
+    return (complementary ? "not " : "") + std::to_string(label);
+}
+
 static std::vector<std::int32_t> orderKeys(IdIndex& index, std::vector<std::string>& sorted)
 {
     std::vector<std::string> input = index.takeKeys();
@@ -144,6 +149,7 @@ Answers AnswerCollector::resolveDuplicates(const Result& result, std::size_t& re
         std::int32_t annotator;
         std::int32_t label;
         std::uint32_t record;
+        bool complementary;
     };
     const std::size_t n = result.itemKeys.size();
     std::vector<std::int64_t> offsets(n + 1, 0);
@@ -157,7 +163,7 @@ Answers AnswerCollector::resolveDuplicates(const Result& result, std::size_t& re
         for (std::size_t k = 0; k < answers_.size(); ++k) {
             const Answer& a = answers_[k];
             bucketed[static_cast<std::size_t>(fill[static_cast<std::size_t>(a.item)]++)] =
-                Pending{a.item, a.annotator, a.label, records_[k]};
+                Pending{a.item, a.annotator, a.label, records_[k], a.complementary};
         }
     }
     std::vector<Answer> triplets;
@@ -172,7 +178,7 @@ Answers AnswerCollector::resolveDuplicates(const Result& result, std::size_t& re
         for (auto it = first; it != last; ++it) {
             if (it != first && (it - 1)->annotator == it->annotator) {
                 const Pending& kept = *(it - 1);
-                if (kept.label == it->label) {
+                if (kept.label == it->label && kept.complementary == it->complementary) {
                     ++repeats;
                     continue;
                 }
@@ -185,9 +191,10 @@ Answers AnswerCollector::resolveDuplicates(const Result& result, std::size_t& re
                 throw InputError(file_, record,
                                  "annotator '" + result.annotatorIds[static_cast<std::size_t>(it->annotator)]
                                      + "' labelled item '" + result.itemKeys[i] + "' twice, with "
-                                     + std::to_string(kept.label) + " and " + std::to_string(it->label));
+                                     + answerText(kept.label, kept.complementary) + " and "
+                                     + answerText(it->label, it->complementary));
             }
-            triplets.push_back(Answer{it->item, it->annotator, it->label, false});
+            triplets.push_back(Answer{it->item, it->annotator, it->label, it->complementary});
         }
     }
     return Answers::fromTriplets(static_cast<int>(n), static_cast<int>(result.annotatorIds.size()), triplets);
@@ -318,11 +325,14 @@ void Ticker::report(double done, double total)
 }
 
 
-void requireNoComplementary(const Dataset& dataset, const std::string& path)
+bool parseFlag(std::string_view text, const std::string& file, const std::string& record, const char* column)
 {
-    for (const auto& e : dataset.answers.byItem())
-        if (e.complementary())
-            throw InputError(path, "", "this format cannot hold complementary ('not class k') answers");
+    const std::string value = normalizedName(text);
+    if (value.empty() || value == "0" || value == "false" || value == "no" || value == "0.0")
+        return false;
+    if (value == "1" || value == "true" || value == "yes" || value == "1.0")
+        return true;
+    throw InputError(file, record, std::string(column) + " '" + std::string(text) + "' is neither 0 nor 1");
 }
 
 }  // namespace formats

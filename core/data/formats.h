@@ -29,7 +29,8 @@ class Progress;
 // - Peerannot: a folder (or an answers JSON file inside it, e.g. answers_valid.json) with
 //   answers.json {task: {worker: label}}, optional metadata.json {name, n_classes, n_workers,
 //   n_tasks / n_task, class_names (ours)}, and images <split>/<class>/<stem>-<task>.<ext> with split
-//   train, val or test. Items are the tasks of the answers file; an image is matched to its task
+//   train, val or test. A complementary answer ("not class k") is written {"not": k} in place of
+//   the label: {task: {worker: {"not": 3}}}. Items are the tasks of the answers file; an image is matched to its task
 //   by the "-<task>" suffix of its stem; images of tasks without answers are only counted. An
 //   image that resolves outside the folder (symlink, "..") or cannot be read is an error, as are
 //   two images for one task. Class names: metadata class_names, else train/'s subfolders sorted
@@ -38,7 +39,8 @@ class Progress;
 //   K = the train/ subfolder count when that covers every label.
 // - Csv (long form): header naming a task column (task | question | item), a worker column
 //   (worker | annotator) and a label column (label | answer), in any order; other columns are
-//   ignored. Integer labels.
+//   ignored. Integer labels. An optional column `complementary` (0/1, true/false, empty = 0)
+//   marks an answer "not class <label>".
 // - Matrix: N x M label matrix. CSV: a cell is empty or NaN when not labelled. The first row is a
 //   header (annotator ids) when any of its cells is neither empty, a number nor NaN; a header
 //   whose cells are all numbers is read as data, so name the corner cell (pandas:
@@ -46,6 +48,7 @@ class Progress;
 //   header's first cell is empty or one of task, item, question, id, index, image. Without ids,
 //   items are "0".."N-1" and annotators "0".."M-1". Integral floats ("3.0") are accepted.
 //   .npy: float (NaN = not labelled) or integer (negative = not labelled), keys "0".."N-1".
+//   With ReadOptions::complementary every label is a complementary one.
 // - Cifar10h: cifar10h-raw.csv, columns found by name: annotator_id, chosen_label,
 //   cifar10_test_test_idx, is_attn_check (rows with is_attn_check 1 are dropped) and, when
 //   present, true_label (the CIFAR-10 test label, used as truth). Class names: CIFAR-10's.
@@ -81,6 +84,10 @@ struct ReadOptions {
     bool truthFromFolders = false;
     // 0 = the format's own or max label + 1; > 0 = declared, every label must be below it.
     int classCount = 0;
+    // Matrix only: every label of the matrix is complementary ("not class k"), as in the ACL
+    // datasets' cl_labels (N x C, one column per complementary label given; each column is read
+    // as one annotator). Other formats mark each answer themselves.
+    bool complementary = false;
     // Optional; step() is called about every 64k records, so a read can be cancelled.
     Progress* progress = nullptr;
 };
@@ -135,14 +142,18 @@ struct ItemLabels {
 };
 ItemLabels readItemLabelCsv(const Dataset& dataset, const std::string& path, const std::string& what, bool allowEmpty);
 
-// Writers replace their files atomically (file.tmp, fsync, rename). None can hold
-// complementary answers; they throw InputError for datasets that have some.
+// Writers replace their files atomically (file.tmp, fsync, rename). Complementary answers are
+// written as each format marks them (peerannot {"not": k}, the CSV's complementary column); a
+// label matrix holds only one kind, so writeMatrix() throws InputError for a dataset mixing
+// votes and complementary answers (a complementary-only one reads back with
+// ReadOptions::complementary).
 //
 // answers.json {task: {worker: label}} (items in index order, items without answers as {}) and
 // metadata.json {name, n_classes, n_workers, n_tasks, class_names} into `folder` (created if
 // needed). Images are not copied: write into the dataset's own folder to keep them.
 void writePeerannot(const Dataset& dataset, const std::string& folder);
-// task,worker,label with a header, external ids, item-major order.
+// task,worker,label with a header, external ids, item-major order; a fourth column
+// complementary (0/1) when the dataset has complementary answers.
 void writeLongCsv(const Dataset& dataset, const std::string& path);
 // N x M label matrix by extension: .csv (header "task,<annotator ids>", a first column of item
 // ids, empty cell = not labelled) or .npy (float64, NaN = not labelled).

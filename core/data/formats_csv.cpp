@@ -80,7 +80,9 @@ Dataset readLongCsv(const std::string& path, const ReadOptions& options, std::ve
         throw InputError(path, reader.lineName(), "missing header column(s) " + joined(missing)
                                                       + "; the header is: " + joined(header));
     }
-    const std::size_t needed = static_cast<std::size_t>(std::max({taskColumn, workerColumn, labelColumn})) + 1;
+    const int flagColumn = findColumn(header, {"complementary"});
+    const std::size_t needed =
+        static_cast<std::size_t>(std::max({taskColumn, workerColumn, labelColumn, flagColumn})) + 1;
 
     AnswerCollector collector(path, lineName);
     collector.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
@@ -97,8 +99,11 @@ Dataset readLongCsv(const std::string& path, const ReadOptions& options, std::ve
         if (worker.empty())
             throw InputError(path, reader.lineName(), "worker id is empty");
         const std::int32_t label = fastLabel(fields[static_cast<std::size_t>(labelColumn)], options.classCount, reader);
+        const bool complementary = flagColumn >= 0
+                                   && formats::parseFlag(fields[static_cast<std::size_t>(flagColumn)], path,
+                                                         reader.lineName(), "complementary");
         const std::int32_t item = collector.item(task);
-        collector.add(item, collector.annotator(worker), label, reader.line());
+        collector.add(item, collector.annotator(worker), label, reader.line(), complementary);
         ticker.tick(++rows, static_cast<double>(reader.offset()), static_cast<double>(reader.size()));
     }
     if (rows == 0)
@@ -210,12 +215,13 @@ Dataset readCifar10hRaw(const std::string& path, const ReadOptions& options, std
 
 void writeLongCsv(const Dataset& dataset, const std::string& path)
 {
-    formats::requireNoComplementary(dataset, path);
+    const bool withFlag = std::any_of(dataset.answers.byItem().begin(), dataset.answers.byItem().end(),
+                                      [](const Answers::Entry& e) { return e.complementary(); });
     std::vector<std::string> workers;
     workers.reserve(dataset.annotatorIds.size());
     for (const std::string& id : dataset.annotatorIds)
         workers.push_back(csvField(id));
-    std::string out = "task,worker,label\n";
+    std::string out = withFlag ? "task,worker,label,complementary\n" : "task,worker,label\n";
     out.reserve(dataset.answers.size() * 16 + out.size());
     for (int i = 0; i < dataset.itemCount(); ++i) {
         const std::string task = csvField(dataset.itemKeys[static_cast<std::size_t>(i)]) + ",";
@@ -224,6 +230,8 @@ void writeLongCsv(const Dataset& dataset, const std::string& path)
             out += workers[static_cast<std::size_t>(e.other)];
             out += ',';
             out += std::to_string(e.label);
+            if (withFlag)
+                out += e.complementary() ? ",1" : ",0";
             out += '\n';
         }
     }

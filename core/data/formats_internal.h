@@ -48,10 +48,12 @@ public:
     std::int32_t item(std::string_view key);       // provisional index, by first appearance
     std::int32_t annotator(std::string_view key);
     void reserve(std::size_t answers);
-    // `record` (a line number, ...) is kept modulo 2^32, only for messages.
-    void add(std::int32_t item, std::int32_t annotator, std::int32_t label, std::int64_t record)
+    // `record` (a line number, ...) is kept modulo 2^32, only for messages. `complementary`: the
+    // answer says "not `label`".
+    void add(std::int32_t item, std::int32_t annotator, std::int32_t label, std::int64_t record,
+             bool complementary = false)
     {
-        answers_.push_back(Answer{item, annotator, label, false});
+        answers_.push_back(Answer{item, annotator, label, complementary});
         records_.push_back(static_cast<std::uint32_t>(record));
         if (label > maxLabel_)
             maxLabel_ = label;
@@ -69,7 +71,8 @@ public:
         Answers answers;
         std::size_t repeats = 0;                    // identical duplicate answers dropped
     };
-    // Throws InputError when one annotator gave one item two different labels. Appends a warning
+    // Throws InputError when one annotator gave one item two different answers (labels, or the same
+    // label once as a vote and once as "not"). Appends a warning
     // when it dropped repeated answers. Invalidates the collector.
     Result finish(std::vector<ReadWarning>& warnings);
 
@@ -137,9 +140,9 @@ private:
 };
 
 
-// Throws InputError(path, ...) when the dataset has complementary answers (no writer format
-// holds them).
-void requireNoComplementary(const Dataset& dataset, const std::string& path);
+// Parses a 0/1 flag cell ("0", "1", "true", "false", "yes", "no", empty = 0, any case). Throws
+// InputError(file, record, ...) otherwise.
+bool parseFlag(std::string_view text, const std::string& file, const std::string& record, const char* column);
 
 // Each reader appends what it dropped or changed to `warnings`.
 Dataset readPeerannot(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& warnings);

@@ -118,7 +118,7 @@ Dataset readMatrixCsv(const std::string& path, const ReadOptions& options, std::
             const std::int32_t label = formats::labelInRange(value, options.classCount)
                                            ? static_cast<std::int32_t>(value)
                                            : formats::checkLabel(value, options.classCount, path, cellName(reader.line(), c));
-            collector.add(item, columnAnnotator[c], label, reader.line());
+            collector.add(item, columnAnnotator[c], label, reader.line(), options.complementary);
         }
         ++rows;
         ticker.tick(rows, static_cast<double>(reader.offset()), static_cast<double>(reader.size()));
@@ -178,7 +178,7 @@ Dataset readMatrixNpy(const std::string& path, const ReadOptions& options, std::
             const std::int32_t label = formats::checkLabel(static_cast<std::int64_t>(capped), options.classCount,
                                                            path, entryName(i, j));
             collector.add(static_cast<std::int32_t>(i), static_cast<std::int32_t>(j), label,
-                          static_cast<std::int64_t>(i * m + j));
+                          static_cast<std::int64_t>(i * m + j), options.complementary);
         }
     }
     const int classCount = formats::resolveClassCount(options.classCount, 0, "", collector.maxLabel(), path);
@@ -322,7 +322,14 @@ Dataset readCounts(const std::string& path, const ReadOptions& options, std::vec
 
 void writeMatrix(const Dataset& dataset, const std::string& path)
 {
-    formats::requireNoComplementary(dataset, path);
+    const auto& entries = dataset.answers.byItem();
+    const std::size_t complementary = static_cast<std::size_t>(
+        std::count_if(entries.begin(), entries.end(), [](const Answers::Entry& e) { return e.complementary(); }));
+    if (complementary > 0 && complementary < entries.size())
+        throw InputError(path, "", "a label matrix holds either votes or complementary ('not class k') answers; this dataset "
+                                   "has " + std::to_string(entries.size() - complementary) + " votes and "
+                                   + std::to_string(complementary) + " complementary answers (write a long CSV or "
+                                   "peerannot folder instead)");
     const std::string extension = normalizedName(fs::path(path).extension().string());
     const std::size_t n = static_cast<std::size_t>(dataset.itemCount());
     const std::size_t m = static_cast<std::size_t>(dataset.annotatorCount());

@@ -66,7 +66,7 @@ public:
     }
     bool number_float(number_float_t value, const string_t&) override
     {
-        if (depth_ != 2)
+        if (depth_ != 2 && depth_ != 3)
             return badValue("a number");
         if (!std::isfinite(value) || value != std::floor(value))
             throw InputError(file_, record(), "label " + formats::numberText(value) + " is not an integer");
@@ -75,10 +75,13 @@ public:
     bool string(string_t&) override { return badValue("a string"); }
     bool binary(binary_t&) override { return badValue("binary data"); }
 
+    // A complementary answer is the object {"not": label} in place of the label.
     bool start_object(std::size_t) override
     {
-        if (depth_ == 2)
+        if (depth_ == 3)
             return badValue("an object");
+        if (depth_ == 2)
+            notSeen_ = false;
         ++depth_;
         return true;
     }
@@ -87,13 +90,17 @@ public:
         if (depth_ == 1) {
             taskKey_ = value;
             task_ = collector_.item(value);
-        } else {
+        } else if (depth_ == 2) {
             workerKey_ = value;
+        } else if (value != "not" || notSeen_) {
+            throw InputError(file_, record(), "a complementary answer is {\"not\": label}, found the key '" + value + "'");
         }
         return true;
     }
     bool end_object() override
     {
+        if (depth_ == 3 && !notSeen_)
+            throw InputError(file_, record(), "a complementary answer is {\"not\": label}, found an empty object");
         --depth_;
         return true;
     }
@@ -114,16 +121,17 @@ private:
         if (depth_ == 1)
             throw InputError(file_, "task '" + taskKey_ + "'",
                              std::string("expected an object {worker: label}, found ") + what);
-        throw InputError(file_, record(), std::string("expected an integer label, found ") + what);
+        throw InputError(file_, record(), std::string("expected an integer label or {\"not\": label}, found ") + what);
     }
 
     bool label(std::int64_t value)
     {
-        if (depth_ != 2)
+        if (depth_ != 2 && depth_ != 3)
             return badValue("a number");
         const std::int32_t label = formats::checkLabel(value, classCount_, file_, record());
+        notSeen_ = depth_ == 3;
         collector_.add(task_, collector_.annotator(workerKey_), label,
-                       static_cast<std::int64_t>(collector_.answerCount()));
+                       static_cast<std::int64_t>(collector_.answerCount()), depth_ == 3);
         if (progress_ && (collector_.answerCount() & 0xFFFF) == 0)
             progress_->check();
         return true;
@@ -135,6 +143,7 @@ private:
     const std::string& text_;
     Progress* progress_;
     int depth_ = 0;
+    bool notSeen_ = false;  // inside {"not": label}: the label was read
     std::int32_t task_ = -1;
     std::string taskKey_;
     std::string workerKey_;
@@ -395,7 +404,6 @@ void writePeerannot(const Dataset& dataset, const std::string& folder)
 {
     const fs::path target(folder);
     const std::string answersPath = (target / "answers.json").string();
-    formats::requireNoComplementary(dataset, answersPath);
     std::error_code ec;
     fs::create_directories(target, ec);
     if (ec)
@@ -415,8 +423,10 @@ void writePeerannot(const Dataset& dataset, const std::string& folder)
             out += first ? "\n      " : ",\n      ";
             first = false;
             out += workers[static_cast<std::size_t>(e.other)];
-            out += ": ";
+            out += e.complementary() ? ": {\"not\": " : ": ";
             out += std::to_string(e.label);
+            if (e.complementary())
+                out += '}';
         }
         out += first ? "}" : "\n   }";
     }

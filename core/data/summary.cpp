@@ -33,6 +33,13 @@ DatasetSummary summarize(const Dataset& dataset)
     s.classes = dataset.classCount();
     s.classNames = dataset.classNames;
     s.votesPerClass = classVoteCounts(dataset);
+    s.notPerClass.assign(static_cast<std::size_t>(s.classes), 0);
+    for (const auto& e : dataset.answers.byItem())
+        if (e.complementary()) {
+            ++s.complementaryAnswers;
+            if (e.label < s.classes)
+                ++s.notPerClass[static_cast<std::size_t>(e.label)];
+        }
 
     std::vector<std::int64_t> perItem(static_cast<std::size_t>(s.items));
     for (int i = 0; i < s.items; ++i) {
@@ -50,12 +57,15 @@ DatasetSummary summarize(const Dataset& dataset)
         perAnnotator[w] = static_cast<std::int64_t>(range.size());
         std::fill(used.begin(), used.end(), 0);
         int distinct = 0;
-        for (const auto& e : range)
+        std::int64_t complementary = 0;
+        for (const auto& e : range) {
+            complementary += e.complementary() ? 1 : 0;
             if (e.label < s.classes && !used[e.label]) {
                 used[e.label] = 1;
                 ++distinct;
             }
-        s.annotatorTable[w] = AnnotatorSummary{dataset.annotatorIds[w], perAnnotator[w], distinct};
+        }
+        s.annotatorTable[w] = AnnotatorSummary{dataset.annotatorIds[w], perAnnotator[w], complementary, dataset.isMachine(w), distinct};
     }
     s.answersPerAnnotator = countStats(std::move(perAnnotator));
 
@@ -85,7 +95,8 @@ nlohmann::json toJson(const DatasetSummary& s, bool withAnnotators)
 {
     nlohmann::json classes = nlohmann::json::array();
     for (int k = 0; k < s.classes; ++k) {
-        nlohmann::json c = {{"index", k}, {"name", s.classNames[k]}, {"votes", s.votesPerClass[k]}};
+        nlohmann::json c = {{"index", k}, {"name", s.classNames[k]}, {"votes", s.votesPerClass[k]},
+                            {"complementary", s.notPerClass[k]}};
         if (!s.truthPerClass.empty())
             c["truth"] = s.truthPerClass[k];
         classes.push_back(std::move(c));
@@ -97,6 +108,8 @@ nlohmann::json toJson(const DatasetSummary& s, bool withAnnotators)
         {"items", s.items},
         {"annotators", s.annotators},
         {"answers", s.answers},
+        {"votes", s.answers - s.complementaryAnswers},
+        {"complementary_answers", s.complementaryAnswers},
         {"classes", s.classes},
         {"class_table", std::move(classes)},
         {"answers_per_item", statsJson(s.answersPerItem)},
@@ -111,7 +124,8 @@ nlohmann::json toJson(const DatasetSummary& s, bool withAnnotators)
     if (withAnnotators) {
         nlohmann::json table = nlohmann::json::array();
         for (const auto& a : s.annotatorTable)
-            table.push_back({{"id", a.id}, {"labels", a.labels}, {"classes_used", a.classesUsed}});
+            table.push_back({{"id", a.id}, {"labels", a.labels}, {"complementary", a.complementary},
+                             {"kind", a.machine ? "machine" : "human"}, {"classes_used", a.classesUsed}});
         j["annotator_table"] = std::move(table);
     }
     return j;
@@ -139,7 +153,10 @@ std::string toText(const DatasetSummary& s)
         row("Source", s.source + " (" + s.format + ")");
     row("Items", std::to_string(s.items));
     row("Annotators", std::to_string(s.annotators));
-    row("Answers", std::to_string(s.answers));
+    row("Answers", std::to_string(s.answers)
+                       + (s.complementaryAnswers > 0 ? " (" + std::to_string(s.answers - s.complementaryAnswers) + " votes, "
+                                                           + std::to_string(s.complementaryAnswers) + " complementary 'not k')"
+                                                     : std::string()));
     row("Classes", std::to_string(s.classes));
     row("Per item", statsText(s.answersPerItem));
     row("Per annotator", statsText(s.answersPerAnnotator));
@@ -152,6 +169,8 @@ std::string toText(const DatasetSummary& s)
     if (s.hasVoteCounts)
         row("Vote counts", std::to_string(static_cast<long long>(s.voteCountTotal)) + " votes without annotator ids");
     out << "\n  #  class                      votes";
+    if (s.complementaryAnswers > 0)
+        out << "     not k";
     if (s.truthPresent)
         out << "     truth";
     out << "\n";
@@ -160,6 +179,9 @@ std::string toText(const DatasetSummary& s)
         std::snprintf(line, sizeof line, "%3d  %-24s %8lld", k, s.classNames[k].c_str(),
                       static_cast<long long>(s.votesPerClass[k]));
         out << line;
+        if (s.complementaryAnswers > 0)
+            out << "  " << std::string(8 - std::min<std::size_t>(8, std::to_string(s.notPerClass[k]).size()), ' ')
+                << s.notPerClass[k];
         if (s.truthPresent)
             out << "  " << std::string(8 - std::min<std::size_t>(8, std::to_string(s.truthPerClass[k]).size()), ' ')
                 << s.truthPerClass[k];

@@ -22,7 +22,9 @@ CountStats countStats(std::vector<std::int64_t> counts);
 // Per-annotator figures shown by `crowdsift-cli info`, the GUI annotator table and later reports.
 struct AnnotatorSummary {
     std::string id;
-    std::int64_t labels = 0;      // answers given
+    std::int64_t labels = 0;      // answers given (votes and complementary answers)
+    std::int64_t complementary = 0;  // of which complementary ("not class k")
+    bool machine = false;         // a machine annotator (a model's answers)
     int classesUsed = 0;          // distinct labels given
 };
 
@@ -34,9 +36,11 @@ struct DatasetSummary {
     int items = 0;
     int annotators = 0;
     std::int64_t answers = 0;
+    std::int64_t complementaryAnswers = 0;        // of `answers`, those saying "not class k"
     int classes = 0;
     std::vector<std::string> classNames;          // K
-    std::vector<std::int64_t> votesPerClass;      // K, over all answers
+    std::vector<std::int64_t> votesPerClass;      // K, over the votes (complementary answers excluded)
+    std::vector<std::int64_t> notPerClass;        // K, complementary answers "not k"
     std::vector<std::int64_t> truthPerClass;      // K, empty without truth
     CountStats answersPerItem;
     CountStats answersPerAnnotator;

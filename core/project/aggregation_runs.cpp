@@ -1,5 +1,6 @@
 #include "project/aggregation_runs.h"
 
+#include "aggregate/complementary.h"
 #include "aggregate/registry.h"
 #include "project/run_service.h"
 #include "util/error.h"
@@ -29,6 +30,11 @@ nlohmann::json aggregationSummary(const Dataset& dataset, const AggregationResul
     summary["labels_per_class"] = perClass;
     if (result.extra.is_object() && result.extra.contains("chooser"))
         summary["chooser"] = result.extra["chooser"];
+    if (result.extra.is_object() && result.extra.contains("warnings"))
+        summary["warnings"] = result.extra["warnings"];
+    const std::int64_t complementary = complementaryAnswerCount(dataset);
+    if (complementary > 0)
+        summary["complementary_answers"] = complementary;
     return summary;
 }
 
@@ -60,6 +66,26 @@ void writeAggregationOutputs(Project& project, std::int64_t run, const Dataset& 
         const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> model
             = result.modelProbabilities.cast<float>();
         project.addRunOutput(run, "model_probabilities", model.data(), {n, k});
+    }
+    if (complementaryAnswerCount(dataset) > 0) {
+        // The complementary transition matrix of the data, P("not k" | class y), K x K row-major:
+        // classes from the run's posteriors, and from the truth where it is known.
+        const auto store = [&](const std::string& name, const Eigen::MatrixXd& q) {
+            const RowMatrixXd rows = q;
+            project.addRunOutput(run, name, rows.data(), {k, k});
+        };
+        store("complementary_transition", complementaryTransition(dataset, result.posteriors));
+        if (dataset.hasTruth())
+            store("complementary_transition_truth", complementaryTransition(dataset, result.posteriors, dataset.truth));
+        if (result.extra.is_object() && result.extra.contains("complementary_transitions")) {
+            const nlohmann::json& all = result.extra["complementary_transitions"];
+            std::vector<double> q(m * k * k, 0.0);
+            for (std::size_t w = 0; w < m && w < all.size(); ++w)
+                for (std::size_t y = 0; y < k; ++y)
+                    for (std::size_t c = 0; c < k; ++c)
+                        q[(w * k + y) * k + c] = all[w][y][c].get<double>();
+            project.addRunOutput(run, "annotator_complementary_transitions", q.data(), {m, k, k});
+        }
     }
     for (const auto& [name, values] : extraOutputs)
         project.addRunOutput(run, name, values.data(), {static_cast<std::size_t>(values.size())});
@@ -155,15 +181,27 @@ AggregationResult loadAggregationRun(const Project& project, const Dataset& data
     r.posteriors = Eigen::Map<const RowMatrixXd>(p.data(), static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(k));
 
     NpyArray confusions = project.runOutput(run, "confusions");
-    requireShape(confusions, {m, k, k}, run, "confusions");
+    // Machine annotators added after the run (`annotate`) come last; the run knows nothing of
+    // them: zero confusions (no mass) and NaN skill.
+    std::size_t known = m;
+    if (confusions.rank() == 3 && confusions.shape[0] < m) {
+        bool laterMachines = true;
+        for (std::size_t w = confusions.shape[0]; w < m; ++w)
+            laterMachines = laterMachines && dataset.isMachine(static_cast<int>(w));
+        if (laterMachines)
+            known = confusions.shape[0];
+    }
+    requireShape(confusions, {known, k, k}, run, "confusions");
     const auto c = confusions.as<double>();
-    r.confusions.resize(m);
-    for (std::size_t w = 0; w < m; ++w)
+    r.confusions.assign(m, Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(k)));
+    for (std::size_t w = 0; w < known; ++w)
         r.confusions[w] = Eigen::Map<const RowMatrixXd>(c.data() + w * k * k, static_cast<Eigen::Index>(k),
                                                         static_cast<Eigen::Index>(k));
     if (has("annotator_skill")) {
         const auto s = project.runOutput(run, "annotator_skill").as<double>();
-        r.annotatorSkill = Eigen::Map<const Eigen::VectorXd>(s.data(), static_cast<Eigen::Index>(s.size()));
+        r.annotatorSkill = Eigen::VectorXd::Constant(static_cast<Eigen::Index>(std::max(s.size(), m)), std::nan(""));
+        r.annotatorSkill.head(static_cast<Eigen::Index>(s.size())) =
+            Eigen::Map<const Eigen::VectorXd>(s.data(), static_cast<Eigen::Index>(s.size()));
     }
     if (has("class_priors")) {
         const auto s = project.runOutput(run, "class_priors").as<double>();

@@ -71,7 +71,8 @@ AggregatedRun aggregateIntoRun(Project& project, std::int64_t run, const Dataset
                                const nlohmann::json& params, Progress& progress);
 
 // Reads run `run` back. Throws StoreError when it is not a finished aggregation run of this
-// dataset's shape.
+// dataset's shape. Machine annotators added after the run (the last annotators) get zero
+// confusion matrices and NaN skill: the run did not weigh them.
 AggregationResult loadAggregationRun(const Project& project, const Dataset& dataset, std::int64_t run);
 
 // The run a command works on: `requested` when nonzero (InputError listing the finished

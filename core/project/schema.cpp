@@ -230,9 +230,21 @@ static void upgradeToVersion3(SQLite::Database& db)
                                 "that ranked their items (their parent)");
 }
 
+// Version 4: an annotator can be a machine (a model run over the dataset, `crowdsift-cli
+// annotate`): annotators.kind ('human' or 'machine') and annotators.source (JSON: the model file or
+// run it came from and the options it answered with). Every earlier annotator was a person, so
+// nothing changes meaning and migration_log gets no line.
+static void upgradeToVersion4(SQLite::Database& db)
+{
+    db.exec(R"sql(
+ALTER TABLE annotators ADD COLUMN kind TEXT NOT NULL DEFAULT 'human' CHECK (kind IN ('human', 'machine'));
+ALTER TABLE annotators ADD COLUMN source TEXT;
+)sql");
+}
+
 const std::vector<MigrationStep>& migrations()
 {
-    static const std::vector<MigrationStep> steps{createVersion1, upgradeToVersion2, upgradeToVersion3};
+    static const std::vector<MigrationStep> steps{createVersion1, upgradeToVersion2, upgradeToVersion3, upgradeToVersion4};
     return steps;
 }
 

@@ -20,7 +20,9 @@ constexpr std::int32_t applicationId = 0x43534654;
 //      label accepted; the active run in metadata ('active_run'); migration_log.
 //   3  runs.parent: the run a run was derived from (a retrain on a subset points to the
 //      data-parameters run whose ranking chose the subset); NULL for the others.
-constexpr int currentVersion = 3;
+//   4  annotators.kind ('human' | 'machine') and annotators.source (JSON: how a machine annotator
+//      answered: model file or run, top-1 or k complementary labels, confidence threshold).
+constexpr int currentVersion = 4;
 
 // steps[v] upgrades a database from schema v to v + 1; steps[0] creates the schema from nothing.
 using MigrationStep = std::function<void(SQLite::Database& db)>;

@@ -79,6 +79,17 @@ public:
     // (empty when no item had one), answers, features and vote counts.
     Dataset loadDataset(Progress& progress) const;
 
+    // Adds a machine annotator (annotators.kind 'machine'): the external id `id`, `source` (JSON:
+    // the model file or run and the options it answered with) and its answers (each Answer's
+    // `annotator` is ignored; items and labels must lie in range), all in one transaction. The
+    // new annotator's index is the old annotator count; existing answers, runs and decisions are
+    // untouched (a run made before it has one annotator less: its per-annotator outputs cover the
+    // first M). Returns the new index. std::invalid_argument when the id is taken, is empty, or an
+    // answer is out of range (nothing is written then).
+    int addMachineAnnotator(const std::string& id, const nlohmann::json& source, const std::vector<Answer>& answers);
+    // The source JSON of every annotator, M entries, null for people.
+    std::vector<nlohmann::json> annotatorSources() const;
+
     int schemaVersion() const;
     // What the migration of this open changed, one line each (e.g. which label old accept rows
     // now keep); empty when the project was already at the current schema.

@@ -148,10 +148,11 @@ void writeImport(SQLite::Database& db, const Dataset& dataset, const std::string
         items.reset();
     }
 
-    SQLite::Statement annotators(db, "INSERT INTO annotators (idx, external_id) VALUES (?, ?)");
+    SQLite::Statement annotators(db, "INSERT INTO annotators (idx, external_id, kind) VALUES (?, ?, ?)");
     for (int w = 0; w < dataset.annotatorCount(); ++w) {
         annotators.bind(1, w);
         annotators.bindNoCopy(2, dataset.annotatorIds[static_cast<std::size_t>(w)]);
+        annotators.bind(3, dataset.isMachine(w) ? "machine" : "human");
         try {
             annotators.exec();
         } catch (const SQLite::Exception& e) {

@@ -80,12 +80,18 @@ Dataset Project::loadDataset(Progress& progress) const
         if (!anyTruth)
             d.truth.clear();
 
-        SQLite::Statement annotators(db, "SELECT idx, external_id FROM annotators ORDER BY idx");
+        SQLite::Statement annotators(db, "SELECT idx, external_id, kind FROM annotators ORDER BY idx");
+        std::vector<std::uint8_t> machine;
+        bool anyMachine = false;
         while (annotators.executeStep()) {
             if (annotators.getColumn(0).getInt64() != static_cast<std::int64_t>(d.annotatorIds.size()))
                 throw damaged("annotator indices are not contiguous");
             d.annotatorIds.push_back(annotators.getColumn(1).getString());
+            machine.push_back(annotators.getColumn(2).getString() == "machine" ? 1 : 0);
+            anyMachine = anyMachine || machine.back() != 0;
         }
+        if (anyMachine)
+            d.machineAnnotators = std::move(machine);
 
         progress.stage("reading answers");
         const auto total = static_cast<std::size_t>(db.execAndGet("SELECT count(*) FROM answers").getInt64());
@@ -137,6 +143,58 @@ Dataset Project::loadDataset(Progress& progress) const
         throw damaged(std::string("the stored dataset is inconsistent: ") + e.what());
     }
     return d;
+}
+
+int Project::addMachineAnnotator(const std::string& id, const nlohmann::json& source, const std::vector<Answer>& answers)
+{
+    if (id.empty())
+        throw std::invalid_argument("addMachineAnnotator: the annotator id is empty");
+    for (const Answer& a : answers) {
+        if (a.item < 0 || a.item >= itemCount_)
+            throw std::invalid_argument("addMachineAnnotator: item " + std::to_string(a.item) + " is out of range");
+        if (a.label < 0 || a.label >= classCount_)
+            throw std::invalid_argument("addMachineAnnotator: label " + std::to_string(a.label) + " is out of range");
+    }
+    return guarded(path_, "cannot add the machine annotator", [&] {
+        SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+        {
+            SQLite::Statement taken(*db_, "SELECT 1 FROM annotators WHERE external_id = ?");
+            taken.bind(1, id);
+            if (taken.executeStep())
+                throw std::invalid_argument("addMachineAnnotator: the project has an annotator '" + id
+                                            + "' already (choose another --name)");
+        }
+        const int index = db_->execAndGet("SELECT count(*) FROM annotators").getInt();
+        SQLite::Statement insert(*db_, "INSERT INTO annotators (idx, external_id, kind, source) VALUES (?, ?, 'machine', ?)");
+        insert.bind(1, index);
+        insert.bind(2, id);
+        insert.bind(3, source.dump());
+        insert.exec();
+        SQLite::Statement answer(*db_, "INSERT INTO answers (item, annotator, label, complementary) VALUES (?, ?, ?, ?)");
+        for (const Answer& a : answers) {
+            answer.reset();
+            answer.bind(1, a.item);
+            answer.bind(2, index);
+            answer.bind(3, a.label);
+            answer.bind(4, a.complementary ? 1 : 0);
+            answer.exec();
+        }
+        transaction.commit();
+        return index;
+    });
+}
+
+std::vector<nlohmann::json> Project::annotatorSources() const
+{
+    return guarded(path_, "cannot read the annotators", [&] {
+        std::vector<nlohmann::json> sources;
+        SQLite::Statement select(*db_, "SELECT source FROM annotators ORDER BY idx");
+        while (select.executeStep())
+            sources.push_back(select.getColumn(0).isNull()
+                                  ? nlohmann::json()
+                                  : nlohmann::json::parse(select.getColumn(0).getString(), nullptr, false));
+        return sources;
+    });
 }
 
 }  // namespace crowdsift

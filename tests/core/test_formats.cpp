@@ -173,7 +173,11 @@ private Q_SLOTS:
     void truthNpyShorterThanKeys();
     void declaredClassCount();
     void progressAndCancel();
-    void writersRejectComplementary();
+    void complementaryRoundTrip_data();
+    void complementaryRoundTrip();
+    void complementaryMatrixRoundTrip();
+    void complementaryReadForms();
+    void complementaryConflictsAndErrors();
 };
 
 void TestFormats::formatNames()
@@ -678,19 +682,161 @@ void TestFormats::progressAndCancel()
     QVERIFY_THROWS_EXCEPTION(Cancelled, readDataset(path, options));
 }
 
-void TestFormats::writersRejectComplementary()
+namespace {
+
+// Three items, three annotators: votes and complementary answers mixed, one item answered only
+// with "not" answers.
+Dataset mixedComplementary()
 {
     Dataset d;
-    d.classNames = {"0", "1"};
-    d.itemKeys = {"i"};
-    d.splits = {Split::Train};
-    d.imagePaths = {""};
-    d.annotatorIds = {"w"};
-    d.answers = Answers::fromTriplets(1, 1, {Answer{0, 0, 1, true}});
+    d.classNames = {"0", "1", "2"};
+    d.itemKeys = {"0", "1", "2"};
+    d.splits.assign(3, Split::Train);
+    d.imagePaths.assign(3, "");
+    d.annotatorIds = {"a", "b", "c"};
+    d.answers = Answers::fromTriplets(3, 3, {Answer{0, 0, 1, false}, Answer{0, 1, 2, true}, Answer{1, 0, 0, true},
+                                             Answer{1, 2, 2, true}, Answer{2, 1, 2, false}, Answer{2, 2, 2, true}});
+    return d;
+}
+
+void compareWithFlags(const Dataset& a, const Dataset& b)
+{
+    compareAnswers(a, b);
+    const std::vector<Answer> ta = a.answers.triplets();
+    const std::vector<Answer> tb = b.answers.triplets();
+    for (std::size_t k = 0; k < ta.size() && k < tb.size(); ++k)
+        QCOMPARE(ta[k].complementary, tb[k].complementary);
+}
+
+}  // namespace
+
+void TestFormats::complementaryRoundTrip_data()
+{
+    QTest::addColumn<QString>("target");
+    QTest::addColumn<Format>("format");
+    QTest::newRow("long csv") << "answers.csv" << Format::Csv;
+    QTest::newRow("peerannot") << "folder" << Format::Peerannot;
+}
+
+// Each writer marks complementary answers in its own way and the reader gives them back.
+void TestFormats::complementaryRoundTrip()
+{
+    QFETCH(QString, target);
+    QFETCH(Format, format);
+    const Dataset d = mixedComplementary();
     QTemporaryDir dir;
-    QVERIFY_THROWS_EXCEPTION(InputError, writeLongCsv(d, str(dir.filePath("a.csv"))));
-    QVERIFY_THROWS_EXCEPTION(InputError, writeMatrix(d, str(dir.filePath("a.npy"))));
-    QVERIFY_THROWS_EXCEPTION(InputError, writePeerannot(d, str(dir.filePath("p"))));
+    const QString path = dir.filePath(target);
+    if (format == Format::Csv)
+        writeLongCsv(d, str(path));
+    else
+        writePeerannot(d, str(path));
+    const Dataset back = read(path, format);
+    compareWithFlags(d, back);
+}
+
+// A label matrix holds one kind: a complementary-only dataset round-trips with the
+// complementary option, a mixed one is refused with the counts.
+void TestFormats::complementaryMatrixRoundTrip()
+{
+    Dataset d = mixedComplementary();
+    QTemporaryDir dir;
+    try {
+        writeMatrix(d, str(dir.filePath("mixed.npy")));
+        QFAIL("a mixed dataset was written as a label matrix");
+    } catch (const InputError& e) {
+        QVERIFY2(std::string(e.what()).find("2 votes and 4 complementary") != std::string::npos, e.what());
+    }
+    std::vector<Answer> only;
+    for (Answer a : d.answers.triplets()) {
+        a.complementary = true;
+        only.push_back(a);
+    }
+    d.answers = Answers::fromTriplets(3, 3, only);
+    d.annotatorIds = {"0", "1", "2"};  // a .npy matrix has no ids: columns are "0".."M-1"
+    for (const char* name : {"cl.npy", "cl.csv"}) {
+        const QString path = dir.filePath(name);
+        writeMatrix(d, str(path));
+        ReadOptions options;
+        options.format = Format::Matrix;
+        options.complementary = true;
+        options.classCount = 3;
+        Dataset back = readDataset(str(path), options);
+        back.classNames = d.classNames;
+        compareWithFlags(d, back);
+        const Dataset plain = read(path, Format::Matrix, {}, 3);
+        QVERIFY(!plain.answers.triplets().front().complementary);
+    }
+}
+
+// The documented forms: the CSV flag column in any position with 0/1/true/false/empty, peerannot
+// {"not": k}, an ACL-style N x C integer cl_labels matrix.
+void TestFormats::complementaryReadForms()
+{
+    QTemporaryDir dir;
+    const Dataset csv = read(writeFile(dir.filePath("a.csv"), "complementary,task,worker,label\n"
+                                                                "1,t1,w1,2\n"
+                                                                "0,t1,w2,2\n"
+                                                                "true,t2,w1,0\n"
+                                                                ",t2,w2,1\n"),
+                             Format::Csv);
+    const std::vector<Answer> t = csv.answers.triplets();
+    QCOMPARE(t.size(), std::size_t{4});
+    QCOMPARE(t[0].complementary, true);
+    QCOMPARE(t[1].complementary, false);
+    QCOMPARE(t[2].complementary, true);
+    QCOMPARE(t[3].complementary, false);
+    QCOMPARE(csv.classCount(), 3);
+
+    const Dataset json = read(writeFile(dir.filePath("p/answers.json"), R"({"5": {"w": {"not": 1}, "v": 0}, "6": {"w": {"not": 0}}})"),
+                              Format::Peerannot, {}, 2);
+    QCOMPARE(json.itemCount(), 2);
+    QCOMPARE(json.answers.size(), std::size_t{3});
+    int complementary = 0;
+    for (const Answer& a : json.answers.triplets())
+        complementary += a.complementary ? 1 : 0;
+    QCOMPARE(complementary, 2);
+    QCOMPARE(labelOf(json, "5", "w"), 1);
+
+    const std::vector<std::int64_t> cl = {3, 7, 1, 0, 2, 9};  // 2 images x 3 complementary labels
+    writeNpy(str(dir.filePath("cl_labels.npy")), cl.data(), {2, 3});
+    ReadOptions options;
+    options.format = Format::Matrix;
+    options.complementary = true;
+    options.classCount = 10;
+    const Dataset acl = readDataset(str(dir.filePath("cl_labels.npy")), options);
+    QCOMPARE(acl.itemCount(), 2);
+    QCOMPARE(acl.annotatorCount(), 3);
+    QCOMPARE(acl.answers.size(), std::size_t{6});
+    for (const Answer& a : acl.answers.triplets())
+        QVERIFY(a.complementary);
+    QCOMPARE(labelOf(acl, "1", "2"), 9);
+}
+
+void TestFormats::complementaryConflictsAndErrors()
+{
+    QTemporaryDir dir;
+    // The same annotator saying "2" and "not 2" about one item is a conflict, named.
+    try {
+        read(writeFile(dir.filePath("c.csv"), "task,worker,label,complementary\nt,w,2,0\nt,w,2,1\n"), Format::Csv);
+        QFAIL("conflict not reported");
+    } catch (const InputError& e) {
+        QVERIFY2(std::string(e.what()).find("with 2 and not 2") != std::string::npos, e.what());
+    }
+    try {
+        read(writeFile(dir.filePath("d.csv"), "task,worker,label,complementary\nt,w,2,maybe\n"), Format::Csv);
+        QFAIL("bad flag not reported");
+    } catch (const InputError& e) {
+        QVERIFY2(std::string(e.what()).find("line 2") != std::string::npos, e.what());
+        QVERIFY2(std::string(e.what()).find("complementary 'maybe'") != std::string::npos, e.what());
+    }
+    for (const char* bad : {R"({"t": {"w": {"no": 1}}})", R"({"t": {"w": {}}})", R"({"t": {"w": {"not": {"x": 1}}}})"}) {
+        try {
+            read(writeFile(dir.filePath("e/answers.json"), bad), Format::Peerannot);
+            QFAIL(bad);
+        } catch (const InputError& e) {
+            QVERIFY2(std::string(e.what()).find("task 't', worker 'w'") != std::string::npos, e.what());
+        }
+    }
 }
 
 QTEST_APPLESS_MAIN(TestFormats)

@@ -161,8 +161,11 @@ void TestFormatsErrors::badInput_data()
         {"task '1', worker 'a'", "found a string"});
     row("json null label", {"answers.json", "{\"1\": {\"a\": null}}"}, "answers.json", peer, "answers.json",
         {"task '1', worker 'a'", "found null"});
+    // An object in place of a label is a complementary answer {"not": k}; any other key is named.
     row("json nested object", {"answers.json", "{\"1\": {\"a\": {\"x\": 1}}}"}, "answers.json", peer,
-        "answers.json", {"found an object"});
+        "answers.json", {"task '1', worker 'a'", "a complementary answer is {\"not\": label}, found the key 'x'"});
+    row("json doubly nested object", {"answers.json", "{\"1\": {\"a\": {\"not\": {\"x\": 1}}}}"}, "answers.json",
+        peer, "answers.json", {"task '1', worker 'a'", "found an object"});
     row("json fraction label", {"answers.json", "{\"1\": {\"a\": 2.5}}"}, "answers.json", peer, "answers.json",
         {"task '1', worker 'a'", "label 2.5 is not an integer"});
     row("json negative label", {"answers.json", "{\"1\": {\"a\": -1}}"}, "answers.json", peer, "answers.json",

@@ -4,6 +4,7 @@
 // migration_log, no runs.parent), with run finish times and decision times chosen so that the
 // label each old accept must get is known. Schema 2 (upgradeToVersion3): taken back to a runs
 // table without `parent`, with retrain runs that named their ranking run only in their params.
+// Schema 3 (upgradeToVersion4): taken back to annotators without `kind` and `source`.
 
 #include "aggregate/registry.h"
 #include "project/aggregation_runs.h"
@@ -110,6 +111,12 @@ ALTER TABLE runs_old RENAME TO runs;
 )sql");
 }
 
+// The annotators table as schemas 1 to 3 created it, without kind and source.
+void dropAnnotatorKind(SQLite::Database& db)
+{
+    db.exec("ALTER TABLE annotators DROP COLUMN source; ALTER TABLE annotators DROP COLUMN kind;");
+}
+
 // A schema-1 project at `path` with the runs and decisions above; `extraSql` runs last, while
 // the file is at schema 1 (e.g. to plant a fault in it).
 void buildVersion1(const std::string& path, const std::string& extraSql = {})
@@ -133,6 +140,7 @@ void buildVersion1(const std::string& path, const std::string& extraSql = {})
         finish.reset();
     }
     dropRunsParent(db);
+    dropAnnotatorKind(db);
     db.exec(R"sql(
 DELETE FROM metadata WHERE key = 'active_run';
 UPDATE metadata SET value = '1' WHERE key = 'schema_version';
@@ -208,10 +216,28 @@ void buildVersion2(const std::string& path, const std::string& extraSql = {})
     }
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
     dropRunsParent(db);
+    dropAnnotatorKind(db);
     db.exec("UPDATE metadata SET value = '2' WHERE key = 'schema_version'");
     if (!extraSql.empty())
         db.exec(extraSql);
     db.exec("PRAGMA user_version = 2");
+}
+
+// A schema-3 project at `path`: the six items with one aggregation run, annotators without kind
+// and source. `extraSql` runs last.
+void buildVersion3(const std::string& path, const std::string& extraSql = {})
+{
+    const Dataset dataset = sixItems();
+    {
+        Project project = Project::create(path, dataset, Progress::none());
+        storeRun(project, dataset, "mv", run1Labels);
+    }
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    dropAnnotatorKind(db);
+    db.exec("UPDATE metadata SET value = '3' WHERE key = 'schema_version'");
+    if (!extraSql.empty())
+        db.exec(extraSql);
+    db.exec("PRAGMA user_version = 3");
 }
 
 std::vector<std::int64_t> parentsOf(const Project& project)
@@ -238,6 +264,8 @@ private Q_SLOTS:
     void fixtureIsSchemaTwo();
     void retrainRunsGetTheirRankingRunAsParent();
     void failingUpgradeToThreeRollsBack();
+    void annotatorsBecomeHumanThenMachinesCanJoin();
+    void failingUpgradeToFourRollsBack();
 };
 
 void TestMigration::fixtureIsSchemaOne()
@@ -443,8 +471,9 @@ void TestMigration::retrainRunsGetTheirRankingRunAsParent()
         QVERIFY((parentsOf(project) == std::vector<std::int64_t>{0, 0, 2, 0, 0, 0}));
         const std::vector<std::string>& notes = project.migrationNotes();
         QCOMPARE(notes.size(), std::size_t{1});
-        QVERIFY2(qs(notes[0]).startsWith("migrated from schema 2 to 3: 1 retrain run(s) on a subset now point to the "
-                                         "data-parameters run that ranked their items"),
+        QVERIFY2(qs(notes[0]).startsWith(QStringLiteral("migrated from schema 2 to %1: 1 retrain run(s) on a subset now "
+                                                        "point to the data-parameters run that ranked their items")
+                                             .arg(schema::currentVersion)),
                  qPrintable(joined(notes)));
         // Nothing else changed: the runs keep their params, and the active run stays.
         QCOMPARE(project.run(3).params["ranking"].get<int>(), 2);
@@ -454,8 +483,9 @@ void TestMigration::retrainRunsGetTheirRankingRunAsParent()
     QVERIFY2(again.migrationNotes().empty(), qPrintable(joined(again.migrationNotes())));
     QVERIFY((parentsOf(again) == std::vector<std::int64_t>{0, 0, 2, 0, 0, 0}));
     SQLite::Database db(path, SQLite::OPEN_READONLY);
-    QCOMPARE(db.execAndGet("PRAGMA user_version").getInt(), 3);
-    QCOMPARE(qs(db.execAndGet("SELECT value FROM metadata WHERE key = 'schema_version'").getString()), QStringLiteral("3"));
+    QCOMPARE(db.execAndGet("PRAGMA user_version").getInt(), schema::currentVersion);
+    QCOMPARE(qs(db.execAndGet("SELECT value FROM metadata WHERE key = 'schema_version'").getString()),
+             QString::number(schema::currentVersion));
     QCOMPARE(count(db, "SELECT count(*) FROM migration_log WHERE to_version = 3"), 1);
     // The column is a real reference: SQLite's foreign key check finds nothing wrong.
     QCOMPARE(count(db, "SELECT count(*) FROM pragma_foreign_key_check('runs')"), 0);
@@ -484,8 +514,66 @@ void TestMigration::failingUpgradeToThreeRollsBack()
         db.exec("DROP TRIGGER fault");
     }
     const Project project = Project::open(path);
-    QCOMPARE(project.schemaVersion(), 3);
+    QCOMPARE(project.schemaVersion(), schema::currentVersion);
     QVERIFY((parentsOf(project) == std::vector<std::int64_t>{0, 0, 2, 0, 0, 0}));
+}
+
+// Schema 3 -> 4: every existing annotator is a person, nothing else changes, no note; then a
+// machine annotator joins and reads back as one, with its source.
+void TestMigration::annotatorsBecomeHumanThenMachinesCanJoin()
+{
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("v3.csift").toStdString();
+    buildVersion3(path);
+    const Dataset before = sixItems();
+    {
+        Project project = Project::open(path);
+        QCOMPARE(project.schemaVersion(), schema::currentVersion);
+        QVERIFY2(project.migrationNotes().empty(), qPrintable(joined(project.migrationNotes())));
+        const Dataset d = project.loadDataset(Progress::none());
+        QVERIFY(d.machineAnnotators.empty());
+        QCOMPARE(d.annotatorIds, before.annotatorIds);
+        QCOMPARE(d.answers.size(), before.answers.size());
+        QCOMPARE(project.activeRun(), std::int64_t{1});
+        const int index = project.addMachineAnnotator("model", {{"run", 1}}, {Answer{0, 0, 1, false}, Answer{2, 0, 0, true}});
+        QCOMPARE(index, before.annotatorCount());
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, project.addMachineAnnotator("model", {}, {}));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, project.addMachineAnnotator("other", {}, {Answer{99, 0, 0, false}}));
+    }
+    const Project again = Project::open(path);
+    const Dataset d = again.loadDataset(Progress::none());
+    QCOMPARE(d.annotatorCount(), before.annotatorCount() + 1);
+    QVERIFY(d.isMachine(before.annotatorCount()));
+    QVERIFY(!d.isMachine(0));
+    QCOMPARE(d.answers.countOfAnnotator(before.annotatorCount()), 2);
+    QVERIFY(d.answers.ofAnnotator(before.annotatorCount()).begin()[1].complementary());
+    QCOMPARE(again.annotatorSources().back()["run"].get<int>(), 1);
+    QVERIFY(again.annotatorSources().front().is_null());
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    QCOMPARE(count(db, "SELECT count(*) FROM annotators WHERE kind = 'human'"), before.annotatorCount());
+}
+
+// A fault after the first new column (a planted `source` column makes the second ALTER fail)
+// rolls back the first one too: the file stays at schema 3 without `kind`.
+void TestMigration::failingUpgradeToFourRollsBack()
+{
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("v3.csift").toStdString();
+    buildVersion3(path, "ALTER TABLE annotators ADD COLUMN source INTEGER;");
+    try {
+        Project::open(path);
+        QFAIL("the upgrade should have failed");
+    } catch (const StoreError& e) {
+        QVERIFY2(qs(e.what()).contains(qs(path)) && qs(e.what()).contains("source"), e.what());
+    }
+    {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE);
+        QCOMPARE(db.execAndGet("PRAGMA user_version").getInt(), 3);
+        QVERIFY(!hasColumn(db, "annotators", "kind"));
+        db.exec("ALTER TABLE annotators DROP COLUMN source");
+    }
+    const Project project = Project::open(path);
+    QCOMPARE(project.schemaVersion(), schema::currentVersion);
 }
 
 QTEST_GUILESS_MAIN(TestMigration)

@@ -12,10 +12,12 @@
 #include "data/formats.h"
 #include "images/demo.h"
 #include "project/aggregation_runs.h"
+#include "project/machine_annotators.h"
 #include "project/store.h"
 #include "util/progress.h"
 
 #include <QBarSeries>
+#include <QComboBox>
 #include <QColor>
 #include <QBarSet>
 #include <QChart>
@@ -79,6 +81,7 @@ private Q_SLOTS:
     void cellClickShowsThoseItemsInTheReviewTab();
     void histogramCountsEveryAnnotator();
     void agreementMatrixSharesAnswers();
+    void complementaryHeatmapAndMachineRows();
 };
 
 void TestAnnotators::initTestCase()
@@ -368,6 +371,49 @@ void TestAnnotators::agreementMatrixSharesAnswers()
         QCOMPARE(ds_.labels[static_cast<std::size_t>(item)], 6);
         const auto answers = demo_.answers.ofItem(item);
         QVERIFY(std::any_of(answers.begin(), answers.end(), [](const Answers::Entry& e) { return e.label == 4; }));
+    }
+}
+
+// A machine annotator saying "not (truth + 1) mod K" about every item: the table marks it, and the
+// Complementary pane shows P("not k" | y) = 1 for k = y + 1, by ground truth exactly and by the
+// consensus nearly.
+void TestAnnotators::complementaryHeatmapAndMachineRows()
+{
+    const QString path = dir_.path() + "/machine.csift";
+    Dataset withTruth = demo_;
+    readTruth(withTruth, (dir_.path() + "/demo/truth.csv").toStdString());
+    QVERIFY(withTruth.hasTruth());
+    {
+        Project project = Project::create(path.toStdString(), withTruth, Progress::none());
+        const int k = demo_.classCount();
+        std::vector<Answer> answers;
+        for (int i = 0; i < demo_.itemCount(); ++i)
+            answers.push_back({i, 0, (withTruth.truth[static_cast<std::size_t>(i)] + 1) % k, true});
+        MachineAnswerOptions options;
+        options.complementary = 1;
+        storeMachineAnnotators(project, "vlm", {{"model", "test"}}, options, {answers});
+        const Dataset d = project.loadDataset(Progress::none());
+        storeAggregationRun(project, d, aggregate("comp-ds", d), {{"strategy", "comp-ds"}}, nlohmann::json::object());
+    }
+    ProjectDocument document;
+    AnnotatorsPage page(&document);
+    waitLoaded(&document, path);
+    const int machine = demo_.annotatorCount();
+    QCOMPARE(page.annotatorModel()->rowCount(), machine + 1);
+    QCOMPARE(page.annotatorModel()->index(machine, AnnotatorTableModel::IdColumn).data().toString(),
+             QStringLiteral("vlm#1 (machine)"));
+    QVERIFY(!page.annotatorModel()->index(0, AnnotatorTableModel::IdColumn).data().toString().contains("machine"));
+
+    const int k = demo_.classCount();
+    ConfusionHeatmap* heatmap = page.complementaryHeatmap();
+    QCOMPARE(heatmap->classCount(), k);
+    for (int y = 0; y < k; ++y)
+        QVERIFY(heatmap->value(y, (y + 1) % k) > 0.8);
+    page.complementarySource()->setCurrentIndex(1);
+    QCOMPARE(heatmap->classCount(), k);
+    for (int y = 0; y < k; ++y) {
+        QCOMPARE(heatmap->value(y, (y + 1) % k), 1.0);
+        QCOMPARE(heatmap->value(y, y), 0.0);
     }
 }
 
