@@ -13,6 +13,7 @@
 #include "project/run_service.h"
 #include "project/store.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/npy.h"
 
 #include <spdlog/spdlog.h>
@@ -44,6 +45,7 @@ struct AggregateArgs {
     std::string qualityMethod = "crowdlab";
     bool json = false;
     bool noStore = false;
+    bool force = false;
     ReadArgs read;
 };
 
@@ -56,6 +58,11 @@ nlohmann::json parseParams(const std::vector<std::string>& pairs)
             throw InputError("--param", pair, "expected key=value");
         const std::string key = pair.substr(0, eq);
         const std::string value = pair.substr(eq + 1);
+        constexpr std::size_t maxValue = 64 * 1024;
+        if (value.size() > maxValue)
+            throw InputError("--param", key, "the value has " + std::to_string(value.size()) + " bytes; at most "
+                                                 + std::to_string(maxValue) + " are read");
+        requireJsonDepth(value, "--param " + key);
         // Numbers and booleans as JSON, anything else as a string; the registry checks types.
         nlohmann::json parsed = nlohmann::json::parse(value, nullptr, false);
         params[key] = parsed.is_discarded() ? nlohmann::json(value) : parsed;
@@ -95,6 +102,7 @@ void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCo
     command->add_option("-o,--output", args->output, "Write labels, posteriors and annotator statistics (.csv, .json or .npy)");
     command->add_flag("--json", args->json, "Print the run summary as JSON");
     command->add_flag("--no-store", args->noStore, "Do not record the run in the project");
+    command->add_flag("-f,--force", args->force, "Write -o even over an existing file in the dataset's folder");
     args->read.addTo(command);
 
     command->callback([args, &global, &exitCode] {
@@ -103,6 +111,7 @@ void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCo
         std::optional<Project>& project = input.project;
         const Dataset& dataset = input.dataset;
         requireWritableOutput("-o", args->output, {args->path, dataset.source, args->predProbs});
+        requireOutsideDataset("-o", args->output, dataset, args->force);
 
         const nlohmann::json params = parseParams(args->params);
         AggregationResult result;
@@ -171,7 +180,7 @@ void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCo
         summary["outputs"] = written;
 
         if (args->json) {
-            std::printf("%s\n", summary.dump(2).c_str());
+            std::printf("%s\n", jsonText(summary, 2, "--json").c_str());
         } else if (!global.quiet) {
             std::printf("%s on %d items, %zu answers: %d iteration(s)%s in %.3f s\n", result.strategy.c_str(),
                         dataset.itemCount(), dataset.answers.size(), result.iterations,

@@ -9,6 +9,7 @@
 #include "project/aggregation_runs.h"
 #include "project/store.h"
 #include "util/error.h"
+#include "util/json.h"
 
 #include <cmath>
 #include <cstdio>
@@ -68,7 +69,7 @@ void addAnnotatorsCommand(CLI::App& app, const GlobalOptions& global, int& exitC
             const nlohmann::json j = {{"source", origin},
                                       {"classes", dataset.classNames},
                                       {"annotators", annotatorStatsJson(dataset, result, stats, true)}};
-            std::printf("%s\n", j.dump(2).c_str());
+            std::printf("%s\n", jsonText(j, 2, "--json").c_str());
             exitCode = 0;
             return;
         }

@@ -13,6 +13,7 @@
 #include "learn_project/learn_runs.h"
 #include "project/aggregation_runs.h"
 #include "util/error.h"
+#include "util/json.h"
 
 #include <spdlog/spdlog.h>
 
@@ -142,7 +143,7 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
         summary["outputs"] = written;
 
         if (args->json) {
-            std::printf("%s\n", summary.dump(2).c_str());
+            std::printf("%s\n", jsonText(summary, 2, "--json").c_str());
         } else if (!global.quiet) {
             if (result.converged)
                 std::printf("converged after %zu iteration(s): no item changed for the first time\n",

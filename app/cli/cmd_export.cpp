@@ -9,6 +9,7 @@
 #include "project/review.h"
 #include "project/store.h"
 #include "util/error.h"
+#include "util/json.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -25,6 +26,7 @@ struct ExportArgs {
     std::string qualityMethod = "self_confidence";
     std::string curatorId = "curator";
     bool json = false;
+    bool force = false;
 };
 }  // namespace
 
@@ -49,6 +51,9 @@ void addExportCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
                         "Annotator id of the curator in --peerannot (made unique when taken)")
         ->capture_default_str();
     command->add_flag("--json", args->json, "Print a summary as JSON");
+    command->add_flag("-f,--force", args->force,
+                      "Replace an existing file in the dataset's folder, or the answers.json and metadata.json of a "
+                      "--peerannot folder that holds a dataset (never the dataset the project was imported from)");
 
     command->callback([args, &global, &exitCode] {
         if (args->output.empty() && args->peerannot.empty())
@@ -58,6 +63,8 @@ void addExportCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         const Project project = openProject(args->project);
         const Dataset dataset = project.loadDataset(bar.token());
         requireWritableOutput("-o", args->output, {args->project, dataset.source});
+        requireOutsideDataset("-o", args->output, dataset, args->force);
+        requireWritableFolder("--peerannot", args->peerannot, dataset, args->force);
         const std::int64_t run = chosenAggregationRun(project, args->run);
         const AggregationResult result = loadAggregationRun(project, dataset, run);
         const ReviewState review = loadReviewState(project);
@@ -88,7 +95,7 @@ void addExportCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
                                       {"outputs", written}};
             if (!curator.empty())
                 summary["curator"] = curator;
-            std::printf("%s\n", summary.dump(2).c_str());
+            std::printf("%s\n", jsonText(summary, 2, "--json").c_str());
         } else if (!global.quiet) {
             std::printf("final labels of %d items from run %lld (%s): %d decided by the curator (%d relabelled, %d "
                         "accepted), %d consensus, %d without a label\n",

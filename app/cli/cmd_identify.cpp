@@ -9,6 +9,7 @@
 
 #include "learn_project/data_params_runs.h"
 #include "util/error.h"
+#include "util/json.h"
 
 #include <cstdio>
 #include <memory>
@@ -99,7 +100,7 @@ void addIdentifyCommand(CLI::App& app, const GlobalOptions& global, int& exitCod
         bar.finish();
 
         if (args->json) {
-            std::printf("%s\n", summary.dump(2).c_str());
+            std::printf("%s\n", jsonText(summary, 2, "--json").c_str());
         } else if (!global.quiet) {
             printEpochs(summary);
             std::printf("trained in %.1f s, %.0f samples/s\n", summary["seconds"].get<double>(),

@@ -6,6 +6,7 @@
 #include "terminal_progress.h"
 
 #include "data/summary.h"
+#include "util/json.h"
 
 #include <cstdio>
 #include <ctime>
@@ -42,7 +43,7 @@ void addInfoCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
             nlohmann::json j = toJson(summary, args->annotators);
             if (input.project)
                 j["runs"] = runs;
-            std::printf("%s\n", j.dump(2).c_str());
+            std::printf("%s\n", jsonText(j, 2, "--json").c_str());
         } else {
             std::printf("%s", toText(summary).c_str());
             if (args->annotators) {

@@ -11,6 +11,7 @@
 #include "project/store.h"
 #include "util/error.h"
 #include "util/progress.h"
+#include "util/json.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -163,7 +164,7 @@ void addRunsCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         }
         const nlohmann::json runs = runsJson(project);
         if (args->json)
-            std::printf("%s\n", runs.dump(2).c_str());
+            std::printf("%s\n", jsonText(runs, 2, "--json").c_str());
         else if (!global.quiet)
             printRuns(runs);
         exitCode = 0;

@@ -11,6 +11,7 @@
 #include "learn_project/learn_runs.h"
 #include "util/error.h"
 #include "util/npy.h"
+#include "util/json.h"
 
 #include <algorithm>
 #include <cmath>
@@ -140,7 +141,7 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         summary["outputs"] = written;
 
         if (args->json) {
-            std::printf("%s\n", summary.dump(2).c_str());
+            std::printf("%s\n", jsonText(summary, 2, "--json").c_str());
         } else if (!global.quiet) {
             if (args->ranking != 0)
                 std::printf("left out %zu item(s) ranked highest by run %lld\n", excluded.size(),

@@ -3,15 +3,38 @@
 #include "util/error.h"
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <utility>
 
 namespace crowdsift::cli {
 
+namespace {
+
+// A file that says it is a project (by its name, or as an SQLite database) but may not be one:
+// Project::open tells what is wrong with it (damaged, another program's database, empty), where
+// the dataset readers could only say that they cannot tell its format.
+bool claimsToBeProject(const std::string& path)
+{
+    if (std::filesystem::path(path).extension() == ".csift")
+        return true;
+    std::FILE* file = std::fopen(path.c_str(), "rb");
+    if (!file)
+        return false;
+    char head[16] = {};
+    const std::size_t got = std::fread(head, 1, sizeof head, file);
+    std::fclose(file);
+    return got == sizeof head && std::memcmp(head, "SQLite format 3", sizeof head) == 0;
+}
+
+}  // namespace
+
 Project openProject(const std::string& path)
 {
     if (!std::filesystem::exists(path))
         throw InputError(path, "", "no such project file");
+    if (!Project::looksLikeProject(path) && std::filesystem::is_regular_file(path) && claimsToBeProject(path))
+        Project::open(path);  // throws what is wrong with it
     if (!Project::looksLikeProject(path))
         throw InputError(path, "",
                          "not a Crowdsift project: import the dataset first with `crowdsift-cli import " + path
@@ -25,7 +48,8 @@ Project openProject(const std::string& path)
 Input openInput(const std::string& path, const ReadArgs& read, TerminalProgress& bar, const GlobalOptions& global)
 {
     Input input;
-    if (Project::looksLikeProject(path)) {
+    std::error_code error;
+    if (Project::looksLikeProject(path) || (std::filesystem::is_regular_file(path, error) && claimsToBeProject(path))) {
         input.project.emplace(openProject(path));
         input.dataset = input.project->loadDataset(bar.token());
     } else {

@@ -1,7 +1,9 @@
 #include "commands.h"
+#include "terminal_progress.h"
 
 #include "util/error.h"
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -86,6 +88,7 @@ int main(int argc, char** argv)
     if (const char* verb = verbOf(argc, argv); verb && handedOver(verb))
         handOver(argv, verb);
 #endif
+    crowdsift::cli::installInterruptHandlers();
     CLI::App app{"crowdsift-cli: aggregate, inspect and curate crowdsourced image labels (headless)"};
     app.set_version_flag("--version", "crowdsift-cli " CROWDSIFT_VERSION);
     app.require_subcommand(1);
@@ -122,6 +125,8 @@ int main(int argc, char** argv)
 #endif
 
     app.parse_complete_callback([&] {
+        // Logs go to stderr: stdout carries only results (--json documents, tables).
+        spdlog::set_default_logger(spdlog::stderr_color_mt("crowdsift-cli"));
         spdlog::set_pattern("%^%l%$: %v");
         spdlog::set_level(global.quiet ? spdlog::level::err : global.verbose ? spdlog::level::debug : spdlog::level::info);
     });
@@ -131,8 +136,9 @@ int main(int argc, char** argv)
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     } catch (const crowdsift::Cancelled&) {
-        std::fprintf(stderr, "crowdsift-cli: cancelled\n");
-        return 130;
+        const int signal = crowdsift::cli::interruptSignal();
+        std::fprintf(stderr, "crowdsift-cli: cancelled%s\n", signal ? " (interrupted); nothing was left half done" : "");
+        return 128 + (signal ? signal : 2);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "crowdsift-cli: error: %s\n", e.what());
         return 1;

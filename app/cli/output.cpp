@@ -69,4 +69,67 @@ void requireWritableOutput(const std::string& option, const std::string& output,
         throw InputError(option, output, "its folder " + folder.string() + " does not exist");
 }
 
+std::vector<std::string> datasetFolders(const Dataset& dataset)
+{
+    namespace fs = std::filesystem;
+    std::vector<fs::path> candidates;
+    if (!dataset.root.empty())
+        candidates.emplace_back(dataset.root);
+    if (!dataset.source.empty()) {
+        const fs::path parent = fs::path(dataset.source).parent_path();
+        candidates.push_back(parent.empty() ? fs::path(".") : parent);
+    }
+    std::vector<std::string> folders;
+    for (const fs::path& candidate : candidates) {
+        std::error_code error;
+        const fs::path absolute = fs::absolute(candidate, error);
+        if (!error && fs::is_directory(absolute, error))
+            folders.push_back(absolute.lexically_normal().string());
+    }
+    return folders;
+}
+
+namespace {
+
+// A folder laid out as a dataset (peerannot: answers.json, metadata.json).
+bool holdsDataset(const std::filesystem::path& folder)
+{
+    std::error_code error;
+    return std::filesystem::exists(folder / "answers.json", error) || std::filesystem::exists(folder / "metadata.json", error);
+}
+
+}  // namespace
+
+void requireOutsideDataset(const std::string& option, const std::string& output, const Dataset& dataset, bool force)
+{
+    namespace fs = std::filesystem;
+    std::error_code error;
+    if (output.empty() || force || !fs::exists(output, error))
+        return;
+    const fs::path folder = fs::absolute(output, error).parent_path();
+    for (const std::string& datasetFolder : datasetFolders(dataset))
+        if (fs::equivalent(folder, datasetFolder, error) && holdsDataset(folder))
+            throw InputError(option, output, "exists in the folder of the dataset (" + datasetFolder
+                                                 + "); write elsewhere, or pass --force to replace it");
+}
+
+void requireWritableFolder(const std::string& option, const std::string& folder, const Dataset& dataset, bool force)
+{
+    namespace fs = std::filesystem;
+    if (folder.empty())
+        return;
+    std::error_code error;
+    if (!fs::exists(folder, error))
+        return;
+    if (!fs::is_directory(folder, error))
+        throw InputError(option, folder, "exists and is not a folder");
+    for (const std::string& datasetFolder : datasetFolders(dataset))
+        if (fs::equivalent(folder, datasetFolder, error))
+            throw InputError(option, folder, "is the folder of the dataset this data was read from; write the export "
+                                             "to a new folder");
+    if (!force && holdsDataset(folder))
+        throw InputError(option, folder, "holds a dataset (answers.json or metadata.json); write to a new folder, or "
+                                         "pass --force to replace its answers.json and metadata.json");
+}
+
 }  // namespace crowdsift::cli

@@ -2,6 +2,7 @@
 
 // Plain-text output shared by the verbs.
 
+#include "data/dataset.h"
 #include "project/aggregation_runs.h"
 
 #include <nlohmann/json.hpp>
@@ -30,5 +31,21 @@ void printStoredAndWritten(const nlohmann::json& summary, const std::string& pat
 // `aggregate data.csv -o data.csv` once replaced the answers with the results. Paths that do not
 // exist are fine; links are resolved.
 void requireWritableOutput(const std::string& option, const std::string& output, const std::vector<std::string>& inputs);
+
+// The folders that hold `dataset`'s files: its root and the folder of its source file, made
+// absolute; ones that do not exist are left out.
+std::vector<std::string> datasetFolders(const Dataset& dataset);
+
+// Refuses, before any work is done or stored, an output file (`option`: "-o") that already
+// exists in one of `dataset`'s folders laid out as a dataset (holding answers.json or
+// metadata.json: its truth, its metadata), unless `force`. A new file there is fine, and so is
+// any file beside a plain CSV.
+void requireOutsideDataset(const std::string& option, const std::string& output, const Dataset& dataset, bool force);
+
+// Refuses, before any work is done or stored, an output folder (`option`: "--peerannot") that
+// is one of `dataset`'s folders, even with `force` (`export --peerannot` once rewrote the source
+// dataset's metadata.json and dropped its fields), or that already holds a dataset (an
+// answers.json or metadata.json), unless `force`.
+void requireWritableFolder(const std::string& option, const std::string& folder, const Dataset& dataset, bool force);
 
 }  // namespace crowdsift::cli

@@ -1,9 +1,11 @@
 #include "terminal_progress.h"
 
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -31,7 +33,57 @@ std::string fitStage(const std::string& stage, int columns)
     return "..." + stage.substr(start);
 }
 
+// The token of the job a Ctrl-C (SIGINT) or SIGTERM cancels, and the first such signal.
+std::atomic<Progress*> interruptible{nullptr};
+volatile sig_atomic_t interruptedBy = 0;
+constexpr unsigned graceSeconds = 5;
+
+// Cancels the running job, which then stops at its next progress step and undoes what it had
+// half done (an import removes its build; a replaced project stays whole). With no job to cancel,
+// or at a second signal, the signal does what it does by default.
+void onInterrupt(int signal)
+{
+    Progress* job = interruptible.load();
+    if (job && interruptedBy == 0) {
+        interruptedBy = signal;
+        job->cancel();
+        // A job blocked where it checks no progress (a slow disk, a pipe) must not make the
+        // signal powerless: it ends the process after a grace period (what it leaves, the next
+        // open or create recovers, as from a kill).
+        ::alarm(graceSeconds);
+        return;
+    }
+    ::signal(signal, SIG_DFL);
+    ::raise(signal);
+}
+
+void onGraceOver(int)
+{
+    const int signal = interruptedBy;
+    ::signal(signal, SIG_DFL);
+    ::raise(signal);
+}
+
 }  // namespace
+
+void installInterruptHandlers()
+{
+    struct sigaction action {};
+    action.sa_handler = onInterrupt;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    for (const int signal : {SIGINT, SIGTERM})
+        ::sigaction(signal, &action, nullptr);
+    struct sigaction grace {};
+    grace.sa_handler = onGraceOver;
+    sigemptyset(&grace.sa_mask);
+    ::sigaction(SIGALRM, &grace, nullptr);
+}
+
+int interruptSignal()
+{
+    return interruptedBy;
+}
 
 static long long nowMs()
 {
@@ -44,10 +96,12 @@ TerminalProgress::TerminalProgress(bool enabled)
 {
     if (active_)
         progress_.setCallback([this](double fraction, const std::string& stage) { draw(fraction, stage); }, 100);
+    previous_ = interruptible.exchange(&progress_);
 }
 
 TerminalProgress::~TerminalProgress()
 {
+    interruptible.store(previous_);
     finish();
 }
 

@@ -3,6 +3,7 @@
 #include "aggregate/annotator_stats.h"
 #include "util/csv.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/npy.h"
 
 #include <cmath>
@@ -37,8 +38,6 @@ static std::vector<std::string> writeCsv(const Dataset& dataset, const Aggregati
         }
         out += "\n";
     }
-    writeFileAtomically(path, out);
-
     const auto stats = annotatorStats(dataset, result);
     std::string table = "annotator,labels,classes_used,agreement,estimated_accuracy,spammer_score,skill\n";
     for (int w = 0; w < dataset.annotatorCount(); ++w) {
@@ -49,7 +48,8 @@ static std::vector<std::string> writeCsv(const Dataset& dataset, const Aggregati
                  + csvNumber(s.skill) + "\n";
     }
     const std::string annotatorsPath = siblingPath(path, ".annotators.csv");
-    writeFileAtomically(annotatorsPath, table);
+    // Both or neither: never this run's labels beside another run's annotator table.
+    writeFilesAtomically({{path, out}, {annotatorsPath, table}});
     return {path, annotatorsPath};
 }
 
@@ -80,17 +80,15 @@ nlohmann::json aggregationJson(const Dataset& dataset, const AggregationResult& 
     };
 }
 
+// The four arrays are written together (writeFilesAtomically): a failed write changes none.
 static std::vector<std::string> writeNpyFiles(const Dataset& dataset, const AggregationResult& result,
                                               const std::string& path)
 {
     const auto n = static_cast<std::size_t>(dataset.itemCount());
     const auto m = static_cast<std::size_t>(dataset.annotatorCount());
     const auto k = static_cast<std::size_t>(dataset.classCount());
-    writeNpy(path, result.posteriors.data(), {n, k});
-
     std::vector<std::int32_t> labels(result.labels.begin(), result.labels.end());
     const std::string labelsPath = siblingPath(path, ".labels.npy");
-    writeNpy(labelsPath, labels.data(), {n});
 
     std::vector<double> confusions(m * k * k, 0.0);
     for (std::size_t w = 0; w < m && w < result.confusions.size(); ++w)
@@ -98,13 +96,15 @@ static std::vector<std::string> writeNpyFiles(const Dataset& dataset, const Aggr
             for (std::size_t o = 0; o < k; ++o)
                 confusions[(w * k + t) * k + o] = result.confusions[w](static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(o));
     const std::string confusionsPath = siblingPath(path, ".confusions.npy");
-    writeNpy(confusionsPath, confusions.data(), {m, k, k});
 
     std::vector<double> skill(m, std::nan(""));
     for (std::size_t w = 0; w < m && static_cast<Eigen::Index>(w) < result.annotatorSkill.size(); ++w)
         skill[w] = result.annotatorSkill(static_cast<Eigen::Index>(w));
     const std::string skillPath = siblingPath(path, ".skill.npy");
-    writeNpy(skillPath, skill.data(), {m});
+    writeFilesAtomically({{path, encodeNpy(npyArray(result.posteriors.data(), {n, k}))},
+                          {labelsPath, encodeNpy(npyArray(labels.data(), {n}))},
+                          {confusionsPath, encodeNpy(npyArray(confusions.data(), {m, k, k}))},
+                          {skillPath, encodeNpy(npyArray(skill.data(), {m}))}});
     return {path, labelsPath, confusionsPath, skillPath};
 }
 
@@ -115,7 +115,7 @@ std::vector<std::string> writeAggregation(const Dataset& dataset, const Aggregat
     if (extension == ".csv")
         return writeCsv(dataset, result, path);
     if (extension == ".json") {
-        writeFileAtomically(path, aggregationJson(dataset, result).dump(1) + "\n");
+        writeFileAtomically(path, jsonText(aggregationJson(dataset, result), 1, path) + "\n");
         return {path};
     }
     if (extension == ".npy")

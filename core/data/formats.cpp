@@ -212,6 +212,10 @@ bool parseWholeNumber(std::string_view text, std::int64_t& value, bool& isNan)
     auto [ptr, ec] = std::from_chars(first, last, value);
     if (ec == std::errc() && ptr == last)
         return true;
+    if (ec == std::errc::result_out_of_range && ptr == last) {  // an integer beyond 64 bits
+        value = *first == '-' ? INT64_MIN : INT64_MAX;
+        return true;
+    }
     double d = 0.0;
     auto [dptr, dec] = std::from_chars(first, last, d);
     if (dec != std::errc() || dptr != last)
@@ -220,21 +224,22 @@ bool parseWholeNumber(std::string_view text, std::int64_t& value, bool& isNan)
         isNan = true;
         return true;
     }
-    if (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > 9.0e15)
+    if (!std::isfinite(d) || d != std::floor(d))
         return false;
-    value = static_cast<std::int64_t>(d);
+    value = std::fabs(d) > 9.0e18 ? (d < 0 ? INT64_MIN : INT64_MAX) : static_cast<std::int64_t>(d);
     return true;
 }
 
-std::int32_t checkLabel(std::int64_t value, int classCount, const std::string& file, const std::string& record)
+std::int32_t checkLabel(std::int64_t value, int classCount, const std::string& file, const std::string& record,
+                        std::string_view shown)
 {
+    const std::string text = shown.empty() ? std::to_string(value) : std::string(shown);
     if (value < 0)
-        throw InputError(file, record, "label " + std::to_string(value) + " is negative");
+        throw InputError(file, record, "label " + text + " is negative");
     if (classCount > 0 && value >= classCount)
-        throw InputError(file, record, "label " + std::to_string(value) + " is out of range for "
-                                           + std::to_string(classCount) + " classes");
+        throw InputError(file, record, "label " + text + " is out of range for " + std::to_string(classCount) + " classes");
     if (value > 32767)
-        throw InputError(file, record, "label " + std::to_string(value) + " is too large (at most 32767)");
+        throw InputError(file, record, "label " + text + " is too large (at most 32767)");
     return static_cast<std::int32_t>(value);
 }
 
@@ -248,12 +253,15 @@ std::int32_t parseLabel(std::string_view text, int classCount, const std::string
         throw InputError(file, record, "label '" + std::string(text) + "' is not an integer");
     if (isNan)
         throw InputError(file, record, "label is NaN");
-    return checkLabel(value, classCount, file, record);
+    return checkLabel(value, classCount, file, record, text);
 }
 
 int resolveClassCount(int declared, int own, const std::string& ownWhat, std::int32_t maxLabel,
-                      const std::string& file)
+                      const std::string& file, const std::string& maxLabelRecord)
 {
+    if (declared > kMaxClasses)
+        throw InputError(file, "", "the declared class count " + std::to_string(declared) + " is above the limit of "
+                                       + std::to_string(kMaxClasses) + " classes");
     if (declared > 0 && own > 0 && declared != own)
         throw InputError(file, "", "the declared class count " + std::to_string(declared) + " disagrees with "
                                        + ownWhat + " (" + std::to_string(own) + ")");
@@ -261,9 +269,28 @@ int resolveClassCount(int declared, int own, const std::string& ownWhat, std::in
     if (count <= 0)
         throw InputError(file, "", "holds no labels, so the class count is unknown; declare it");
     if (maxLabel >= count)
-        throw InputError(file, "", "label " + std::to_string(maxLabel) + " is out of range for "
-                                       + std::to_string(count) + " classes");
+        throw InputError(file, maxLabelRecord, "label " + std::to_string(maxLabel) + " is out of range for "
+                                                   + std::to_string(count) + " classes");
+    if (declared <= 0 && own <= 0 && count > kMaxInferredClasses)
+        throw InputError(file, maxLabelRecord,
+                         "label " + std::to_string(maxLabel) + " would make " + std::to_string(count)
+                             + " classes; more than " + std::to_string(kMaxInferredClasses)
+                             + " classes are read only when declared (--classes K, at most "
+                             + std::to_string(kMaxClasses) + ")");
     return count;
+}
+
+std::string AnswerCollector::maxLabelRecord() const
+{
+    if (maxLabel_ < 0)
+        return {};
+    if (describe_) {
+        const std::string named = describe_(records_[maxLabelAt_]);
+        if (!named.empty())
+            return named;
+    }
+    const Answer& a = answers_[maxLabelAt_];
+    return "item '" + std::string(items_.key(a.item)) + "', annotator '" + std::string(annotators_.key(a.annotator)) + "'";
 }
 
 std::string numberText(double value)
@@ -417,6 +444,9 @@ Format detectFormat(const std::string& path)
             return Format::Rodrigues;
         throw InputError(path, "", "folder holds neither answers.json (peerannot) nor answers.txt (Rodrigues)");
     }
+    // Sniffing a FIFO's header would wait for a writer; a device (/dev/zero) never ends.
+    if (!fs::is_regular_file(p, ec))
+        throw InputError(path, "", "is not a regular file (a pipe, a device or a socket); give a file");
     const std::string extension = extensionOf(p);
     if (extension == ".json")
         return Format::Peerannot;

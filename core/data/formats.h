@@ -19,7 +19,9 @@ class Progress;
 //   every column is one.
 // - Labels are integers in [0, K). K is the declared class count (ReadOptions::classCount), else
 //   the format's own (peerannot n_classes, CIFAR-10H 10, vote-count columns), else max label + 1.
-//   A declared count that disagrees with the format's own is an error.
+//   A declared count that disagrees with the format's own is an error. At most kMaxClasses
+//   classes; a count taken from the largest label alone at most kMaxInferredClasses (a stray
+//   label 32767 in a two-line file is an error naming its line, not 32,768 classes).
 // - The same (item, annotator) pair answered twice: with the same label the answer is kept once
 //   and the repeats are counted in a ReadWarning; with different labels it is an error naming both
 //   records.
@@ -75,6 +77,11 @@ const char* formatName(Format format);
 // Throws InputError when it cannot tell.
 Format detectFormat(const std::string& path);
 
+// The most classes a dataset may have (labels are stored as 16-bit values).
+constexpr int kMaxClasses = 32768;
+// The most classes read from the largest label alone, without a declared count.
+constexpr int kMaxInferredClasses = 1000;
+
 struct ReadOptions {
     Format format = Format::Auto;
     // Optional truth file, read by readTruth() after the answers.
@@ -82,7 +89,8 @@ struct ReadOptions {
     // Peerannot: truth of an item = class index of its image's <class> folder. Only on request,
     // since the folders of crowdsourced data usually hold the crowd's guess, not the truth.
     bool truthFromFolders = false;
-    // 0 = the format's own or max label + 1; > 0 = declared, every label must be below it.
+    // 0 = the format's own or max label + 1; > 0 = declared (at most kMaxClasses), every label
+    // must be below it.
     int classCount = 0;
     // Matrix only: every label of the matrix is complementary ("not class k"), as in the ACL
     // datasets' cl_labels (N x C, one column per complementary label given; each column is read

@@ -62,7 +62,7 @@ namespace formats {
 
 Dataset readLongCsv(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& warnings)
 {
-    const std::string text = readFileBytes(path);
+    const std::string text = readTextFile(path);
     CsvReader reader(text, path);
     std::vector<std::string_view> fields;
     const std::vector<std::string> header = readHeader(reader, fields);
@@ -108,7 +108,7 @@ Dataset readLongCsv(const std::string& path, const ReadOptions& options, std::ve
     }
     if (rows == 0)
         throw InputError(path, "", "holds no answers after the header");
-    const int classCount = resolveClassCount(options.classCount, 0, "", collector.maxLabel(), path);
+    const int classCount = resolveClassCount(options.classCount, 0, "", collector.maxLabel(), path, collector.maxLabelRecord());
     Dataset dataset = assemble(collector.finish(warnings), classCount);
     dataset.name = nameFromPath(path);
     ticker.report(1.0, 1.0);
@@ -118,7 +118,7 @@ Dataset readLongCsv(const std::string& path, const ReadOptions& options, std::ve
 Dataset readCifar10hRaw(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& warnings)
 {
     const int classCount = resolveClassCount(options.classCount, 10, "CIFAR-10's 10 classes", -1, path);
-    const std::string text = readFileBytes(path);
+    const std::string text = readTextFile(path);
     CsvReader reader(text, path);
     std::vector<std::string_view> fields;
     const std::vector<std::string> header = readHeader(reader, fields);
@@ -183,7 +183,7 @@ Dataset readCifar10hRaw(const std::string& path, const ReadOptions& options, std
             throw InputError(path, reader.lineName(), "true_label '" + std::string(truthText) + "' is not an integer");
         if (value < 0)
             continue;
-        const std::int32_t t = checkLabel(value, classCount, path, reader.lineName());
+        const std::int32_t t = checkLabel(value, classCount, path, reader.lineName(), truthText);
         auto& known = truth[static_cast<std::size_t>(item)];
         if (known >= 0 && known != t)
             throw InputError(path, lineName(truthLine[static_cast<std::size_t>(item)]) + " and " + reader.lineName(),

@@ -55,13 +55,18 @@ public:
     {
         answers_.push_back(Answer{item, annotator, label, complementary});
         records_.push_back(static_cast<std::uint32_t>(record));
-        if (label > maxLabel_)
+        if (label > maxLabel_) {
             maxLabel_ = label;
+            maxLabelAt_ = answers_.size() - 1;
+        }
     }
 
     std::size_t answerCount() const { return answers_.size(); }
     std::size_t itemCount() const { return items_.size(); }
     std::int32_t maxLabel() const { return maxLabel_; }  // -1 without answers
+    // The first record with maxLabel(), named for messages ("line 3", else "item 'a', annotator
+    // 'w'"); "" without answers.
+    std::string maxLabelRecord() const;
 
     struct Result {
         std::vector<std::string> itemKeys;          // N, natural order
@@ -88,26 +93,34 @@ private:
     std::vector<Answer> answers_;           // provisional indices until finish()
     std::vector<std::uint32_t> records_;    // parallel to answers_
     std::int32_t maxLabel_ = -1;
+    std::size_t maxLabelAt_ = 0;
 };
 
 // Parses an integer written as "3", "+3" or an integral float ("3.0", "3e0"). Sets `isNan` for
 // NaN. Returns false for anything else.
+// An integer too large for 64 bits reads as INT64_MAX (INT64_MIN when negative), so that the
+// caller's range check calls it too large rather than "not an integer".
 bool parseWholeNumber(std::string_view text, std::int64_t& value, bool& isNan);
 
 // A label from text: an integer in [0, classCount) (classCount 0 = no bound known yet, only
 // the storage limit 32767). Throws InputError(file, record, problem) otherwise.
 std::int32_t parseLabel(std::string_view text, int classCount, const std::string& file, const std::string& record);
 // The same checks for a numeric value.
-std::int32_t checkLabel(std::int64_t value, int classCount, const std::string& file, const std::string& record);
+// `shown` is the label as the file wrote it, for the message (default: `value`).
+std::int32_t checkLabel(std::int64_t value, int classCount, const std::string& file, const std::string& record,
+                        std::string_view shown = {});
 // True when checkLabel() would accept `value` (lets hot loops skip building the record name).
 inline bool labelInRange(std::int64_t value, int classCount)
 {
     return value >= 0 && value < (classCount > 0 ? classCount : 32768);
 }
 
-// K from the declared count, the format's own count (0 = none) and the largest label.
+// K from the declared count, the format's own count (0 = none) and the largest label
+// (`maxLabelRecord` names the record that holds it). A count taken from the largest label alone
+// may be at most kMaxInferredClasses: one stray large label must not make tens of thousands of
+// classes (and K x K confusion matrices per annotator) silently.
 int resolveClassCount(int declared, int own, const std::string& ownWhat, std::int32_t maxLabel,
-                      const std::string& file);
+                      const std::string& file, const std::string& maxLabelRecord = {});
 
 // Shortest text that reads back as `value` ("2.5", "-1", "nan"), for messages.
 std::string numberText(double value);

@@ -54,7 +54,7 @@ bool isItemIdName(std::string_view cell)
 
 Dataset readMatrixCsv(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& warnings)
 {
-    const std::string text = readFileBytes(path);
+    const std::string text = readTextFile(path);
     CsvReader reader(text, path);
     std::vector<std::string_view> fields;
     if (!reader.next(fields))
@@ -112,12 +112,12 @@ Dataset readMatrixCsv(const std::string& path, const ReadOptions& options, std::
             if (isNan)
                 continue;
             if (value < 0)
-                throw InputError(path, cellName(reader.line(), c), "label " + std::to_string(value)
+                throw InputError(path, cellName(reader.line(), c), "label " + std::string(cell)
                                                                        + " is negative (leave the cell empty or NaN "
                                                                          "when not labelled)");
             const std::int32_t label = formats::labelInRange(value, options.classCount)
                                            ? static_cast<std::int32_t>(value)
-                                           : formats::checkLabel(value, options.classCount, path, cellName(reader.line(), c));
+                                           : formats::checkLabel(value, options.classCount, path, cellName(reader.line(), c), cell);
             collector.add(item, columnAnnotator[c], label, reader.line(), options.complementary);
         }
         ++rows;
@@ -129,7 +129,7 @@ Dataset readMatrixCsv(const std::string& path, const ReadOptions& options, std::
         readRow();
     if (rows == 0)
         throw InputError(path, "", "has a header but no rows");
-    const int classCount = formats::resolveClassCount(options.classCount, 0, "", collector.maxLabel(), path);
+    const int classCount = formats::resolveClassCount(options.classCount, 0, "", collector.maxLabel(), path, collector.maxLabelRecord());
     Dataset dataset = formats::assemble(collector.finish(warnings), classCount);
     dataset.name = formats::nameFromPath(path);
     return dataset;
@@ -160,6 +160,10 @@ Dataset readMatrixNpy(const std::string& path, const ReadOptions& options, std::
     const std::size_t m = array.shape[1];
     if (n > static_cast<std::size_t>(INT32_MAX) || m > static_cast<std::size_t>(INT32_MAX))
         throw InputError(path, "", "the matrix is too large");
+    // With no columns no data bounds the row count: a 128-byte file could ask for 2e9 items.
+    if (n == 0 || m == 0)
+        throw InputError(path, "header", "shape " + shapeText(array.shape) + " holds no answers (an N x M label "
+                                         "matrix needs at least one item and one annotator)");
     formats::AnswerCollector collector(path, nullptr);
     internNumbered(collector, n, m);
     const bool isFloat = npyIsFloat(array.type);
@@ -169,6 +173,8 @@ Dataset readMatrixNpy(const std::string& path, const ReadOptions& options, std::
             const double v = values[i * m + j];
             if (std::isnan(v) || (!isFloat && v < 0))
                 continue;
+            if (!std::isfinite(v))
+                throw InputError(path, entryName(i, j), "label " + formats::numberText(v) + " is not a finite number");
             if (v != std::floor(v))
                 throw InputError(path, entryName(i, j), "label " + formats::numberText(v) + " is not an integer");
             if (v < 0)
@@ -176,12 +182,12 @@ Dataset readMatrixNpy(const std::string& path, const ReadOptions& options, std::
                                                             + " is negative (NaN means not labelled)");
             const double capped = std::min(v, 1.0e9);
             const std::int32_t label = formats::checkLabel(static_cast<std::int64_t>(capped), options.classCount,
-                                                           path, entryName(i, j));
+                                                           path, entryName(i, j), formats::numberText(v));
             collector.add(static_cast<std::int32_t>(i), static_cast<std::int32_t>(j), label,
                           static_cast<std::int64_t>(i * m + j), options.complementary);
         }
     }
-    const int classCount = formats::resolveClassCount(options.classCount, 0, "", collector.maxLabel(), path);
+    const int classCount = formats::resolveClassCount(options.classCount, 0, "", collector.maxLabel(), path, collector.maxLabelRecord());
     Dataset dataset = formats::assemble(collector.finish(warnings), classCount);
     dataset.name = formats::nameFromPath(path);
     return dataset;
@@ -224,7 +230,7 @@ Dataset readRodrigues(const std::string& path, const ReadOptions& options, std::
     if (fs::is_directory(file, ec))
         file /= "answers.txt";
     const std::string name = file.string();
-    const std::string text = readFileBytes(name);
+    const std::string text = readTextFile(name);
     CsvReader reader(text, name, CsvReader::Separator::Whitespace);
     std::vector<std::string_view> fields;
     AnswerCollector collector(name, lineName);
@@ -252,10 +258,10 @@ Dataset readRodrigues(const std::string& path, const ReadOptions& options, std::
                 continue;
             if (value < 0)
                 throw InputError(name, cellName(reader.line(), j),
-                                 "label " + std::to_string(value) + " is negative (-1 means not labelled)");
+                                 "label " + std::string(fields[j]) + " is negative (-1 means not labelled)");
             const std::int32_t label = labelInRange(value, options.classCount)
                                            ? static_cast<std::int32_t>(value)
-                                           : checkLabel(value, options.classCount, name, cellName(reader.line(), j));
+                                           : checkLabel(value, options.classCount, name, cellName(reader.line(), j), fields[j]);
             collector.add(item, static_cast<std::int32_t>(j), label, reader.line());
         }
         ++rows;
@@ -263,7 +269,7 @@ Dataset readRodrigues(const std::string& path, const ReadOptions& options, std::
     }
     if (rows == 0)
         throw InputError(name, "", "file is empty");
-    const int classCount = resolveClassCount(options.classCount, 0, "", collector.maxLabel(), name);
+    const int classCount = resolveClassCount(options.classCount, 0, "", collector.maxLabel(), name, collector.maxLabelRecord());
     Dataset dataset = assemble(collector.finish(warnings), classCount);
     dataset.name = nameFromPath(name);
 

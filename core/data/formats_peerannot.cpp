@@ -2,6 +2,7 @@
 
 #include "data/formats_internal.h"
 #include "util/csv.h"
+#include "util/json.h"
 #include "util/error.h"
 #include "util/progress.h"
 
@@ -13,6 +14,9 @@
 #include <unordered_map>
 
 #include <unistd.h>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 namespace crowdsift {
 
@@ -62,15 +66,17 @@ public:
     bool number_integer(number_integer_t value) override { return label(value); }
     bool number_unsigned(number_unsigned_t value) override
     {
-        return label(value > static_cast<number_unsigned_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(value));
+        return label(value > static_cast<number_unsigned_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(value),
+                     std::to_string(value));
     }
-    bool number_float(number_float_t value, const string_t&) override
+    // `text` is the number as written: 2^64 and beyond arrive here as floats.
+    bool number_float(number_float_t value, const string_t& text) override
     {
         if (depth_ != 2 && depth_ != 3)
             return badValue("a number");
         if (!std::isfinite(value) || value != std::floor(value))
-            throw InputError(file_, record(), "label " + formats::numberText(value) + " is not an integer");
-        return label(static_cast<std::int64_t>(std::clamp(value, -1.0e15, 1.0e15)));
+            throw InputError(file_, record(), "label " + text + " is not an integer");
+        return label(static_cast<std::int64_t>(std::clamp(value, -1.0e15, 1.0e15)), text);
     }
     bool string(string_t&) override { return badValue("a string"); }
     bool binary(binary_t&) override { return badValue("binary data"); }
@@ -124,11 +130,11 @@ private:
         throw InputError(file_, record(), std::string("expected an integer label or {\"not\": label}, found ") + what);
     }
 
-    bool label(std::int64_t value)
+    bool label(std::int64_t value, const std::string& shown = {})
     {
         if (depth_ != 2 && depth_ != 3)
             return badValue("a number");
-        const std::int32_t label = formats::checkLabel(value, classCount_, file_, record());
+        const std::int32_t label = formats::checkLabel(value, classCount_, file_, record(), shown);
         notSeen_ = depth_ == 3;
         collector_.add(task_, collector_.annotator(workerKey_), label,
                        static_cast<std::int64_t>(collector_.answerCount()), depth_ == 3);
@@ -162,9 +168,10 @@ Metadata readMetadata(const fs::path& path)
     if (!fs::exists(path, ec))
         return meta;
     const std::string file = path.string();
-    const std::string text = readFileBytes(file);
+    const std::string text = readTextFile(file);
     if (isBlankText(text))
         throw InputError(file, "", "file is empty");
+    requireJsonDepth(text, file);
     json doc;
     try {
         doc = json::parse(text);
@@ -338,7 +345,7 @@ Dataset readPeerannot(const std::string& path, const ReadOptions& options, std::
     const int bound = options.classCount > 0 ? options.classCount : meta.classCount;
 
     const std::string file = answersFile.string();
-    const std::string text = readFileBytes(file);
+    const std::string text = readTextFile(file);
     if (isBlankText(text))
         throw InputError(file, "", "file is empty");
     if (options.progress)
@@ -364,7 +371,7 @@ Dataset readPeerannot(const std::string& path, const ReadOptions& options, std::
         own = static_cast<int>(classFolders.size());
         ownWhat = "the class folders in train/";
     }
-    const int classCount = resolveClassCount(options.classCount, own, ownWhat, collector.maxLabel(), file);
+    const int classCount = resolveClassCount(options.classCount, own, ownWhat, collector.maxLabel(), file, collector.maxLabelRecord());
 
     Dataset dataset = assemble(collector.finish(warnings), classCount);
     if (!meta.classNames.empty()) {
@@ -402,21 +409,36 @@ Dataset readPeerannot(const std::string& path, const ReadOptions& options, std::
 
 void writePeerannot(const Dataset& dataset, const std::string& folder)
 {
-    const fs::path target(folder);
+    fs::path target(folder);
+    if (!target.has_filename())
+        target = target.parent_path();  // "out/" names the folder out
     const std::string answersPath = (target / "answers.json").string();
     std::error_code ec;
     fs::create_directories(target, ec);
     if (ec)
         throw InputError(folder, "", "cannot create the folder: " + ec.message());
 
+    // JSON holds only UTF-8 text: an id that is not is named, not reported as type_error.316.
+    const auto jsonProblem = [](const json::exception& e) {
+        const std::string what = e.what();
+        const std::size_t end = what.find("] ");
+        return end == std::string::npos ? what : what.substr(end + 2);
+    };
+    const auto quoted = [&](const std::string& text, const std::string& what) {
+        try {
+            return json(text).dump();
+        } catch (const json::type_error& e) {
+            throw InputError(answersPath, what, "is not valid UTF-8 text, which JSON cannot hold (" + jsonProblem(e) + ")");
+        }
+    };
     std::vector<std::string> workers;
     workers.reserve(dataset.annotatorIds.size());
-    for (const std::string& id : dataset.annotatorIds)
-        workers.push_back(json(id).dump());
+    for (std::size_t w = 0; w < dataset.annotatorIds.size(); ++w)
+        workers.push_back(quoted(dataset.annotatorIds[w], "annotator #" + std::to_string(w)));
     std::string out = "{";
     for (int i = 0; i < dataset.itemCount(); ++i) {
         out += i == 0 ? "\n   " : ",\n   ";
-        out += json(dataset.itemKeys[static_cast<std::size_t>(i)]).dump();
+        out += quoted(dataset.itemKeys[static_cast<std::size_t>(i)], "item #" + std::to_string(i));
         out += ": {";
         bool first = true;
         for (const auto& e : dataset.answers.ofItem(i)) {
@@ -431,7 +453,6 @@ void writePeerannot(const Dataset& dataset, const std::string& folder)
         out += first ? "}" : "\n   }";
     }
     out += dataset.itemCount() > 0 ? "\n}\n" : "}\n";
-    writeFileAtomically(answersPath, out);
 
     json meta = json::object();
     meta["name"] = dataset.name;
@@ -439,7 +460,40 @@ void writePeerannot(const Dataset& dataset, const std::string& folder)
     meta["n_workers"] = dataset.annotatorCount();
     meta["n_tasks"] = dataset.itemCount();
     meta["class_names"] = dataset.classNames;
-    writeFileAtomically((target / "metadata.json").string(), meta.dump(4) + "\n");
+    std::string metaText;
+    try {
+        metaText = meta.dump(4) + "\n";
+    } catch (const json::type_error& e) {
+        throw InputError((target / "metadata.json").string(), "name or class names",
+                         "is not valid UTF-8 text, which JSON cannot hold (" + jsonProblem(e) + ")");
+    }
+
+    std::error_code ec;
+    if (fs::exists(target, ec)) {
+        // Both files or neither (writeFilesAtomically); the folder's other files are left alone.
+        writeFilesAtomically({{answersPath, out}, {(target / "metadata.json").string(), metaText}});
+        return;
+    }
+    // A new folder appears whole: it is built under a fresh name beside it and renamed.
+    const fs::path parent = fs::absolute(target).parent_path();
+    fs::create_directories(parent, ec);
+    if (ec)
+        throw InputError(folder, "", "cannot create the folder: " + ec.message());
+    std::string building = (parent / (target.filename().string() + ".tmp-XXXXXX")).string();
+    if (::mkdtemp(building.data()) == nullptr)
+        throw InputError(folder, "", "cannot create the folder: " + std::string(std::strerror(errno)));
+    try {
+        fs::permissions(building, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec
+                                      | fs::perms::others_read | fs::perms::others_exec);
+        writeFilesAtomically({{building + "/answers.json", out}, {building + "/metadata.json", metaText}});
+        fs::rename(building, target);
+    } catch (const fs::filesystem_error& e) {
+        fs::remove_all(building, ec);
+        throw InputError(folder, "", "cannot create the folder: " + e.code().message());
+    } catch (...) {
+        fs::remove_all(building, ec);
+        throw;
+    }
 }
 
 }  // namespace crowdsift

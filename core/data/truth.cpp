@@ -90,7 +90,7 @@ std::vector<std::int32_t> truthFromNpy(const Dataset& dataset, const std::string
 // Rodrigues' labels_train.txt: one label per line, line i + 1 = entry i.
 std::vector<std::int32_t> truthFromText(const Dataset& dataset, const std::string& path, std::vector<ReadWarning>& warnings)
 {
-    const std::string text = readFileBytes(path);
+    const std::string text = readTextFile(path);
     CsvReader reader(text, path, CsvReader::Separator::Whitespace);
     std::vector<std::string_view> fields;
     std::vector<double> values;
@@ -115,7 +115,7 @@ std::vector<std::int32_t> truthFromText(const Dataset& dataset, const std::strin
 
 ItemLabels readItemLabelCsv(const Dataset& dataset, const std::string& path, const std::string& what, bool allowEmpty)
 {
-    const std::string text = readFileBytes(path);
+    const std::string text = readTextFile(path);
     CsvReader reader(text, path);
     std::vector<std::string_view> fields;
     if (!reader.next(fields))

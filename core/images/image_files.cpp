@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <new>
 #include <system_error>
 
 namespace crowdsift::imagefiles {
@@ -80,8 +81,16 @@ cv::Mat decodeImage(const Dataset& dataset, int item)
 {
     const std::string bytes = readImageBytes(dataset, item);
     const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
-    cv::Mat image = bytes.empty() ? cv::Mat() : cv::imdecode(raw, cv::IMREAD_UNCHANGED);
     const std::string path = imageFile(dataset, item);
+    cv::Mat image;
+    try {
+        image = bytes.empty() ? cv::Mat() : cv::imdecode(raw, cv::IMREAD_UNCHANGED);
+    } catch (const cv::Exception& error) {
+        // e.g. a PNG header claiming 100000 x 100000 pixels (OpenCV refuses more than 2^30)
+        throw InputError(path, itemRecord(dataset, item), "cannot decode the image (" + error.err + ")");
+    } catch (const std::bad_alloc&) {
+        throw InputError(path, itemRecord(dataset, item), "cannot decode the image: it needs more memory than there is");
+    }
     if (image.empty())
         throw InputError(path, itemRecord(dataset, item), "not a readable image (unknown format or damaged file)");
     switch (image.depth()) {

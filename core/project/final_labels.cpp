@@ -3,6 +3,7 @@
 #include "data/formats.h"
 #include "util/csv.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/npy.h"
 
 #include <algorithm>
@@ -47,22 +48,22 @@ std::vector<std::string> writeCsv(const Dataset& dataset, const FinalLabels& lab
     return {path};
 }
 
+// The four arrays are written together (writeFilesAtomically): a failed export leaves none of
+// them changed, never a set of one export's labels beside another's posteriors.
 std::vector<std::string> writeNpyFiles(const FinalLabels& labels, const std::string& path)
 {
     const auto n = static_cast<std::size_t>(labels.itemCount());
     const std::vector<std::int32_t> values(labels.labels.begin(), labels.labels.end());
-    writeNpy(path, values.data(), {n});
-
     std::vector<std::uint8_t> sources(n);
     for (std::size_t i = 0; i < n; ++i)
         sources[i] = static_cast<std::uint8_t>(labels.sources[i]);
     const std::string sourcePath = siblingPath(path, ".source.npy");
-    writeNpy(sourcePath, sources.data(), {n});
-
     const std::string posteriorPath = siblingPath(path, ".posterior.npy");
-    writeNpy(posteriorPath, labels.posterior.data(), {n});
     const std::string qualityPath = siblingPath(path, ".quality.npy");
-    writeNpy(qualityPath, labels.quality.data(), {n});
+    writeFilesAtomically({{path, encodeNpy(npyArray(values.data(), {n}))},
+                          {sourcePath, encodeNpy(npyArray(sources.data(), {n}))},
+                          {posteriorPath, encodeNpy(npyArray(labels.posterior.data(), {n}))},
+                          {qualityPath, encodeNpy(npyArray(labels.quality.data(), {n}))}});
     return {path, sourcePath, posteriorPath, qualityPath};
 }
 
@@ -178,7 +179,7 @@ std::vector<std::string> writeFinalLabels(const Dataset& dataset, const FinalLab
     if (extension == ".csv")
         return writeCsv(dataset, labels, path);
     if (extension == ".json") {
-        writeFileAtomically(path, finalLabelsJson(dataset, labels, projectPath).dump(1) + "\n");
+        writeFileAtomically(path, jsonText(finalLabelsJson(dataset, labels, projectPath), 1, path) + "\n");
         return {path};
     }
     if (extension == ".npy")

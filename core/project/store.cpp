@@ -5,6 +5,7 @@
 #include "util/error.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <array>
@@ -44,7 +45,10 @@ StoreError storeError(const std::string& path, const std::string& doing, const S
                           + e.what() + ")");
     if (code == SQLITE_FULL)
         return StoreError(path + ": " + doing + ": the disk is full");
-    if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM)
+    if (code == SQLITE_READONLY)
+        return StoreError(path + ": " + doing + ": the project is open read-only (its file or folder cannot be "
+                                                "written; " + e.what() + ")");
+    if (code == SQLITE_CANTOPEN || code == SQLITE_PERM)
         return StoreError(path + ": " + doing + ": cannot write here (" + e.what() + ")");
     return StoreError(path + ": " + doing + ": " + e.what());
 }
@@ -95,7 +99,38 @@ namespace {
 
 constexpr int busyTimeoutMs = 5000;
 
-enum class FileKind { Missing, Directory, Empty, NotSqlite, Foreign, Project };
+std::string folderOf(const std::string& path)
+{
+    const fs::path folder = fs::absolute(fs::path(path)).parent_path();
+    return folder.empty() ? std::string(".") : folder.string();
+}
+
+// Whether this process may write the project: its file, and its folder (SQLite makes the
+// write-ahead log and its index there).
+bool canWrite(const std::string& path)
+{
+    return ::access(path.c_str(), W_OK) == 0 && ::access(folderOf(path).c_str(), W_OK) == 0;
+}
+
+// `path` for an SQLite URI: the characters URIs reserve, percent-encoded.
+std::string uriPath(const std::string& path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const char c : path) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '%' || c == '?' || c == '#' || u < 0x20 || u >= 0x7f) {
+            out += '%';
+            out += hex[u >> 4];
+            out += hex[u & 15];
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+enum class FileKind { Missing, Directory, NotRegular, Empty, NotSqlite, Foreign, Project };
 
 // Classifies a file from the first 100 bytes (the SQLite header) without opening a connection.
 FileKind classify(const std::string& path)
@@ -106,6 +141,8 @@ FileKind classify(const std::string& path)
         return FileKind::Missing;
     if (fs::is_directory(status))
         return FileKind::Directory;
+    if (!fs::is_regular_file(status))
+        return FileKind::NotRegular;  // opening a FIFO would wait for a writer
     std::ifstream in(path, std::ios::binary);
     std::array<unsigned char, 100> header{};
     in.read(reinterpret_cast<char*>(header.data()), header.size());
@@ -125,6 +162,8 @@ void requireProjectFile(const std::string& path)
     switch (classify(path)) {
     case FileKind::Missing: throw StoreError(path + ": no such project file");
     case FileKind::Directory: throw StoreError(path + ": is a folder, not a Crowdsift project file");
+    case FileKind::NotRegular:
+        throw StoreError(path + ": is not a regular file (a pipe, a device or a socket), not a Crowdsift project");
     case FileKind::Empty: throw StoreError(path + ": the file is empty, not a Crowdsift project");
     case FileKind::NotSqlite:
         throw StoreError(path + ": not a Crowdsift project (not an SQLite database, or cut short)");
@@ -140,7 +179,13 @@ Project::Project(std::string path) : path_(std::move(path)) {}
 
 Project::Project(Project&&) noexcept = default;
 Project& Project::operator=(Project&&) noexcept = default;
-Project::~Project() = default;
+// The connection closes before the locks go: once the project lock is free, create() may move
+// the write-ahead log this connection's close would still checkpoint and delete.
+Project::~Project()
+{
+    db_.reset();
+    runLocks_.reset();
+}
 
 bool Project::looksLikeProject(const std::string& path)
 {
@@ -158,13 +203,36 @@ std::string Project::cacheDir() const
 
 Project Project::open(const std::string& path)
 {
+    store::recoverInterruptedReplace(path);
     requireProjectFile(path);
     Project project(path);
+    project.runLocks_ = std::make_unique<RunLocks>();
+    bool busy = false;
+    project.runLocks_->project = store::lockProjectFile(path, LOCK_SH, busyTimeoutMs, busy);
+    if (busy)
+        throw StoreError(path + ": the project is being replaced (import --force) by another process; try again "
+                                "when it has finished");
+    // What a replacement that finished while this open waited for the lock put in place.
+    requireProjectFile(path);
+    project.readOnly_ = !canWrite(path);
     guarded(path, "cannot open the project", [&] {
-        project.db_ = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX, busyTimeoutMs);
+        if (project.readOnly_) {
+            // A folder that cannot be written cannot hold the write-ahead log's index either:
+            // without a log there, the file is opened as immutable (nothing can change it).
+            const bool logThere = fs::exists(path + "-wal");
+            const bool folderWritable = ::access(folderOf(path).c_str(), W_OK) == 0;
+            const std::string uri = "file:" + uriPath(fs::absolute(path).string())
+                                    + (!folderWritable && !logThere ? "?immutable=1" : "?mode=ro");
+            project.db_ = std::make_unique<SQLite::Database>(
+                uri, SQLite::OPEN_READONLY | SQLite::OPEN_URI | SQLite::OPEN_NOMUTEX, busyTimeoutMs);
+        } else {
+            project.db_ = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX,
+                                                             busyTimeoutMs);
+        }
         SQLite::Database& db = *project.db_;
         db.exec("PRAGMA foreign_keys = ON");
-        db.exec("PRAGMA synchronous = FULL");
+        if (!project.readOnly_)
+            db.exec("PRAGMA synchronous = FULL");
         const int version = db.execAndGet("PRAGMA user_version").getInt();
         if (version > schema::currentVersion)
             throw StoreError(path + ": the project was written by a newer Crowdsift (schema "
@@ -174,6 +242,10 @@ Project Project::open(const std::string& path)
             throw StoreError(path + ": the project file is damaged (it has no schema version)");
         if (!db.tableExists("metadata"))
             throw StoreError(path + ": the project file is damaged (its metadata table is missing)");
+        if (version < schema::currentVersion && project.readOnly_)
+            throw StoreError(path + ": the project was written by an older Crowdsift (schema " + std::to_string(version)
+                             + ") and must be updated to schema " + std::to_string(schema::currentVersion)
+                             + ", which needs write access to the file and its folder");
         if (version < schema::currentVersion) {
             schema::migrate(db, version, schema::currentVersion, schema::migrations());
             SQLite::Statement notes(db, "SELECT note FROM migration_log WHERE to_version > ? ORDER BY id");
@@ -188,7 +260,8 @@ Project Project::open(const std::string& path)
             throw StoreError(path + ": the project file is damaged (its metadata names no Crowdsift project)");
         project.readHeader();
     });
-    project.failInterruptedRuns();
+    if (!project.readOnly_)
+        project.failInterruptedRuns();
     return project;
 }
 

@@ -57,12 +57,18 @@ class Project {
 public:
     // Creates the project at `path` and imports `dataset` in one transaction. The file is built
     // as `<path>.tmp-<pid>` and renamed into place once complete, so a kill mid-import leaves
-    // nothing at `path`. A relative dataset root is stored made absolute. Throws StoreError when
+    // nothing at `path`. Replacing (`overwrite`) is as safe: the old project stays whole until
+    // the new one has taken its name, a kill at any moment leaves one of them whole (the next
+    // open or create finishes the replacement or undoes it), and a project that a Project in any
+    // process has open is not replaced (StoreError). A relative dataset root is stored made absolute. Throws StoreError when
     // `path` exists (unless `overwrite`), std::logic_error when the dataset is inconsistent,
     // Cancelled when `progress` is cancelled (nothing is left behind then either).
     static Project create(const std::string& path, const Dataset& dataset, Progress& progress,
                           bool overwrite = false);
-    // Opens an existing project, migrating an older schema. Throws StoreError naming the file
+    // Opens an existing project, migrating an older schema; read-only when the file or its folder
+    // cannot be written (readOnly()). Waits up to 5 s while another process replaces it (create
+    // with overwrite), and holds `<path>.lock` shared while open so that none replaces it under
+    // this one; finishes or undoes a replacement whose process died. Throws StoreError naming the file
     // for a missing, empty, damaged or foreign file and for a schema newer than this build's.
     // A run still "running" whose process has ended (crashed or killed: it no longer holds the
     // run's lock file, see beginRun) is marked failed, with summary {"error": why}.
@@ -89,6 +95,10 @@ public:
     int addMachineAnnotator(const std::string& id, const nlohmann::json& source, const std::vector<Answer>& answers);
     // The source JSON of every annotator, M entries, null for people.
     std::vector<nlohmann::json> annotatorSources() const;
+    // True when this process cannot write the project's file or folder: it was opened read-only
+    // (reading works; a write throws StoreError saying so). An older schema is not migrated then:
+    // open() throws StoreError.
+    bool readOnly() const { return readOnly_; }
 
     int schemaVersion() const;
     // What the migration of this open changed, one line each (e.g. which label old accept rows
@@ -163,6 +173,7 @@ private:
     std::unique_ptr<RunLocks> runLocks_;
     int itemCount_ = 0;
     int classCount_ = 0;
+    bool readOnly_ = false;
     std::vector<std::string> migrationNotes_;
 };
 

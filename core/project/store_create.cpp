@@ -6,6 +6,7 @@
 #include "util/progress.h"
 
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -75,6 +76,12 @@ void removeDeadBuilds(const std::string& path)
                 removeQuietly(it->path());
         }
     }
+}
+
+std::string openElsewhere(const std::string& path)
+{
+    return path + ": the project is open in a program (crowdsift or crowdsift-cli, in this or another "
+                  "process); close it there before replacing it";
 }
 
 // Removes a half-built project (database, its journal files, its cache) unless dismissed.
@@ -221,6 +228,15 @@ Project Project::create(const std::string& path, const Dataset& dataset, Progres
     const fs::path folder = fs::absolute(target).parent_path();
     if (!fs::is_directory(folder, ec))
         throw StoreError(path + ": the folder " + folder.string() + " does not exist");
+    if (overwrite && fs::exists(target, ec)) {
+        // Told before the import is done, and again before the project is replaced.
+        bool busy = false;
+        const int lock = store::lockProjectFile(path, LOCK_EX, 0, busy);
+        if (busy)
+            throw StoreError(openElsewhere(path));
+        if (lock >= 0)
+            ::close(lock);
+    }
 
     std::string root = dataset.root;
     if (!root.empty() && fs::path(root).is_relative())
@@ -232,6 +248,7 @@ Project Project::create(const std::string& path, const Dataset& dataset, Progres
     BuildGuard guard(building, buildingCache);
     removeQuietly(building);
     removeQuietly(buildingCache);
+    store::recoverInterruptedReplace(path);
     removeDeadBuilds(path);
 
     guarded(path, "cannot create the project", [&] {
@@ -250,22 +267,27 @@ Project Project::create(const std::string& path, const Dataset& dataset, Progres
         db.exec("PRAGMA journal_mode = WAL");
     });
 
-    try {
-        syncToDisk(building, false);
-        if (fs::exists(target)) {
-            fs::remove(target);
-            removeQuietly(path + "-wal");
-            removeQuietly(path + "-shm");
+    syncToDisk(building, false);
+    bool busy = false;
+    const int lock = store::lockProjectFile(path, LOCK_EX, 0, busy);
+    if (busy)
+        throw StoreError(openElsewhere(path));
+    struct Unlock {
+        int fd;
+        ~Unlock()
+        {
+            if (fd >= 0)
+                ::close(fd);
         }
-        removeQuietly(cacheDirOf(path));
-        if (fs::exists(buildingCache))
-            fs::rename(buildingCache, cacheDirOf(path));
-        fs::rename(building, target);
-        syncToDisk(folder, true);
-    } catch (const fs::filesystem_error& e) {
-        throw StoreError(path + ": cannot put the new project in place: " + e.code().message());
-    }
+    } unlock{lock};
+    store::recoverInterruptedReplace(path, true);
+    // Again under the lock: another create may have put a project there since.
+    if (fs::exists(target, ec) && !overwrite)
+        throw StoreError(path + ": already exists; choose another name or allow overwriting it");
+    store::replaceProject(path, building, buildingCache);
     guard.dismiss();
+    ::close(unlock.fd);
+    unlock.fd = -1;
     return open(path);
 }
 

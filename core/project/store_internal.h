@@ -2,7 +2,8 @@
 
 // Shared by the parts of Project (project/store.h), one file per responsibility: store.cpp
 // (opening, migrating, the header; the helpers below), store_create.cpp (creating a project and
-// importing a dataset), store_dataset.cpp (reading the dataset back), store_runs.cpp (runs, run
+// importing a dataset), store_replace.cpp (putting a built project in place of another, the
+// project lock), store_dataset.cpp (reading the dataset back), store_runs.cpp (runs, run
 // outputs, the active run), store_locks.cpp (the run lock files that tell a live run from an
 // interrupted one) and store_decisions.cpp (decisions). SQLite types; included by nothing outside
 // core/project.
@@ -22,9 +23,12 @@
 
 namespace crowdsift {
 
-// The lock files of this Project's running runs: open descriptors holding flock(LOCK_EX).
+// The lock files of this Project's running runs: open descriptors holding flock(LOCK_EX); and
+// `<path>.lock` held with flock(LOCK_SH) while the project is open, which keeps create() from
+// replacing it (-1 when the folder allows no lock file).
 struct Project::RunLocks {
     std::map<std::int64_t, int> fds;
+    int project = -1;
 
     ~RunLocks();  // closes them, which releases the locks
 };
@@ -108,6 +112,27 @@ using FloatMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::
 // Opens (creating) `path` and takes an exclusive flock without waiting; -1 when another open
 // file holds it or the file cannot be made.
 int tryLockFile(const fs::path& path);
+
+// flock `operation` (LOCK_SH to use a project, LOCK_EX to replace it) on `<path>.lock`, retried
+// for up to `waitMs`. Returns the descriptor holding it; -1 with `busy` set when another open
+// file holds a conflicting lock, -1 with `busy` clear when the lock file can be neither created
+// nor opened (a read-only folder, where nobody can replace the project either).
+int lockProjectFile(const std::string& path, int operation, int waitMs, bool& busy);
+
+// Puts the database `building` and its cache folder `buildingCache` (which may not exist) in
+// place of the project at `path` (which may not exist), its cache and its write-ahead log, so
+// that a kill at any moment leaves the old project or the new one whole: the old cache and log
+// are moved aside under names with this process's pid, a marker `<path>.swap-<pid>` says a
+// replacement is under way, and the rename of the database is the moment the new project
+// takes over. The caller holds the project's exclusive lock. Throws StoreError (the old project
+// back in place) when a step fails.
+void replaceProject(const std::string& path, const fs::path& building, const fs::path& buildingCache);
+
+// Finishes or undoes the replacements of `path` whose process died (see replaceProject);
+// true when there was one. Takes the project's lock exclusively for it unless the caller holds
+// it (`locked`); does nothing while another process holds it. Throws StoreError when a rename
+// fails.
+bool recoverInterruptedReplace(const std::string& path, bool locked = false);
 
 }  // namespace store
 

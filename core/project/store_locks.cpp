@@ -41,6 +41,8 @@ Project::RunLocks::~RunLocks()
 {
     for (const auto& [run, fd] : fds)
         ::close(fd);
+    if (project >= 0)
+        ::close(project);
 }
 
 std::string Project::runLockPath(std::int64_t run) const

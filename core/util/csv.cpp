@@ -2,6 +2,7 @@
 
 #include "util/error.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -26,13 +27,19 @@ std::string readFileBytes(const std::string& path)
     std::error_code ec;
     if (fs::is_directory(path, ec))
         throw InputError(path, "", "is a folder where a file was expected");
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // A FIFO or a device (/dev/zero) would block the open or never end: only regular files are
+    // read. Non-blocking, so that a FIFO put there since the check cannot hang the open.
+    struct stat info {};
+    if (::stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode))
+        throw InputError(path, "", "is not a regular file (a pipe, a device or a socket); give a file");
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         throw InputError(path, "", "cannot open: " + systemError(errno));
-    struct stat info {};
-    if (::fstat(fd, &info) != 0) {
+    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
         const int error = errno;
         ::close(fd);
+        if (!S_ISREG(info.st_mode))
+            throw InputError(path, "", "is not a regular file (a pipe, a device or a socket); give a file");
         throw InputError(path, "", "cannot read: " + systemError(error));
     }
     std::string bytes;
@@ -62,6 +69,24 @@ std::string readFileBytes(const std::string& path)
     return bytes;
 }
 
+std::string readTextFile(const std::string& path)
+{
+    std::string text = readFileBytes(path);
+    const auto starts = [&](const char* prefix, std::size_t n) { return text.size() >= n && text.compare(0, n, prefix, n) == 0; };
+    if (starts("\xFF\xFE\0\0", 4) || starts("\0\0\xFE\xFF", 4))
+        throw InputError(path, "", "is UTF-32 text (it starts with a UTF-32 byte order mark); save it as UTF-8");
+    if (starts("\xFF\xFE", 2) || starts("\xFE\xFF", 2))
+        throw InputError(path, "", "is UTF-16 text (it starts with a UTF-16 byte order mark); save it as UTF-8");
+    const std::size_t head = std::min<std::size_t>(text.size(), 4096);
+    if (text.find('\0') < head)
+        throw InputError(path, "", "holds NUL bytes near its start: UTF-16 text without a byte order mark, or not "
+                                   "text at all; save it as UTF-8 text");
+    const std::size_t firstCr = text.find('\r');
+    if (firstCr != std::string::npos && text.find('\n') == std::string::npos && firstCr + 1 < text.size())
+        throw InputError(path, "", "ends its lines with CR alone (classic Mac OS); convert the line ends to LF or CRLF");
+    return text;
+}
+
 std::string siblingPath(const std::string& path, const std::string& suffix)
 {
     const fs::path p(path);
@@ -77,10 +102,13 @@ std::string csvNumber(double value)
     return buffer;
 }
 
-void writeFileAtomically(const std::string& path, std::string_view data)
+namespace {
+
+// Writes `data` to a fresh name beside `path`, created exclusively (mkostemp: O_CREAT | O_EXCL):
+// it never follows a link planted at a guessable name, and two writers of one path never share
+// a temporary. Flushed to disk; mode 0644. Returns its name; InputError (nothing left) on failure.
+std::string writeTemporary(const std::string& path, std::string_view data)
 {
-    // A fresh name, created exclusively (mkostemp: O_CREAT | O_EXCL): it never follows a link
-    // planted at a guessable name, and two writers of one path never share a temporary.
     std::string temporary = path + ".tmp-XXXXXX";
     const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
     if (fd < 0)
@@ -108,12 +136,12 @@ void writeFileAtomically(const std::string& path, std::string_view data)
         ::unlink(temporary.c_str());
         throw InputError(path, "", "cannot write: " + systemError(error));
     }
-    if (::rename(temporary.c_str(), path.c_str()) != 0) {
-        const int error = errno;
-        ::unlink(temporary.c_str());
-        throw InputError(path, "", "cannot replace the file: " + systemError(error));
-    }
-    // The rename itself is only durable once the folder entry is on disk.
+    return temporary;
+}
+
+// A rename is only durable once the folder entry is on disk.
+void syncFolderOf(const std::string& path)
+{
     std::string folder = fs::path(path).parent_path().string();
     if (folder.empty())
         folder = ".";
@@ -122,6 +150,51 @@ void writeFileAtomically(const std::string& path, std::string_view data)
         ::fsync(dirFd);
         ::close(dirFd);
     }
+}
+
+}  // namespace
+
+void writeFileAtomically(const std::string& path, std::string_view data)
+{
+    const std::string temporary = writeTemporary(path, data);
+    if (::rename(temporary.c_str(), path.c_str()) != 0) {
+        const int error = errno;
+        ::unlink(temporary.c_str());
+        throw InputError(path, "", "cannot replace the file: " + systemError(error));
+    }
+    syncFolderOf(path);
+}
+
+void writeFilesAtomically(const std::vector<std::pair<std::string, std::string>>& files)
+{
+    std::vector<std::string> temporaries;
+    temporaries.reserve(files.size());
+    const auto removeFrom = [&](std::size_t first) {
+        for (std::size_t i = first; i < temporaries.size(); ++i)
+            ::unlink(temporaries[i].c_str());
+    };
+    try {
+        for (const auto& [path, data] : files) {
+            // What would make a rename fail is found before any file is replaced.
+            struct stat info {};
+            if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode))
+                throw InputError(path, "", "is a folder; nothing of the set was written");
+            temporaries.push_back(writeTemporary(path, data));
+        }
+    } catch (...) {
+        removeFrom(0);
+        throw;
+    }
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        if (::rename(temporaries[i].c_str(), files[i].first.c_str()) != 0) {
+            const int error = errno;
+            removeFrom(i);
+            throw InputError(files[i].first, "", "cannot replace the file: " + systemError(error)
+                                                     + (i > 0 ? " (the files before it in the set were replaced)" : ""));
+        }
+    }
+    for (const auto& file : files)
+        syncFolderOf(file.first);
 }
 
 static bool isBlank(char c)

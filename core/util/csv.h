@@ -4,19 +4,34 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace crowdsift {
 
 // The whole file in memory: one read instead of per-line stream parsing. Throws InputError
-// when the file cannot be opened or read.
+// when the file cannot be opened or read, or is not a regular file (a FIFO, /dev/zero: they
+// would hang or never end).
 std::string readFileBytes(const std::string& path);
+
+// A text file (CSV, JSON) as readFileBytes() reads it, refused with a message saying what it is
+// when it is not UTF-8 text the readers can split into lines: UTF-16 or UTF-32 (by byte order
+// mark, or NUL bytes near the start), or lines ended by CR alone (classic Mac OS), which would
+// read as one line echoed whole in the next error.
+std::string readTextFile(const std::string& path);
 
 // Replaces `path` with `data` so that a crash never leaves half a file: writes a temporary
 // `path.tmp-XXXXXX` with a fresh name created exclusively (never a link planted there, never
 // another writer's), fsyncs it, renames it over `path`, fsyncs the folder. Mode 0644. Throws
 // InputError on failure (and removes the temporary file).
 void writeFileAtomically(const std::string& path, std::string_view data);
+
+// Replaces a set of files (path, content) together, e.g. the .npy files of one export: every
+// file is first written to its own fresh temporary beside it and flushed, and only when all are
+// written are they renamed into place. A failure to write (a full disk, a folder that cannot be
+// written) changes none of them; only a failing rename, of a name in a folder that was just
+// written, could leave the first renamed ones new, and the message says so.
+void writeFilesAtomically(const std::vector<std::pair<std::string, std::string>>& files);
 
 // `path` with its extension replaced by `suffix`: ("out/x.csv", ".annotators.csv") ->
 // "out/x.annotators.csv". Names the companion files of an export.

@@ -321,7 +321,7 @@ void writeNpy(const std::string& path, const NpyArray& array)
 }
 
 template <class T>
-static void writeTyped(const std::string& path, NpyType type, const T* data, const std::vector<std::size_t>& shape)
+static NpyArray typedArray(NpyType type, const T* data, const std::vector<std::size_t>& shape)
 {
     NpyArray array;
     array.type = type;
@@ -330,7 +330,33 @@ static void writeTyped(const std::string& path, NpyType type, const T* data, con
     array.bytes.resize(n * sizeof(T));
     if (n > 0)
         std::memcpy(array.bytes.data(), data, n * sizeof(T));
-    writeNpy(path, array);
+    return array;
+}
+
+template <class T>
+static void writeTyped(const std::string& path, NpyType type, const T* data, const std::vector<std::size_t>& shape)
+{
+    writeNpy(path, typedArray(type, data, shape));
+}
+
+NpyArray npyArray(const float* data, const std::vector<std::size_t>& shape)
+{
+    return typedArray(NpyType::Float32, data, shape);
+}
+
+NpyArray npyArray(const double* data, const std::vector<std::size_t>& shape)
+{
+    return typedArray(NpyType::Float64, data, shape);
+}
+
+NpyArray npyArray(const std::int32_t* data, const std::vector<std::size_t>& shape)
+{
+    return typedArray(NpyType::Int32, data, shape);
+}
+
+NpyArray npyArray(const std::uint8_t* data, const std::vector<std::size_t>& shape)
+{
+    return typedArray(NpyType::UInt8, data, shape);
 }
 
 void writeNpy(const std::string& path, const float* data, const std::vector<std::size_t>& shape)

@@ -53,6 +53,13 @@ void writeNpy(const std::string& path, const bool* data, const std::vector<std::
 // The .npy file content (header + data) that writeNpy() writes, for callers that embed it.
 std::string encodeNpy(const NpyArray& array);
 
+// `data` (product(shape) elements, C order) as an array of its type, e.g. to encode several
+// arrays and write them together (writeFilesAtomically, util/csv.h).
+NpyArray npyArray(const float* data, const std::vector<std::size_t>& shape);
+NpyArray npyArray(const double* data, const std::vector<std::size_t>& shape);
+NpyArray npyArray(const std::int32_t* data, const std::vector<std::size_t>& shape);
+NpyArray npyArray(const std::uint8_t* data, const std::vector<std::size_t>& shape);
+
 template <class T>
 std::vector<T> NpyArray::as() const
 {

@@ -30,6 +30,28 @@ void writeColor(const std::string& path, int width, int height, cv::Scalar bgr, 
     QVERIFY(cv::imwrite(path, image));
 }
 
+// A 1 x 1 PNG whose header (IHDR, with its CRC made right) says 100000 x 100000.
+void writeHugePng(const std::string& path)
+{
+    std::vector<unsigned char> png;
+    cv::imencode(".png", cv::Mat(1, 1, CV_8UC1, cv::Scalar(7)), png);
+    for (int offset : {16, 20}) {  // width, height: big-endian after "IHDR"
+        const std::uint32_t v = 100000;
+        for (int b = 0; b < 4; ++b)
+            png[static_cast<std::size_t>(offset + b)] = static_cast<unsigned char>(v >> (24 - 8 * b));
+    }
+    std::uint32_t crc = 0xFFFFFFFFu;  // CRC-32 of the chunk type and data, bytes 12..28
+    for (std::size_t i = 12; i < 29; ++i) {
+        crc ^= png[i];
+        for (int k = 0; k < 8; ++k)
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    crc ^= 0xFFFFFFFFu;
+    for (int b = 0; b < 4; ++b)
+        png[static_cast<std::size_t>(29 + b)] = static_cast<unsigned char>(crc >> (24 - 8 * b));
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+}
+
 void writeGray(const std::string& path, int width, int height, int value)
 {
     QVERIFY(cv::imwrite(path, cv::Mat(height, width, CV_8UC1, cv::Scalar(value))));
@@ -173,6 +195,8 @@ private Q_SLOTS:
         QTest::newRow("corrupt") << "broken.png" << "not a readable image";
         QTest::newRow("missing") << "absent.png" << "not found";
         QTest::newRow("empty") << "empty.jpg" << "not a readable image";
+        // Its header claims 100000 x 100000 pixels: OpenCV's assertion once came out bare.
+        QTest::newRow("huge") << "huge.png" << "cannot decode the image";
     }
 
     void damagedImageNamesFileAndItem()
@@ -184,6 +208,7 @@ private Q_SLOTS:
         writeGray(root + "/ok.png", 4, 4, 1);
         std::ofstream(root + "/broken.png") << "this is not a PNG file";
         std::ofstream(root + "/empty.jpg").flush();
+        writeHugePng(root + "/huge.png");
         const Dataset d = imageDataset(root, {"ok.png", file.toStdString()});
         try {
             buildImageCache(d, root + "/cache", {});

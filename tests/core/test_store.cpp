@@ -20,7 +20,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
+#include <sys/wait.h>
 
 using namespace crowdsift;
 namespace fs = std::filesystem;
@@ -292,6 +294,9 @@ private Q_SLOTS:
     void killDuringCreateLeavesNoProject_data();
     void killDuringCreateLeavesNoProject();
     void killAfterCreateKeepsTheProject();
+    void replaceRefusesAProjectInUse();
+    void interruptedReplaceLeavesOneWholeProject_data();
+    void interruptedReplaceLeavesOneWholeProject();
 };
 
 void TestStore::roundTripSmall()
@@ -862,6 +867,103 @@ void TestStore::killAfterCreateKeepsTheProject()
     compareDatasets(Project::open(path).loadDataset(Progress::none()), childDataset());
     for (const std::string& name : folderEntries(dir))
         QVERIFY2(name.find(".tmp-") == std::string::npos, name.c_str());
+}
+
+// `import --force` beside a running `aggregate` once printed "stored as run 2" and the run was
+// gone: a project open anywhere (here another Project in this process) is not replaced.
+void TestStore::replaceRefusesAProjectInUse()
+{
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("used.csift").toStdString();
+    std::optional<Project> owner = Project::create(path, smallDataset(), Progress::none());
+    const std::int64_t run = owner->beginRun("aggregate", {});
+    const QString message = storeErrorOf([&] { Project::create(path, childDataset(), Progress::none(), true); });
+    QVERIFY2(message.contains(qs(path)) && message.contains("is open in a program"), qPrintable(message));
+    owner->finishRun(run, "done", {{"accuracy", 1}});
+    QCOMPARE(owner->runs().size(), std::size_t(1));
+    compareDatasets(Project::open(path).loadDataset(Progress::none()), smallDataset());
+    for (const std::string& name : folderEntries(dir))
+        QVERIFY2(name.find(".tmp-") == std::string::npos && name.find(".swap-") == std::string::npos, name.c_str());
+
+    owner.reset();  // closed: now it may be replaced
+    compareDatasets(Project::create(path, childDataset(), Progress::none(), true).loadDataset(Progress::none()),
+                    childDataset());
+}
+
+void TestStore::interruptedReplaceLeavesOneWholeProject_data()
+{
+    QTest::addColumn<int>("steps");
+    QTest::newRow("marker written") << 0;
+    QTest::newRow("old cache moved aside") << 1;
+    QTest::newRow("old log moved aside") << 2;
+    QTest::newRow("new cache in place") << 3;
+    QTest::newRow("new database in place") << 4;
+}
+
+// A replacement (create with overwrite) killed after `steps` of its renames, as
+// store_replace.cpp makes them: the next open finds the old project whole (with the decisions
+// that were only in its write-ahead log and its run's array) until the new database has its name,
+// and the new one from then on; nothing of the other is left.
+void TestStore::interruptedReplaceLeavesOneWholeProject()
+{
+    QFETCH(int, steps);
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("p.csift").toStdString();
+    std::int64_t run = 0;
+    {
+        Project old = Project::create(path, smallDataset(), Progress::none());
+        run = old.beginRun("aggregate", {});
+        const float values[] = {1, 2};
+        old.addRunOutput(run, "posteriors", values, {2});
+        old.finishRun(run, "done", {});
+    }
+    // Decisions committed to the log only: a killed process leaves them there.
+    QProcess child;
+    child.start(QCoreApplication::applicationFilePath(), {"--child-append-decisions", qs(path), "wal-sync"});
+    QVERIFY(child.waitForStarted());
+    QCOMPARE(killAfterLines(child, kAppendedBeforeKill + 1).size(), kAppendedBeforeKill + 1);
+    QVERIFY(fs::exists(path + "-wal"));
+
+    const std::string built = dir.filePath("built.csift").toStdString();
+    Project::create(built, childDataset(), Progress::none());
+    const pid_t pid = ::fork();  // a process that has ended: the replacement's
+    if (pid == 0)
+        ::_exit(0);
+    ::waitpid(pid, nullptr, 0);
+    const std::string id = std::to_string(pid);
+    fs::rename(built, path + ".tmp-" + id);
+    fs::rename(built + ".cache", path + ".cache.tmp-" + id);
+    fs::remove(built + ".lock");
+
+    std::ofstream(path + ".swap-" + id) << "replacing\n";
+    if (steps >= 1)
+        fs::rename(path + ".cache", path + ".cache.old-" + id);
+    if (steps >= 2) {
+        fs::rename(path + "-wal", path + ".wal.old-" + id);
+        fs::remove(path + "-shm");
+    }
+    if (steps >= 3)
+        fs::rename(path + ".cache.tmp-" + id, path + ".cache");
+    if (steps >= 4)
+        fs::rename(path + ".tmp-" + id, path);
+
+    {
+        const Project project = Project::open(path);
+        if (steps < 4) {
+            compareDatasets(project.loadDataset(Progress::none()), smallDataset());
+            QCOMPARE(static_cast<int>(project.decisions().size()), kAppendedBeforeKill + 1);
+            QCOMPARE(project.runOutput(run, "posteriors").as<float>(), (std::vector<float>{1, 2}));
+        } else {
+            compareDatasets(project.loadDataset(Progress::none()), childDataset());
+            QVERIFY(project.decisions().empty());
+            QVERIFY(project.runs().empty());
+        }
+    }
+    QCOMPARE(qs(integrityCheck(path)), QStringLiteral("ok"));
+    for (const std::string& name : folderEntries(dir))
+        QVERIFY2(name == "p.csift" || name == "p.csift.cache" || name == "p.csift.lock" || name == "p.csift-wal"
+                     || name == "p.csift-shm",
+                 name.c_str());
 }
 
 void TestStore::killedRunIsFoundFailed()
