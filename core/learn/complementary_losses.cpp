@@ -80,7 +80,8 @@ ComplementaryBatchLoss complementaryBatchLoss(ComplementaryLoss loss, const torc
     case L::UreTga: {
         const bool uniform = loss == L::UreNn || loss == L::UreGa;
         const torch::Tensor t = uniform ? uniformTransitionTensor(classes, options) : transition;
-        const torch::Tensor inverse = torch::inverse(t.to(torch::kDouble)).to(options.dtype());
+        // The pseudo-inverse: an estimated T (anchors) may be singular; it is T^-1 otherwise.
+        const torch::Tensor inverse = torch::linalg_pinv(t.to(torch::kDouble)).to(options.dtype());
         weight = complementary.sum();
         // R_k = 1/n sum_i l_ik (C T^-1)_ik: the partial risk of class k.
         const torch::Tensor risks = (-logp * complementary.matmul(inverse)).sum(0) / weight.clamp_min(1);
