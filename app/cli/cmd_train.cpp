@@ -7,6 +7,7 @@
 #include "terminal_progress.h"
 #include "train_options.h"
 
+#include "learn_project/complementary_runs.h"
 #include "learn_project/data_params_runs.h"
 #include "learn_project/learn_runs.h"
 #include "util/error.h"
@@ -31,6 +32,9 @@ struct TrainCommandArgs {
     std::int64_t ranking = 0;  // a data-parameters run; 0 = none
     double subsetFrac = 0;  // the highest-ranked fraction left out
     int rankingEpoch = 0;
+    bool complementary = false;
+    std::string strategy = "scl-nl";
+    std::string transition = "uniform";
     TrainArgs train;
     ReadArgs read;
 };
@@ -38,6 +42,77 @@ struct TrainCommandArgs {
 void printEpochHeader()
 {
     std::printf("%4s %5s %8s %7s %8s %7s %9s %9s\n", "fold", "epoch", "loss", "acc", "val", "val_acc", "lr", "img/s");
+}
+
+void printEpoch(int fold, const EpochRecord& e)
+{
+    std::printf("%4d %5d %8.4f %7.4f %8s %7s %9.2e %9.0f\n", fold + 1, e.epoch, e.trainLoss, e.trainAccuracy,
+                numberCell(e.validationLoss, "%.4f").c_str(), numberCell(e.validationAccuracy, "%.4f").c_str(),
+                e.learningRate, e.samplesPerSecond);
+    std::fflush(stdout);
+}
+
+// `train --complementary`: learn from the dataset's complementary and ordinary answers.
+void runComplementary(const TrainCommandArgs& args, const GlobalOptions& global)
+{
+    const ComplementaryLoss loss = parseComplementaryLoss(args.strategy, "--strategy");
+    if (args.train.isGiven("folds"))
+        throw InputError("--folds", "", "--complementary trains one model on every answered item (no cross-validation)");
+    TrainArgs::Resolved settings = args.train.resolve();
+    settings.folds = 1;
+    TerminalProgress bar(!global.quiet && !args.json);
+    Input input = openInput(args.path, args.read, bar, global);
+    const Dataset& dataset = input.dataset;
+    const LearnInput learnInput = loadLearnInputFor(input, settings, bar.token());
+    const bool table = !global.quiet && !args.json;
+    if (table) {
+        bar.finish();
+        printRunHeader(settings, learnInput, dataset.classCount(), 0);
+        std::printf("loss %s, transition %s; train_acc = share of complementary answers off the top class\n",
+                    complementaryLossName(loss), args.transition.c_str());
+        printEpochHeader();
+    }
+    TransitionChoice transition;
+    transition.source = args.transition;
+    const ComplementaryOutcome outcome =
+        trainComplementary(learnInput, dataset, loss, transition, settings.spec, settings.config, bar.token(),
+                           [&](const EpochRecord& e) {
+                               if (!table)
+                                   return;
+                               bar.finish();
+                               printEpoch(0, e);
+                           });
+    bar.finish();
+    nlohmann::json params = trainParams(settings);
+    params["complementary"] = true;
+    params["strategy"] = complementaryLossName(loss);
+    params["transition"] = args.transition;
+    params["soft"] = false;
+    params["folds"] = 1;
+    nlohmann::json summary = complementarySummary(dataset, params, outcome);
+    if (input.project && !args.noStore)
+        summary["run"] = storeComplementaryRun(*input.project, dataset, params, outcome);
+    std::vector<std::string> written;
+    if (!args.output.empty()) {
+        const RowMatrixXf& p = outcome.result.probabilities;
+        writeNpy(args.output, p.data(), {static_cast<std::size_t>(p.rows()), static_cast<std::size_t>(p.cols())});
+        written.push_back(args.output);
+    }
+    summary["outputs"] = written;
+    if (args.json) {
+        std::printf("%s\n", summary.dump(2).c_str());
+        return;
+    }
+    if (global.quiet)
+        return;
+    std::printf("%.0f complementary and %.0f ordinary answer(s); trained in %.1f s\n", outcome.complementaryAnswers,
+                outcome.ordinaryAnswers, outcome.result.seconds);
+    if (!summary["accuracy"].is_null())
+        std::printf("accuracy against truth: %.4f (in-sample, trained on these items)\n", summary["accuracy"].get<double>());
+    if (!summary["transition_data_error"].is_null())
+        std::printf("transition estimated from the data: mean |T - T_truth| = %.4f\n",
+                    summary["transition_data_error"].get<double>());
+    printStoredAndWritten(summary, args.path, written);
 }
 
 }  // namespace
@@ -54,7 +129,8 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
                     "image networks from its images (decoded once into an image cache); --input gist gives an "
                     "mlp GIST scene features of the images (computed once, cached).");
     command->add_option("path", args->path, "Project file (.csift) or dataset folder/file")->required();
-    command->add_option("-l,--labels", args->labels, "Aggregation run id, or labels file (.csv, .npy)")->required();
+    CLI::Option* labels =
+        command->add_option("-l,--labels", args->labels, "Aggregation run id, or labels file (.csv, .npy); not with --complementary");
     command->add_option("-o,--output", args->output, "Write the probabilities (N x K float32 .npy)");
     command->add_flag("--json", args->json, "Print the run summary as JSON");
     command->add_flag("--no-store", args->noStore, "Do not record the run in the project");
@@ -71,12 +147,37 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
     command->add_option("--ranking-epoch", args->rankingEpoch, "With --ranking: rank by this epoch's sigma (0 = the last)")
         ->check(CLI::NonNegativeNumber)
         ->needs(ranking);
+    CLI::Option* complementary = command->add_flag(
+        "--complementary", args->complementary,
+        "Learn from the dataset's own answers, complementary (\"not class k\") and ordinary alike, with the loss of -s; "
+        "one model on every answered item (no cross-validation)");
+    complementary->excludes(labels);
+    complementary->excludes(ranking);
+    std::string losses;
+    for (const std::string& name : complementaryLossNames())
+        losses += (losses.empty() ? "" : "|") + name;
+    command->add_option("-s,--strategy", args->strategy, "With --complementary: the loss: " + losses)
+        ->capture_default_str()
+        ->needs(complementary);
+    command->add_option("--transition", args->transition,
+                        "With --complementary: the transition matrix of ure-tnn, ure-tga, fwd and cpe-*: uniform, anchors "
+                        "(estimated by a first cpe-i training, Yu et al. 2018), truth (counted against the dataset's "
+                        "truth) or a K x K .npy")
+        ->capture_default_str()
+        ->needs(complementary);
     args->train.addTo(command, UseTrain);
     args->read.addTo(command);
 
     command->callback([args, &global, &exitCode] {
         if (!args->output.empty() && std::filesystem::path(args->output).extension() != ".npy")
             throw InputError("-o", args->output, "the probabilities are written as .npy (N x K float32)");
+        if (args->complementary) {
+            runComplementary(*args, global);
+            exitCode = 0;
+            return;
+        }
+        if (args->labels.empty())
+            throw InputError("--labels", "", "train needs the labels to learn from (or --complementary)");
         const TrainArgs::Resolved settings = args->train.resolve();
         TerminalProgress bar(!global.quiet && !args->json);
         Input input = openInput(args->path, args->read, bar, global);

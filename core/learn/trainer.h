@@ -17,6 +17,10 @@
 
 namespace crowdsift {
 
+struct ComplementaryTargets;
+struct ComplementaryConfig;
+struct ComplementaryFit;
+
 enum class OptimizerKind { Sgd, AdamW };
 enum class ScheduleKind { Cosine, Step, Constant };  // each after `warmupEpochs` of linear warm-up
 
@@ -151,6 +155,13 @@ public:
     // cancel. `onEpoch` runs on the training thread after each epoch.
     TrainResult fit(const LearnInput& input, const std::vector<int>& rows, const Targets& targets,
                     Progress& progress = Progress::none(), const EpochCallback& onEpoch = {});
+
+    // Trains on the complementary and ordinary answers of rows `rows` (those with none are left
+    // out) with a complementary-label loss (learn/complementary.h, complementary_trainer.cpp). No
+    // validation split. `fit` (when given) receives what the loss learned beside the network.
+    TrainResult fitComplementary(const LearnInput& input, const std::vector<int>& rows, const ComplementaryTargets& targets,
+                                 const ComplementaryConfig& loss, Progress& progress = Progress::none(),
+                                 const EpochCallback& onEpoch = {}, ComplementaryFit* fit = nullptr);
 
     // Softmax probabilities for rows `rows` of `input`: rows.size() x K. With `embeddings`, also
     // the network's penultimate layer for the same rows from the same pass: rows.size() x D' (the
