@@ -413,10 +413,6 @@ void writePeerannot(const Dataset& dataset, const std::string& folder)
     if (!target.has_filename())
         target = target.parent_path();  // "out/" names the folder out
     const std::string answersPath = (target / "answers.json").string();
-    std::error_code ec;
-    fs::create_directories(target, ec);
-    if (ec)
-        throw InputError(folder, "", "cannot create the folder: " + ec.message());
 
     // JSON holds only UTF-8 text: an id that is not is named, not reported as type_error.316.
     const auto jsonProblem = [](const json::exception& e) {
