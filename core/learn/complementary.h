@@ -12,10 +12,11 @@
 //   scl-nl    -log(1 - p_kb)                         Chou, Niu, Lin, Sugiyama, ICML 2020 (SCL)
 //   scl-exp   exp(p_kb)                              idem
 //   ure-nn    Ishida, Niu, Menon, Sugiyama, ICML 2019: the unbiased risk with cross entropy
-//   ure-ga    l_k = -log p_k, as K per-class partial risks of a batch of n answers
-//   ure-tnn   R_k = 1/n sum_answers (T^-1)[kb][k] l_k  (uniform T: T^-1 = J - (K-1) I, the
-//   ure-tga   paper's -(K-1) l_kb + sum_j l_j; a singular T takes its pseudo-inverse); the risk
-//             is sum_k R_k. NN: minimise sum_k max(0, R_k); GA: when some R_k < 0, ascend on
+//   ure-ga    l_k = -log p_k, as K per-class partial risks of a batch:
+//   ure-tnn   R_k = sum_j pi_j (T^-1)[j][k] mean_{answers "not j"} l_k, pi the complementary
+//   ure-tga   labels' shares in the training set (uniform T: T^-1 = J - (K-1) I, the paper's
+//             -(K-1) l_kb + sum_j l_j; a singular T takes its pseudo-inverse); the risk is
+//             sum_k R_k. NN: minimise sum_k max(0, R_k); GA: when some R_k < 0, ascend on
 //             the negative ones (minimise
 //             -sum_k min(0, R_k)), else descend on sum_k R_k. ure-nn / ure-ga use the uniform T,
 //             ure-tnn / ure-tga the configured one (Wang et al. 2023, libcll's URE with T).

@@ -44,7 +44,8 @@ torch::Tensor logForward(const torch::Tensor& logits, const torch::Tensor& trans
 
 ComplementaryBatchLoss complementaryBatchLoss(ComplementaryLoss loss, const torch::Tensor& logits,
                                               const torch::Tensor& complementary, const torch::Tensor& ordinary,
-                                              const torch::Tensor& transition, const torch::Tensor& cpeLogits)
+                                              const torch::Tensor& transition, const torch::Tensor& cpeLogits,
+                                              const torch::Tensor& complementaryPrior)
 {
     using L = ComplementaryLoss;
     const std::int64_t classes = logits.size(1);
@@ -83,8 +84,15 @@ ComplementaryBatchLoss complementaryBatchLoss(ComplementaryLoss loss, const torc
         // The pseudo-inverse: an estimated T (anchors) may be singular; it is T^-1 otherwise.
         const torch::Tensor inverse = torch::linalg_pinv(t.to(torch::kDouble)).to(options.dtype());
         weight = complementary.sum();
-        // R_k = 1/n sum_i l_ik (C T^-1)_ik: the partial risk of class k.
-        const torch::Tensor risks = (-logp * complementary.matmul(inverse)).sum(0) / weight.clamp_min(1);
+        // Ishida et al.'s empirical partial risk of class k: R_k = sum_j pi_j (T^-1)[j][k] M[j][k],
+        // M[j] the mean loss vector of the batch's answers "not j" and pi the complementary-class
+        // prior (the training set's shares; the batch's own when none is given, which reduces to
+        // 1/n sum_i l_ik (C T^-1)_ik). A class the batch has no "not" answer for adds nothing.
+        const torch::Tensor perLabel = complementary.sum(0);
+        const torch::Tensor prior = complementaryPrior.defined() ? complementaryPrior.to(options.dtype())
+                                                                 : perLabel / weight.clamp_min(1);
+        const torch::Tensor means = complementary.t().matmul(-logp) / perLabel.clamp_min(1).unsqueeze(1);
+        const torch::Tensor risks = (prior.unsqueeze(1) * inverse * means).sum(0);
         const torch::Tensor risk = risks.sum();
         torch::Tensor objective = risk;
         if (loss == L::UreNn || loss == L::UreTnn)

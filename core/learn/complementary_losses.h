@@ -18,10 +18,14 @@ struct ComplementaryBatchLoss {
 // The loss of one batch: logits B x K, complementary and ordinary answer counts B x K (float),
 // transition K x K (float; unused by the losses that assume the uniform one), cpeLogits the
 // learned W of cpe-t (K x K, else undefined). Rows without answers contribute nothing. A batch
-// with no answer at all gives 0.
+// with no answer at all gives 0. complementaryPrior (K; ure-* only) is P(complementary label k)
+// over the training set, which weighs each label's mean loss in the partial risks as in Ishida et
+// al. 2019; undefined = the batch's own shares, whose sampling noise alone makes some R_k
+// negative in most batches (and ure-ga / ure-tga ascend nearly always).
 ComplementaryBatchLoss complementaryBatchLoss(ComplementaryLoss loss, const torch::Tensor& logits,
                                               const torch::Tensor& complementary, const torch::Tensor& ordinary,
-                                              const torch::Tensor& transition, const torch::Tensor& cpeLogits = {});
+                                              const torch::Tensor& transition, const torch::Tensor& cpeLogits = {},
+                                              const torch::Tensor& complementaryPrior = {});
 
 // log(1 - softmax(logits)) computed without cancellation: for each k, logsumexp of the other
 // logits minus logsumexp of all. B x K.

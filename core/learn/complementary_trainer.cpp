@@ -74,6 +74,8 @@ TrainResult Classifier::fitComplementary(const LearnInput& input, const std::vec
     const torch::Tensor complementary = rowsOf(targets.complementary, trainRows).to(d.device);
     const torch::Tensor ordinary = rowsOf(targets.ordinary, trainRows).to(d.device);
     const torch::Tensor transitionTensor = toTensor(transition).to(d.device);
+    // The complementary-class prior of the ure-* partial risks: each label's share of the answers.
+    const torch::Tensor complementaryPrior = complementary.sum(0) / complementary.sum().clamp_min(1);
     d.setNormalization(input, trainRows, trainData);
 
     learn::TrainOptimizer optimizer(config, d.net->parameters());
@@ -133,7 +135,7 @@ TrainResult Classifier::fitComplementary(const LearnInput& input, const std::vec
             const torch::Tensor batchComplementary = complementary.index_select(0, index);
             const torch::Tensor batchOrdinary = ordinary.index_select(0, index);
             const learn::ComplementaryBatchLoss batchLoss = learn::complementaryBatchLoss(
-                loss.loss, logits, batchComplementary, batchOrdinary, transitionTensor, cpeLogits);
+                loss.loss, logits, batchComplementary, batchOrdinary, transitionTensor, cpeLogits, complementaryPrior);
             batchLoss.objective.backward();
             optimizer.step(learningRate);
             if (cpeOptimizer)
