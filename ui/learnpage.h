@@ -143,7 +143,8 @@ public:
     // The run shown, 0 for a live job or nothing.
     std::int64_t shownRun() const { return shownRun_; }
     // Puts the parameters stored with train, loop or Data Parameters run `run` (trainParams()'s
-    // keys plus folds, soft, labels, max_iterations and the Data Parameters) into the form, so that modelSpec(), trainConfig(),
+    // keys plus folds, soft, labels, max_iterations, the Data Parameters and a learn-from-crowds run's
+    // strategy) into the form, so that modelSpec(), trainConfig(),
     // loopConfig() and inputOptions() give that run's settings again. Settings the form does not
     // show (weight decay, seed, hidden widths, ...) are kept behind it until another model is
     // chosen; the status line lists those that differ from the model's defaults. A setting the

@@ -211,6 +211,16 @@ void TestLearnCrowds::learnFromCrowdsJobStoresRun()
     QCOMPARE(page->curveChart()->trainLossSeries()->count(), 3);
     QVERIFY(page->statusLabel()->text().contains(QStringLiteral("Learn-from-crowds run %1 stored").arg(run.id)));
 
+    // "Use these settings" puts the strategy back into the box.
+    page->crowdStrategyBox()->setCurrentIndex(page->crowdStrategyBox()->findData(QStringLiteral("crowdlayer[vb]")));
+    page->crowdScaleEdit()->setText(QStringLiteral("1e-05"));
+    page->epochsBox()->setValue(7);
+    QVERIFY(page->useRunSettings(run.id));
+    QCOMPARE(page->crowdStrategyBox()->currentData().toString(), QStringLiteral("conal"));
+    QCOMPARE(page->crowdScaleEdit()->text(), QStringLiteral("0.001"));
+    QCOMPARE(page->epochsBox()->value(), 3);
+    QCOMPARE(page->crowdStrategyText(), std::string("conal[scale=0.001]"));
+
     // And the Annotators tab offers it at once.
     AnnotatorsPage* annotators = window.annotatorsPage();
     QCOMPARE(annotators->learnedRunBox()->currentData().toLongLong(), static_cast<qlonglong>(run.id));
