@@ -635,8 +635,9 @@ std::vector<float> AnnotatorsPage::readOutput(std::int64_t run, const char* name
 
 void AnnotatorsPage::refreshCrowdRuns()
 {
-    // Newest first, as the document lists them; the run picked by hand stays while it exists.
-    auto fill = [this](QComboBox* box, const char* output) {
+    // Newest first, as the document lists them. A new run is chosen as it appears; otherwise the
+    // run picked by hand stays while it exists.
+    auto fill = [this](QComboBox* box, const char* output, std::int64_t& newest) {
         const QSignalBlocker blocker(box);
         const QVariant picked = box->currentData();
         box->clear();
@@ -649,11 +650,13 @@ void AnnotatorsPage::refreshCrowdRuns()
                              static_cast<qlonglong>(run.id));
             }
         }
-        const int index = picked.isValid() ? box->findData(picked) : -1;
+        const std::int64_t first = box->count() > 0 ? box->itemData(0).toLongLong() : 0;
+        const int index = picked.isValid() && first == newest ? box->findData(picked) : -1;
+        newest = first;
         box->setCurrentIndex(index >= 0 ? index : (box->count() > 0 ? 0 : -1));
     };
-    fill(learnedRun_, "annotator_confusions");
-    fill(commonRun_, "common_confusion");
+    fill(learnedRun_, "annotator_confusions", newestLearned_);
+    fill(commonRun_, "common_confusion", newestCommon_);
     learnedLoaded_ = -1;  // re-read: a run id may have been reused by a new project
 
     const bool learned = learnedRun_->count() > 0;
@@ -668,9 +671,7 @@ void AnnotatorsPage::refreshCrowdRuns()
                                  : howTo);
     }
     if (!learned && heatmapMode() == HeatmapMode::Learned)
-        setHeatmapMode(HeatmapMode::RowNormalised);
-    else if (learned && !model_->hasStats() && heatmapMode() != HeatmapMode::Learned)
-        setHeatmapMode(HeatmapMode::Learned);  // without an aggregation run, the only matrix there is
+        setHeatmapMode(HeatmapMode::Counts);
     mode_->setEnabled(model_->hasStats() || learned);
     commonRun_->setEnabled(commonRun_->count() > 0);
     commonRun_->setToolTip(commonRun_->count() > 0

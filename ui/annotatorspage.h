@@ -139,6 +139,9 @@ private:
     QLabel* commonHint_ = nullptr;
     // The learned confusions of learnedRun_'s run (M x K x K), read once per run.
     std::int64_t learnedLoaded_ = 0;
+    // The newest run of learnedRun_ and commonRun_ when last filled: a newer one is chosen.
+    std::int64_t newestLearned_ = 0;
+    std::int64_t newestCommon_ = 0;
     std::vector<float> learned_;
     std::vector<std::size_t> learnedShape_;
 

@@ -271,6 +271,9 @@ void TestLearnCrowds::learnedConfusionsAndCommonConfusion()
     QCOMPARE(page->commonRunBox()->count(), 1);
     QCOMPARE(page->commonRunBox()->currentData().toLongLong(), static_cast<qlonglong>(conalRun_));
 
+    // Opening the project keeps the heatmap on the aggregation run's counts.
+    QCOMPARE(page->heatmapMode(), AnnotatorsPage::HeatmapMode::Counts);
+
     // The switch: the active run's model estimate of the annotator, then the learned one.
     page->selectAnnotator(0);
     QCOMPARE(page->currentAnnotator(), 0);
@@ -297,6 +300,26 @@ void TestLearnCrowds::learnedConfusionsAndCommonConfusion()
         for (int annotator = 1; annotator < kAnnotators; ++annotator)
             QVERIFY2(redAsGreen[0] > redAsGreen[static_cast<std::size_t>(annotator)],
                      qPrintable(QStringLiteral("run %1: %2 <= %3").arg(run).arg(redAsGreen[0]).arg(redAsGreen[annotator])));
+    }
+
+    // A run picked by hand stays when the runs are re-read; a new run is chosen as it appears.
+    QCOMPARE(page->learnedRunBox()->currentData().toLongLong(), static_cast<qlonglong>(crowdLayerRun_));
+    window.document()->notifyRunsChanged();
+    QCOMPARE(page->learnedRunBox()->currentData().toLongLong(), static_cast<qlonglong>(crowdLayerRun_));
+    {
+        Project writer = Project::open(path.toStdString());
+        const Dataset dataset = crowdDataset();
+        ModelSpec spec;
+        spec.name = "mlp";
+        TrainConfig config = defaultTrainConfig("mlp", false);
+        config.epochs = 1;
+        const CrowdConfig crowd = parseCrowdStrategy("crowdlayer[vb]");
+        const LearnInput input = loadLearnInput(writer, dataset, LearnInputOptions());
+        const nlohmann::json params = crowdParams(spec, config, crowd, LearnInputOptions(), 1, crowdVotes(dataset));
+        const std::int64_t newer = runLearnFromCrowds(writer, dataset, params, input, spec, config, crowd, 1);
+        window.document()->notifyRunsChanged();
+        QCOMPARE(page->learnedRunBox()->currentData().toLongLong(), static_cast<qlonglong>(newer));
+        QCOMPARE(page->commonRunBox()->currentData().toLongLong(), static_cast<qlonglong>(conalRun_));
     }
 
     // The common confusion of the CoNAL run, as stored.
