@@ -4,8 +4,12 @@
 #include "aggregate/complementary.h"
 #include "confusionheatmap.h"
 #include "projectdocument.h"
+#include "runlistmodel.h"
 #include "sharebardelegate.h"
 #include "tableroles.h"
+
+#include "project/store.h"
+#include "util/npy.h"
 
 #include <QBarCategoryAxis>
 #include <QBarSeries>
@@ -19,7 +23,9 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
+#include <QSignalBlocker>
 #include <QSortFilterProxyModel>
+#include <QStandardItemModel>
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableView>
@@ -114,9 +120,15 @@ AnnotatorsPage::AnnotatorsPage(ProjectDocument* document, QWidget* parent) : QWi
     mode_->addItem(tr("Counts"));
     mode_->addItem(tr("Row-normalised"));
     mode_->addItem(tr("Model estimate"));
+    mode_->addItem(tr("Learned from crowds"));
     mode_->setToolTip(tr("Counts of the annotator's answers, the same counts as shares of each row, "
-                         "or the active run's confusion matrix of the annotator"));
+                         "the active run's confusion matrix of the annotator, or the one a learn-from-crowds "
+                         "run learned"));
     connect(mode_, qOverload<int>(&QComboBox::currentIndexChanged), this, &AnnotatorsPage::refreshConfusion);
+    learnedRun_ = new QComboBox(annotatorPane);
+    learnedRun_->setObjectName(QStringLiteral("learnedRun"));
+    learnedRun_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    connect(learnedRun_, qOverload<int>(&QComboBox::currentIndexChanged), this, &AnnotatorsPage::refreshConfusion);
     confusion_ = new ConfusionHeatmap(annotatorPane);
     confusion_->setObjectName(QStringLiteral("confusionHeatmap"));
     confusion_->setAxisTitles(tr("Consensus"), tr("Given label"));
@@ -125,6 +137,7 @@ AnnotatorsPage::AnnotatorsPage(ProjectDocument* document, QWidget* parent) : QWi
     auto* modeRow = new QHBoxLayout;
     modeRow->addWidget(confusionTitle_, 1);
     modeRow->addWidget(mode_);
+    modeRow->addWidget(learnedRun_);
     auto* annotatorLayout = new QVBoxLayout(annotatorPane);
     annotatorLayout->addLayout(modeRow);
     annotatorLayout->addWidget(confusion_, 1);
@@ -195,6 +208,29 @@ AnnotatorsPage::AnnotatorsPage(ProjectDocument* document, QWidget* parent) : QWi
     complementaryLayout->addWidget(complementary_, 1);
     details_->addTab(complementaryPane, tr("Complementary"));
 
+    // "Common confusion": what a CoNAL run learned that everybody confuses.
+    auto* commonPane = new QWidget(this);
+    commonTitle_ = captionLabel(QStringLiteral("commonTitle"), commonPane);
+    commonRun_ = new QComboBox(commonPane);
+    commonRun_->setObjectName(QStringLiteral("commonRun"));
+    commonRun_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    connect(commonRun_, qOverload<int>(&QComboBox::currentIndexChanged), this, &AnnotatorsPage::refreshCommon);
+    common_ = new ConfusionHeatmap(commonPane);
+    common_->setObjectName(QStringLiteral("commonHeatmap"));
+    common_->setAxisTitles(tr("True class"), tr("Answer"));
+    connect(common_, &ConfusionHeatmap::cellClicked, this, &AnnotatorsPage::onCommonClicked);
+    commonHint_ = hintLabel(tr("Click cell (k, g) to list the items whose consensus is k and that the run's model "
+                               "classes as g."),
+                            commonPane);
+    auto* commonRow = new QHBoxLayout;
+    commonRow->addWidget(commonTitle_, 1);
+    commonRow->addWidget(commonRun_);
+    auto* commonLayout = new QVBoxLayout(commonPane);
+    commonLayout->addLayout(commonRow);
+    commonLayout->addWidget(common_, 1);
+    commonLayout->addWidget(commonHint_);
+    details_->addTab(commonPane, tr("Common confusion"));
+
     auto* tablePane = new QWidget(this);
     auto* bar = new QHBoxLayout;
     bar->addWidget(count_);
@@ -220,7 +256,10 @@ AnnotatorsPage::AnnotatorsPage(ProjectDocument* document, QWidget* parent) : QWi
     // Connected after the model's own reload, so the count reads the new rows.
     connect(document_, &ProjectDocument::loaded, this, &AnnotatorsPage::updateCount);
     connect(model_, &AnnotatorTableModel::statsChanged, this, &AnnotatorsPage::onStatsChanged);
+    connect(document_, &ProjectDocument::loaded, this, &AnnotatorsPage::refreshCrowdRuns);
+    connect(document_, &ProjectDocument::runsChanged, this, &AnnotatorsPage::refreshCrowdRuns);
     updateCount();
+    refreshCrowdRuns();
     onStatsChanged();
 }
 
@@ -263,7 +302,7 @@ void AnnotatorsPage::onStatsChanged()
     for (int column = AnnotatorTableModel::AccuracyColumn; column <= AnnotatorTableModel::AgreementColumn; ++column)
         table_->setColumnHidden(column, !quality);
     table_->setColumnHidden(AnnotatorTableModel::CrowdlabColumn, !model_->hasCrowdlabQuality());
-    mode_->setEnabled(quality);
+    mode_->setEnabled(quality || learnedRun_->count() > 0);
 
     // A reload drops the selection; start on the first row so the heatmap is never empty for nothing.
     const QModelIndex current = table_->selectionModel()->currentIndex();
@@ -354,16 +393,44 @@ void AnnotatorsPage::refreshConfusion()
     confusionTitle_->setText(row.labels == 1
                                  ? tr("Annotator <b>%1</b> \u00b7 1 label").arg(name)
                                  : tr("Annotator <b>%1</b> \u00b7 %2 labels").arg(name, QLocale().toString(row.labels)));
+    const int k = dataset.classCount();
+    QStringList names;
+    for (int c = 0; c < k; ++c)
+        names << className(c);
+    if (heatmapMode() == HeatmapMode::Learned) {
+        // Row t: the distribution of the annotator's answer for an item of class t, as the crowd
+        // layer learned it (NaN rows: the annotator gave no votes).
+        const std::int64_t run = learnedRun_->currentIndex() >= 0 ? learnedRun_->currentData().toLongLong() : 0;
+        if (run != learnedLoaded_) {
+            learnedLoaded_ = run;
+            learned_ = run != 0 ? readOutput(run, "annotator_confusions", learnedShape_) : std::vector<float>();
+        }
+        const auto m = static_cast<std::size_t>(dataset.annotatorCount());
+        const auto kk = static_cast<std::size_t>(k);
+        if (run == 0) {
+            confusion_->clear(tr("No learn-from-crowds run yet: run \u201cLearn from crowds\u201d on the Learning tab "
+                                 "(or crowdsift learn-from-crowds)."));
+            confusionHint_->hide();
+        } else if (learnedShape_ != std::vector<std::size_t>{m, kk, kk}) {
+            confusion_->clear(tr("Run %1's learned confusions do not match this dataset's annotators and classes.")
+                                  .arg(run));
+            confusionHint_->hide();
+        } else {
+            QVector<double> values(k * k);
+            const std::size_t offset = static_cast<std::size_t>(w) * kk * kk;
+            for (int i = 0; i < k * k; ++i)
+                values[i] = learned_[offset + static_cast<std::size_t>(i)];
+            confusion_->setMatrix(names, values, ConfusionHeatmap::Format::Fraction);
+            confusionHint_->setVisible(result != nullptr);
+        }
+        return;
+    }
     if (!result) {
         confusion_->clear(tr("Run an aggregation (Review tab) to see quality figures"));
         confusionHint_->hide();
         return;
     }
 
-    const int k = dataset.classCount();
-    QStringList names;
-    for (int c = 0; c < k; ++c)
-        names << className(c);
     QVector<double> counts(k * k, 0.0);
     for (const Answers::Entry& e : dataset.answers.ofAnnotator(w)) {
         const int consensus = result->labels[static_cast<std::size_t>(e.other)];
@@ -403,6 +470,8 @@ void AnnotatorsPage::refreshConfusion()
         confusion_->setMatrix(names, model, ConfusionHeatmap::Format::Fraction);
         break;
     }
+    case HeatmapMode::Learned:
+        break;
     }
     confusionHint_->show();
 }
@@ -546,6 +615,136 @@ void AnnotatorsPage::onConfusionClicked(int trueClass, int givenClass)
     Q_EMIT showItemsRequested(items, tr("%1 said \u201c%2\u201d, consensus \u201c%3\u201d")
                                          .arg(annotatorName(currentAnnotator_), className(givenClass),
                                               className(trueClass)));
+}
+
+std::vector<float> AnnotatorsPage::readOutput(std::int64_t run, const char* name, std::vector<std::size_t>& shape) const
+{
+    shape.clear();
+    Project* project = document_->project();
+    if (!project)
+        return {};
+    try {
+        const NpyArray array = project->runOutput(run, name);
+        shape = array.shape;
+        return array.as<float>();
+    } catch (const std::exception&) {
+        shape.clear();
+        return {};
+    }
+}
+
+void AnnotatorsPage::refreshCrowdRuns()
+{
+    // Newest first, as the document lists them. A new run is chosen as it appears; otherwise the
+    // run picked by hand stays while it exists.
+    auto fill = [this](QComboBox* box, const char* output, std::int64_t& newest) {
+        const QSignalBlocker blocker(box);
+        const QVariant picked = box->currentData();
+        box->clear();
+        if (document_->project()) {
+            for (const RunInfo& run : document_->runList()->runs()) {
+                if (run.kind != "train" || run.status != "done"
+                    || std::find(run.outputs.begin(), run.outputs.end(), output) == run.outputs.end())
+                    continue;
+                box->addItem(tr("Run %1 \u00b7 %2").arg(run.id).arg(QString::fromStdString(run.name)),
+                             static_cast<qlonglong>(run.id));
+            }
+        }
+        const std::int64_t first = box->count() > 0 ? box->itemData(0).toLongLong() : 0;
+        const int index = picked.isValid() && first == newest ? box->findData(picked) : -1;
+        newest = first;
+        box->setCurrentIndex(index >= 0 ? index : (box->count() > 0 ? 0 : -1));
+    };
+    fill(learnedRun_, "annotator_confusions", newestLearned_);
+    fill(commonRun_, "common_confusion", newestCommon_);
+    learnedLoaded_ = -1;  // re-read: a run id may have been reused by a new project
+
+    const bool learned = learnedRun_->count() > 0;
+    const QString howTo = tr("No learn-from-crowds run yet: run \u201cLearn from crowds\u201d (CrowdLayer or CoNAL) on "
+                             "the Learning tab, or crowdsift learn-from-crowds");
+    learnedRun_->setEnabled(learned);
+    learnedRun_->setToolTip(learned ? tr("The learn-from-crowds run whose learned confusions are shown") : howTo);
+    if (auto* modes = qobject_cast<QStandardItemModel*>(mode_->model())) {
+        QStandardItem* item = modes->item(static_cast<int>(HeatmapMode::Learned));
+        item->setEnabled(learned);
+        item->setToolTip(learned ? tr("Each annotator's confusion as the chosen learn-from-crowds run learned it")
+                                 : howTo);
+    }
+    if (!learned && heatmapMode() == HeatmapMode::Learned)
+        setHeatmapMode(HeatmapMode::Counts);
+    mode_->setEnabled(model_->hasStats() || learned);
+    commonRun_->setEnabled(commonRun_->count() > 0);
+    commonRun_->setToolTip(commonRun_->count() > 0
+                               ? tr("The CoNAL run whose common confusion is shown")
+                               : tr("No CoNAL run yet: run \u201cLearn from crowds\u201d with CoNAL on the Learning tab, "
+                                    "or crowdsift learn-from-crowds -s conal"));
+    refreshConfusion();
+    refreshCommon();
+}
+
+void AnnotatorsPage::refreshCommon()
+{
+    commonTitle_->setText(tr("<b>Common confusion</b>: what everybody confuses, as a CoNAL run learned it (row: the "
+                             "item's class, column: the answer)"));
+    const std::int64_t run = commonRun_->currentIndex() >= 0 ? commonRun_->currentData().toLongLong() : 0;
+    commonHint_->hide();
+    if (!document_->hasDataset()) {
+        common_->clear(tr("Open a project to see what its annotators confuse."));
+        return;
+    }
+    if (run == 0) {
+        common_->clear(tr("No CoNAL run yet: run \u201cLearn from crowds\u201d with CoNAL on the Learning tab."));
+        return;
+    }
+    std::vector<std::size_t> shape;
+    const std::vector<float> values = readOutput(run, "common_confusion", shape);
+    const int k = document_->dataset().classCount();
+    const auto kk = static_cast<std::size_t>(k);
+    if (shape != std::vector<std::size_t>{kk, kk}) {
+        common_->clear(tr("Run %1's common confusion does not match this dataset's classes.").arg(run));
+        return;
+    }
+    QStringList names;
+    for (int c = 0; c < k; ++c)
+        names << className(c);
+    QVector<double> matrix(k * k);
+    for (int i = 0; i < k * k; ++i)
+        matrix[i] = values[static_cast<std::size_t>(i)];
+    common_->setMatrix(names, matrix, ConfusionHeatmap::Format::Fraction);
+    commonHint_->show();
+}
+
+QVector<int> AnnotatorsPage::itemsOfCommonCell(int trueClass, int modelClass) const
+{
+    QVector<int> items;
+    const AggregationResult* result = document_->aggregation();
+    const std::int64_t run = commonRun_->currentIndex() >= 0 ? commonRun_->currentData().toLongLong() : 0;
+    if (!result || run == 0)
+        return items;
+    std::vector<std::size_t> shape;
+    const std::vector<float> probabilities = readOutput(run, "probabilities", shape);
+    const Dataset& dataset = document_->dataset();
+    const auto n = static_cast<std::size_t>(dataset.itemCount());
+    const auto k = static_cast<std::size_t>(dataset.classCount());
+    if (shape != std::vector<std::size_t>{n, k} || result->labels.size() != n)
+        return items;
+    for (std::size_t item = 0; item < n; ++item) {
+        if (result->labels[item] != trueClass)
+            continue;
+        const float* row = probabilities.data() + item * k;
+        if (std::max_element(row, row + k) - row == modelClass)
+            items.push_back(static_cast<int>(item));
+    }
+    return items;
+}
+
+void AnnotatorsPage::onCommonClicked(int trueClass, int modelClass)
+{
+    const QVector<int> items = itemsOfCommonCell(trueClass, modelClass);
+    Q_EMIT showItemsRequested(items, tr("Consensus \u201c%1\u201d, model of run %2 says \u201c%3\u201d")
+                                         .arg(className(trueClass))
+                                         .arg(commonRun_->currentData().toLongLong())
+                                         .arg(className(modelClass)));
 }
 
 void AnnotatorsPage::onAgreementClicked(int trueClass, int givenClass)

@@ -3,6 +3,9 @@
 #include <QVector>
 #include <QWidget>
 
+#include <cstdint>
+#include <vector>
+
 class QBarSet;
 class QChartView;
 class QComboBox;
@@ -28,11 +31,20 @@ class ProjectDocument;
 // class-by-class agreement matrix, where cell (c, g) is the share of all answers on items with
 // consensus c that said g. Right, "Complementary": the complementary transition matrix of the
 // data, cell (y, k) the share of the "not k" answers on items of class y.
+//
+// Learning from crowds (learn-from-crowds runs: "train" runs with an annotator_confusions output):
+// the annotator heatmap's "Learned from crowds" mode shows the annotator's confusion as the chosen
+// run's crowd layer learned it (the newest such run by default; the mode is off, with a tooltip
+// saying how to get one, while the project has none). Right, "Common confusion": a CoNAL run's
+// common confusion, what everybody confuses, cell (k, g) the probability of the answer g for an
+// item of class k when the common confusion speaks; clicking cell (k, g) lists the items whose
+// consensus (the active run) is k and whose class by that run's model (argmax of its
+// probabilities) is g.
 class AnnotatorsPage : public QWidget {
     Q_OBJECT
 public:
     // What the annotator heatmap shows, in the order of its combo box.
-    enum class HeatmapMode { Counts, RowNormalised, Model };
+    enum class HeatmapMode { Counts, RowNormalised, Model, Learned };
 
     explicit AnnotatorsPage(ProjectDocument* document, QWidget* parent = nullptr);
 
@@ -48,6 +60,13 @@ public:
     ConfusionHeatmap* complementaryHeatmap() const { return complementary_; }
     QComboBox* complementarySource() const { return complementarySource_; }
     QChartView* accuracyChart() const { return chart_; }
+    QComboBox* heatmapModeBox() const { return mode_; }
+    // The learn-from-crowds run whose learned confusions the "Learned from crowds" mode shows
+    // (item data: the run id), newest first.
+    QComboBox* learnedRunBox() const { return learnedRun_; }
+    // The "Common confusion" tab: the CoNAL run (item data: the run id) and its heatmap.
+    QComboBox* commonRunBox() const { return commonRun_; }
+    ConfusionHeatmap* commonHeatmap() const { return common_; }
 
     // The annotator whose confusion is shown (dataset index), -1 when none.
     int currentAnnotator() const { return currentAnnotator_; }
@@ -64,6 +83,9 @@ public:
     QVector<int> itemsOfCell(int annotator, int trueClass, int givenClass) const;
     // Items with consensus `trueClass` that at least one annotator labelled `givenClass`.
     QVector<int> itemsOfAgreementCell(int trueClass, int givenClass) const;
+    // Items with consensus `trueClass` in the active run whose most probable class by the chosen
+    // CoNAL run's probabilities is `modelClass`, ascending.
+    QVector<int> itemsOfCommonCell(int trueClass, int modelClass) const;
 
 Q_SIGNALS:
     // A heatmap cell was clicked: show these dataset items under this title.
@@ -81,6 +103,12 @@ private:
     void refreshComplementary();
     void onConfusionClicked(int trueClass, int givenClass);
     void onAgreementClicked(int trueClass, int givenClass);
+    void onCommonClicked(int trueClass, int modelClass);
+    // Re-reads the project's learn-from-crowds runs into learnedRun_ and commonRun_.
+    void refreshCrowdRuns();
+    void refreshCommon();
+    // Output `name` (float32) of run `run`, empty when it cannot be read; `shape` receives its shape.
+    std::vector<float> readOutput(std::int64_t run, const char* name, std::vector<std::size_t>& shape) const;
     QString annotatorName(int annotator) const;
     QString className(int label) const;
 
@@ -104,6 +132,18 @@ private:
     QLabel* complementaryTitle_ = nullptr;
     QComboBox* complementarySource_ = nullptr;
     ConfusionHeatmap* complementary_ = nullptr;
+    QComboBox* learnedRun_ = nullptr;
+    QLabel* commonTitle_ = nullptr;
+    QComboBox* commonRun_ = nullptr;
+    ConfusionHeatmap* common_ = nullptr;
+    QLabel* commonHint_ = nullptr;
+    // The learned confusions of learnedRun_'s run (M x K x K), read once per run.
+    std::int64_t learnedLoaded_ = 0;
+    // The newest run of learnedRun_ and commonRun_ when last filled: a newer one is chosen.
+    std::int64_t newestLearned_ = 0;
+    std::int64_t newestCommon_ = 0;
+    std::vector<float> learned_;
+    std::vector<std::size_t> learnedShape_;
 
     int currentAnnotator_ = -1;
     bool splitInitialised_ = false;

@@ -7,6 +7,9 @@
 
 #include "projectdocument.h"
 
+#include "learn/crowd_layers.h"
+#include "util/error.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -22,6 +25,8 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QVBoxLayout>
+
+#include <cmath>
 
 #include <algorithm>
 #include <functional>
@@ -192,6 +197,56 @@ QGroupBox* LearnPage::createSettingsForm()
     auto* settings = new QGroupBox(tr("Model and training"));
     settings->setLayout(form);
     return settings;
+}
+
+QGroupBox* LearnPage::createCrowdBox()
+{
+    crowdStrategy_ = new QComboBox;
+    crowdStrategy_->setObjectName(QStringLiteral("crowdStrategy"));
+    crowdStrategy_->addItem(tr("CrowdLayer, matrix per annotator"), QStringLiteral("crowdlayer[mw]"));
+    crowdStrategy_->addItem(tr("CrowdLayer, vector per annotator"), QStringLiteral("crowdlayer[vw]"));
+    crowdStrategy_->addItem(tr("CrowdLayer, bias per annotator"), QStringLiteral("crowdlayer[vb]"));
+    crowdStrategy_->addItem(tr("CoNAL (common + per-annotator confusion)"), QStringLiteral("conal"));
+    crowdStrategy_->setCurrentIndex(crowdStrategy_->findData(QStringLiteral("conal")));
+    crowdStrategy_->setToolTip(tr("CrowdLayer (Rodrigues & Pereira, AAAI 2018): a matrix, a vector of weights or a bias "
+                                  "per annotator on the classifier's probabilities. CoNAL (Chu, Ma & Wang, AAAI "
+                                  "2021): per-annotator confusions plus one common confusion, mixed by a gate"));
+    crowdScale_ = new QLineEdit(QStringLiteral("1e-05"));
+    crowdScale_->setObjectName(QStringLiteral("crowdScale"));
+    crowdScale_->setToolTip(tr("CoNAL: the weight of the regulariser that pulls the annotator confusions away from the "
+                               "common one (the authors' 1e-05)"));
+    crowdButton_ = new QPushButton(tr("Learn from crowds"));
+    crowdButton_->setObjectName(QStringLiteral("crowdButton"));
+    auto* form = new QFormLayout;
+    form->addRow(tr("Strategy:"), crowdStrategy_);
+    form->addRow(tr("CoNAL scale:"), crowdScale_);
+    auto* note = new QLabel(tr("Trains on every annotator's raw votes, no aggregation first; the learned confusions "
+                               "appear on the Annotators tab."));
+    note->setWordWrap(true);
+    note->setEnabled(false);  // greyed: a remark, not a field
+    auto* box = new QGroupBox(tr("Learn from crowds"));
+    auto* layout = new QVBoxLayout(box);
+    layout->addLayout(form);
+    layout->addWidget(note);
+    layout->addWidget(crowdButton_);
+    connect(crowdStrategy_, qOverload<int>(&QComboBox::currentIndexChanged), this, &LearnPage::updateButtons);
+    return box;
+}
+
+std::string LearnPage::crowdStrategyText() const
+{
+    const std::string strategy = crowdStrategy_->currentData().toString().toStdString();
+    if (strategy != "conal")
+        return strategy;
+    bool ok = false;
+    const double scale = crowdScale_->text().trimmed().toDouble(&ok);
+    if (!ok || !std::isfinite(scale) || scale < 0.0)
+        throw InputError("CoNAL scale", crowdScale_->text().toStdString(), "not a number >= 0");
+    // The text as parseCrowdStrategy() reads it, and as the CLI's --strategy takes it.
+    CrowdConfig conal;
+    conal.kind = CrowdLayerKind::Conal;
+    conal.conalScale = scale;
+    return crowdStrategyName(conal);
 }
 
 QGroupBox* LearnPage::createDataParamsBox()

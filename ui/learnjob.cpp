@@ -13,6 +13,7 @@
 #include "trainingchart.h"
 
 #include "aggregate/crowdlab.h"
+#include "learn_project/crowd_runs.h"
 #include "learn_project/data_params_runs.h"
 #include "util/progress.h"
 
@@ -40,6 +41,7 @@ struct LearnPage::JobSetup {
     LoopConfig run;
     std::int64_t labelsRun = 0;
     nlohmann::json params;
+    CrowdConfig crowd;  // learn-from-crowds
 };
 
 bool LearnPage::prepareJob(JobSetup& setup)
@@ -113,6 +115,31 @@ int LearnPage::startDataParams()
     return launch(title, JobKind::DataParams, std::move(setup));
 }
 
+int LearnPage::startLearnFromCrowds()
+{
+    JobSetup setup;
+    if (!prepareJob(setup))
+        return 0;
+    const CrowdVotes votes = crowdVotes(document_->dataset());
+    if (votes.label.empty()) {
+        status_->setText(tr("The dataset has no votes to learn from."));
+        return 0;
+    }
+    try {
+        setup.crowd = parseCrowdStrategy(crowdStrategyText(), "strategy");
+    } catch (const std::exception& e) {
+        status_->setText(tr("Learn from crowds: %1").arg(QString::fromUtf8(e.what())));
+        return 0;
+    }
+    // What `learn-from-crowds` stores: trainParams() plus strategy, folds and votes.
+    setup.params = crowdParams(setup.run.model, setup.run.train, setup.crowd, setup.input, setup.run.folds, votes);
+    const QString title = tr("Learn from crowds: %1 with %2 (%3 folds)")
+                              .arg(QString::fromStdString(crowdStrategyName(setup.crowd)),
+                                   QString::fromStdString(setup.run.model.name))
+                              .arg(setup.run.folds);
+    return launch(title, JobKind::Crowd, std::move(setup));
+}
+
 namespace {
 
 // One epoch of one fold, as a training job reports it to the GUI thread.
@@ -142,7 +169,32 @@ int LearnPage::launch(const QString& title, JobKind kind, JobSetup setup)
     request.kind = loop ? "aggregate" : kind == JobKind::DataParams ? kDataParamsKind : "train";
     request.name = loop ? kLoopStrategy : setup.run.model.name;
     request.params = setup.params;
-    if (kind == JobKind::DataParams) {
+    if (kind == JobKind::Crowd) {
+        // The name `learn-from-crowds` gives it: "conal[scale=1e-05] mlp".
+        request.name = crowdStrategyName(setup.crowd) + " " + setup.run.model.name;
+        request.work = [setup](RunContext& context) {
+            const CrowdFoldEpochCallback onEpoch = [&context](int fold, const EpochRecord& record) {
+                context.report(QVariant::fromValue(LiveEpoch{fold, record}));
+            };
+            context.progress.stage("reading the votes");
+            const CrowdVotes votes = crowdVotes(context.dataset);
+            context.progress.stage("loading the training input");
+            const LearnInput input = loadLearnInput(context.project, context.dataset, setup.input, context.progress);
+            const CrowdCrossValidation result
+                = crossValidateCrowd(input, votes, context.dataset.classCount(), setup.run.model, setup.run.train,
+                                     setup.crowd, setup.run.folds, context.progress, onEpoch);
+            // Written only now: a cancel during training leaves the run without outputs.
+            context.progress.stage("writing the outputs");
+            RunJobResult out;
+            out.summary = writeCrowdOutputs(context.project, context.run, context.dataset, setup.params, result);
+            const double acc = jsonNumber(out.summary, "accuracy");
+            if (std::isfinite(acc))
+                out.log.append(tr("accuracy against the ground truth %1% (%2)")
+                                   .arg(acc * 100.0, 0, 'f', 2)
+                                   .arg(setup.run.folds >= 2 ? tr("out-of-sample") : tr("in-sample")));
+            return out;
+        };
+    } else if (kind == JobKind::DataParams) {
         request.work = [setup](RunContext& context) {
             const EpochCallback onEpoch = [&context](const EpochRecord& record) {
                 context.report(QVariant::fromValue(LiveEpoch{0, record}));
@@ -263,6 +315,7 @@ void LearnPage::onJobFinished(JobStatus status)
         const RunJobResult& result = job->result();
         QString text = currentKind_ == JobKind::Loop         ? tr("CROWDLAB loop run %1 stored").arg(result.run)
                        : currentKind_ == JobKind::DataParams ? tr("Data Parameters run %1 stored").arg(result.run)
+                       : currentKind_ == JobKind::Crowd      ? tr("Learn-from-crowds run %1 stored").arg(result.run)
                                                              : tr("Training run %1 stored").arg(result.run);
         if (!result.log.isEmpty())
             text += QStringLiteral(": ") + result.log.join(QStringLiteral("; "));

@@ -149,6 +149,7 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
     loopLayout->addWidget(loopButton_);
 
     QGroupBox* dataParamsBox = createDataParamsBox();
+    QGroupBox* crowdBox = createCrowdBox();
 
     auto* jobRow = new QHBoxLayout;
     jobRow->addWidget(progress_, 1);
@@ -161,6 +162,7 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
     leftLayout->addWidget(trainBox);
     leftLayout->addWidget(loopBox);
     leftLayout->addWidget(dataParamsBox);
+    leftLayout->addWidget(crowdBox);
     leftLayout->addLayout(jobRow);
     leftLayout->addWidget(status_);
     leftLayout->addStretch(1);
@@ -218,6 +220,7 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
     connect(trainButton_, &QPushButton::clicked, this, &LearnPage::startTraining);
     connect(loopButton_, &QPushButton::clicked, this, &LearnPage::startLoop);
     connect(dataParamsButton_, &QPushButton::clicked, this, &LearnPage::startDataParams);
+    connect(crowdButton_, &QPushButton::clicked, this, &LearnPage::startLearnFromCrowds);
     connect(cancelButton_, &QPushButton::clicked, this, &LearnPage::cancelJob);
     connect(runBox_, qOverload<int>(&QComboBox::currentIndexChanged), this, &LearnPage::onRunBoxChanged);
     connect(useRunSettings_, &QPushButton::clicked, this, [this] {
@@ -285,8 +288,9 @@ void LearnPage::updateButtons()
     const bool torchscript = model_->currentData().toString() == QLatin1String("torchscript");
     for (QWidget* field : std::initializer_list<QWidget*>{model_, epochs_, learningRate_, batchSize_, folds_, optimizer_,
                                                           labelSmoothing_, softTargets_, device_, labels_,
-                                                          loopIterations_})
+                                                          loopIterations_, crowdStrategy_})
         field->setEnabled(!running);
+    crowdScale_->setEnabled(!running && crowdStrategy_->currentData().toString() == QLatin1String("conal"));
     backbone_->setEnabled(!running && torchscript);
     browseBackbone_->setEnabled(!running && torchscript);
     const bool modelUsable = itemEnabled(model_, model_->currentIndex())
@@ -323,6 +327,16 @@ void LearnPage::updateButtons()
         dataParamsButton_->setToolTip(tr("Train one model on every labelled item with the chosen labels, learning the "
                                          "sigmas per epoch, and store them as a data-parameters run (no consensus: the "
                                          "active run stays)"));
+    const bool votes = document_->hasDataset() && document_->dataset().answers.size() > 0;
+    crowdButton_->setEnabled(!running && project && modelUsable && votes);
+    if (!project)
+        crowdButton_->setToolTip(noProject);
+    else if (!votes)
+        crowdButton_->setToolTip(tr("The dataset has no votes to learn from"));
+    else
+        crowdButton_->setToolTip(tr("Train one model per fold end to end on every annotator's votes through a layer per "
+                                    "annotator (no aggregation first) and store its probabilities and the learned "
+                                    "confusions as a training run"));
 }
 
 }  // namespace crowdsift

@@ -39,8 +39,9 @@ enum class JobStatus;
 // The "Learning" tab. Left: the model and training settings (defaults from
 // defaultTrainConfig() per model and device), the aggregation run whose labels a training run
 // learns, the loop's iteration limit, the Data Parameters settings, and "Train
-// (cross-validated)" / "Run CROWDLAB loop" / "Train with Data Parameters", which run as
-// JobManager jobs (progress, ETA, cancel here or in the Jobs panel). A finished training run is
+// (cross-validated)" / "Run CROWDLAB loop" / "Train with Data Parameters" / "Learn from crowds"
+// (CrowdLayer or CoNAL on the raw votes, stored as a "train" run), which run as JobManager jobs
+// (progress, ETA, cancel here or in the Jobs panel). A finished training run is
 // stored as a "train" run; a finished loop is stored as a "crowdlab-loop" aggregation run and
 // announced (active at once only when the project has none), so Review can show its consensus;
 // a Data Parameters training is stored as a "data-parameters" run, which has no consensus and is
@@ -85,6 +86,11 @@ public:
     QPushButton* trainButton() const { return trainButton_; }
     QPushButton* loopButton() const { return loopButton_; }
     QPushButton* dataParamsButton() const { return dataParamsButton_; }
+    // "Learn from crowds": the strategy (data "crowdlayer[mw]", "crowdlayer[vw]", "crowdlayer[vb]",
+    // "conal"), CoNAL's regulariser scale, and the button.
+    QComboBox* crowdStrategyBox() const { return crowdStrategy_; }
+    QLineEdit* crowdScaleEdit() const { return crowdScale_; }
+    QPushButton* crowdButton() const { return crowdButton_; }
     QPushButton* cancelButton() const { return cancelButton_; }
     QLabel* statusLabel() const { return status_; }
     QComboBox* runBox() const { return runBox_; }
@@ -117,6 +123,13 @@ public:
     int startLoop();
     // One model with Data Parameters on the chosen labels, stored as a "data-parameters" run.
     int startDataParams();
+    // One classifier end to end on every annotator's raw votes (learn-from-crowds: CrowdLayer or
+    // CoNAL, the form's model, training settings and folds), stored as a "train" run named
+    // "<strategy> <model>" with the learned annotator confusions (and CoNAL's common confusion).
+    int startLearnFromCrowds();
+    // The strategy the crowd box asks for, as parseCrowdStrategy() reads it ("conal[scale=1e-05]");
+    // InputError for a scale that is not a positive number.
+    std::string crowdStrategyText() const;
     void cancelJob();
     // The job started from this page, 0 when none runs.
     int currentJob() const;
@@ -130,7 +143,8 @@ public:
     // The run shown, 0 for a live job or nothing.
     std::int64_t shownRun() const { return shownRun_; }
     // Puts the parameters stored with train, loop or Data Parameters run `run` (trainParams()'s
-    // keys plus folds, soft, labels, max_iterations and the Data Parameters) into the form, so that modelSpec(), trainConfig(),
+    // keys plus folds, soft, labels, max_iterations, the Data Parameters and a learn-from-crowds run's
+    // strategy) into the form, so that modelSpec(), trainConfig(),
     // loopConfig() and inputOptions() give that run's settings again. Settings the form does not
     // show (weight decay, seed, hidden widths, ...) are kept behind it until another model is
     // chosen; the status line lists those that differ from the model's defaults. A setting the
@@ -146,12 +160,14 @@ Q_SIGNALS:
 
 private:
     struct JobSetup;
-    enum class JobKind { Train, Loop, DataParams };
+    enum class JobKind { Train, Loop, DataParams, Crowd };
 
     // The settings fields (learnform.cpp) in their group box; loopIterations_ is laid out by the caller.
     QGroupBox* createSettingsForm();
     // The Data Parameters fields (learnform.cpp) and dataParamsButton_ in their group box.
     QGroupBox* createDataParamsBox();
+    // The learn-from-crowds fields and crowdButton_ in their group box.
+    QGroupBox* createCrowdBox();
     // Greys out the fields of a level that is off.
     void updateDataParamsFields();
     // The training curve, the loop chart and the iteration table (learncharts.cpp) in splitters,
@@ -214,6 +230,9 @@ private:
     QPushButton* trainButton_ = nullptr;
     QPushButton* loopButton_ = nullptr;
     QPushButton* dataParamsButton_ = nullptr;
+    QComboBox* crowdStrategy_ = nullptr;
+    QLineEdit* crowdScale_ = nullptr;
+    QPushButton* crowdButton_ = nullptr;
     QPushButton* cancelButton_ = nullptr;
     QProgressBar* progress_ = nullptr;
     QLabel* status_ = nullptr;

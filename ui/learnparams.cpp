@@ -1,11 +1,13 @@
 // A stored train, loop or Data Parameters run's parameters back into the Learning form: the fields from the
 // run's values (each checked by trainSettings() and by what its field can show), the settings
-// the form does not show kept behind it, and the labels run.
+// the form does not show kept behind it, the labels run, and a learn-from-crowds run's strategy.
 
 #include "learnpage.h"
 #include "learnpage_p.h"
 
 #include "projectdocument.h"
+
+#include "learn/crowd_layers.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -167,6 +169,24 @@ bool LearnPage::useRunSettings(std::int64_t run)
     for (const SettingInfo& setting : trainSettings())
         if (setting.usedBy(UseForm) && std::string(setting.key) != "model" && std::string(setting.key) != "device")
             filler.field(setting, fields_.at(setting.key));
+    if (info.kind == "train") {
+        // A learn-from-crowds run: its strategy into the "Learn from crowds" box.
+        const auto strategy = info.params.find("strategy");
+        if (strategy != info.params.end() && strategy->is_string()) {
+            try {
+                const CrowdConfig crowd = parseCrowdStrategy(strategy->get<std::string>(), "strategy");
+                crowdStrategy_->setCurrentIndex(crowdStrategy_->findData(
+                    crowd.kind == CrowdLayerKind::Conal ? QStringLiteral("conal")
+                                                        : QString::fromStdString(crowdStrategyName(crowd))));
+                if (crowd.kind == CrowdLayerKind::Conal)
+                    crowdScale_->setText(QString::number(crowd.conalScale, 'g', 6));
+            } catch (const std::exception& e) {
+                filler.problems.append(tr("Run %1's strategy %2 is not one of Learn from crowds: %3")
+                                           .arg(run)
+                                           .arg(QString::fromStdString(strategy->get<std::string>()), QString::fromUtf8(e.what())));
+            }
+        }
+    }
     if (info.kind == "train" || isDataParamsRun(info)) {
         if (const nlohmann::json* labels = filler.find("labels")) {
             const QString problem = takeLabelsRun(run, *labels);
