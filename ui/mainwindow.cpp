@@ -8,6 +8,7 @@
 #ifdef CROWDSIFT_HAVE_LEARN
 #include "learnpage.h"
 #endif
+#include "mapjob.h"
 #include "mappage.h"
 #include "newprojectdialog.h"
 #include "overviewpage.h"
@@ -19,6 +20,7 @@
 
 #include "project/store.h"
 #include "project/trajectory_runs.h"
+#include "project/tsne_runs.h"
 
 #include <QAction>
 #include <QApplication>
@@ -124,6 +126,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(map_, &MapPage::reviewRequested, this, [this] { showPage(Page::Review); });
     connect(review_, &ReviewPage::selectionChanged, map_, &MapPage::highlightItems);
     jobs_ = new JobManager(this);
+    map_->setRunner([this](const MapRequest& request) {
+        MapRequest withSettings = request;
+        withSettings.settings = tsneParams(TsneOptions{});
+        return startMapJob(document_, jobs_, withSettings, computeMap);
+    });
     runs_ = new RunsPage(document_, jobs_);
     review_->setRunner([this] { return runs_->startRun(QStringLiteral("ds")) ? runs_->currentRunJob() : nullptr; });
     tabs_->addTab(runs_, tr("Runs"));

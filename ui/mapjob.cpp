@@ -7,6 +7,7 @@
 
 #include <QCoreApplication>
 
+#include <chrono>
 #include <stdexcept>
 #include <utility>
 
@@ -39,6 +40,21 @@ RunJob* startMapJob(ProjectDocument* document, JobManager* jobs, const MapReques
         return out;
     };
     return RunJob::start(document, jobs, std::move(run));
+}
+
+MapResult computeMap(const Project& project, const Dataset& dataset, const MapRequest& request, Progress& progress)
+{
+    const auto start = std::chrono::steady_clock::now();
+    const TsneInput input = gatherTsneInput(project, dataset, request.input, request.sourceRun, request.mappedClass);
+    TsneResult map = tsne(input.matrix.data(), input.items.size(), input.dimension,
+                          tsneOptionsFromParams(request.settings), progress);
+    MapResult result;
+    result.summary = tsneSummary(input, map, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    result.items = input.items;
+    result.coords = std::move(map.coords);
+    result.kl = std::move(map.kl);
+    result.klIteration = std::move(map.klIteration);
+    return result;
 }
 
 }  // namespace crowdsift

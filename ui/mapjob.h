@@ -48,6 +48,11 @@ struct MapResult {
 using MapEngine = std::function<MapResult(const Project& project, const Dataset& dataset, const MapRequest& request,
                                           Progress& progress)>;
 
+// The engine of the Map tab's "Compute map": gatherTsneInput (project/tsne_runs.h) for the
+// request's input, source run and class, then the t-SNE of analysis/tsne.h with the options of
+// request.settings (tsneOptionsFromParams); the summary is tsneSummary's.
+MapResult computeMap(const Project& project, const Dataset& dataset, const MapRequest& request, Progress& progress);
+
 // Starts the job for `request` through `jobs`; null when no project is open.
 RunJob* startMapJob(ProjectDocument* document, JobManager* jobs, const MapRequest& request, MapEngine engine);
 

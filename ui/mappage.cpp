@@ -88,7 +88,15 @@ MapPage::MapPage(ProjectDocument* document, ReviewPage* review, QWidget* parent)
     reviewButton_ = new QPushButton(tr("Show in Review"));
     reviewButton_->setObjectName(QStringLiteral("mapShowInReview"));
     reviewButton_->setEnabled(false);
-    computeButton_ = new QPushButton(tr("Compute map…"));
+    inputBox_ = new QComboBox;
+    inputBox_->setObjectName(QStringLiteral("mapInput"));
+    inputBox_->setToolTip(tr("What a new map is drawn from"));
+    inputBox_->addItem(tr("Automatic"), QString());
+    inputBox_->addItem(tr("Data Parameter trajectories"), QStringLiteral("trajectories"));
+    inputBox_->addItem(tr("Model embeddings"), QStringLiteral("embeddings"));
+    inputBox_->addItem(tr("Feature vectors"), QStringLiteral("features"));
+    inputBox_->addItem(tr("GIST features"), QStringLiteral("gist"));
+    computeButton_ = new QPushButton(tr("Compute map"));
     computeButton_->setObjectName(QStringLiteral("mapCompute"));
     computeButton_->setEnabled(false);
 
@@ -102,7 +110,6 @@ MapPage::MapPage(ProjectDocument* document, ReviewPage* review, QWidget* parent)
     bar->addWidget(colourBox_);
     bar->addWidget(oneClassBox_);
     bar->addStretch();
-    bar->addWidget(computeButton_);
 
     map_ = new MapWidget;
     map_->setObjectName(QStringLiteral("map"));
@@ -124,6 +131,9 @@ MapPage::MapPage(ProjectDocument* document, ReviewPage* review, QWidget* parent)
     bottom->addWidget(resetButton_);
     bottom->addWidget(reviewButton_);
     bottom->addWidget(status_, 1);
+    bottom->addWidget(new QLabel(tr("New map from:")));
+    bottom->addWidget(inputBox_);
+    bottom->addWidget(computeButton_);
 
     auto* centre = new QVBoxLayout;
     centre->addLayout(bar);
@@ -502,9 +512,25 @@ void MapPage::setRunner(std::function<RunJob*(const MapRequest&)> start)
 MapRequest MapPage::mapRequest() const
 {
     MapRequest request;
-    request.sourceRun = review_->triageSource();
-    request.input = request.sourceRun > 0 ? "trajectories" : "features";
     request.mappedClass = shownClass_;
+    // Newest first, from the document's list of runs (no disk read).
+    std::int64_t trajectory = review_->triageSource();
+    std::int64_t embeddings = 0;
+    for (const RunInfo& run : document_->runList()->runs()) {
+        if (trajectory == 0 && run.kind == "data-parameters" && run.status == "done"
+            && std::find(run.outputs.begin(), run.outputs.end(), "sigma_instance") != run.outputs.end())
+            trajectory = run.id;
+        if (embeddings == 0 && run.status == "done"
+            && std::find(run.outputs.begin(), run.outputs.end(), "embeddings") != run.outputs.end())
+            embeddings = run.id;
+    }
+    std::string input = inputBox_->currentData().toString().toStdString();
+    if (input.empty()) {
+        const bool features = document_->dataset().features.size() > 0;
+        input = trajectory > 0 ? "trajectories" : embeddings > 0 ? "embeddings" : features ? "features" : "gist";
+    }
+    request.input = input;
+    request.sourceRun = input == "trajectories" ? trajectory : input == "embeddings" ? embeddings : 0;
     return request;
 }
 

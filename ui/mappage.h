@@ -73,9 +73,14 @@ public:
     // started), e.g. startMapJob (mapjob.h) with the engine; without one the button stays
     // disabled. The job records a tsne run; once it finished the page shows it.
     void setRunner(std::function<RunJob*(const MapRequest&)> start);
-    // The request "Compute map" makes now: trajectories of the Review tab's data-parameters run
-    // when it triages from one, else features; the class "Show" picks.
+    // The request "Compute map" makes now, for the class "Show" picks, from the input "from"
+    // picks. "Automatic" takes the first the project has of: the Review tab's data-parameters run
+    // (when it triages from one), the newest data-parameters run, the newest train or loop run
+    // with embeddings, the dataset's feature vectors, else the cached GIST features. A chosen
+    // input reads the Review tab's data-parameters run (else the newest) or the newest run with
+    // embeddings.
     MapRequest mapRequest() const;
+    QComboBox* inputBox() const { return inputBox_; }
 
 Q_SIGNALS:
     // The map's selection changed (the items, ascending; empty when cleared).
@@ -112,6 +117,7 @@ private:
     QPushButton* resetButton_ = nullptr;
     QPushButton* reviewButton_ = nullptr;
     QPushButton* computeButton_ = nullptr;
+    QComboBox* inputBox_ = nullptr;
     QLabel* status_ = nullptr;
     QLabel* empty_ = nullptr;
     std::int64_t shownRun_ = 0;

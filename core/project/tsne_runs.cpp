@@ -269,6 +269,17 @@ TsneOptions tsneOptionsFromParams(const nlohmann::json& params)
     return options;
 }
 
+nlohmann::json tsneSummary(const TsneInput& input, const TsneResult& map, double seconds)
+{
+    return {{"points", input.items.size()},
+            {"dimension", input.dimension},
+            {"exact", map.exact},
+            {"perplexity", map.perplexity},
+            {"kl", map.kl.empty() ? nlohmann::json() : nlohmann::json(map.kl.back())},
+            {"seconds", seconds},
+            {"source", input.source}};
+}
+
 std::int64_t runTsne(Project& project, const TsneInput& input, const TsneOptions& options, Progress& progress,
                      TsneResult* result, const std::function<void(std::int64_t run)>& started)
 {
@@ -286,13 +297,7 @@ std::int64_t runTsne(Project& project, const TsneInput& input, const TsneOptions
             writeTsneOutputs(project, run, input.items, map.coords, map.kl, map.klIteration);
             const double seconds =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            nlohmann::json summary{{"points", input.items.size()},
-                                   {"dimension", input.dimension},
-                                   {"exact", map.exact},
-                                   {"perplexity", map.perplexity},
-                                   {"kl", map.kl.empty() ? nlohmann::json() : nlohmann::json(map.kl.back())},
-                                   {"seconds", seconds},
-                                   {"source", input.source}};
+            nlohmann::json summary = tsneSummary(input, map, seconds);
             if (result)
                 *result = std::move(map);
             return summary;

@@ -94,6 +94,10 @@ std::int64_t runTsne(Project& project, const TsneInput& input, const TsneOptions
                      Progress& progress = Progress::none(), TsneResult* result = nullptr,
                      const std::function<void(std::int64_t run)>& started = {});
 
+// The summary of a tsne run: points, dimension, exact, perplexity, kl (the last recorded, null
+// without), seconds, source.
+nlohmann::json tsneSummary(const TsneInput& input, const TsneResult& map, double seconds);
+
 // The options as stored in a run's params ("perplexity", "iterations", ...) and back (missing keys
 // keep the defaults).
 nlohmann::json tsneParams(const TsneOptions& options);

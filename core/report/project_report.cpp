@@ -48,8 +48,8 @@ void attachMaps(const Project& project, const ProjectTriage& triage, std::vector
         const TsneRun* map = ownMap ? &*ownMap : wholeMap ? &*wholeMap : nullptr;
         if (!map)
             continue;
-        report.map.caption = "t-SNE run " + std::to_string(map->run) + " of the " + map->input + ", "
-                             + (map->mappedClass < 0 ? "whole dataset (other classes grey)" : "this class");
+        report.map.caption = "t-SNE run " + std::to_string(map->run) + " of " + map->input
+                             + (map->mappedClass < 0 ? "; grey: other classes" : ", this class only");
         report.map.coords = map->coords;
         report.map.band.resize(map->items.size());
         for (std::size_t i = 0; i < map->items.size(); ++i) {

@@ -488,10 +488,14 @@ void TestMap::classPickerShowsOneClassMap()
     QVERIFY(mapLoaded.wait(kTimeoutMs));
     QCOMPARE(page->shownRun(), wholeMap_);
     QCOMPARE(page->mapRequest().mappedClass, -1);
+    // Automatic input: the demo has no data-parameters run, no embeddings and no feature vectors,
+    // so the cached GIST features; a chosen input is asked for as chosen.
+    QCOMPARE(page->mapRequest().input, std::string("gist"));
+    page->inputBox()->setCurrentIndex(page->inputBox()->findData(QStringLiteral("features")));
     QCOMPARE(page->mapRequest().input, std::string("features"));
-    // Without a runner (no t-SNE engine wired) Compute map is disabled; with one it asks for the
-    // map of what Show picks.
-    QVERIFY(!page->computeButton()->isEnabled());
+    QCOMPARE(page->mapRequest().sourceRun, std::int64_t(0));
+    // The main window wires the t-SNE engine: Compute map is on; another runner takes its place.
+    QVERIFY(page->computeButton()->isEnabled());
     std::vector<MapRequest> requests;
     page->setRunner([&](const MapRequest& request) -> RunJob* {
         requests.push_back(request);
@@ -536,6 +540,7 @@ void TestMap::computeMapRecordsAndShowsARun()
         return startMapJob(window.document(), window.jobManager(), withSettings, engine);
     });
     QVERIFY(page->computeButton()->isEnabled());
+    page->inputBox()->setCurrentIndex(page->inputBox()->findData(QStringLiteral("features")));
     page->showClass(5);
     QSignalSpy mapLoaded(page, &MapPage::mapLoaded);
     QTest::mouseClick(page->computeButton(), Qt::LeftButton);
