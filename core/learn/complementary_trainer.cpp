@@ -115,13 +115,7 @@ TrainResult Classifier::fitComplementary(const LearnInput& input, const std::vec
             const std::int64_t begin = b * batchSize;
             const std::int64_t end = b + 1 == batches ? count : begin + batchSize;
             const torch::Tensor index = order.slice(0, begin, end);
-            torch::Tensor x = trainData.index_select(0, index);
-            if (d.netShape.isImage()) {
-                x = d.imagesToFloat(x);
-                if (augmenting)
-                    x = d.augment(x, draws, begin, end);
-                x = d.inMemoryFormat(x);
-            }
+            const torch::Tensor x = d.batchInput(trainData, index, augmenting, draws, begin, end);
             learningRate = scheduledLearningRate(config, step, batches);
             optimizer.zeroGrad(learningRate);
             if (cpeOptimizer)

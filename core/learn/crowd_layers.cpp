@@ -396,13 +396,7 @@ CrowdFitResult CrowdModel::fit(const LearnInput& input, const std::vector<int>& 
             const std::int64_t begin = b * batchSize;
             const std::int64_t end = b + 1 == batches ? count : begin + batchSize;
             const torch::Tensor index = deviceOrder.slice(0, begin, end);
-            torch::Tensor x = trainData.index_select(0, index);
-            if (d.netShape.isImage()) {
-                x = d.imagesToFloat(x);
-                if (augmenting)
-                    x = d.augment(x, draws, begin, end);
-                x = d.inMemoryFormat(x);
-            }
+            const torch::Tensor x = d.batchInput(trainData, index, augmenting, draws, begin, end);
             const auto [voteRow, voteAnnotators, voteLabels] = batchVotes(order.slice(0, begin, end).contiguous());
             learningRate = scheduledLearningRate(config, step, batches);
             optimizer.zeroGrad(learningRate);

@@ -252,6 +252,18 @@ Classifier::Impl::AugmentDraws Classifier::Impl::drawAugmentation(std::int64_t c
 
 // Random pad-crop (reflect padding of 1/8 of the side) and horizontal flips of the N x C x H x W
 // float images of epoch positions [begin, end), with that epoch's draws; all on the device.
+torch::Tensor Classifier::Impl::batchInput(const torch::Tensor& data, const torch::Tensor& index, bool augmenting,
+                                           const AugmentDraws& draws, std::int64_t begin, std::int64_t end) const
+{
+    torch::Tensor x = data.index_select(0, index);
+    if (!netShape.isImage())
+        return x;
+    x = imagesToFloat(x);
+    if (augmenting)
+        x = augment(x, draws, begin, end);
+    return inMemoryFormat(x);
+}
+
 torch::Tensor Classifier::Impl::augment(torch::Tensor x, const AugmentDraws& draws, std::int64_t begin, std::int64_t end) const
 {
     const std::int64_t n = x.size(0);

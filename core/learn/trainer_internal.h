@@ -123,6 +123,11 @@ struct Classifier::Impl {
     // float images of epoch positions [begin, end), with that epoch's draws; all on the device.
     torch::Tensor augment(torch::Tensor x, const AugmentDraws& draws, std::int64_t begin, std::int64_t end) const;
 
+    // The network input of one training batch: rows `index` (epoch positions [begin, end)) of
+    // `data`, images made float, augmented with `draws` when `augmenting`, in the memory format.
+    torch::Tensor batchInput(const torch::Tensor& data, const torch::Tensor& index, bool augmenting,
+                             const AugmentDraws& draws, std::int64_t begin, std::int64_t end) const;
+
     // Mean loss and accuracy over `data` against `targets` / `labels`, in eval mode.
     std::pair<double, double> evaluate(const torch::Tensor& data, const torch::Tensor& targets, const torch::Tensor& labels,
                                        Progress& progress);
