@@ -40,6 +40,7 @@ struct LearnPage::JobSetup {
     // for the loop its iterations
     LoopConfig run;
     std::int64_t labelsRun = 0;
+    std::int64_t loopStart = 0;  // the loop's start run, 0 = majority vote
     nlohmann::json params;
     CrowdConfig crowd;  // learn-from-crowds
 };
@@ -88,6 +89,9 @@ int LearnPage::startLoop()
         return 0;
     setup.params["strategy"] = kLoopStrategy;
     setup.params["max_iterations"] = setup.run.maxIterations;
+    setup.loopStart = loopStart_->currentIndex() >= 0 ? loopStart_->currentData().toLongLong() : 0;
+    if (setup.loopStart != 0)
+        setup.params["start"] = setup.loopStart;
     const QString title = tr("CROWDLAB loop with %1").arg(QString::fromStdString(setup.run.model.name));
     return launch(title, JobKind::Loop, std::move(setup));
 }
@@ -250,9 +254,12 @@ int LearnPage::launch(const QString& title, JobKind kind, JobSetup setup)
             const IterationCallback onIteration = [&context](const LoopIteration& iteration) {
                 context.report(QVariant::fromValue(iteration));
             };
+            const LoopStart start = setup.loopStart != 0 ? loopStartFromRun(context.project, context.dataset, setup.loopStart)
+                                                         : LoopStart{};
             context.progress.stage("loading the training input");
             const LearnInput input = loadLearnInput(context.project, context.dataset, setup.input, context.progress);
-            const LoopResult result = runCrowdlabLoop(context.dataset, input, setup.run, context.progress, onIteration, onEpoch);
+            const LoopResult result
+                = runCrowdlabLoop(context.dataset, input, setup.run, start, context.progress, onIteration, onEpoch);
             context.progress.stage("writing the outputs");
             RunJobResult out;
             out.summary = writeLoopOutputs(context.project, context.run, context.dataset, setup.params, result);
@@ -260,11 +267,21 @@ int LearnPage::launch(const QString& title, JobKind kind, JobSetup setup)
             QString text = tr("%1 iterations, %2")
                                .arg(result.iterations.size())
                                .arg(result.converged ? tr("converged") : tr("stopped at the iteration limit"));
-            if (!result.iterations.empty() && std::isfinite(result.iterations.back().consensusAccuracy))
+            const LoopIteration& kept = result.iterations.at(static_cast<std::size_t>(result.keptIteration - 1));
+            if (setup.run.keepBest)
+                text += tr("; kept iteration %1, whose consensus best predicts held-out answers").arg(kept.iteration);
+            if (std::isfinite(kept.consensusAccuracy))
                 text += tr("; consensus accuracy %1% (majority vote %2%)")
-                            .arg(result.iterations.back().consensusAccuracy * 100.0, 0, 'f', 2)
+                            .arg(kept.consensusAccuracy * 100.0, 0, 'f', 2)
                             .arg(result.majorityVoteAccuracy * 100.0, 0, 'f', 2);
             out.log.append(text);
+            if (result.startScoresBetter)
+                out.log.append(setup.loopStart != 0
+                                   ? tr("its start, run %1, predicts held-out answers better than every iteration: the "
+                                        "loop did not improve on it, keep run %1 active")
+                                         .arg(setup.loopStart)
+                                   : tr("majority vote predicts held-out answers better than every iteration: the "
+                                        "loop did not improve on it"));
             return out;
         };
     }

@@ -141,7 +141,16 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
     trainLayout->addLayout(trainForm);
     trainLayout->addWidget(trainButton_);
 
+    loopStart_ = new QComboBox;
+    loopStart_->setObjectName(QStringLiteral("loopStart"));
+    loopStart_->setToolTip(tr("Where the loop starts: majority vote, the labels of an aggregation run (e.g. "
+                              "Dawid-Skene), or a learn-from-crowds or training run's out-of-sample probabilities. "
+                              "The loop keeps the iteration whose consensus best predicts held-out answers and says "
+                              "when its start predicts them better"));
+    loopStart_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    loopStart_->setMinimumContentsLength(16);
     auto* loopForm = new QFormLayout;
+    loopForm->addRow(tr("Start from:"), loopStart_);
     loopForm->addRow(tr("Max iterations:"), loopIterations_);
     auto* loopBox = new QGroupBox(tr("CROWDLAB loop"));
     auto* loopLayout = new QVBoxLayout(loopBox);

@@ -187,6 +187,19 @@ bool LearnPage::useRunSettings(std::int64_t run)
             }
         }
     }
+    if (isLoopRun(info)) {
+        // The loop's start (no "start": majority vote).
+        const nlohmann::json* start = filler.find("start");
+        const qlonglong id = start && start->is_number_integer() ? start->get<qlonglong>() : 0;
+        const int index = loopStart_->findData(id);
+        if (index >= 0)
+            loopStart_->setCurrentIndex(index);
+        else
+            filler.problems.append(tr("Run %1 started from run %2, which is no longer a finished run of this project; kept %3")
+                                       .arg(run)
+                                       .arg(id)
+                                       .arg(loopStart_->currentText()));
+    }
     if (info.kind == "train" || isDataParamsRun(info)) {
         if (const nlohmann::json* labels = filler.find("labels")) {
             const QString problem = takeLabelsRun(run, *labels);

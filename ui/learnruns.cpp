@@ -14,6 +14,8 @@
 #include <QLabel>
 #include <QSignalBlocker>
 
+#include <algorithm>
+
 
 namespace crowdsift {
 
@@ -53,6 +55,26 @@ void LearnPage::refreshRuns()
         if (index < 0)
             index = labels_->findData(static_cast<qlonglong>(active));
         labels_->setCurrentIndex(index >= 0 ? index : (labels_->count() > 0 ? 0 : -1));
+    }
+    {
+        // The loop's start: majority vote, or a finished aggregation or training run; the active
+        // run is preselected whenever it changes, as in the labels box.
+        const QSignalBlocker blocker(loopStart_);
+        const std::int64_t active = document_->aggregationRunId();
+        const QVariant picked = active == loopStartActive_ ? loopStart_->currentData() : QVariant();
+        loopStartActive_ = active;
+        loopStart_->clear();
+        loopStart_->addItem(tr("Majority vote"), static_cast<qlonglong>(0));
+        for (const RunInfo& run : runs)
+            if (run.status == "done"
+                && (run.kind == "aggregate"
+                    || (run.kind == "train"
+                        && std::find(run.outputs.begin(), run.outputs.end(), "probabilities") != run.outputs.end())))
+                loopStart_->addItem(runTitle(run), static_cast<qlonglong>(run.id));
+        int index = picked.isValid() ? loopStart_->findData(picked) : -1;
+        if (index < 0)
+            index = loopStart_->findData(static_cast<qlonglong>(active));
+        loopStart_->setCurrentIndex(index >= 0 ? index : 0);
     }
     {
         const QSignalBlocker blocker(runBox_);

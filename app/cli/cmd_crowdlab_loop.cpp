@@ -29,6 +29,7 @@ struct LoopArgs {
     std::string output;
     bool json = false;
     bool noStore = false;
+    bool keepLast = false;
     std::int64_t start = 0;  // a run to start from; 0 = majority vote
     TrainArgs train;
     ReadArgs read;
@@ -36,10 +37,10 @@ struct LoopArgs {
 
 void printRow(const std::string& first, const std::string& changed, const std::string& newlyChanged,
               const std::string& consensus, const std::string& model, const std::string& weight,
-              const std::string& seconds)
+              const std::string& seconds, const std::string& heldOut = "")
 {
-    std::printf("%-16s %8s %13s %13s %9s %12s %8s\n", first.c_str(), changed.c_str(), newlyChanged.c_str(),
-                consensus.c_str(), model.c_str(), weight.c_str(), seconds.c_str());
+    std::printf("%-16s %8s %13s %13s %9s %12s %8s %9s\n", first.c_str(), changed.c_str(), newlyChanged.c_str(),
+                consensus.c_str(), model.c_str(), weight.c_str(), seconds.c_str(), heldOut.c_str());
     std::fflush(stdout);
 }
 
@@ -64,6 +65,9 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
                         "Start from this run of the project instead of majority vote: an aggregation run (e.g. "
                         "Dawid-Skene: its labels, or posteriors with --soft) or a training run such as "
                         "`learn-from-crowds` (its out-of-sample probabilities give iteration 1's consensus)");
+    command->add_flag("--keep-last", args->keepLast,
+                      "Keep the last iteration's consensus; by default the loop keeps the iteration whose consensus "
+                      "best predicts held-out answers (and says when its start predicts them better)");
     args->train.addTo(command, UseLoop);
     args->read.addTo(command);
 
@@ -77,7 +81,8 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
         const Dataset& dataset = input.dataset;
         const LearnInput learnInput = loadLearnInputFor(input, settings, bar.token());
 
-        const LoopConfig config{settings.spec, settings.config, settings.folds, settings.maxIterations, settings.soft};
+        const LoopConfig config{settings.spec, settings.config, settings.folds, settings.maxIterations, settings.soft,
+                                !args->keepLast};
         LoopStart start;
         if (args->start != 0) {
             if (!input.project)
@@ -93,7 +98,8 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
         if (table) {
             bar.finish();
             printRunHeader(settings, learnInput, dataset.classCount(), settings.folds);
-            printRow("iteration", "changed", "newly changed", "consensus acc", "model acc", "model weight", "seconds");
+            printRow("iteration", "changed", "newly changed", "consensus acc", "model acc", "model weight", "seconds",
+                     config.keepBest ? "held-out" : "");
             double majorityAccuracy = accuracy(cleanlabMajorityVote(dataset), dataset.truth);
             printRow("majority vote", "", "", numberCell(majorityAccuracy), "", "", "");
             if (std::isfinite(dsAccuracy))
@@ -113,7 +119,7 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
                 bar.finish();
                 printRow(std::to_string(it.iteration), std::to_string(it.changed), std::to_string(it.newlyChanged),
                          numberCell(it.consensusAccuracy), numberCell(it.modelAccuracy), numberCell(it.modelWeight, "%.3f"),
-                         numberCell(it.seconds, "%.1f"));
+                         numberCell(it.seconds, "%.1f"), numberCell(it.heldOutScore, "%.4f"));
             },
             [&](int fold, const EpochRecord& e) {
                 spdlog::debug("fold {} epoch {}: loss {:.4f}, acc {:.4f}, lr {:.2e}, {:.0f} samples/s", fold + 1, e.epoch,
@@ -150,6 +156,17 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
                             result.iterations.size());
             else
                 std::printf("stopped after --max-iter %d iteration(s) without converging\n", settings.maxIterations);
+            if (config.keepBest) {
+                std::printf("kept iteration %d: its consensus best predicts held-out answers (mean log-likelihood %.4f",
+                            result.keptIteration,
+                            result.iterations[static_cast<std::size_t>(result.keptIteration - 1)].heldOutScore);
+                if (std::isfinite(result.startHeldOutScore))
+                    std::printf("; the start's %.4f", result.startHeldOutScore);
+                std::printf(")\n");
+                if (result.startScoresBetter)
+                    std::printf("warning: the start predicts held-out answers better than every iteration: the loop "
+                                "did not improve on it; keep using the start's labels\n");
+            }
             printStoredAndWritten(summary, args->path, written);
         }
         exitCode = 0;

@@ -1,5 +1,7 @@
 #include "learn_project/crowd_runs.h"
 
+#include "aggregate/registry.h"
+
 #include "project/aggregation_runs.h"
 #include "project/run_service.h"
 #include "util/error.h"
@@ -108,6 +110,22 @@ LoopStart loopStartFromRun(const Project& project, const Dataset& dataset, std::
             throw InputError(project.path(), what, "its labels are not one per item");
         start.labels = aggregation.labels;
         start.posteriors = aggregation.posteriors.cast<float>();
+        // The same strategy with the run's parameters, on part of the answers: the loop compares
+        // itself with its start on held-out answers. An "auto" run refits the strategy it chose;
+        // a run of a strategy outside the registry (an earlier loop) is not scored.
+        const nlohmann::json runParams = info.params.is_object() ? info.params : nlohmann::json::object();
+        std::string strategy = runParams.value("strategy", info.name);
+        nlohmann::json stored = runParams.value("params", nlohmann::json::object());
+        if (strategy == "auto" && stored.contains("chosen")) {
+            strategy = stored["chosen"].get<std::string>();
+            stored = stored.value("chosen_params", nlohmann::json::object());
+        }
+        const auto names = strategyNames();
+        if (std::find(names.begin(), names.end(), strategy) != names.end() && strategy != "auto") {
+            const AggregationParams params = AggregationParams::fromJson(stored, defaultParams(strategy));
+            const StrategyInfo& how = strategyInfo(strategy);
+            start.refit = [&how, params](const Dataset& train) { return how.run(train, params, Progress::none()).posteriors; };
+        }
         return start;
     }
     if (info.kind == "train" && std::find(info.outputs.begin(), info.outputs.end(), "probabilities") != info.outputs.end()) {

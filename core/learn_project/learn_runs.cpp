@@ -356,12 +356,16 @@ nlohmann::json loopSummary(const LoopResult& result)
                         {"model_accuracy", finiteOrNull(it.modelAccuracy)},
                         {"model_weight", finiteOrNull(it.modelWeight)},
                         {"mean_consensus_quality", finiteOrNull(it.meanConsensusQuality)},
+                        {"held_out_score", finiteOrNull(it.heldOutScore)},
                         {"seconds", it.seconds},
                         {"train_samples_per_s", it.trainSamplesPerSecond}});
     return {{"iterations", result.iterations.size()},
             {"converged", result.converged},
             {"majority_vote_accuracy", finiteOrNull(result.majorityVoteAccuracy)},
             {"ds_accuracy", finiteOrNull(result.dawidSkeneAccuracy)},
+            {"kept_iteration", result.keptIteration},
+            {"start_held_out_score", finiteOrNull(result.startHeldOutScore)},
+            {"start_scores_better", result.startScoresBetter},
             {"loop", loop}};
 }
 

@@ -108,6 +108,10 @@ private Q_SLOTS:
         QVERIFY(run.out.contains(QRegularExpression("\\n\\s+3\\s+8\\s+\\d\\.\\d{4}\\s+\\d\\.\\d{4}\\s+-\\s+-")));
         QVERIFY(run.out.contains(QRegularExpression("accuracy against truth: 0\\.9\\d+ \\(out-of-sample\\)")));
         QVERIFY(run.out.contains(QRegularExpression("stored as run \\d+ in")));
+        // The kept iteration and the start's score (majority vote, one-hot) are printed.
+        QVERIFY2(run.out.contains(QRegularExpression("kept iteration [12]: its consensus best predicts held-out answers "
+                                                     "\\(mean log-likelihood -\\d+\\.\\d{4}; the start's -\\d+\\.\\d{4}\\)")),
+                 qPrintable(run.out));
         const crowdsift::NpyArray p = crowdsift::readNpy(probs.toStdString());
         QCOMPARE(p.type, crowdsift::NpyType::Float32);
         QCOMPARE(p.shape, (std::vector<std::size_t>{kItems, kClasses}));
@@ -136,12 +140,12 @@ private Q_SLOTS:
                                + quick);
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
         QVERIFY(run.out.contains(QRegularExpression(
-            "iteration\\s+changed\\s+newly changed\\s+consensus acc\\s+model acc\\s+model weight\\s+seconds")));
+            "iteration\\s+changed\\s+newly changed\\s+consensus acc\\s+model acc\\s+model weight\\s+seconds\\s+held-out")));
         const QRegularExpressionMatch mv = QRegularExpression("majority vote\\s+(0\\.\\d{4})").match(run.out);
         QVERIFY2(mv.hasMatch(), qPrintable(run.out));
         QVERIFY(run.out.contains(QRegularExpression("dawid-skene\\s+0\\.\\d{4}")));
         const QRegularExpressionMatch first =
-            QRegularExpression("\\n1\\s+(\\d+)\\s+(\\d+)\\s+(0\\.\\d{4}|1\\.0000)\\s+0\\.\\d{4}\\s+\\d+\\.\\d{3}\\s+\\d+\\.\\d")
+            QRegularExpression("\\n1\\s+(\\d+)\\s+(\\d+)\\s+(0\\.\\d{4}|1\\.0000)\\s+0\\.\\d{4}\\s+\\d+\\.\\d{3}\\s+\\d+\\.\\d\\s+-\\d+\\.\\d{4}")
                 .match(run.out);
         QVERIFY2(first.hasMatch(), qPrintable(run.out));
         QCOMPARE(first.captured(1), first.captured(2));

@@ -24,6 +24,8 @@ inline LoopConfig smallConfig(int maxIterations)
     config.train.seed = 11;
     config.folds = 3;
     config.maxIterations = maxIterations;
+    // The tests of the loop's mechanics follow its last iteration; keepBest is tested apart.
+    config.keepBest = false;
     return config;
 }
 

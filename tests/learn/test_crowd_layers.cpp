@@ -347,6 +347,9 @@ private Q_SLOTS:
         const LoopStart fromDs = loopStartFromRun(project, d, dsRun);
         QCOMPARE(fromDs.labels, ds.labels);
         QVERIFY(fromDs.posteriors.isApprox(ds.posteriors.cast<float>()));
+        // Its refit is the run's strategy with the run's parameters: on every answer, the run.
+        QVERIFY(static_cast<bool>(fromDs.refit));
+        QVERIFY(fromDs.refit(d).isApprox(ds.posteriors));
         const LoopResult dsLoop = runCrowdlabLoop(d, input, soft, fromDs);
         QCOMPARE(dsLoop.lastHistory.size(), std::size_t(3));
         int changed = 0;
@@ -360,6 +363,7 @@ private Q_SLOTS:
         const LoopStart fromCrowd = loopStartFromRun(project, d, crowdRun);
         QCOMPARE(fromCrowd.probabilities.rows(), Eigen::Index(d.itemCount()));
         QVERIFY(fromCrowd.labels.empty());
+        QVERIFY(!fromCrowd.refit);
         const LoopResult crowdLoop = runCrowdlabLoop(d, input, smallConfig(1), fromCrowd);
         QVERIFY(crowdLoop.lastHistory.empty());  // iteration 1 trained nothing
         const CrowdlabResult expected = crowdlab(d, fromCrowd.probabilities.cast<double>(), CrowdlabOptions{});

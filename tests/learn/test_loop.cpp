@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 
 using namespace crowdsift;
@@ -217,6 +218,63 @@ private Q_SLOTS:
         }
         QVERIFY(cancelled);
         QCOMPARE(epochsAfterCancel, 0);
+    }
+
+    // keepBest: every iteration is scored on held-out answers, the kept one scores highest, and
+    // the result is that iteration's (the loop replayed up to it gives the same consensus and
+    // probabilities: an iteration's seed does not depend on maxIterations). Majority vote, the
+    // default start, is scored too, and on this crowd the loop beats it. Off: the last iteration.
+    void keepsTheIterationThatBestPredictsHeldOutAnswers()
+    {
+        LoopConfig config = smallConfig(kConvergedAt);
+        config.keepBest = true;
+        const LoopResult r = runCrowdlabLoop(dataset_, input_, config);
+        QCOMPARE(static_cast<int>(r.iterations.size()), kConvergedAt);
+        int best = 0;
+        double bestScore = -std::numeric_limits<double>::infinity();
+        for (const LoopIteration& it : r.iterations) {
+            QVERIFY(std::isfinite(it.heldOutScore) && it.heldOutScore < 0);
+            if (it.heldOutScore > bestScore) {
+                bestScore = it.heldOutScore;
+                best = it.iteration;
+            }
+        }
+        QCOMPARE(r.keptIteration, best);
+        const LoopResult replay = runCrowdlabLoop(dataset_, input_, smallConfig(best));
+        QCOMPARE(r.consensus.consensusLabel, replay.consensus.consensusLabel);
+        QVERIFY(r.probabilities == replay.probabilities);
+        QVERIFY(std::isfinite(r.startHeldOutScore));
+        QVERIFY2(bestScore > r.startHeldOutScore,
+                 qPrintable(QString("best %1, majority vote %2").arg(bestScore).arg(r.startHeldOutScore)));
+        QVERIFY(!r.startScoresBetter);
+
+        const LoopResult last = runCrowdlabLoop(dataset_, input_, smallConfig(kConvergedAt));
+        QCOMPARE(last.keptIteration, kConvergedAt);
+        QVERIFY(std::isnan(last.iterations.front().heldOutScore));
+        QVERIFY(std::isnan(last.startHeldOutScore));
+        QVERIFY(!last.startScoresBetter);
+    }
+
+    // A start that is the truth itself predicts the crowd's held-out answers better than any
+    // consensus the loop reaches (measured on this crowd): the loop says it did not improve on it.
+    void saysWhenItsStartPredictsBetter()
+    {
+        LoopStart start;
+        start.labels = dataset_.truth;
+        start.refit = [this](const Dataset&) { return oneHotLabels(dataset_.truth, kClasses); };
+        LoopConfig config = smallConfig(2);
+        config.keepBest = true;
+        const LoopResult r = runCrowdlabLoop(dataset_, input_, config, start);
+        QVERIFY(std::isfinite(r.startHeldOutScore));
+        for (const LoopIteration& it : r.iterations)
+            QVERIFY2(it.heldOutScore < r.startHeldOutScore,
+                     qPrintable(QString("iteration %1: %2, truth %3").arg(it.iteration).arg(it.heldOutScore).arg(r.startHeldOutScore)));
+        QVERIFY(r.startScoresBetter);
+        // Without a refit, a start from labels is not scored.
+        start.refit = {};
+        const LoopResult unscored = runCrowdlabLoop(dataset_, input_, config, start);
+        QVERIFY(std::isnan(unscored.startHeldOutScore));
+        QVERIFY(!unscored.startScoresBetter);
     }
 
     void badInputIsRejected()

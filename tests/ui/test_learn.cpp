@@ -166,6 +166,7 @@ private Q_SLOTS:
     void formHasDefaultsAndGuards();
     void trainStoresRunAndCurves();
     void loopIsAnnouncedAndMadeActiveByTheCurator();
+    void loopStartsFromTheActiveRunAndSaysWhetherItImproved();
     void storedRunsShowAgainAfterReopen();
     void loopWithoutTruthShowsDashes();
     void cancelledLoopStoresNothing();
@@ -219,6 +220,8 @@ void TestLearn::setSmallForm(LearnPage* page, int epochs, int iterations)
     page->learningRateBox()->setValue(0.01);
     page->deviceBox()->setCurrentIndex(page->deviceBox()->findData(QStringLiteral("cpu")));
     page->loopIterationsBox()->setValue(iterations);
+    // Majority vote: the loop tests below follow its changes item by item.
+    page->loopStartBox()->setCurrentIndex(page->loopStartBox()->findData(static_cast<qlonglong>(0)));
 }
 
 int TestLearn::clickAndWait(MainWindow& window, QPushButton* button)
@@ -441,6 +444,47 @@ void TestLearn::loopIsAnnouncedAndMadeActiveByTheCurator()
     QVERIFY(runs->index(0, RunsPage::IdColumn).data().toString().contains(QStringLiteral("active")));
     QCOMPARE(runs->index(0, RunsPage::IdColumn).data().toString().split(QLatin1Char(' ')).front().toLongLong(),
              static_cast<qlonglong>(run.id));
+}
+
+// The loop's start box offers majority vote and the finished aggregation runs, with the active
+// run (Dawid-Skene) preselected; a loop from it stores the start, scores it and its iterations on
+// held-out answers, says which iteration it kept and whether the start predicted better, and
+// "Use these settings" brings the start back.
+void TestLearn::loopStartsFromTheActiveRunAndSaysWhetherItImproved()
+{
+    MainWindow window;
+    open(window, createProject(QStringLiteral("loopstart")));
+    LearnPage* page = window.learnPage();
+    Project* project = window.document()->project();
+    const std::int64_t active = project->activeRun();
+    QCOMPARE(page->loopStartBox()->count(), 3);  // majority vote, mv, ds
+    QCOMPARE(page->loopStartBox()->itemData(0).toLongLong(), 0LL);
+    QCOMPARE(page->loopStartBox()->currentData().toLongLong(), static_cast<qlonglong>(active));
+
+    setSmallForm(page, 5, 3);
+    page->loopStartBox()->setCurrentIndex(page->loopStartBox()->findData(static_cast<qlonglong>(active)));
+    const int job = clickAndWait(window, page->loopButton());
+    QVERIFY(job != 0);
+    QCOMPARE(window.jobManager()->job(job).status, JobStatus::Finished);
+    const RunInfo run = runsOf(*project, "aggregate", "crowdlab-loop").front();
+    QCOMPARE(run.params["start"].get<std::int64_t>(), active);
+    QVERIFY(run.summary["start_held_out_score"].is_number());
+    const int kept = run.summary["kept_iteration"].get<int>();
+    QVERIFY(kept >= 1 && kept <= static_cast<int>(run.summary["loop"].size()));
+    double best = -1e300;
+    for (const nlohmann::json& it : run.summary["loop"])
+        best = std::max(best, it["held_out_score"].get<double>());
+    QCOMPARE(run.summary["loop"][static_cast<std::size_t>(kept - 1)]["held_out_score"].get<double>(), best);
+    const QString status = page->statusLabel()->text();
+    QVERIFY2(status.contains(QStringLiteral("kept iteration %1").arg(kept)), qPrintable(status));
+    QCOMPARE(run.summary["start_scores_better"].get<bool>(), best < run.summary["start_held_out_score"].get<double>());
+    if (run.summary["start_scores_better"].get<bool>())
+        QVERIFY2(status.contains(QStringLiteral("run %1, predicts held-out answers better").arg(active)), qPrintable(status));
+    QCOMPARE(project->activeRun(), active);
+
+    page->loopStartBox()->setCurrentIndex(0);
+    QVERIFY(page->useRunSettings(run.id));
+    QCOMPARE(page->loopStartBox()->currentData().toLongLong(), static_cast<qlonglong>(active));
 }
 
 void TestLearn::storedRunsShowAgainAfterReopen()
