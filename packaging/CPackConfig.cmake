@@ -50,7 +50,8 @@ if(CROWDSIFT_PACKAGE_DATA)
     endif()
     add_custom_command(OUTPUT ${page}
       COMMAND ${CMAKE_COMMAND} -DHELP2MAN=${CROWDSIFT_HELP2MAN} -DGZIP=${CROWDSIFT_GZIP}
-              -DPROGRAM=$<TARGET_FILE:${target}> -DNAME=${target} -DSUMMARY=${summary}
+              -DPROGRAM=$<TARGET_FILE:${target}> -DNAME=${target} -DVERSION=${PROJECT_VERSION}
+              -DSUMMARY=${summary}
               -DINCLUDE=${CROWDSIFT_PACKAGING_DIR}/${target}.h2m -DOUTPUT=${page} -DVERBS=${verbs}
               -P ${CROWDSIFT_PACKAGING_DIR}/ManPage.cmake
       DEPENDS ${depends} ${CROWDSIFT_PACKAGING_DIR}/ManPage.cmake ${CROWDSIFT_PACKAGING_DIR}/${target}.h2m

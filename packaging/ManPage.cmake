@@ -1,10 +1,10 @@
-# Writes the man page of one executable from its own --help and --version (help2man), so that the
-# page says what the program built with it does. Run as a build step (packaging/CPackConfig.cmake):
-#   cmake -DHELP2MAN=... -DGZIP=... -DPROGRAM=<executable> -DNAME=<name> -DSUMMARY=<one line>
+# Writes the man page of one executable from its own --help (help2man), so that the page says
+# what the program built with it does. The page is named NAME (the GUI's --version says "Crowdsift"). Run as a build step (packaging/CPackConfig.cmake):
+#   cmake -DHELP2MAN=... -DGZIP=... -DPROGRAM=<executable> -DNAME=<name> -DVERSION=<version> -DSUMMARY=<one line>
 #         -DINCLUDE=<file.h2m> -DOUTPUT=<name.1.gz> [-DVERBS=ON] -P ManPage.cmake
 # VERBS=ON adds a VERBS section with `<name> <verb> --help` of every verb listed under
 # "Subcommands:" in the top-level help (CLI11), the handed-over ones included.
-foreach(var HELP2MAN GZIP PROGRAM NAME SUMMARY INCLUDE OUTPUT)
+foreach(var HELP2MAN GZIP PROGRAM NAME VERSION SUMMARY INCLUDE OUTPUT)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "ManPage.cmake: ${var} is not set")
   endif()
@@ -12,8 +12,11 @@ endforeach()
 
 # The GUI builds its QApplication before it answers --help.
 set(ENV{QT_QPA_PLATFORM} offscreen)
-set(ENV{XDG_RUNTIME_DIR} "")
 get_filename_component(work "${OUTPUT}" DIRECTORY)
+# ... and warns on stderr without a runtime folder of its own.
+file(MAKE_DIRECTORY "${work}/runtime")
+file(CHMOD "${work}/runtime" DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE)
+set(ENV{XDG_RUNTIME_DIR} "${work}/runtime")
 set(page "${work}/${NAME}.1")
 set(include "${work}/${NAME}.h2m")
 file(READ "${INCLUDE}" include_text)
@@ -50,7 +53,7 @@ if(VERBS)
 endif()
 file(WRITE "${include}" "${include_text}")
 
-execute_process(COMMAND "${HELP2MAN}" --no-info --no-discard-stderr --name "${SUMMARY}" --include "${include}"
+execute_process(COMMAND "${HELP2MAN}" --no-info --version-string "${VERSION}" --name "${SUMMARY}" --include "${include}"
                         --output "${page}" "${PROGRAM}"
                 RESULT_VARIABLE status ERROR_VARIABLE errors)
 if(NOT status EQUAL 0)
