@@ -3,7 +3,8 @@
 #   bin/crowdsift, bin/crowdsift-cli, lib/crowdsift/crowdsift-cli-full (app/CMakeLists.txt);
 #   share/man/man1/crowdsift.1.gz, crowdsift-cli.1.gz: written at build time by help2man from the
 #     programs' own --help (packaging/ManPage.cmake), so they cannot drift from the code;
-#   share/applications/crowdsift.desktop, share/metainfo/crowdsift.metainfo.xml;
+#   share/applications/crowdsift.desktop, share/metainfo/crowdsift.metainfo.xml,
+#     share/mime/packages/crowdsift.xml (the .csift type; dpkg's trigger updates the MIME cache);
 #   share/icons/hicolor/{scalable,48x48,128x128}/apps/crowdsift.{svg,png} (PNGs drawn from the SVG);
 #   share/doc/crowdsift/{copyright,changelog.gz}.
 # The project's own libraries are static, so the executables need only system libraries, found
@@ -93,6 +94,8 @@ endif()
 if(CROWDSIFT_BUILD_GUI)
   install(FILES ${CMAKE_SOURCE_DIR}/resources/crowdsift.desktop DESTINATION share/applications)
   install(FILES ${CMAKE_SOURCE_DIR}/resources/crowdsift.metainfo.xml DESTINATION share/metainfo)
+  # The project file type (.csift), which the desktop entry opens.
+  install(FILES ${CMAKE_SOURCE_DIR}/resources/crowdsift-mime.xml DESTINATION share/mime/packages RENAME crowdsift.xml)
   install(FILES ${CMAKE_SOURCE_DIR}/resources/icons/crowdsift.svg DESTINATION share/icons/hicolor/scalable/apps)
 endif()
 
