@@ -200,9 +200,10 @@ int main(int argc, char** argv)
             }
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             acc[s] = 100 * accuracy(r.labels, d.truth);
-            std::printf("  %-12s %8s  it=%-4d %7.3f s", name.c_str(),
-                        std::isfinite(acc[s]) ? (std::to_string(acc[s]).substr(0, 5) + " %").c_str() : "-",
-                        r.iterations, seconds);
+            char shown[32] = "-";
+            if (std::isfinite(acc[s]))
+                std::snprintf(shown, sizeof shown, "%.2f %%", acc[s]);
+            std::printf("  %-12s %8s  it=%-4d %7.3f s", name.c_str(), shown, r.iterations, seconds);
             if (r.extra.contains("chooser"))
                 std::printf("  chose %s  %s", r.extra["chooser"]["chosen"].get<std::string>().c_str(),
                             r.extra["chooser"]["held_out_log_likelihood"].dump().c_str());
