@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace crowdsift {
 
@@ -91,6 +92,56 @@ double logSigmoid(double x)
     return x >= 0 ? -std::log1p(std::exp(-x)) : x - std::log1p(std::exp(x));
 }
 
+// The joint weights of (beta on its grid, class) given an item's training answers under GLAD,
+// normalised; gladPredictive() in two steps, so that an item's held-out answers share one joint.
+class GladItem {
+public:
+    static constexpr int kPoints = 241;  // beta on 1 +- 6, step 0.05
+
+    GladItem(int k, const std::vector<double>& alphas, const std::vector<int>& labels)
+        : k_(k), scale_(kPoints), weight_(static_cast<std::size_t>(kPoints) * k)
+    {
+        const double logWrongShare = std::log(static_cast<double>(k - 1));
+        for (int g = 0; g < kPoints; ++g) {
+            const double beta = 1.0 + 12.0 * g / (kPoints - 1) - 6.0;
+            scale_[static_cast<std::size_t>(g)] = std::exp(beta);
+            for (int t = 0; t < k; ++t)
+                weight_[static_cast<std::size_t>(g) * k + t] = -0.5 * (beta - 1.0) * (beta - 1.0);
+        }
+        for (std::size_t a = 0; a < alphas.size(); ++a)
+            for (int g = 0; g < kPoints; ++g) {
+                const double x = alphas[a] * scale_[static_cast<std::size_t>(g)];
+                const double right = logSigmoid(x);
+                const double wrong = logSigmoid(-x) - logWrongShare;
+                for (int t = 0; t < k; ++t)
+                    weight_[static_cast<std::size_t>(g) * k + t] += t == labels[a] ? right : wrong;
+            }
+        const double top = *std::max_element(weight_.begin(), weight_.end());
+        double norm = 0;
+        for (double& w : weight_)
+            norm += w = std::exp(w - top);
+        for (double& w : weight_)
+            w /= norm;
+    }
+
+    double predictive(double alpha, int label) const
+    {
+        double prob = 0;
+        for (int g = 0; g < kPoints; ++g) {
+            const double right = std::exp(logSigmoid(alpha * scale_[static_cast<std::size_t>(g)]));
+            const double wrong = (1 - right) / (k_ - 1);
+            for (int t = 0; t < k_; ++t)
+                prob += weight_[static_cast<std::size_t>(g) * k_ + t] * (t == label ? right : wrong);
+        }
+        return prob;
+    }
+
+private:
+    int k_;
+    std::vector<double> scale_;
+    std::vector<double> weight_;  // kPoints x K
+};
+
 double gladItemHeldOut(const Dataset& full, const std::vector<int>& fold, int f, int i, const Dataset& train,
                        const AggregationResult& r, double pooledAlpha, std::int64_t& count)
 {
@@ -107,11 +158,14 @@ double gladItemHeldOut(const Dataset& full, const std::vector<int>& fold, int f,
         labels.push_back(e.label);
     }
     double sum = 0;
+    std::optional<GladItem> item;
     for (std::int64_t p = begin; p < end; ++p) {
         if (fold[static_cast<std::size_t>(p)] != f)
             continue;
+        if (!item)
+            item.emplace(full.classCount(), alphas, labels);
         const Answers::Entry& e = full.answers.byItem()[static_cast<std::size_t>(p)];
-        const double prob = gladPredictive(full.classCount(), alphas, labels, alphaOf(e.other), e.label);
+        const double prob = item->predictive(alphaOf(e.other), e.label);
         sum += std::log(std::max(prob, kFloor));
         ++count;
     }
@@ -184,36 +238,7 @@ std::vector<int> unanimousLabels(const Dataset& d)
 
 double gladPredictive(int k, const std::vector<double>& alphas, const std::vector<int>& labels, double alpha, int label)
 {
-    constexpr int kPoints = 241;  // beta on 1 +- 6, step 0.05
-    const double logWrongShare = std::log(static_cast<double>(k - 1));
-    std::vector<double> logJoint(static_cast<std::size_t>(kPoints) * k);
-    std::vector<double> scale(kPoints);
-    for (int g = 0; g < kPoints; ++g) {
-        const double beta = 1.0 + 12.0 * g / (kPoints - 1) - 6.0;
-        scale[static_cast<std::size_t>(g)] = std::exp(beta);
-        for (int t = 0; t < k; ++t)
-            logJoint[static_cast<std::size_t>(g) * k + t] = -0.5 * (beta - 1.0) * (beta - 1.0);
-    }
-    for (std::size_t a = 0; a < alphas.size(); ++a)
-        for (int g = 0; g < kPoints; ++g) {
-            const double x = alphas[a] * scale[static_cast<std::size_t>(g)];
-            const double right = logSigmoid(x);
-            const double wrong = logSigmoid(-x) - logWrongShare;
-            for (int t = 0; t < k; ++t)
-                logJoint[static_cast<std::size_t>(g) * k + t] += t == labels[a] ? right : wrong;
-        }
-    const double top = *std::max_element(logJoint.begin(), logJoint.end());
-    double norm = 0;
-    double prob = 0;
-    for (int g = 0; g < kPoints; ++g) {
-        const double right = std::exp(logSigmoid(alpha * scale[static_cast<std::size_t>(g)]));
-        for (int t = 0; t < k; ++t) {
-            const double w = std::exp(logJoint[static_cast<std::size_t>(g) * k + t] - top);
-            norm += w;
-            prob += w * (t == label ? right : (1 - right) / (k - 1));
-        }
-    }
-    return prob / norm;
+    return GladItem(k, alphas, labels).predictive(alpha, label);
 }
 
 CandidateSpec parseCandidate(const std::string& candidate)
