@@ -76,7 +76,8 @@ struct ChooserReport {
     nlohmann::json toJson() const;
 };
 
-// Scores `candidates` (default: chooserCandidates()) and fits the chosen one on all answers.
+// Scores `candidates` (default: chooserCandidates(); candidate specs as parseCandidate() reads
+// them, reported under the spec as given) and fits the chosen one on all answers.
 // `result` receives that fit. Reads: folds, seed, threads.
 ChooserReport chooseStrategy(const Dataset& dataset, const AggregationParams& params, AggregationResult& result,
                              Progress& progress = Progress::none(),
