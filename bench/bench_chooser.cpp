@@ -2,19 +2,27 @@
 // real datasets of ../shared (reference answers) and on simulated crowds of the shapes where a
 // fixed strategy failed on held-out real sets.
 //
-//   bench_chooser [--reference DIR] [--strategies a,b,...] [--only NAME]
+//   bench_chooser [--reference DIR] [--strategies a,b,...] [--only NAME] [--seeds N]
+//                 [--candidates a,b:key=value,...]
 //
+// --seeds N: each simulated crowd is drawn with N seeds (its own, then the next N - 1), so that a
+// figure is not one lucky draw; a summary per shape gives the mean accuracy of every strategy and
+// how often auto met the target. --candidates: auto chooses among these (chooser.h's candidate
+// specs) instead of its default ones.
 // For each dataset: the accuracy of every strategy, of auto, auto's choice and each candidate's
 // held-out log-likelihood per answer, and whether auto is at least majority vote's accuracy and
 // within 0.5 points of the best single candidate.
 
+#include "aggregate/chooser.h"
 #include "aggregate/registry.h"
 #include "aggregate/simulate.h"
 #include "data/formats.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -25,9 +33,20 @@ using namespace crowdsift;
 namespace {
 
 struct Case {
-    std::string name;
+    std::string name;   // the shape's name
     Dataset dataset;
+    std::uint64_t seed = 0;  // simulated: the seed drawn
 };
+
+// The shape `spec` drawn with seeds spec.seed, spec.seed + 1, ...
+void addSeeds(std::vector<Case>& out, CrowdSpec spec, int seeds)
+{
+    const std::uint64_t first = spec.seed;
+    for (int s = 0; s < seeds; ++s) {
+        spec.seed = first + static_cast<std::uint64_t>(s);
+        out.push_back({spec.name, simulateCrowd(spec), spec.seed});
+    }
+}
 
 Dataset readReference(const std::string& dir, const std::string& name)
 {
@@ -40,7 +59,7 @@ Dataset readReference(const std::string& dir, const std::string& name)
     return d;
 }
 
-std::vector<Case> simulatedCases()
+std::vector<Case> simulatedCases(int seeds)
 {
     std::vector<Case> out;
     CrowdSpec a;  // binary, 8,315 items x 3 answers, 176 annotators, most with few answers
@@ -55,7 +74,7 @@ std::vector<Case> simulatedCases()
     a.model = CrowdModel::Mace;
     a.classPriors = {0.8, 0.2};
     a.seed = 2;
-    out.push_back({a.name, simulateCrowd(a)});
+    addSeeds(out, a, seeds);
     CrowdSpec b;  // binary, 240 items, 39 annotators, weak and uneven
     b.name = "sim-small-binary";
     b.items = 240;
@@ -67,7 +86,7 @@ std::vector<Case> simulatedCases()
     b.spammerShare = 0.2;
     b.model = CrowdModel::Confusion;
     b.seed = 3;
-    out.push_back({b.name, simulateCrowd(b)});
+    addSeeds(out, b, seeds);
     CrowdSpec c;  // 10 classes, many annotators answering few items
     c.name = "sim-sparse-10class";
     c.items = 2000;
@@ -80,7 +99,7 @@ std::vector<Case> simulatedCases()
     c.spammerShare = 0.05;
     c.model = CrowdModel::Confusion;
     c.seed = 4;
-    out.push_back({c.name, simulateCrowd(c)});
+    addSeeds(out, c, seeds);
     return out;
 }
 
@@ -95,13 +114,47 @@ std::vector<std::string> split(const std::string& s)
     return out;
 }
 
+// "strategy:key=value:key=value" -> the strategy and its parameters (numbers only).
+std::string strategyOf(const std::string& spec)
+{
+    return spec.substr(0, spec.find(':'));
+}
+
+nlohmann::json paramsOf(const std::string& spec)
+{
+    nlohmann::json params = nlohmann::json::object();
+    std::size_t at = spec.find(':');
+    while (at != std::string::npos) {
+        const std::size_t next = spec.find(':', at + 1);
+        const std::string part = spec.substr(at + 1, next == std::string::npos ? std::string::npos : next - at - 1);
+        const std::size_t eq = part.find('=');
+        if (eq != std::string::npos)
+            params[part.substr(0, eq)] = nlohmann::json::parse(part.substr(eq + 1));
+        at = next;
+    }
+    return params;
+}
+
 }  // namespace
+
+// Per shape: the sums of every strategy's accuracy over its draws, and auto's record.
+struct Summary {
+    std::string name;
+    int draws = 0;
+    std::vector<double> sums;
+    std::vector<int> nearBest;  // per strategy: draws where it was within 0.5 of the best single one
+    int aboveMv = 0;
+    int withinBest = 0;
+    double worstGap = 0;  // largest (best single strategy - auto), points
+};
 
 int main(int argc, char** argv)
 {
     std::string reference = CROWDSIFT_BENCH_SHARED_DIR "/reference";
     std::vector<std::string> names = {"mv", "wawa", "ds", "ds-prior", "cc-ds", "one-coin-ds", "wds", "glad", "mace", "auto"};
     std::string only;
+    int seeds = 1;
+    std::vector<std::string> candidates = chooserCandidates();
     for (int a = 1; a < argc; ++a) {
         const std::string arg = argv[a];
         if (arg == "--reference" && a + 1 < argc)
@@ -110,8 +163,13 @@ int main(int argc, char** argv)
             names = split(argv[++a]);
         else if (arg == "--only" && a + 1 < argc)
             only = argv[++a];
+        else if (arg == "--candidates" && a + 1 < argc)
+            candidates = split(argv[++a]);
+        else if (arg == "--seeds" && a + 1 < argc)
+            seeds = std::max(1, std::atoi(argv[++a]));
         else {
-            std::fprintf(stderr, "usage: %s [--reference DIR] [--strategies a,b,...] [--only NAME]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--reference DIR] [--strategies a,b,...] [--only NAME] [--seeds N] [--candidates a,b,...]\n",
+                         argv[0]);
             return 2;
         }
     }
@@ -119,25 +177,78 @@ int main(int argc, char** argv)
     for (const char* name : {"dog", "bluebirds", "labelme", "cifar10h500"})
         if (only.empty() || only == name)
             cases.push_back({name, readReference(reference + "/" + name, name)});
-    for (Case& c : simulatedCases())
+    for (Case& c : simulatedCases(seeds))
         if (only.empty() || only == c.name)
             cases.push_back(std::move(c));
 
+    std::vector<Summary> summaries;
     for (const Case& c : cases) {
         const Dataset& d = c.dataset;
-        std::printf("\n%s: %d items, %d annotators, %zu answers, K = %d%s\n", c.name.c_str(), d.itemCount(),
-                    d.annotatorCount(), d.answers.size(), d.classCount(), d.hasTruth() ? "" : " (no truth)");
-        for (const std::string& name : names) {
+        std::printf("\n%s%s: %d items, %d annotators, %zu answers, K = %d%s\n", c.name.c_str(),
+                    c.seed > 0 ? (" seed " + std::to_string(c.seed)).c_str() : "", d.itemCount(), d.annotatorCount(),
+                    d.answers.size(), d.classCount(), d.hasTruth() ? "" : " (no truth)");
+        std::vector<double> acc(names.size(), NAN);
+        for (std::size_t s = 0; s < names.size(); ++s) {
+            const std::string& name = names[s];
             const auto start = std::chrono::steady_clock::now();
-            const AggregationResult r = aggregate(name, d);
+            AggregationResult r;
+            if (name == "auto") {
+                const ChooserReport report = chooseStrategy(d, AggregationParams(), r, Progress::none(), candidates);
+                r.extra["chooser"] = report.toJson();
+            } else {
+                r = aggregate(strategyOf(name), d, paramsOf(name));
+            }
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            const double acc = accuracy(r.labels, d.truth);
-            std::printf("  %-12s %8s  it=%-4d %7.3f s", name.c_str(),
-                        std::isfinite(acc) ? (std::to_string(100 * acc).substr(0, 5) + " %").c_str() : "-", r.iterations,
-                        seconds);
+            acc[s] = 100 * accuracy(r.labels, d.truth);
+            char shown[32] = "-";
+            if (std::isfinite(acc[s]))
+                std::snprintf(shown, sizeof shown, "%.2f %%", acc[s]);
+            std::printf("  %-12s %8s  it=%-4d %7.3f s", name.c_str(), shown, r.iterations, seconds);
             if (r.extra.contains("chooser"))
                 std::printf("  chose %s  %s", r.extra["chooser"]["chosen"].get<std::string>().c_str(),
                             r.extra["chooser"]["held_out_log_likelihood"].dump().c_str());
+            std::printf("\n");
+        }
+        if (!d.hasTruth())
+            continue;
+        if (summaries.empty() || summaries.back().name != c.name)
+            summaries.push_back({c.name, 0, std::vector<double>(names.size(), 0.0), std::vector<int>(names.size(), 0)});
+        Summary& sum = summaries.back();
+        ++sum.draws;
+        double best = -1;
+        double automatic = NAN;
+        double mv = NAN;
+        for (std::size_t s = 0; s < names.size(); ++s) {
+            sum.sums[s] += acc[s];
+            if (names[s] == "auto")
+                automatic = acc[s];
+            else
+                best = std::max(best, acc[s]);
+            if (names[s] == "mv")
+                mv = acc[s];
+        }
+        for (std::size_t s = 0; s < names.size(); ++s)
+            sum.nearBest[s] += acc[s] >= best - 0.5 - 1e-9;
+        if (std::isfinite(automatic)) {
+            sum.aboveMv += !(automatic < mv - 1e-9);
+            sum.withinBest += automatic >= best - 0.5 - 1e-9;
+            sum.worstGap = std::max(sum.worstGap, best - automatic);
+        }
+    }
+    if (seeds > 1) {
+        std::printf("\nmean accuracy over the draws (%%):\n  %-20s", "shape");
+        for (const std::string& name : names)
+            std::printf(" %11s", name.c_str());
+        std::printf("   auto >= mv  within 0.5 of best  worst gap\n");
+        for (const Summary& s : summaries) {
+            std::printf("  %-20s", s.name.c_str());
+            for (double v : s.sums)
+                std::printf(" %11.2f", v / s.draws);
+            std::printf("   %d/%d        %d/%d               %.2f\n", s.aboveMv, s.draws, s.withinBest, s.draws,
+                        s.worstGap);
+            std::printf("  %-20s", "  within 0.5 of best");
+            for (int v : s.nearBest)
+                std::printf(" %8d/%-2d", v, s.draws);
             std::printf("\n");
         }
     }

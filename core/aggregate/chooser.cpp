@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace crowdsift {
 
@@ -85,15 +86,99 @@ std::vector<Eigen::MatrixXd> annotatorModels(const std::string& strategy, const 
     return models;
 }
 
+// log sigmoid(x), stable for large |x|.
+double logSigmoid(double x)
+{
+    return x >= 0 ? -std::log1p(std::exp(-x)) : x - std::log1p(std::exp(x));
+}
+
+// The joint weights of (beta on its grid, class) given an item's training answers under GLAD,
+// normalised; gladPredictive() in two steps, so that an item's held-out answers share one joint.
+class GladItem {
+public:
+    static constexpr int kPoints = 241;  // beta on 1 +- 6, step 0.05
+
+    GladItem(int k, const std::vector<double>& alphas, const std::vector<int>& labels)
+        : k_(k), scale_(kPoints), weight_(static_cast<std::size_t>(kPoints) * k)
+    {
+        const double logWrongShare = std::log(static_cast<double>(k - 1));
+        for (int g = 0; g < kPoints; ++g) {
+            const double beta = 1.0 + 12.0 * g / (kPoints - 1) - 6.0;
+            scale_[static_cast<std::size_t>(g)] = std::exp(beta);
+            for (int t = 0; t < k; ++t)
+                weight_[static_cast<std::size_t>(g) * k + t] = -0.5 * (beta - 1.0) * (beta - 1.0);
+        }
+        for (std::size_t a = 0; a < alphas.size(); ++a)
+            for (int g = 0; g < kPoints; ++g) {
+                const double x = alphas[a] * scale_[static_cast<std::size_t>(g)];
+                const double right = logSigmoid(x);
+                const double wrong = logSigmoid(-x) - logWrongShare;
+                for (int t = 0; t < k; ++t)
+                    weight_[static_cast<std::size_t>(g) * k + t] += t == labels[a] ? right : wrong;
+            }
+        const double top = *std::max_element(weight_.begin(), weight_.end());
+        double norm = 0;
+        for (double& w : weight_)
+            norm += w = std::exp(w - top);
+        for (double& w : weight_)
+            w /= norm;
+    }
+
+    double predictive(double alpha, int label) const
+    {
+        double prob = 0;
+        for (int g = 0; g < kPoints; ++g) {
+            const double right = std::exp(logSigmoid(alpha * scale_[static_cast<std::size_t>(g)]));
+            const double wrong = (1 - right) / (k_ - 1);
+            for (int t = 0; t < k_; ++t)
+                prob += weight_[static_cast<std::size_t>(g) * k_ + t] * (t == label ? right : wrong);
+        }
+        return prob;
+    }
+
+private:
+    int k_;
+    std::vector<double> scale_;
+    std::vector<double> weight_;  // kPoints x K
+};
+
+double gladItemHeldOut(const Dataset& full, const std::vector<int>& fold, int f, int i, const Dataset& train,
+                       const AggregationResult& r, double pooledAlpha, std::int64_t& count)
+{
+    const auto alphaOf = [&](int w) { return train.answers.countOfAnnotator(w) > 0 ? r.annotatorSkill[w] : pooledAlpha; };
+    std::vector<double> alphas;
+    std::vector<int> labels;
+    const std::int64_t begin = full.answers.itemOffsets()[static_cast<std::size_t>(i)];
+    const std::int64_t end = full.answers.itemOffsets()[static_cast<std::size_t>(i) + 1];
+    for (std::int64_t p = begin; p < end; ++p) {
+        if (fold[static_cast<std::size_t>(p)] == f || fold[static_cast<std::size_t>(p)] < 0)
+            continue;
+        const Answers::Entry& e = full.answers.byItem()[static_cast<std::size_t>(p)];
+        alphas.push_back(alphaOf(e.other));
+        labels.push_back(e.label);
+    }
+    double sum = 0;
+    std::optional<GladItem> item;
+    for (std::int64_t p = begin; p < end; ++p) {
+        if (fold[static_cast<std::size_t>(p)] != f)
+            continue;
+        if (!item)
+            item.emplace(full.classCount(), alphas, labels);
+        const Answers::Entry& e = full.answers.byItem()[static_cast<std::size_t>(p)];
+        const double prob = item->predictive(alphaOf(e.other), e.label);
+        sum += std::log(std::max(prob, kFloor));
+        ++count;
+    }
+    return sum;
+}
+
 // Sum of log P(label) over the held-out answers (fold `f`) under the fit `r` on `train`.
 double heldOutLogLikelihood(const std::string& strategy, const Dataset& full, const std::vector<int>& fold, int f,
                             const Dataset& train, const AggregationResult& r, std::int64_t& count)
 {
     const int k = full.classCount();
-    const bool glad = strategy == "glad";
-    std::vector<Eigen::MatrixXd> models;
-    double pooledAlpha = 0;
-    if (glad) {
+    if (strategy == "glad") {
+        double pooledAlpha = 0;
         double weight = 0;
         for (int w = 0; w < train.annotatorCount(); ++w) {
             const int n = train.answers.countOfAnnotator(w);
@@ -103,9 +188,12 @@ double heldOutLogLikelihood(const std::string& strategy, const Dataset& full, co
             }
         }
         pooledAlpha = weight > 0 ? pooledAlpha / weight : 1.0;
-    } else {
-        models = annotatorModels(strategy, train, r);
+        double sum = 0;
+        for (int i = 0; i < full.itemCount(); ++i)
+            sum += gladItemHeldOut(full, fold, f, i, train, r, pooledAlpha, count);
+        return sum;
     }
+    const std::vector<Eigen::MatrixXd> models = annotatorModels(strategy, train, r);
     double sum = 0;
     for (int i = 0; i < full.itemCount(); ++i) {
         for (std::int64_t p = full.answers.itemOffsets()[static_cast<std::size_t>(i)];
@@ -113,18 +201,10 @@ double heldOutLogLikelihood(const std::string& strategy, const Dataset& full, co
             if (fold[static_cast<std::size_t>(p)] != f)
                 continue;
             const Answers::Entry& e = full.answers.byItem()[static_cast<std::size_t>(p)];
+            const Eigen::MatrixXd& c = models[static_cast<std::size_t>(e.other)];
             double prob = 0;
-            if (glad) {
-                const double alpha = train.answers.countOfAnnotator(e.other) > 0 ? r.annotatorSkill[e.other] : pooledAlpha;
-                const double beta = r.itemDifficulty.size() == full.itemCount() ? r.itemDifficulty[i] : 0.0;
-                const double right = 1.0 / (1.0 + std::exp(-alpha * std::exp(beta)));
-                const double posteriorRight = r.posteriors(i, e.label);
-                prob = posteriorRight * right + (1 - posteriorRight) * (1 - right) / (k - 1);
-            } else {
-                const Eigen::MatrixXd& c = models[static_cast<std::size_t>(e.other)];
-                for (int t = 0; t < k; ++t)
-                    prob += r.posteriors(i, t) * c(t, e.label);
-            }
+            for (int t = 0; t < k; ++t)
+                prob += r.posteriors(i, t) * c(t, e.label);
             sum += std::log(std::max(prob, kFloor));
             ++count;
         }
@@ -155,6 +235,35 @@ std::vector<int> unanimousLabels(const Dataset& d)
 }
 
 }  // namespace
+
+double gladPredictive(int k, const std::vector<double>& alphas, const std::vector<int>& labels, double alpha, int label)
+{
+    return GladItem(k, alphas, labels).predictive(alpha, label);
+}
+
+CandidateSpec parseCandidate(const std::string& candidate)
+{
+    CandidateSpec spec;
+    spec.params = nlohmann::json::object();
+    const std::size_t colon = candidate.find(':');
+    spec.strategy = candidate.substr(0, colon);
+    std::size_t at = colon;
+    while (at != std::string::npos) {
+        const std::size_t next = candidate.find(':', at + 1);
+        const std::string part = candidate.substr(at + 1, next == std::string::npos ? std::string::npos : next - at - 1);
+        const std::size_t eq = part.find('=');
+        if (eq == std::string::npos || eq == 0)
+            throw InputError("auto", candidate, "candidate parameter '" + part + "' is not key=value");
+        nlohmann::json value = nlohmann::json::parse(part.substr(eq + 1), nullptr, false);
+        if (value.is_discarded())
+            value = part.substr(eq + 1);
+        spec.params[part.substr(0, eq)] = value;
+        at = next;
+    }
+    strategyInfo(spec.strategy);  // throws for an unknown strategy
+    AggregationParams::fromJson(spec.params);  // throws for an unknown key or a bad value
+    return spec;
+}
 
 const std::vector<std::string>& chooserCandidates()
 {
@@ -193,6 +302,11 @@ ChooserReport chooseStrategy(const Dataset& dataset, const AggregationParams& pa
     ChooserReport report;
     report.folds = std::max(params.folds, 2);
     report.seed = params.seed;
+    std::vector<CandidateSpec> specs;
+    for (const std::string& c : candidates) {
+        specs.push_back(parseCandidate(c));
+        specs.back().params["threads"] = params.threads;
+    }
     const nlohmann::json threads = {{"threads", params.threads}};
     const std::vector<int> fold = assignFolds(dataset.answers, report.folds, params.seed);
     const std::vector<Answer> all = dataset.answers.triplets();  // by-item order, as `fold`
@@ -212,9 +326,9 @@ ChooserReport chooseStrategy(const Dataset& dataset, const AggregationParams& pa
             progress.step(static_cast<double>(f * candidates.size() + c), steps,
                           "auto: fold " + std::to_string(f + 1) + " of " + std::to_string(report.folds) + ", "
                               + candidates[c]);
-            const AggregationResult r = aggregate(candidates[c], train, threads, Progress::none());
+            const AggregationResult r = aggregate(specs[c].strategy, train, specs[c].params, Progress::none());
             progress.check();
-            sums[c] += heldOutLogLikelihood(candidates[c], dataset, fold, f, train, r, counts[c]);
+            sums[c] += heldOutLogLikelihood(specs[c].strategy, dataset, fold, f, train, r, counts[c]);
         }
     }
 
@@ -224,7 +338,7 @@ ChooserReport chooseStrategy(const Dataset& dataset, const AggregationParams& pa
     for (std::size_t c = 0; c < candidates.size(); ++c) {
         progress.step(static_cast<double>(report.folds * candidates.size() + c), steps,
                       "auto: " + candidates[c] + " on all answers");
-        fits[c] = aggregate(candidates[c], dataset, threads, Progress::none());
+        fits[c] = aggregate(specs[c].strategy, dataset, specs[c].params, Progress::none());
         progress.check();
         CandidateScore s;
         s.strategy = candidates[c];

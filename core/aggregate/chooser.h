@@ -12,7 +12,10 @@
 // and P_j the candidate's annotator model fitted on them:
 //   - mv: a symmetric model, accuracy a = (training answers equal to their item's majority label
 //     + 1) / (training answers + 2), errors uniform over the other K - 1 classes;
-//   - glad: sigmoid(alpha_j exp(beta_i)) right, errors uniform;
+//   - glad: sigmoid(alpha_j exp(beta_i)) right, errors uniform; the item's difficulty beta_i is,
+//     like its class, a per-item unknown and is integrated out (gladPredictive()) instead of
+//     plugged in: fitted to an item's handful of training answers, beta_i overfits (an item whose
+//     answers agree looks easy, so a dissenting held-out answer is judged nearly impossible);
 //   - the others: their own confusion matrices (AggregationResult::confusions; wds: Dawid-Skene's);
 //   - an annotator without training answers: the pooled model, the training annotators' models
 //     averaged with their answer counts as weights (glad: the weighted mean alpha).
@@ -36,6 +39,21 @@
 
 namespace crowdsift {
 
+// GLAD's predictive probability that an annotator of ability `alpha` answers `label` on an item
+// whose other answers are `labels` from annotators of abilities `alphas`: the item's class
+// (uniform prior, as GLAD) and its difficulty beta (GLAD's N(1, 1) prior) integrated out, beta on
+// a grid of 241 points over 1 +- 6 (the prior's mass outside is below 2e-9).
+double gladPredictive(int k, const std::vector<double>& alphas, const std::vector<int>& labels, double alpha, int label);
+
+// A candidate is a strategy name, optionally with parameters: "ds-prior:prior_strength=8"
+// (key=value pairs after colons, values as JSON, else as strings).
+struct CandidateSpec {
+    std::string strategy;
+    nlohmann::json params;  // object
+};
+// Throws InputError for an unknown strategy, key or value.
+CandidateSpec parseCandidate(const std::string& candidate);
+
 // mv, ds, ds-prior, cc-ds, one-coin-ds, wds, glad, mace: each with its registry defaults.
 const std::vector<std::string>& chooserCandidates();
 
@@ -58,7 +76,8 @@ struct ChooserReport {
     nlohmann::json toJson() const;
 };
 
-// Scores `candidates` (default: chooserCandidates()) and fits the chosen one on all answers.
+// Scores `candidates` (default: chooserCandidates(); candidate specs as parseCandidate() reads
+// them, reported under the spec as given) and fits the chosen one on all answers.
 // `result` receives that fit. Reads: folds, seed, threads.
 ChooserReport chooseStrategy(const Dataset& dataset, const AggregationParams& params, AggregationResult& result,
                              Progress& progress = Progress::none(),
