@@ -75,47 +75,57 @@ HeldOutScore heldOutAnswerScore(const Dataset& dataset, const PosteriorFit& fit,
     const int k = dataset.classCount();
     const int m = dataset.annotatorCount();
     const std::vector<int> fold = answerFolds(dataset.answers, folds, seed);
-    HeldOutScore score;
-    double sum = 0;
+    const std::vector<Answers::Entry>& entries = dataset.answers.byItem();
+    const std::vector<std::int64_t>& offsets = dataset.answers.itemOffsets();
+
+    // Each held-out answer's consensus row, from the fit that did not see it.
+    RowMatrixXd honest = RowMatrixXd::Zero(static_cast<Eigen::Index>(entries.size()), k);
     for (int f = 0; f < folds; ++f) {
-        const Dataset train = withoutFold(dataset, fold, f);
-        const RowMatrixXd q = fit(train);
+        const RowMatrixXd q = fit(withoutFold(dataset, fold, f));
         if (q.rows() != n || q.cols() != k)
             throw InputError("held-out answer score", "fold " + std::to_string(f),
                              "the consensus gave " + std::to_string(q.rows()) + " x " + std::to_string(q.cols())
                                  + " posteriors for " + std::to_string(n) + " items of " + std::to_string(k)
                                  + " classes");
-        // Soft confusion counts per annotator, [true][given], and their pool.
-        std::vector<Eigen::MatrixXd> counts(static_cast<std::size_t>(m), Eigen::MatrixXd::Zero(k, k));
-        Eigen::MatrixXd pooled = Eigen::MatrixXd::Ones(k, k);
         for (int i = 0; i < n; ++i)
-            for (const Answers::Entry& e : train.answers.ofItem(i)) {
-                if (e.complementary())
-                    continue;
-                counts[static_cast<std::size_t>(e.other)].col(e.label) += q.row(i).transpose();
-                pooled.col(e.label) += q.row(i).transpose();
-            }
-        for (int t = 0; t < k; ++t)
-            pooled.row(t) /= pooled.row(t).sum();
-        std::vector<Eigen::MatrixXd> model(static_cast<std::size_t>(m));
-        for (int j = 0; j < m; ++j) {
-            Eigen::MatrixXd c = counts[static_cast<std::size_t>(j)] + priorStrength * pooled;
-            for (int t = 0; t < k; ++t) {
-                const double row = c.row(t).sum();
-                c.row(t) = row > 0 ? Eigen::RowVectorXd(c.row(t) / row) : Eigen::RowVectorXd(pooled.row(t));
-            }
-            model[static_cast<std::size_t>(j)] = std::move(c);
+            for (std::int64_t p = offsets[static_cast<std::size_t>(i)]; p < offsets[static_cast<std::size_t>(i) + 1]; ++p)
+                if (fold[static_cast<std::size_t>(p)] == f)
+                    honest.row(static_cast<Eigen::Index>(p)) = q.row(i);
+    }
+    // Soft confusion counts per annotator, [true][given], and their pool, from those pairs only.
+    std::vector<Eigen::MatrixXd> counts(static_cast<std::size_t>(m), Eigen::MatrixXd::Zero(k, k));
+    Eigen::MatrixXd pooled = Eigen::MatrixXd::Ones(k, k);
+    for (std::size_t p = 0; p < entries.size(); ++p) {
+        if (fold[p] < 0)
+            continue;
+        const auto row = honest.row(static_cast<Eigen::Index>(p)).transpose();
+        counts[static_cast<std::size_t>(entries[p].other)].col(entries[p].label) += row;
+        pooled.col(entries[p].label) += row;
+    }
+    for (int t = 0; t < k; ++t)
+        pooled.row(t) /= pooled.row(t).sum();
+    std::vector<Eigen::VectorXd> totals(static_cast<std::size_t>(m));
+    for (int j = 0; j < m; ++j)
+        totals[static_cast<std::size_t>(j)] = counts[static_cast<std::size_t>(j)].rowwise().sum();
+
+    HeldOutScore score;
+    double sum = 0;
+    for (std::size_t p = 0; p < entries.size(); ++p) {
+        if (fold[p] < 0)
+            continue;
+        const Answers::Entry& e = entries[p];
+        const Eigen::MatrixXd& c = counts[static_cast<std::size_t>(e.other)];
+        const Eigen::VectorXd& total = totals[static_cast<std::size_t>(e.other)];
+        double prob = 0;
+        for (int t = 0; t < k; ++t) {
+            const double q = honest(static_cast<Eigen::Index>(p), t);
+            if (q == 0)
+                continue;
+            // The annotator's other answers only (this one's own pair taken out).
+            prob += q * (c(t, e.label) - q + priorStrength * pooled(t, e.label)) / (total(t) - q + priorStrength);
         }
-        for (int i = 0; i < n; ++i)
-            for (std::int64_t p = dataset.answers.itemOffsets()[static_cast<std::size_t>(i)];
-                 p < dataset.answers.itemOffsets()[static_cast<std::size_t>(i) + 1]; ++p) {
-                if (fold[static_cast<std::size_t>(p)] != f)
-                    continue;
-                const Answers::Entry& e = dataset.answers.byItem()[static_cast<std::size_t>(p)];
-                const double prob = q.row(i).dot(model[static_cast<std::size_t>(e.other)].col(e.label).transpose());
-                sum += std::log(std::max(prob, kFloor));
-                ++score.answers;
-            }
+        sum += std::log(std::max(prob, kFloor));
+        ++score.answers;
     }
     score.meanLogLikelihood = score.answers > 0 ? sum / static_cast<double>(score.answers) : 0.0;
     return score;

@@ -6,15 +6,19 @@
 //
 // Folds: each item's usable answers are dealt round-robin over `folds` folds from a seeded random
 // offset per item (complementary answers are always kept for training). For fold f, `fit` gets
-// the dataset without fold f's answers and returns N x K posteriors Q. Every annotator j then
-// gets one confusion matrix from its training answers, the Dawid-Skene M-step under Q smoothed
-// towards the pooled confusion of all annotators by `priorStrength` pseudo-answers per true class:
-//     P_j(l | t) = (sum_{i: j answered l on i} Q_it + s pooled(t, l)) / (sum_{i answered by j} Q_it + s),
-//     pooled(t, l) = (sum over all training answers (i, l) of Q_it + 1) normalised per row t,
-// and a held-out answer (i, j, l) scores log max(sum_t Q_it P_j(l | t), 1e-6). The same
-// annotator model serves every consensus, so only the posteriors differ between candidates. The
-// score is the mean over all held-out answers of all folds (higher is better). Deterministic for
-// a seed.
+// the dataset without fold f's answers and returns N x K posteriors; each answer (i, j, l) of
+// fold f is paired with q = row i of them: a consensus that did not see that answer. Every
+// annotator's confusion is then fitted on those honest pairs alone, leaving out the pair being
+// scored, and smoothed towards the pooled confusion of all pairs by `priorStrength` (s)
+// pseudo-answers per true class:
+//     P_j(l | t) = (C_j(t, l) - q_t [own pair] + s pooled(t, l)) / (C_j(t, .) - q_t + s),
+//     C_j(t, l) = sum of q_t over j's pairs that answered l,
+//     pooled(t, l) = (sum of q_t over all pairs that answered l + 1), normalised per row t;
+// the answer scores log max(sum_t q_t P_j(l | t), 1e-6). Fitting the confusions on the training
+// answers instead would favour a consensus that followed those same answers (Dawid-Skene
+// refitted on 4/5 of a simulated crowd's answers then scored below labels drawn at random). The
+// same annotator model serves every consensus, so only the consensus differs between candidates.
+// The score is the mean over all answers (higher is better). Deterministic for a seed.
 
 #include "aggregate/result.h"
 #include "data/dataset.h"
