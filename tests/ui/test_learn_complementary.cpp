@@ -1,7 +1,9 @@
 // Complementary labels in the GUI: the Learning tab's "Complementary labels" box runs `train
 // --complementary` as a job (the chosen loss and transition), stored as a train run with its
-// transition matrices.
+// transition matrices, whose estimate the Annotators tab's Complementary pane then shows.
 
+#include "annotatorspage.h"
+#include "confusionheatmap.h"
 #include "jobmanager.h"
 #include "learnpage.h"
 #include "mainwindow.h"
@@ -156,6 +158,25 @@ private Q_SLOTS:
         QCOMPARE(page->curveChart()->trainLossSeries()->count(), 3);
         QVERIFY2(page->statusLabel()->text().contains(QStringLiteral("Complementary-label run %1 stored").arg(run.id)),
                  qPrintable(page->statusLabel()->text()));
+
+        // The Annotators tab shows the run's estimate at once: for fwd without anchors the
+        // answers counted against its model's probabilities (transition_data), cell by cell.
+        AnnotatorsPage* annotators = window.annotatorsPage();
+        QComboBox* source = annotators->complementarySource();
+        QCOMPARE(source->count(), 3);
+        QCOMPARE(source->currentIndex(), 2);
+        QCOMPARE(source->currentData().toLongLong(), static_cast<qlonglong>(run.id));
+        const std::vector<double> estimate = project.runOutput(run.id, "transition_data").as<double>();
+        const ConfusionHeatmap* heatmap = annotators->complementaryHeatmap();
+        QCOMPARE(heatmap->classCount(), kClasses);
+        for (int y = 0; y < kClasses; ++y)
+            for (int k = 0; k < kClasses; ++k)
+                QVERIFY(std::abs(heatmap->value(y, k) - estimate[static_cast<std::size_t>(y * kClasses + k)]) < 1e-6);
+        // Back to the data's own matrix by the ground truth: the stored transition_truth.
+        source->setCurrentIndex(1);
+        for (int y = 0; y < kClasses; ++y)
+            for (int k = 0; k < kClasses; ++k)
+                QVERIFY(std::abs(heatmap->value(y, k) - values[static_cast<std::size_t>(y * kClasses + k)]) < 1e-9);
     }
 
     void cancelLeavesNoOutputs()
