@@ -5,6 +5,8 @@
 //   bench_complementary [--fashion DIR] [--train 10000] [--test 10000] [--epochs 10]
 //                       [--hidden 256] [--batch-size 128] [--lr 1e-3] [--threads 2] [--seed 1]
 //                       [--losses scl-nl,...] [--settings uniform,biased] [--json FILE]
+//                       [--anchor-quantile 0.03] [--anchor-folds 2] [--anchor-epochs 0] [--anchors-only]
+//                       [--oracle fwd,...]
 //
 // The first --train images of Fashion-MNIST's training set, three distinct complementary labels
 // each (drawn with the seed), an mlp on the 784 pixels in [0, 1] (AdamW, cosine schedule), one
@@ -19,8 +21,10 @@
 //            weight 1 (without replacement, weights renormalised after each draw).
 // The losses that read a transition matrix (ure-tnn, ure-tga, fwd, cpe-*) take the uniform one in
 // the uniform setting and, in the biased one, Yu et al.'s anchor estimate from a first cpe-i
-// training (what --transition anchors does; the data alone, no truth), computed once per setting. The biased setting adds fwd with the
-// transition counted against the truth (an oracle) for reference.
+// training (what --transition anchors does, estimateAnchorTransition with the --anchor-* settings;
+// the data alone, no truth), computed once per setting and printed with its mean absolute error
+// against the T counted from the truth (--anchors-only: only that). The biased setting adds the --oracle losses
+// (fwd unless told) with the transition counted against the truth (an oracle) for reference.
 
 #include "images/idx.h"
 #include "learn/complementary.h"
@@ -59,6 +63,11 @@ struct Options {
     std::vector<std::string> losses = complementaryLossNames();
     std::vector<std::string> settings{"uniform", "biased"};
     std::string json;
+    double anchorQuantile = 0.03;
+    int anchorFolds = 2;
+    int anchorEpochs = 0;
+    bool anchorsOnly = false;
+    std::vector<std::string> oracle{"fwd"};
 };
 
 [[noreturn]] void usage(const std::string& problem)
@@ -111,11 +120,24 @@ Options parseOptions(int argc, char** argv)
             o.settings = splitList(next());
         else if (arg == "--json")
             o.json = next();
+        else if (arg == "--anchor-quantile")
+            o.anchorQuantile = std::stod(next());
+        else if (arg == "--anchor-folds")
+            o.anchorFolds = std::stoi(next());
+        else if (arg == "--anchor-epochs")
+            o.anchorEpochs = std::stoi(next());
+        else if (arg == "--oracle")
+            o.oracle = splitList(next());
+        else if (arg == "--anchors-only")
+            o.anchorsOnly = true;
         else
             usage("unknown option " + arg);
     }
     for (const std::string& loss : o.losses)
         parseComplementaryLoss(loss, "--losses");
+    for (const std::string& loss : o.oracle)
+        if (!usesTransition(parseComplementaryLoss(loss, "--oracle")))
+            usage("--oracle takes losses that read the transition matrix (ure-tnn, ure-tga, fwd, cpe-*)");
     for (const std::string& s : o.settings)
         if (s != "uniform" && s != "biased")
             usage("--settings takes uniform and biased");
@@ -224,7 +246,12 @@ int main(int argc, char** argv)
         config.seed = o.seed;
 
         nlohmann::ordered_json report = {{"train", o.train}, {"test", o.test}, {"epochs", o.epochs}, {"hidden", o.hidden},
-                                         {"lr", o.lr}, {"seed", o.seed}, {"results", nlohmann::ordered_json::array()}};
+                                         {"lr", o.lr}, {"seed", o.seed}, {"anchors", nlohmann::ordered_json::array()},
+                                         {"results", nlohmann::ordered_json::array()}};
+        TransitionChoice anchorChoice;
+        anchorChoice.anchorQuantile = o.anchorQuantile;
+        anchorChoice.anchorFolds = o.anchorFolds;
+        anchorChoice.anchorEpochs = o.anchorEpochs;
         std::printf("Fashion-MNIST, %d training images x 3 complementary labels, mlp %d, %d epochs, test on %d\n",
                     o.train, o.hidden, o.epochs, o.test);
         for (const std::string& setting : o.settings) {
@@ -235,29 +262,38 @@ int main(int argc, char** argv)
             for (const std::string& loss : o.losses)
                 runs.emplace_back(loss, biased && usesTransition(parseComplementaryLoss(loss)) ? "anchors" : "uniform");
             if (biased)
-                runs.emplace_back("fwd", "truth");
+                for (const std::string& loss : o.oracle)
+                    runs.emplace_back(loss, "truth");
             // The anchor estimate of --transition anchors, computed once per setting (the same
             // first cpe-i training every loss would repeat) and handed over as a file.
             std::string anchorsFile;
             for (const auto& run : runs) {
                 if (run.second != "anchors" || !anchorsFile.empty())
                     continue;
-                Classifier estimator(spec, input, 10, config);
-                ComplementaryConfig first;
-                first.loss = ComplementaryLoss::CpeI;
-                const ComplementaryTargets targets = complementaryTargets(dataset);
-                std::vector<int> rows(static_cast<std::size_t>(dataset.itemCount()));
-                for (std::size_t i = 0; i < rows.size(); ++i)
-                    rows[i] = static_cast<int>(i);
-                estimator.fitComplementary(input, rows, targets, first);
-                const RowMatrixXd t = anchorTransition(estimator.predict(input, rows), rows);
+                const auto start = std::chrono::steady_clock::now();
+                const RowMatrixXd t = estimateAnchorTransition(input, complementaryTargets(dataset), spec, config, anchorChoice);
+                const double error = (t - transitionFromLabels(dataset, dataset.truth)).cwiseAbs().mean();
+                const double uniformError = (uniformTransition(10) - transitionFromLabels(dataset, dataset.truth)).cwiseAbs().mean();
+                std::printf("%-8s anchors: |T-T*| %.4f (uniform T: %.4f), quantile %.3f, folds %d, epochs %d, %.0f s\n",
+                            setting.c_str(), error, uniformError, anchorChoice.anchorQuantile, anchorChoice.anchorFolds,
+                            anchorChoice.anchorEpochs > 0 ? anchorChoice.anchorEpochs : o.epochs,
+                            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+                std::fflush(stdout);
+                report["anchors"].push_back({{"setting", setting}, {"transition_error", error}, {"uniform_error", uniformError},
+                                             {"quantile", anchorChoice.anchorQuantile}, {"folds", anchorChoice.anchorFolds},
+                                             {"epochs", anchorChoice.anchorEpochs > 0 ? anchorChoice.anchorEpochs : o.epochs}});
                 anchorsFile = (std::filesystem::temp_directory_path() / ("bench-cll-anchors-" + std::to_string(::getpid()) + ".npy")).string();
                 writeNpy(anchorsFile, t.data(), {10, 10});
+            }
+            if (o.anchorsOnly) {
+                if (!anchorsFile.empty())
+                    std::filesystem::remove(anchorsFile);
+                continue;
             }
             for (const auto& [lossName, source] : runs) {
                 const auto start = std::chrono::steady_clock::now();
                 const ComplementaryLoss loss = parseComplementaryLoss(lossName);
-                TransitionChoice transition;
+                TransitionChoice transition = anchorChoice;
                 transition.source = source == "anchors" ? anchorsFile : source;
                 const ComplementaryOutcome outcome =
                     trainComplementary(input, dataset, loss, transition, spec, config);

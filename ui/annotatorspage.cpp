@@ -256,6 +256,7 @@ AnnotatorsPage::AnnotatorsPage(ProjectDocument* document, QWidget* parent) : QWi
     // Connected after the model's own reload, so the count reads the new rows.
     connect(document_, &ProjectDocument::loaded, this, &AnnotatorsPage::updateCount);
     connect(model_, &AnnotatorTableModel::statsChanged, this, &AnnotatorsPage::onStatsChanged);
+    connect(document_, &ProjectDocument::loaded, this, [this] { newestComplementary_ = -1; });
     connect(document_, &ProjectDocument::loaded, this, &AnnotatorsPage::refreshCrowdRuns);
     connect(document_, &ProjectDocument::runsChanged, this, &AnnotatorsPage::refreshCrowdRuns);
     updateCount();
@@ -490,6 +491,49 @@ void AnnotatorsPage::refreshComplementary()
         complementary_->clear(tr("The dataset has no complementary (\u201cnot this class\u201d) answers."));
         return;
     }
+    if (complementarySource_->currentIndex() >= 2) {
+        // A complementary-label run's estimate: its anchors, cpe-t's learned T, or the answers
+        // counted against its model's probabilities.
+        const std::int64_t run = complementarySource_->currentData().toLongLong();
+        const RunInfo* info = document_->runList()->find(run);
+        const char* output = "transition_data";
+        QString how = tr("the “not k” answers counted against its model's class probabilities");
+        if (info && std::find(info->outputs.begin(), info->outputs.end(), "transition_anchors") != info->outputs.end()) {
+            output = "transition_anchors";
+            how = tr("Yu et al.'s anchor estimate");
+        } else if (info && std::find(info->outputs.begin(), info->outputs.end(), "transition_learned") != info->outputs.end()) {
+            output = "transition_learned";
+            how = tr("the T cpe-t learned");
+        }
+        std::vector<std::size_t> shape;
+        const std::vector<float> values = readOutput(run, output, shape);
+        const int k = dataset.classCount();
+        const auto kk = static_cast<std::size_t>(k);
+        if (shape != std::vector<std::size_t>{kk, kk}) {
+            complementary_->clear(tr("Run %1's transition does not match this dataset's classes.").arg(run));
+            return;
+        }
+        QStringList names;
+        for (int c = 0; c < k; ++c)
+            names << className(c);
+        QVector<double> matrix(k * k);
+        for (int i = 0; i < k * k; ++i)
+            matrix[i] = values[static_cast<std::size_t>(i)];
+        QString title = tr("<b>Complementary transition estimated by run %1</b> (%2): %3")
+                            .arg(run)
+                            .arg(info ? QString::fromStdString(info->name) : QString(), how);
+        if (dataset.hasTruth()) {
+            const Eigen::MatrixXd truth = complementaryTransition(dataset, RowMatrixXd(), dataset.truth);
+            double error = 0;
+            for (int y = 0; y < k; ++y)
+                for (int c = 0; c < k; ++c)
+                    error += std::abs(matrix[y * k + c] - truth(y, c));
+            title += tr("; mean |T − T<sub>truth</sub>| %1").arg(error / (k * k), 0, 'f', 4);
+        }
+        complementaryTitle_->setText(title);
+        complementary_->setMatrix(names, matrix, ConfusionHeatmap::Format::Fraction);
+        return;
+    }
     const bool byTruth = complementarySource_->currentIndex() == 1;
     const AggregationResult* result = document_->aggregation();
     if (byTruth && !dataset.hasTruth()) {
@@ -680,6 +724,33 @@ void AnnotatorsPage::refreshCrowdRuns()
                                     "or crowdsift learn-from-crowds -s conal"));
     refreshConfusion();
     refreshCommon();
+    refreshComplementaryRuns();
+}
+
+void AnnotatorsPage::refreshComplementaryRuns()
+{
+    {
+        const QSignalBlocker blocker(complementarySource_);
+        const QVariant picked = complementarySource_->currentData();
+        const int pickedIndex = complementarySource_->currentIndex();
+        while (complementarySource_->count() > 2)
+            complementarySource_->removeItem(2);
+        if (document_->project())
+            for (const RunInfo& run : document_->runList()->runs())
+                if (run.kind == "train" && run.status == "done" && run.params.value("complementary", false)
+                    && std::find(run.outputs.begin(), run.outputs.end(), "transition_data") != run.outputs.end())
+                    complementarySource_->addItem(tr("Run %1 · %2: its estimate")
+                                                      .arg(run.id)
+                                                      .arg(QString::fromStdString(run.name)),
+                                                  static_cast<qlonglong>(run.id));
+        const std::int64_t first = complementarySource_->count() > 2 ? complementarySource_->itemData(2).toLongLong() : 0;
+        int index = pickedIndex >= 2 ? complementarySource_->findData(picked) : std::max(pickedIndex, 0);
+        if (newestComplementary_ >= 0 && first != 0 && first != newestComplementary_)
+            index = 2;  // a new run: show what it estimated
+        newestComplementary_ = first;
+        complementarySource_->setCurrentIndex(index >= 0 ? index : 0);
+    }
+    refreshComplementary();
 }
 
 void AnnotatorsPage::refreshCommon()

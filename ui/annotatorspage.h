@@ -56,7 +56,10 @@ public:
     ConfusionHeatmap* confusionHeatmap() const { return confusion_; }
     ConfusionHeatmap* agreementHeatmap() const { return agreement_; }
     // The "Complementary" tab: P(answer "not k" | class y), rows y by the active run's consensus
-    // (posterior-weighted) or by the ground truth (complementarySource index 1).
+    // (posterior-weighted) or by the ground truth (complementarySource index 1), or from index 2
+    // on the transition a stored complementary-label train run estimated (item data: the run id;
+    // newest first, a new one chosen as it appears): its anchor estimate, cpe-t's learned T, or
+    // else the answers counted against its model's probabilities (transition_data).
     ConfusionHeatmap* complementaryHeatmap() const { return complementary_; }
     QComboBox* complementarySource() const { return complementarySource_; }
     QChartView* accuracyChart() const { return chart_; }
@@ -101,6 +104,8 @@ private:
     void refreshConfusion();
     void refreshManagersView();
     void refreshComplementary();
+    // The complementary train runs in complementarySource_ (refreshCrowdRuns calls it).
+    void refreshComplementaryRuns();
     void onConfusionClicked(int trueClass, int givenClass);
     void onAgreementClicked(int trueClass, int givenClass);
     void onCommonClicked(int trueClass, int modelClass);
@@ -142,6 +147,7 @@ private:
     // The newest run of learnedRun_ and commonRun_ when last filled: a newer one is chosen.
     std::int64_t newestLearned_ = 0;
     std::int64_t newestCommon_ = 0;
+    std::int64_t newestComplementary_ = -1;  // -1: a project was just opened, choose nothing new
     std::vector<float> learned_;
     std::vector<std::size_t> learnedShape_;
 

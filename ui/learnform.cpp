@@ -7,6 +7,7 @@
 
 #include "projectdocument.h"
 
+#include "learn/complementary.h"
 #include "learn/crowd_layers.h"
 #include "util/error.h"
 
@@ -230,6 +231,37 @@ QGroupBox* LearnPage::createCrowdBox()
     layout->addWidget(note);
     layout->addWidget(crowdButton_);
     connect(crowdStrategy_, qOverload<int>(&QComboBox::currentIndexChanged), this, &LearnPage::updateButtons);
+    return box;
+}
+
+QGroupBox* LearnPage::createComplementaryBox()
+{
+    complementaryLoss_ = new QComboBox;
+    complementaryLoss_->setObjectName(QStringLiteral("complementaryLoss"));
+    for (const std::string& name : complementaryLossNames())
+        complementaryLoss_->addItem(QString::fromStdString(name), QString::fromStdString(name));
+    complementaryLoss_->setToolTip(tr("The complementary-label loss (README, Learning from complementary labels): "
+                                      "scl-nl/scl-exp (Chou et al. 2020), ure-* (Ishida et al. 2019; for labels "
+                                      "drawn uniformly), fwd (Yu et al. 2018), dm (Gao & Zhang 2021), cpe-* (Lin & "
+                                      "Lin 2023), mcl-* (Feng et al. 2020)"));
+    complementaryTransition_ = new QComboBox;
+    complementaryTransition_->setObjectName(QStringLiteral("complementaryTransition"));
+    complementaryTransition_->addItem(tr("uniform"), QStringLiteral("uniform"));
+    complementaryTransition_->addItem(tr("estimated from the data (anchors)"), QStringLiteral("anchors"));
+    complementaryTransition_->addItem(tr("counted against the ground truth"), QStringLiteral("truth"));
+    complementaryTransition_->setToolTip(tr("T[y][k] = P(\"not k\" | class y) for ure-tnn, ure-tga, fwd and cpe-*: "
+                                            "uniform, Yu et al.'s anchor estimate (a first cpe-i training, "
+                                            "cross-fitted), or counted against the truth (an oracle)"));
+    complementaryButton_ = new QPushButton(tr("Learn from complementary labels"));
+    complementaryButton_->setObjectName(QStringLiteral("complementaryButton"));
+    auto* form = new QFormLayout;
+    form->addRow(tr("Loss:"), complementaryLoss_);
+    form->addRow(tr("Transition:"), complementaryTransition_);
+    auto* box = new QGroupBox(tr("Complementary labels"));
+    auto* layout = new QVBoxLayout(box);
+    layout->addLayout(form);
+    layout->addWidget(complementaryButton_);
+    connect(complementaryLoss_, qOverload<int>(&QComboBox::currentIndexChanged), this, &LearnPage::updateButtons);
     return box;
 }
 

@@ -13,6 +13,7 @@
 #include "trainingchart.h"
 
 #include "aggregate/crowdlab.h"
+#include "learn_project/complementary_runs.h"
 #include "learn_project/crowd_runs.h"
 #include "learn_project/data_params_runs.h"
 #include "util/progress.h"
@@ -43,6 +44,7 @@ struct LearnPage::JobSetup {
     std::int64_t loopStart = 0;  // the loop's start run, 0 = majority vote
     nlohmann::json params;
     CrowdConfig crowd;  // learn-from-crowds
+    TransitionChoice transition;  // complementary labels
 };
 
 bool LearnPage::prepareJob(JobSetup& setup)
@@ -144,6 +146,36 @@ int LearnPage::startLearnFromCrowds()
     return launch(title, JobKind::Crowd, std::move(setup));
 }
 
+int LearnPage::startComplementary()
+{
+    JobSetup setup;
+    if (!prepareJob(setup))
+        return 0;
+    const std::string loss = complementaryLoss_->currentData().toString().toStdString();
+    const ComplementaryLoss parsed = parseComplementaryLoss(loss);
+    setup.transition.source
+        = usesTransition(parsed) ? complementaryTransition_->currentData().toString().toStdString() : "uniform";
+    if (setup.transition.source == "truth" && !document_->dataset().hasTruth()) {
+        status_->setText(tr("The dataset has no ground truth to count the transition against."));
+        return 0;
+    }
+    // What `train --complementary` stores: one model on every answered item, no folds.
+    setup.run.folds = 1;
+    setup.params["complementary"] = true;
+    setup.params["strategy"] = loss;
+    setup.params["transition"] = setup.transition.source;
+    if (setup.transition.source == "anchors") {
+        setup.params["anchor_quantile"] = setup.transition.anchorQuantile;
+        setup.params["anchor_folds"] = setup.transition.anchorFolds;
+    }
+    setup.params["soft"] = false;
+    setup.params["folds"] = 1;
+    const QString title = tr("Complementary labels: %1 with %2 (T %3)")
+                              .arg(QString::fromStdString(loss), QString::fromStdString(setup.run.model.name),
+                                   QString::fromStdString(setup.transition.source));
+    return launch(title, JobKind::Complementary, std::move(setup));
+}
+
 namespace {
 
 // One epoch of one fold, as a training job reports it to the GUI thread.
@@ -173,7 +205,31 @@ int LearnPage::launch(const QString& title, JobKind kind, JobSetup setup)
     request.kind = loop ? "aggregate" : kind == JobKind::DataParams ? kDataParamsKind : "train";
     request.name = loop ? kLoopStrategy : setup.run.model.name;
     request.params = setup.params;
-    if (kind == JobKind::Crowd) {
+    if (kind == JobKind::Complementary) {
+        // The name `train --complementary` gives it: the loss.
+        request.name = setup.params.value("strategy", "complementary");
+        request.work = [setup](RunContext& context) {
+            const EpochCallback onEpoch = [&context](const EpochRecord& record) {
+                context.report(QVariant::fromValue(LiveEpoch{0, record}));
+            };
+            context.progress.stage("loading the training input");
+            const LearnInput input = loadLearnInput(context.project, context.dataset, setup.input, context.progress);
+            const ComplementaryOutcome outcome
+                = trainComplementary(input, context.dataset, parseComplementaryLoss(setup.params.value("strategy", "")),
+                                     setup.transition, setup.run.model, setup.run.train, context.progress, onEpoch);
+            // Written only now: a cancel during training leaves the run without outputs.
+            context.progress.stage("writing the outputs");
+            RunJobResult out;
+            out.summary = writeComplementaryOutputs(context.project, context.run, context.dataset, setup.params, outcome);
+            const double acc = jsonNumber(out.summary, "accuracy");
+            if (std::isfinite(acc))
+                out.log.append(tr("in-sample accuracy against the ground truth %1%").arg(acc * 100.0, 0, 'f', 2));
+            const double error = jsonNumber(out.summary, "transition_error");
+            if (std::isfinite(error))
+                out.log.append(tr("mean |T - T_truth| %1").arg(error, 0, 'f', 4));
+            return out;
+        };
+    } else if (kind == JobKind::Crowd) {
         // The name `learn-from-crowds` gives it: "conal[scale=1e-05] mlp".
         request.name = crowdStrategyName(setup.crowd) + " " + setup.run.model.name;
         request.work = [setup](RunContext& context) {
@@ -333,6 +389,7 @@ void LearnPage::onJobFinished(JobStatus status)
         QString text = currentKind_ == JobKind::Loop         ? tr("CROWDLAB loop run %1 stored").arg(result.run)
                        : currentKind_ == JobKind::DataParams ? tr("Data Parameters run %1 stored").arg(result.run)
                        : currentKind_ == JobKind::Crowd      ? tr("Learn-from-crowds run %1 stored").arg(result.run)
+                       : currentKind_ == JobKind::Complementary ? tr("Complementary-label run %1 stored").arg(result.run)
                                                              : tr("Training run %1 stored").arg(result.run);
         if (!result.log.isEmpty())
             text += QStringLiteral(": ") + result.log.join(QStringLiteral("; "));

@@ -6,6 +6,8 @@
 #include "runjob.h"
 #include "trainingchart.h"
 
+#include "learn/complementary.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QCoreApplication>
@@ -159,6 +161,7 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
 
     QGroupBox* dataParamsBox = createDataParamsBox();
     QGroupBox* crowdBox = createCrowdBox();
+    QGroupBox* complementaryBox = createComplementaryBox();
 
     auto* jobRow = new QHBoxLayout;
     jobRow->addWidget(progress_, 1);
@@ -172,6 +175,7 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
     leftLayout->addWidget(loopBox);
     leftLayout->addWidget(dataParamsBox);
     leftLayout->addWidget(crowdBox);
+    leftLayout->addWidget(complementaryBox);
     leftLayout->addLayout(jobRow);
     leftLayout->addWidget(status_);
     leftLayout->addStretch(1);
@@ -230,6 +234,7 @@ LearnPage::LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* paren
     connect(loopButton_, &QPushButton::clicked, this, &LearnPage::startLoop);
     connect(dataParamsButton_, &QPushButton::clicked, this, &LearnPage::startDataParams);
     connect(crowdButton_, &QPushButton::clicked, this, &LearnPage::startLearnFromCrowds);
+    connect(complementaryButton_, &QPushButton::clicked, this, &LearnPage::startComplementary);
     connect(cancelButton_, &QPushButton::clicked, this, &LearnPage::cancelJob);
     connect(runBox_, qOverload<int>(&QComboBox::currentIndexChanged), this, &LearnPage::onRunBoxChanged);
     connect(useRunSettings_, &QPushButton::clicked, this, [this] {
@@ -297,7 +302,7 @@ void LearnPage::updateButtons()
     const bool torchscript = model_->currentData().toString() == QLatin1String("torchscript");
     for (QWidget* field : std::initializer_list<QWidget*>{model_, epochs_, learningRate_, batchSize_, folds_, optimizer_,
                                                           labelSmoothing_, softTargets_, device_, labels_,
-                                                          loopIterations_, crowdStrategy_})
+                                                          loopIterations_, crowdStrategy_, complementaryLoss_})
         field->setEnabled(!running);
     crowdScale_->setEnabled(!running && crowdStrategy_->currentData().toString() == QLatin1String("conal"));
     backbone_->setEnabled(!running && torchscript);
@@ -346,6 +351,21 @@ void LearnPage::updateButtons()
         crowdButton_->setToolTip(tr("Train one model per fold end to end on every annotator's votes through a layer per "
                                     "annotator (no aggregation first) and store its probabilities and the learned "
                                     "confusions as a training run"));
+    const bool complementary = document_->hasDataset()
+                               && std::any_of(document_->dataset().answers.byItem().begin(),
+                                              document_->dataset().answers.byItem().end(),
+                                              [](const Answers::Entry& e) { return e.complementary(); });
+    const bool transition = usesTransition(parseComplementaryLoss(complementaryLoss_->currentData().toString().toStdString()));
+    complementaryTransition_->setEnabled(!running && transition);
+    complementaryButton_->setEnabled(!running && project && modelUsable && complementary);
+    if (!project)
+        complementaryButton_->setToolTip(noProject);
+    else if (!complementary)
+        complementaryButton_->setToolTip(tr("The dataset has no complementary (\"not class k\") answers to learn from"));
+    else
+        complementaryButton_->setToolTip(tr("Train one model on every answered item from its complementary and ordinary "
+                                            "answers with the chosen loss, and store its probabilities and transition "
+                                            "matrices as a training run"));
 }
 
 }  // namespace crowdsift

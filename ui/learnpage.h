@@ -95,6 +95,11 @@ public:
     QComboBox* crowdStrategyBox() const { return crowdStrategy_; }
     QLineEdit* crowdScaleEdit() const { return crowdScale_; }
     QPushButton* crowdButton() const { return crowdButton_; }
+    // "Complementary labels" (train --complementary): the loss (data: its name, "scl-nl"...), the
+    // transition (data "uniform", "anchors", "truth"), and the button.
+    QComboBox* complementaryLossBox() const { return complementaryLoss_; }
+    QComboBox* complementaryTransitionBox() const { return complementaryTransition_; }
+    QPushButton* complementaryButton() const { return complementaryButton_; }
     QPushButton* cancelButton() const { return cancelButton_; }
     QLabel* statusLabel() const { return status_; }
     QComboBox* runBox() const { return runBox_; }
@@ -134,6 +139,11 @@ public:
     // The strategy the crowd box asks for, as parseCrowdStrategy() reads it ("conal[scale=1e-05]");
     // InputError for a scale that is not a positive number.
     std::string crowdStrategyText() const;
+    // One classifier on every answered item from its complementary ("not k") and ordinary answers
+    // with the chosen complementary-label loss and transition (`train --complementary`: the
+    // form's model and training settings, no folds), stored as a "train" run named after the loss
+    // with its transition matrices (learn_project/complementary_runs.h).
+    int startComplementary();
     void cancelJob();
     // The job started from this page, 0 when none runs.
     int currentJob() const;
@@ -164,7 +174,7 @@ Q_SIGNALS:
 
 private:
     struct JobSetup;
-    enum class JobKind { Train, Loop, DataParams, Crowd };
+    enum class JobKind { Train, Loop, DataParams, Crowd, Complementary };
 
     // The settings fields (learnform.cpp) in their group box; loopIterations_ is laid out by the caller.
     QGroupBox* createSettingsForm();
@@ -172,6 +182,8 @@ private:
     QGroupBox* createDataParamsBox();
     // The learn-from-crowds fields and crowdButton_ in their group box.
     QGroupBox* createCrowdBox();
+    // The complementary-label fields and complementaryButton_ in their group box.
+    QGroupBox* createComplementaryBox();
     // Greys out the fields of a level that is off.
     void updateDataParamsFields();
     // The training curve, the loop chart and the iteration table (learncharts.cpp) in splitters,
@@ -238,6 +250,9 @@ private:
     QComboBox* crowdStrategy_ = nullptr;
     QLineEdit* crowdScale_ = nullptr;
     QPushButton* crowdButton_ = nullptr;
+    QComboBox* complementaryLoss_ = nullptr;
+    QComboBox* complementaryTransition_ = nullptr;
+    QPushButton* complementaryButton_ = nullptr;
     QPushButton* cancelButton_ = nullptr;
     QProgressBar* progress_ = nullptr;
     QLabel* status_ = nullptr;

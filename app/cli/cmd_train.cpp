@@ -87,6 +87,10 @@ void runComplementary(const TrainCommandArgs& args, const GlobalOptions& global)
     params["complementary"] = true;
     params["strategy"] = complementaryLossName(loss);
     params["transition"] = args.transition;
+    if (args.transition == "anchors") {
+        params["anchor_quantile"] = transition.anchorQuantile;
+        params["anchor_folds"] = transition.anchorFolds;
+    }
     params["soft"] = false;
     params["folds"] = 1;
     nlohmann::json summary = complementarySummary(dataset, params, outcome);

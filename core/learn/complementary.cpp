@@ -4,6 +4,7 @@
 
 #include <Eigen/Dense>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -114,23 +115,25 @@ RowMatrixXd transitionFromProbabilities(const Dataset& dataset, const RowMatrixX
     return normaliseRows(c);
 }
 
-RowMatrixXd anchorTransition(const RowMatrixXf& q, const std::vector<int>& rows)
+RowMatrixXd anchorTransition(const RowMatrixXf& q, const std::vector<int>& rows, double quantile)
 {
+    if (!(quantile >= 0 && quantile < 1))
+        throw InputError("anchor quantile", std::to_string(quantile), "must be in [0, 1)");
     const auto k = q.cols();
     RowMatrixXd t = uniformTransition(static_cast<int>(k));
+    if (rows.empty())
+        return t;
+    const auto at = static_cast<std::size_t>(std::floor(quantile * static_cast<double>(rows.size() - 1)));
     for (Eigen::Index y = 0; y < k; ++y) {
-        int anchor = -1;
-        float least = std::numeric_limits<float>::infinity();
-        for (const int r : rows) {
-            if (q(r, y) < least) {
-                least = q(r, y);
-                anchor = r;
-            }
-        }
-        if (anchor >= 0) {
-            t.row(y) = q.row(anchor).cast<double>();
-            t.row(y) /= t.row(y).sum();
-        }
+        // Ties by row index, so that the choice does not depend on the order of `rows`.
+        std::vector<int> order = rows;
+        std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(at), order.end(), [&](int a, int b) {
+            return q(a, y) < q(b, y) || (q(a, y) == q(b, y) && a < b);
+        });
+        const int anchor = order[at];
+        const double sum = q.row(anchor).cast<double>().sum();
+        if (sum > 0)
+            t.row(y) = q.row(anchor).cast<double>() / sum;
     }
     return t;
 }

@@ -94,9 +94,13 @@ RowMatrixXd transitionFromLabels(const Dataset& dataset, const std::vector<int>&
 RowMatrixXd transitionFromProbabilities(const Dataset& dataset, const RowMatrixXf& probabilities);
 
 // Yu et al. 2018's anchor estimate from q = estimated P(complementary label | x) (N x K, e.g. a
-// cpe-i model's output) over `rows`: for class y the anchor is the row least likely to be told
-// "not y" (argmin over rows of q(., y)); its q is row y of the estimate.
-RowMatrixXd anchorTransition(const RowMatrixXf& q, const std::vector<int>& rows);
+// cpe-i model's output) over `rows`: an anchor of class y (P(y | x) = 1) has q(x) = T[y], and
+// q(x, y) = T[y][y] = 0 is the least possible, so the anchor of y is a row with the least q(., y);
+// its q, renormalised, is row y of the estimate. `quantile` picks the row at that quantile of
+// q(., y) in ascending order instead of the very least (0 = the argmin), the robust choice of
+// Patrini et al. 2017 (their 97th percentile of P(noisy label | x) is our 3rd of P(not y | x)):
+// the argmin is often an outlier or an item the network memorised.
+RowMatrixXd anchorTransition(const RowMatrixXf& q, const std::vector<int>& rows, double quantile = 0.0);
 
 // Class probabilities from a trained network's softmax outputs (N x K): as they are, except for
 // cpe-i, whose outputs q estimate P(complementary label | x): then p = T^-t q (the pseudo-inverse

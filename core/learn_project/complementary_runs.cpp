@@ -5,9 +5,11 @@
 #include "util/error.h"
 #include "util/npy.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <random>
 
 namespace crowdsift {
 
@@ -49,6 +51,53 @@ RowMatrixXd readTransitionNpy(const std::string& path, int classes)
     return t;
 }
 
+RowMatrixXd estimateAnchorTransition(const LearnInput& input, const ComplementaryTargets& targets, const ModelSpec& spec,
+                                     const TrainConfig& config, const TransitionChoice& choice, Progress& progress)
+{
+    const int classes = static_cast<int>(targets.complementary.cols());
+    if (choice.anchorFolds < 1)
+        throw InputError("anchor folds", std::to_string(choice.anchorFolds), "must be at least 1");
+    if (choice.anchorEpochs < 0)
+        throw InputError("anchor epochs", std::to_string(choice.anchorEpochs), "must be 0 (the run's) or more");
+    std::vector<int> answered;
+    for (int i = 0; i < targets.count(); ++i)
+        if (targets.complementary.row(i).sum() > 0)
+            answered.push_back(i);
+    const int folds = std::min<int>(choice.anchorFolds, static_cast<int>(answered.size()));
+    TrainConfig first = config;
+    if (choice.anchorEpochs > 0)
+        first.epochs = choice.anchorEpochs;
+    ComplementaryConfig cpeI;
+    cpeI.loss = ComplementaryLoss::CpeI;
+
+    RowMatrixXf q = RowMatrixXf::Zero(targets.count(), classes);
+    if (folds <= 1) {
+        std::vector<int> all(static_cast<std::size_t>(targets.count()));
+        for (int i = 0; i < targets.count(); ++i)
+            all[static_cast<std::size_t>(i)] = i;
+        Classifier estimator(spec, input, classes, first);
+        estimator.fitComplementary(input, all, targets, cpeI, progress);
+        q = estimator.predict(input, all, progress);
+    } else {
+        std::vector<int> shuffled = answered;
+        std::mt19937_64 random(config.seed ^ 0x616e63686f7273ULL);  // "anchors"
+        std::shuffle(shuffled.begin(), shuffled.end(), random);
+        for (int f = 0; f < folds; ++f) {
+            std::vector<int> trainRows, heldOut;
+            for (std::size_t i = 0; i < shuffled.size(); ++i)
+                (static_cast<int>(i % static_cast<std::size_t>(folds)) == f ? heldOut : trainRows).push_back(shuffled[i]);
+            std::sort(trainRows.begin(), trainRows.end());
+            std::sort(heldOut.begin(), heldOut.end());
+            Classifier estimator(spec, input, classes, first);
+            estimator.fitComplementary(input, trainRows, targets, cpeI, progress);
+            const RowMatrixXf part = estimator.predict(input, heldOut, progress);
+            for (std::size_t i = 0; i < heldOut.size(); ++i)
+                q.row(heldOut[i]) = part.row(static_cast<Eigen::Index>(i));
+        }
+    }
+    return anchorTransition(q, answered, choice.anchorQuantile);
+}
+
 ComplementaryOutcome trainComplementary(const LearnInput& input, const Dataset& dataset, ComplementaryLoss loss,
                                         const TransitionChoice& transition, const ModelSpec& spec,
                                         const TrainConfig& config, Progress& progress, const EpochCallback& onEpoch)
@@ -78,16 +127,7 @@ ComplementaryOutcome trainComplementary(const LearnInput& input, const Dataset& 
             throw InputError("--transition", "truth", "the dataset has no ground truth to count the transition against");
         outcome.transition = outcome.truthTransition;
     } else if (transition.source == "anchors") {
-        // First stage: a cpe-i network estimates P(complementary label | x).
-        Classifier estimator(spec, input, classes, config);
-        ComplementaryConfig first;
-        first.loss = ComplementaryLoss::CpeI;
-        estimator.fitComplementary(input, all, targets, first, progress);
-        std::vector<int> answered;
-        for (int i = 0; i < input.count(); ++i)
-            if (targets.complementary.row(i).sum() > 0)
-                answered.push_back(i);
-        outcome.anchorTransition = anchorTransition(estimator.predict(input, all, progress), answered);
+        outcome.anchorTransition = estimateAnchorTransition(input, targets, spec, config, transition, progress);
         outcome.transition = outcome.anchorTransition;
     } else {
         outcome.transition = readTransitionNpy(transition.source, classes);
@@ -128,17 +168,23 @@ nlohmann::json complementarySummary(const Dataset& dataset, const nlohmann::json
     return summary;
 }
 
+nlohmann::json writeComplementaryOutputs(Project& project, std::int64_t run, const Dataset& dataset,
+                                         const nlohmann::json& params, const ComplementaryOutcome& outcome)
+{
+    writeTrainOutputs(project, run, dataset, params, outcome.result, outcome.model.get());
+    addMatrix(project, run, "transition", outcome.transition);
+    addMatrix(project, run, "transition_data", outcome.dataTransition);
+    addMatrix(project, run, "transition_truth", outcome.truthTransition);
+    addMatrix(project, run, "transition_learned", outcome.learnedTransition);
+    addMatrix(project, run, "transition_anchors", outcome.anchorTransition);
+    return complementarySummary(dataset, params, outcome);
+}
+
 std::int64_t storeComplementaryRun(Project& project, const Dataset& dataset, const nlohmann::json& params,
                                    const ComplementaryOutcome& outcome)
 {
     return recordRun(project, "train", params, params.value("strategy", "complementary"), [&](std::int64_t run) {
-        writeTrainOutputs(project, run, dataset, params, outcome.result, outcome.model.get());
-        addMatrix(project, run, "transition", outcome.transition);
-        addMatrix(project, run, "transition_data", outcome.dataTransition);
-        addMatrix(project, run, "transition_truth", outcome.truthTransition);
-        addMatrix(project, run, "transition_learned", outcome.learnedTransition);
-        addMatrix(project, run, "transition_anchors", outcome.anchorTransition);
-        return complementarySummary(dataset, params, outcome);
+        return writeComplementaryOutputs(project, run, dataset, params, outcome);
     });
 }
 

@@ -34,6 +34,10 @@ namespace crowdsift {
 // oracle for benchmarks) or a K x K .npy file.
 struct TransitionChoice {
     std::string source = "uniform";
+    // "anchors": the first stage (estimateAnchorTransition).
+    double anchorQuantile = 0.03;  // the anchor's quantile of q(., y) (anchorTransition)
+    int anchorFolds = 2;           // cross-fitting folds (1 = q in-sample, from a model trained on every item)
+    int anchorEpochs = 0;          // the first stage's epochs; 0 = the run's
 };
 
 struct ComplementaryOutcome {
@@ -47,6 +51,17 @@ struct ComplementaryOutcome {
 // Reads a K x K transition matrix from a .npy file; InputError naming the file otherwise.
 RowMatrixXd readTransitionNpy(const std::string& path, int classes);
 
+// Yu et al. 2018's anchor estimate of T from the data alone: cpe-i networks estimate q(x) =
+// P(complementary label | x), and anchorTransition() reads T from the rows of q at the
+// choice's quantile. With anchorFolds >= 2 the answered items are split (with the config's
+// seed) into that many folds and each fold's q comes from a network trained on the other folds:
+// a network's q on the items it trained on drifts towards their own few answers (three labels
+// at about 1/3 each, the rest near 0), which puts the anchors on memorised items and the
+// estimate far off. Costs about one training per fold of (folds - 1) / folds of the items.
+RowMatrixXd estimateAnchorTransition(const LearnInput& input, const ComplementaryTargets& targets, const ModelSpec& spec,
+                                     const TrainConfig& config, const TransitionChoice& choice,
+                                     Progress& progress = Progress::none());
+
 // Trains one model on every item with an answer (complementary or ordinary) and predicts every
 // item. InputError when the dataset has no complementary answer, for "truth" without truth, or a
 // bad transition file.
@@ -56,6 +71,11 @@ ComplementaryOutcome trainComplementary(const LearnInput& input, const Dataset& 
                                         const EpochCallback& onEpoch = {});
 
 nlohmann::json complementarySummary(const Dataset& dataset, const nlohmann::json& params, const ComplementaryOutcome& outcome);
+
+// Writes the outputs above into an existing run (a GUI job records its run when it starts);
+// returns the summary.
+nlohmann::json writeComplementaryOutputs(Project& project, std::int64_t run, const Dataset& dataset,
+                                         const nlohmann::json& params, const ComplementaryOutcome& outcome);
 
 // Stores the run (see above); returns its id. A failed write marks the run failed and rethrows.
 std::int64_t storeComplementaryRun(Project& project, const Dataset& dataset, const nlohmann::json& params,

@@ -1,6 +1,7 @@
 #include "learn/complementary.h"
 #include "learn/complementary_losses.h"
 #include "learn/trainer.h"
+#include "learn_project/complementary_runs.h"
 #include "util/error.h"
 
 #include "input_error.h"
@@ -380,6 +381,63 @@ private Q_SLOTS:
         const RowMatrixXf p = complementaryClassProbabilities(ComplementaryLoss::CpeI, out, uniformTransition(3));
         QVERIFY(std::abs(p(0, 0) - 0.8f / 1.0f) < 1e-5 && std::abs(p(0, 1) - 0.2f) < 1e-5 && std::abs(p(0, 2)) < 1e-6);
         QVERIFY((complementaryClassProbabilities(ComplementaryLoss::SclNl, out, uniformTransition(3)) - out).norm() == 0);
+    }
+
+    void anchorAtAQuantile()
+    {
+        // q(., 0) over five rows is 0.0, 0.1, 0.2, 0.3, 0.4 (rows 4, 0, 3, 1, 2): the argmin is row
+        // 4, the 0.25 quantile the second least, floor(0.25 x 4) = 1: row 0, and 0.5 the third: row 3.
+        RowMatrixXf q(5, 3);
+        q << 0.1f, 0.3f, 0.6f,  //
+            0.3f, 0.2f, 0.5f,   //
+            0.4f, 0.1f, 0.5f,   //
+            0.2f, 0.2f, 0.6f,   //
+            0.0f, 0.5f, 0.5f;
+        const std::vector<int> rows{0, 1, 2, 3, 4};
+        QVERIFY(std::abs(anchorTransition(q, rows)(0, 1) - 0.5) < 1e-6);
+        QVERIFY(std::abs(anchorTransition(q, rows, 0.25)(0, 1) - 0.3) < 1e-6);
+        QVERIFY(std::abs(anchorTransition(q, rows, 0.5)(0, 2) - 0.6) < 1e-6);
+        // Class 1's column 0.3, 0.2, 0.1, 0.2, 0.5: the 0.25 quantile is a tie of rows 1 and 3 at
+        // 0.2, broken by the row index whatever the order of `rows`.
+        QVERIFY(std::abs(anchorTransition(q, {4, 3, 2, 1, 0}, 0.25)(1, 0) - 0.3) < 1e-6);
+        QVERIFY(!inputErrorOf([&] { anchorTransition(q, rows, 1.0); }).empty());
+    }
+
+    void anchorsEstimateABiasedTransition()
+    {
+        // Four separable blobs, two groups {0, 1} and {2, 3}; each item gets two distinct "not"
+        // answers, a wrong class of the other group drawn with weight 6, of its own with weight 1.
+        // The true T is far from the uniform one; the cross-fitted percentile anchors must land
+        // near the T counted against the truth (measured 0.015 against the uniform T's 0.118).
+        const int n = 800, k = 4;
+        Blobs b = makeBlobs(n, 5, k, 0);
+        std::mt19937_64 rng(9);
+        for (int i = 0; i < n; ++i) {
+            const int y = b.truth[static_cast<std::size_t>(i)];
+            std::vector<double> weight(k, 0.0);
+            for (int c = 0; c < k; ++c)
+                if (c != y)
+                    weight[static_cast<std::size_t>(c)] = c / 2 == y / 2 ? 1.0 : 6.0;
+            for (int a = 0; a < 2; ++a) {
+                std::discrete_distribution<int> draw(weight.begin(), weight.end());
+                const int c = draw(rng);
+                weight[static_cast<std::size_t>(c)] = 0;
+                b.targets.complementary(i, c) = 1;
+            }
+        }
+        RowMatrixXd truth = RowMatrixXd::Zero(k, k);
+        for (int i = 0; i < n; ++i)
+            truth.row(b.truth[static_cast<std::size_t>(i)]) += b.targets.complementary.row(i).cast<double>();
+        for (int y = 0; y < k; ++y)
+            truth.row(y) /= truth.row(y).sum();
+        TransitionChoice choice;
+        choice.source = "anchors";
+        const RowMatrixXd t = estimateAnchorTransition(b.input, b.targets, smallMlp(), quickConfig(), choice);
+        validateTransition(t, k, "anchors");
+        const double error = (t - truth).cwiseAbs().mean();
+        const double uniformError = (uniformTransition(k) - truth).cwiseAbs().mean();
+        QVERIFY2(error < 0.03 && error < uniformError / 3,
+                 (std::to_string(error) + " against the uniform T's " + std::to_string(uniformError)).c_str());
     }
 
     void badTransitionIsRejected()
