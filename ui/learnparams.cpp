@@ -174,7 +174,17 @@ bool LearnPage::useRunSettings(std::int64_t run)
         const auto strategy = info.params.find("strategy");
         if (strategy != info.params.end() && strategy->is_string()) {
             try {
-                const CrowdConfig crowd = parseCrowdStrategy(strategy->get<std::string>(), "strategy");
+                CrowdConfig crowd = parseCrowdStrategy(strategy->get<std::string>(), "strategy");
+                // The box has no learning rate of the crowd layers: a run with another than the
+                // default says so, and the box takes its variant.
+                if (crowd.learningRate != CrowdConfig().learningRate) {
+                    filler.problems.append(tr("Run %1's crowd layers learned at lr=%2; the Learn from crowds box uses "
+                                              "the default %3 (the CLI's strategy takes lr=)")
+                                               .arg(run)
+                                               .arg(crowd.learningRate)
+                                               .arg(CrowdConfig().learningRate));
+                    crowd.learningRate = CrowdConfig().learningRate;
+                }
                 crowdStrategy_->setCurrentIndex(crowdStrategy_->findData(
                     crowd.kind == CrowdLayerKind::Conal ? QStringLiteral("conal")
                                                         : QString::fromStdString(crowdStrategyName(crowd))));

@@ -44,12 +44,16 @@ void addLearnFromCrowdsCommand(CLI::App& app, const GlobalOptions& global, int& 
         "  conal[scale=1e-5]     CoNAL (Chu, Ma & Wang, AAAI 2021): per-annotator matrices plus one common "
         "confusion, mixed per (item, annotator) by a gate; `scale` weighs the regulariser that pulls the "
         "annotator matrices away from the common one.\n"
+        "The crowd parameters learn with Adam at their own constant rate, without weight decay: lr=0.01 unless "
+        "the brackets say otherwise (crowdlayer[mw,lr=0.05], conal[scale=1e-5,lr=0.02]); the classifier uses the "
+        "model's optimizer and schedule. With --folds k the folds train side by side on the CPU, one torch thread "
+        "each (as `train` does).\n"
         "With --folds k >= 2 every item's probabilities come from a model that did not see its votes "
         "(--folds 1: one model on every vote, in-sample). The run is stored as a training run (so `crowdlab-loop "
         "--start`, the Review tab and `export` can use it) with the outputs annotator_confusions (M x K x K), "
         "common_confusion (K x K) and gate (M). Model and training options as for `train`.");
     command->add_option("path", args->path, "Project file (.csift) or dataset folder/file")->required();
-    command->add_option("-s,--strategy", args->strategy, "crowdlayer, crowdlayer[mw|vw|vb], conal or conal[scale=<x>]")
+    command->add_option("-s,--strategy", args->strategy, "crowdlayer, crowdlayer[mw|vw|vb], conal or conal[scale=<x>]; add lr=<x> for the crowd layers' own learning rate")
         ->default_str("conal");
     command->add_option("-o,--output", args->output, "Write the probabilities (N x K float32 .npy)");
     command->add_flag("--json", args->json, "Print the run summary as JSON");

@@ -54,46 +54,6 @@ std::vector<int> stratifiedFolds(const std::vector<int>& labels, int folds, std:
     return fold;
 }
 
-namespace {
-
-// Progress of folds trained side by side, as one report: the sum of the folds' fractions, under
-// the stage of the lowest fold still training (the others report no stage, so the parent token
-// rate-limits them instead of announcing a new stage on every batch). Once one fold failed, the
-// others stop at their next report.
-class FoldProgress {
-public:
-    FoldProgress(Progress& parent, int folds) : parent_(parent), folds_(folds), done_(static_cast<std::size_t>(folds), 0.0) {}
-
-    void report(int fold, double fraction, const std::string& stage)
-    {
-        if (failed_.load())
-            throw Cancelled();
-        std::lock_guard<std::mutex> lock(mutex_);
-        done_[static_cast<std::size_t>(fold)] = std::min(fraction, 1.0);
-        double sum = 0;
-        int lead = -1;
-        for (int f = 0; f < folds_; ++f) {
-            sum += done_[static_cast<std::size_t>(f)];
-            if (lead < 0 && done_[static_cast<std::size_t>(f)] < 1.0)
-                lead = f;
-        }
-        const bool leading = fold == lead || lead < 0;
-        parent_.step(sum, folds_,
-                     leading ? "fold " + std::to_string(fold + 1) + "/" + std::to_string(folds_) + ", " + stage : std::string());
-    }
-    // A fold that stopped early reports less than 1 from its training; its end counts as whole.
-    void finished(int fold) { report(fold, 1.0, "trained"); }
-    void fail() { failed_.store(true); }
-
-private:
-    Progress& parent_;
-    int folds_;
-    std::vector<double> done_;
-    std::mutex mutex_;
-    std::atomic<bool> failed_{false};
-};
-
-}  // namespace
 
 int crossValidationWorkers(const ModelSpec& spec, const TrainConfig& config, int folds)
 {

@@ -4,6 +4,7 @@
 #include "learn/trainer_internal.h"
 
 #include "util/error.h"
+#include "util/parallel.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -15,6 +16,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <sstream>
 
 namespace crowdsift {
@@ -43,61 +45,80 @@ std::vector<float> toVector(const torch::Tensor& tensor)
 
 }  // namespace
 
+namespace {
+
+// A number >= 0 (> 0 when `positive`) after "name=" in a strategy's brackets.
+double strategyNumber(const std::string& number, const std::string& name, bool positive, const std::string& option,
+                      const std::string& text)
+{
+    char* end = nullptr;
+    const double value = std::strtod(number.c_str(), &end);
+    if (number.empty() || end != number.c_str() + number.size() || !std::isfinite(value) || value < 0 || (positive && value == 0))
+        throw InputError(option, text, "the " + name + (positive ? " must be a number > 0" : " must be a number >= 0"));
+    return value;
+}
+
+}  // namespace
+
 CrowdConfig parseCrowdStrategy(const std::string& text, const std::string& option)
 {
-    const std::string accepted = "crowdlayer, crowdlayer[mw], crowdlayer[vw], crowdlayer[vb], conal or conal[scale=<number>]";
+    const std::string accepted = "crowdlayer, crowdlayer[mw|vw|vb], conal or conal[scale=<number>], with an optional "
+                                 "lr=<number> in the brackets (crowdlayer[mw,lr=0.01], conal[scale=1e-5,lr=0.01])";
     const std::string name = lower(text);
     const std::size_t open = name.find('[');
     const std::string base = name.substr(0, open);
-    std::string argument;
+    std::vector<std::string> arguments;
     if (open != std::string::npos) {
         if (name.back() != ']')
             throw InputError(option, text, "unbalanced brackets; expected " + accepted);
-        argument = name.substr(open + 1, name.size() - open - 2);
+        std::stringstream list(name.substr(open + 1, name.size() - open - 2));
+        std::string argument;
+        while (std::getline(list, argument, ','))
+            arguments.push_back(argument);
     }
     CrowdConfig config;
-    if (base == "crowdlayer") {
-        if (argument.empty() || argument == "mw")
-            config.kind = CrowdLayerKind::MW;
-        else if (argument == "vw")
-            config.kind = CrowdLayerKind::VW;
-        else if (argument == "vb")
-            config.kind = CrowdLayerKind::VB;
-        else
-            throw InputError(option, text, "unknown CrowdLayer variant \"" + argument + "\"; expected " + accepted);
-        return config;
-    }
-    if (base == "conal") {
+    if (base == "crowdlayer")
+        config.kind = CrowdLayerKind::MW;
+    else if (base == "conal")
         config.kind = CrowdLayerKind::Conal;
-        if (argument.empty())
-            return config;
-        if (argument.rfind("scale=", 0) != 0)
+    else
+        throw InputError(option, text, "unknown strategy; expected " + accepted);
+    for (const std::string& argument : arguments) {
+        if (argument.rfind("lr=", 0) == 0) {
+            config.learningRate = strategyNumber(argument.substr(3), "learning rate", true, option, text);
+        } else if (base == "conal" && argument.rfind("scale=", 0) == 0) {
+            config.conalScale = strategyNumber(argument.substr(6), "scale", false, option, text);
+        } else if (base == "crowdlayer" && (argument == "mw" || argument == "vw" || argument == "vb")) {
+            config.kind = argument == "mw" ? CrowdLayerKind::MW : argument == "vw" ? CrowdLayerKind::VW : CrowdLayerKind::VB;
+        } else if (base == "crowdlayer") {
+            throw InputError(option, text, "unknown CrowdLayer variant \"" + argument + "\"; expected " + accepted);
+        } else {
             throw InputError(option, text, "unknown CoNAL setting \"" + argument + "\"; expected " + accepted);
-        const std::string number = argument.substr(6);
-        char* end = nullptr;
-        const double scale = std::strtod(number.c_str(), &end);
-        if (number.empty() || end != number.c_str() + number.size() || !std::isfinite(scale) || scale < 0)
-            throw InputError(option, text, "the scale must be a number >= 0");
-        config.conalScale = scale;
-        return config;
+        }
     }
-    throw InputError(option, text, "unknown strategy; expected " + accepted);
+    return config;
 }
 
 std::string crowdStrategyName(const CrowdConfig& config)
 {
+    std::ostringstream out;
     switch (config.kind) {
     case CrowdLayerKind::MW:
-        return "crowdlayer[mw]";
+        out << "crowdlayer[mw";
+        break;
     case CrowdLayerKind::VW:
-        return "crowdlayer[vw]";
+        out << "crowdlayer[vw";
+        break;
     case CrowdLayerKind::VB:
-        return "crowdlayer[vb]";
+        out << "crowdlayer[vb";
+        break;
     case CrowdLayerKind::Conal:
+        out << "conal[scale=" << config.conalScale;
         break;
     }
-    std::ostringstream out;
-    out << "conal[scale=" << config.conalScale << "]";
+    if (config.learningRate != CrowdConfig().learningRate)
+        out << ",lr=" << config.learningRate;
+    out << "]";
     return out.str();
 }
 
@@ -277,6 +298,8 @@ CrowdModel::CrowdModel(const ModelSpec& spec, const LearnInput& input, int class
         throw InputError("annotators", std::to_string(annotators), "learning from crowds needs at least one annotator");
     if (crowd.conalScale < 0 || !std::isfinite(crowd.conalScale))
         throw InputError("scale", std::to_string(crowd.conalScale), "the CoNAL scale must be a number >= 0");
+    if (!(crowd.learningRate > 0) || !std::isfinite(crowd.learningRate))
+        throw InputError("crowd learning rate", std::to_string(crowd.learningRate), "must be a number > 0");
     impl_ = std::make_unique<Impl>(spec, input, classes, config);
     impl_->crowd = crowd;
     impl_->annotators = annotators;
@@ -367,9 +390,13 @@ CrowdFitResult CrowdModel::fit(const LearnInput& input, const std::vector<int>& 
     };
 
     learn::TrainOptimizer optimizer(config, d.net->parameters());
+    // The crowd parameters' own group: Adam at a constant rate, no weight decay (crowd_layers.h).
     TrainConfig crowdConfig = config;
+    crowdConfig.optimizer = OptimizerKind::AdamW;
+    crowdConfig.learningRate = impl_->crowd.learningRate;
     crowdConfig.weightDecay = 0;
     learn::TrainOptimizer crowdOptimizer(crowdConfig, head->parameters());
+    const double crowdLearningRate = impl_->crowd.learningRate;
 
     at::Generator generator = at::detail::createCPUGenerator(learn::mixSeed(config.seed, 1));
     const std::int64_t batchSize = std::min<std::int64_t>(config.batchSize, count);
@@ -400,7 +427,7 @@ CrowdFitResult CrowdModel::fit(const LearnInput& input, const std::vector<int>& 
             const auto [voteRow, voteAnnotators, voteLabels] = batchVotes(order.slice(0, begin, end).contiguous());
             learningRate = scheduledLearningRate(config, step, batches);
             optimizer.zeroGrad(learningRate);
-            crowdOptimizer.zeroGrad(learningRate);
+            crowdOptimizer.zeroGrad(crowdLearningRate);
             torch::Tensor logits;
             {
                 learn::AutocastScope autocast(d.mixed);
@@ -412,7 +439,7 @@ CrowdFitResult CrowdModel::fit(const LearnInput& input, const std::vector<int>& 
             const torch::Tensor loss = head->loss(voteLogits, voteLabels);
             loss.backward();
             optimizer.step(learningRate);
-            crowdOptimizer.step(learningRate);
+            crowdOptimizer.step(crowdLearningRate);
             {
                 torch::NoGradGuard noGrad;
                 lossSum += loss.item<double>() * static_cast<double>(end - begin);
@@ -510,64 +537,86 @@ CrowdCrossValidation crossValidateCrowd(const LearnInput& input, const CrowdVote
     result.votes.assign(m, 0);
     for (const std::int32_t a : votes.annotator)
         ++result.votes[static_cast<std::size_t>(a)];
+    // Folds side by side as crossValidate trains them (one torch thread each with two workers on
+    // two cores), each writing only its own rows and slots; the matrices are averaged afterwards in
+    // fold order, so the result does not depend on how many run at once.
+    std::vector<std::unique_ptr<CrowdFitResult>> fitted(static_cast<std::size_t>(folds));
+    const int workers = crossValidationWorkers(spec, config, folds);
+    const int threads = config.threads > 0 ? config.threads : hardwareThreads();
+    FoldProgress foldProgress(progress, folds);
+    std::mutex epochMutex;
+    ThreadPool pool(workers);
+    pool.run(folds, [&](std::int64_t block) {
+        const int f = static_cast<int>(block);
+        try {
+            progress.check();
+            std::vector<int> trainRows, predictRows;
+            for (std::size_t i = 0; i < result.fold.size(); ++i) {
+                const int itemFold = result.fold[i];
+                if (folds == 1) {
+                    if (itemFold >= 0)
+                        trainRows.push_back(static_cast<int>(i));
+                    predictRows.push_back(static_cast<int>(i));
+                } else if (itemFold >= 0 && itemFold != f) {
+                    trainRows.push_back(static_cast<int>(i));
+                } else if (itemFold == f || (itemFold < 0 && f == 0)) {
+                    predictRows.push_back(static_cast<int>(i));
+                }
+            }
+            TrainConfig foldConfig = config;
+            foldConfig.seed = config.seed + static_cast<std::uint64_t>(f);
+            foldConfig.threads = std::max(1, threads / workers);
+            foldConfig.checkpointPath.clear();
+            // The caller's token sees the folds as one run; its cancel stops every fold within one batch.
+            Progress foldToken([&](double fraction, const std::string& stage) { foldProgress.report(f, fraction, stage); }, 0);
+            CrowdModel model(spec, input, classes, votes.annotators, foldConfig, crowd);
+            auto fit = std::make_unique<CrowdFitResult>(model.fit(input, trainRows, votes, foldToken, [&](const EpochRecord& record) {
+                if (!onEpoch)
+                    return;
+                std::lock_guard<std::mutex> lock(epochMutex);
+                onEpoch(f, record);
+            }));
+            // Prediction only checks for a cancel: the fold's share of the bar ends with its training.
+            Progress predictToken([&](double, const std::string&) { progress.check(); }, 0);
+            const RowMatrixXf predicted = model.predict(input, predictRows, predictToken);
+            for (std::size_t i = 0; i < predictRows.size(); ++i)
+                result.probabilities.row(predictRows[i]) = predicted.row(static_cast<Eigen::Index>(i));
+            result.history[static_cast<std::size_t>(f)] = fit->fit.history;
+            fitted[static_cast<std::size_t>(f)] = std::move(fit);
+            foldProgress.finished(f);
+        } catch (...) {
+            foldProgress.fail();
+            throw;
+        }
+    });
     std::vector<double> confusionSum(m * k * k, 0.0), commonSum(k * k, 0.0), gateSum(m, 0.0);
     std::vector<int> confusionFolds(m, 0), gateFolds(m, 0);
     int commonFolds = 0;
     std::int64_t samples = 0;
     double trainSeconds = 0;
-    for (int f = 0; f < folds; ++f) {
-        progress.check();
-        std::vector<int> trainRows, predictRows;
-        for (std::size_t i = 0; i < result.fold.size(); ++i) {
-            const int itemFold = result.fold[i];
-            if (folds == 1) {
-                if (itemFold >= 0)
-                    trainRows.push_back(static_cast<int>(i));
-                predictRows.push_back(static_cast<int>(i));
-            } else if (itemFold >= 0 && itemFold != f) {
-                trainRows.push_back(static_cast<int>(i));
-            } else if (itemFold == f || (itemFold < 0 && f == 0)) {
-                predictRows.push_back(static_cast<int>(i));
-            }
-        }
-        TrainConfig foldConfig = config;
-        foldConfig.seed = config.seed + static_cast<std::uint64_t>(f);
-        foldConfig.checkpointPath.clear();
-        // The caller's token sees the folds as one run; its cancel stops the fold within one batch.
-        Progress foldToken(
-            [&](double fraction, const std::string& stage) {
-                progress.step(f + fraction, folds, "fold " + std::to_string(f + 1) + "/" + std::to_string(folds) + ", " + stage);
-            },
-            0);
-        CrowdModel model(spec, input, classes, votes.annotators, foldConfig, crowd);
-        const auto fitted = std::make_unique<CrowdFitResult>(
-            model.fit(input, trainRows, votes, foldToken, [&](const EpochRecord& record) {
-                if (onEpoch)
-                    onEpoch(f, record);
-            }));
-        const RowMatrixXf predicted = model.predict(input, predictRows, progress);
-        for (std::size_t i = 0; i < predictRows.size(); ++i)
-            result.probabilities.row(predictRows[i]) = predicted.row(static_cast<Eigen::Index>(i));
-        result.history[static_cast<std::size_t>(f)] = fitted->fit.history;
-        samples += fitted->fit.trainSamples;
-        trainSeconds += fitted->fit.trainSeconds;
+    for (const std::unique_ptr<CrowdFitResult>& fold : fitted) {
+        samples += fold->fit.trainSamples;
+        trainSeconds += fold->fit.trainSeconds;
         for (std::size_t r = 0; r < m; ++r) {
-            if (fitted->votesSeen[r] == 0)
+            if (fold->votesSeen[r] == 0)
                 continue;
             ++confusionFolds[r];
             for (std::size_t e = 0; e < k * k; ++e)
-                confusionSum[r * k * k + e] += fitted->confusions[r * k * k + e];
-            if (!fitted->gate.empty()) {
+                confusionSum[r * k * k + e] += fold->confusions[r * k * k + e];
+            if (!fold->gate.empty()) {
                 ++gateFolds[r];
-                gateSum[r] += fitted->gate[r];
+                gateSum[r] += fold->gate[r];
             }
         }
-        if (!fitted->common.empty()) {
+        if (!fold->common.empty()) {
             ++commonFolds;
             for (std::size_t e = 0; e < k * k; ++e)
-                commonSum[e] += fitted->common[e];
+                commonSum[e] += fold->common[e];
         }
     }
+    // Folds side by side overlap in time: the rate is per unit of wall time spent training.
+    if (workers > 1)
+        trainSeconds /= workers;
     const float nan = std::numeric_limits<float>::quiet_NaN();
     result.confusions.assign(m * k * k, nan);
     for (std::size_t r = 0; r < m; ++r)

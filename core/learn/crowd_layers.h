@@ -20,8 +20,15 @@
 //   vector, E = 20 (the authors' code); the loss subtracts scale x sum_r ||W_r - W_c||_F, the
 //   regulariser that pulls the annotator matrices away from the common one.
 // The classifier is any model of the trainer (ModelSpec), trained with its TrainConfig
-// (optimizer, schedule, epochs, seed; no validation split); the crowd parameters get the same
-// optimizer and schedule without weight decay. Predictions are the classifier's alone.
+// (optimizer, schedule, epochs, seed; no validation split). The crowd parameters (the matrices,
+// vectors or biases, and CoNAL's common matrix and gate embeddings) are a parameter group of their
+// own: Adam at CrowdConfig::learningRate (default 0.01, `lr=` in the strategy's brackets),
+// constant, without weight decay. Sharing the classifier's settings kept them at the identity:
+// softmax(I) has a diagonal of e / (e + K - 1) (0.23 for 10 classes), and reaching a diagonal of
+// 0.8 takes log-odds moves of several units, which Adam at the mlp's 1e-3 under a cosine schedule
+// does not make in 20 epochs (the learned matrices' error stayed near that of the identity), and
+// weight decay pulls them toward zero, i.e. toward uniform answers. Predictions are the
+// classifier's alone.
 //
 // What is read back, per annotator r and true class k, is the distribution of r's answer when the
 // classifier is certain of k (p = e_k): row k of softmax(W_r) for mw and CoNAL, softmax(w_r[k]
@@ -46,12 +53,17 @@ struct CrowdConfig {
     double conalScale = 1e-5;  // CoNAL: weight of the regulariser (the authors' 1e-5)
     int embeddingSize = 20;    // CoNAL: E, the instance and annotator embeddings
     int embeddingHidden = 128; // CoNAL: A1's width
+    // The crowd parameters' own learning rate (Adam, constant, no weight decay); see above.
+    double learningRate = 0.01;
 };
 
 // Reads a strategy as the CLI names it: "crowdlayer" (= mw), "crowdlayer[mw]", "crowdlayer[vw]",
-// "crowdlayer[vb]", "conal", "conal[scale=1e-4]". InputError(option, text, what is accepted).
+// "crowdlayer[vb]", "conal", "conal[scale=1e-4]", each with an optional "lr=<x>" among the
+// comma-separated settings ("crowdlayer[mw,lr=0.05]", "conal[lr=0.02]"). InputError(option,
+// text, what is accepted).
 CrowdConfig parseCrowdStrategy(const std::string& text, const std::string& option = "strategy");
-// The canonical name: "crowdlayer[mw]", ..., "conal[scale=1e-05]".
+// The canonical name: "crowdlayer[mw]", ..., "conal[scale=1e-05]"; ",lr=<x>" before the closing
+// bracket when the learning rate is not the default.
 std::string crowdStrategyName(const CrowdConfig& config);
 
 // The votes one fit learns from, read from a dataset's answers: complementary answers and labels
@@ -109,7 +121,9 @@ private:
 // fold 0's model), each fold's model is trained on the other folds' votes and predicts its own
 // fold. folds = 1: one model trained on every vote predicts every item (in-sample).
 // The read-back matrices are the means over the folds in which the annotator (or, for the common
-// confusion, anyone) had training votes; gate likewise. Folds train one after the other.
+// confusion, anyone) had training votes; gate likewise. Folds train side by side on the CPU as
+// crossValidate's do (crossValidationWorkers: one torch thread each on two cores); the result
+// depends only on the threads each fold gets, not on how many run at once.
 struct CrowdCrossValidation {
     RowMatrixXf probabilities;  // N x K
     std::vector<int> fold;      // N

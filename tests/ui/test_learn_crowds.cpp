@@ -116,6 +116,7 @@ private Q_SLOTS:
     void initTestCase() { QVERIFY(dir_.isValid()); }
     void learnFromCrowdsJobStoresRun();
     void badScaleStartsNothing();
+    void runWithOwnCrowdRateTakesItsVariant();
     void noCrowdRunDisablesTheSwitch();
     void learnedConfusionsAndCommonConfusion();
 };
@@ -225,6 +226,38 @@ void TestLearnCrowds::learnFromCrowdsJobStoresRun()
     AnnotatorsPage* annotators = window.annotatorsPage();
     QCOMPARE(annotators->learnedRunBox()->currentData().toLongLong(), static_cast<qlonglong>(run.id));
     QCOMPARE(annotators->commonRunBox()->currentData().toLongLong(), static_cast<qlonglong>(run.id));
+}
+
+// A run whose crowd layers learned at another rate than the default (the CLI's lr=): "Use these
+// settings" takes its variant into the box, whose runs learn at the default, and says so.
+void TestLearnCrowds::runWithOwnCrowdRateTakesItsVariant()
+{
+    const QString path = createProject(QStringLiteral("rate"), false);
+    std::int64_t run = 0;
+    {
+        Project project = Project::open(path.toStdString());
+        const Dataset dataset = crowdDataset();
+        ModelSpec spec;
+        spec.name = "mlp";
+        spec.hidden = {8};
+        TrainConfig config = defaultTrainConfig("mlp", false);
+        config.epochs = 2;
+        config.batchSize = 32;
+        const LearnInputOptions options;
+        const LearnInput input = loadLearnInput(project, dataset, options);
+        const CrowdConfig crowd = parseCrowdStrategy("crowdlayer[vw,lr=0.05]");
+        const nlohmann::json params = crowdParams(spec, config, crowd, options, 2, crowdVotes(dataset));
+        run = runLearnFromCrowds(project, dataset, params, input, spec, config, crowd, 2);
+        QCOMPARE(project.run(run).name, std::string("crowdlayer[vw,lr=0.05] mlp"));
+    }
+    MainWindow window;
+    open(window, path);
+    LearnPage* page = window.learnPage();
+    page->crowdStrategyBox()->setCurrentIndex(page->crowdStrategyBox()->findData(QStringLiteral("conal")));
+    QVERIFY(page->useRunSettings(run));
+    QCOMPARE(page->crowdStrategyBox()->currentData().toString(), QStringLiteral("crowdlayer[vw]"));
+    QCOMPARE(page->crowdStrategyText(), std::string("crowdlayer[vw]"));
+    QVERIFY(page->statusLabel()->text().contains(QStringLiteral("lr=0.05")));
 }
 
 void TestLearnCrowds::badScaleStartsNothing()
