@@ -3,7 +3,13 @@
 // program (this benchmark itself run with --trivial: it returns at once) measured in the same run,
 // and the same verbs through crowdsift-cli-full (every library loaded) for comparison.
 //
-//   bench_startup [--cli build/app/crowdsift-cli] [--shared ../shared] [--repeats 15]
+// Then the GUI (build/app/crowdsift beside the CLI, unless --no-gui): from exec to the first
+// window exposed (`crowdsift --startup-probe`, which quits then), with the Dog project loaded
+// too, and with the Learning tab shown first (which opens crowdsift_gui_learn.so, LibTorch and
+// OpenCV), against bench_gui_linked_all (the same main.cpp linked with everything, as before the
+// split). QT_QPA_PLATFORM is offscreen unless set (e.g. xcb with DISPLAY for an X server).
+//
+//   bench_startup [--cli build/app/crowdsift-cli] [--shared ../shared] [--repeats 15] [--no-gui]
 //
 // Each command runs `repeats` times (fork, exec, wait4); the table gives the median wall time and
 // the median peak resident memory (ru_maxrss), and both minus the trivial program's. Targets
@@ -86,6 +92,7 @@ int main(int argc, char** argv)
     std::string cli = "build/app/crowdsift-cli";
     std::string shared = std::getenv("CROWDSIFT_SHARED") ? std::getenv("CROWDSIFT_SHARED") : "../shared";
     int repeats = 15;
+    bool gui = true;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--trivial")
@@ -96,8 +103,10 @@ int main(int argc, char** argv)
             shared = argv[++i];
         else if (a == "--repeats" && i + 1 < argc)
             repeats = std::max(1, std::atoi(argv[++i]));
+        else if (a == "--no-gui")
+            gui = false;
         else {
-            std::fprintf(stderr, "usage: bench_startup [--cli PATH] [--shared DIR] [--repeats N]\n");
+            std::fprintf(stderr, "usage: bench_startup [--cli PATH] [--shared DIR] [--repeats N] [--no-gui]\n");
             return 2;
         }
     }
@@ -134,6 +143,35 @@ int main(int argc, char** argv)
         std::printf("| %s | %.1f ms, %.1f MB | %+.1f ms, %+.1f MB | %.0f ms, %.1f MB |\n", name.c_str(),
                     1000 * l.seconds, l.peakMb, 1000 * (l.seconds - trivial.seconds), l.peakMb - trivial.peakMb,
                     1000 * h.seconds, h.peakMb);
+    }
+    if (gui) {
+        const std::string window = (fs::path(cli).parent_path() / "crowdsift").string();
+        const std::string linkedAll = (fs::path(self).parent_path() / "bench_gui_linked_all").string();
+        if (!fs::exists(window) || !fs::exists(linkedAll)) {
+            std::fprintf(stderr, "bench_startup: needs %s and %s (or --no-gui)\n", window.c_str(), linkedAll.c_str());
+            fs::remove_all(work);
+            return 1;
+        }
+        ::setenv("QT_QPA_PLATFORM", "offscreen", 0);
+        std::printf("\nGUI, QT_QPA_PLATFORM=%s: exec until the window is exposed (--startup-probe)\n\n",
+                    std::getenv("QT_QPA_PLATFORM"));
+        std::printf("| GUI start | crowdsift | above trivial | linked with everything (before) |\n");
+        std::printf("|---|---:|---:|---:|\n");
+        const std::vector<std::pair<std::string, std::vector<std::string>>> starts = {
+            {"window shown, no project", {"--startup-probe"}},
+            {"window shown, `dog.csift` loaded", {"--startup-probe", project}},
+            {"Learning tab shown first (opens the module)", {"--startup-probe", "--tab", "learning"}},
+        };
+        for (const auto& [name, args] : starts) {
+            std::vector<std::string> light{window}, heavy{linkedAll};
+            light.insert(light.end(), args.begin(), args.end());
+            heavy.insert(heavy.end(), args.begin(), args.end());
+            const Sample l = measure(light, repeats);
+            const Sample h = measure(heavy, repeats);
+            std::printf("| %s | %.1f ms, %.1f MB | %+.1f ms, %+.1f MB | %.0f ms, %.1f MB |\n", name.c_str(),
+                        1000 * l.seconds, l.peakMb, 1000 * (l.seconds - trivial.seconds), l.peakMb - trivial.peakMb,
+                        1000 * h.seconds, h.peakMb);
+        }
     }
     fs::remove_all(work);
     return 0;

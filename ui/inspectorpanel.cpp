@@ -5,6 +5,7 @@
 #include "tableroles.h"
 #include "thumbnaildelegate.h"
 #include "trajectoryplot.h"
+#include "thumbnailprovider.h"
 #include "trajectorysource.h"
 
 #include "aggregate/label_quality.h"
@@ -207,7 +208,7 @@ void InspectorPanel::refresh()
 {
     const Dataset& dataset = document_->dataset();
     const AggregationResult* run = document_->aggregation();
-    const bool enabled = !selection_.isEmpty() && run;
+    const bool enabled = !selection_.isEmpty() && run && !document_->isReadOnly();
     for (QPushButton* button : classButtons_)
         button->setEnabled(enabled);
     acceptButton_->setEnabled(enabled);
@@ -238,7 +239,7 @@ void InspectorPanel::refresh()
         const std::string path = QFileInfo(QString::fromStdString(relative)).isAbsolute()
                                      ? relative
                                      : dataset.root + "/" + relative;
-        const std::shared_ptr<Thumbnail> thumbnail = decodeThumbnail(path, {kImageSide, true});
+        const std::shared_ptr<Thumbnail> thumbnail = ThumbnailProvider::decode(path, kImageSide);
         if (thumbnail->failed()) {
             image_->setPixmap({});
             image_->setText(QString::fromStdString(thumbnail->error));

@@ -298,7 +298,8 @@ void LearnPage::onDocumentLoaded()
 void LearnPage::updateButtons()
 {
     const bool running = job_ != nullptr;
-    const bool project = document_->project() != nullptr;
+    // A read-only project cannot store the runs these buttons make.
+    const bool project = document_->project() != nullptr && !document_->isReadOnly();
     const bool torchscript = model_->currentData().toString() == QLatin1String("torchscript");
     for (QWidget* field : std::initializer_list<QWidget*>{model_, epochs_, learningRate_, batchSize_, folds_, optimizer_,
                                                           labelSmoothing_, softTargets_, device_, labels_,

@@ -4,10 +4,8 @@
 #include "documentloader.h"
 #include "exportdialog.h"
 #include "jobmanager.h"
+#include "guimodule.h"
 #include "jobspanel.h"
-#ifdef CROWDSIFT_HAVE_LEARN
-#include "learnpage.h"
-#endif
 #include "mapjob.h"
 #include "mappage.h"
 #include "newprojectdialog.h"
@@ -135,13 +133,21 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     review_->setRunner([this] { return runs_->startRun(QStringLiteral("ds")) ? runs_->currentRunJob() : nullptr; });
     tabs_->addTab(runs_, tr("Runs"));
 #ifdef CROWDSIFT_HAVE_LEARN
-    learn_ = new LearnPage(document_, jobs_);
-    tabs_->addTab(learn_, tr("Learning"));
+    // The page itself loads LibTorch: it is made when the tab is first shown (ensureLearnPage).
+    learnHolder_ = new QWidget;
+    learnHolder_->setObjectName(QStringLiteral("learnHolder"));
+    auto* learnLayout = new QVBoxLayout(learnHolder_);
+    learnLayout->setContentsMargins(0, 0, 0, 0);
+    tabs_->addTab(learnHolder_, tr("Learning"));
+    connect(tabs_, &QTabWidget::currentChanged, this, [this](int index) {
+        if (learnHolder_ && tabs_->widget(index) == learnHolder_)
+            ensureLearnPage();
+    });
     // Selecting a stored train or loop run on the Runs tab shows its curves on this one.
-    connect(runs_->runTable()->selectionModel(), &QItemSelectionModel::selectionChanged, learn_, [this] {
+    connect(runs_->runTable()->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
         const std::vector<std::int64_t> selected = runs_->selectedRuns();
-        if (selected.size() == 1)
-            learn_->showRun(selected.front());
+        if (learn_ && selected.size() == 1)
+            guiModule()->showRun(learn_, selected.front());
     });
 #endif
     jobsPanel_ = new JobsPanel(jobs_);
@@ -161,6 +167,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     centralLayout->setContentsMargins(0, 0, 0, 0);
     centralLayout->setSpacing(0);
     centralLayout->addWidget(createAnnouncement());
+    readOnlyBanner_ = new QLabel(tr("Read-only: decisions cannot be saved"));
+    readOnlyBanner_->setObjectName(QStringLiteral("readOnlyBanner"));
+    readOnlyBanner_->setStyleSheet(QStringLiteral("QLabel { background: #fff3cd; color: #664d03; padding: 6px 10px; "
+                                                  "border-bottom: 1px solid #e0c97a; font-weight: bold; }"));
+    readOnlyBanner_->setToolTip(tr("This program cannot write the project file or its folder, so it was opened "
+                                   "read-only: reviewing, relabelling and runs that are stored are disabled."));
+    readOnlyBanner_->hide();
+    centralLayout->addWidget(readOnlyBanner_);
     centralLayout->addWidget(stack_, 1);
     setCentralWidget(central);
     connect(document_, &ProjectDocument::runAnnounced, this, &MainWindow::onRunAnnounced);
@@ -410,11 +424,47 @@ void MainWindow::showPage(Page page)
         tabs_->setCurrentWidget(runs_);
         break;
     case Page::Learning:
-#ifdef CROWDSIFT_HAVE_LEARN
-        tabs_->setCurrentWidget(learn_);
-#endif
+        if (learn_)
+            tabs_->setCurrentWidget(learn_);
+        else if (learnHolder_)
+            tabs_->setCurrentWidget(learnHolder_);
         break;
     }
+}
+
+QWidget* MainWindow::ensureLearnPage()
+{
+    if (learn_ || !learnHolder_)
+        return learn_;  // made, or no Learning tab in this build
+    if (learnHolder_->layout()->count() > 0)
+        return nullptr;  // the module failed to load; the tab says so
+    QString error;
+    const GuiModule* module = guiModule(&error);
+    if (!module) {
+        auto* message = new QLabel(tr("The Learning tab needs its module, which could not be loaded:\n%1").arg(error));
+        message->setObjectName(QStringLiteral("learnModuleError"));
+        message->setWordWrap(true);
+        message->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        learnHolder_->layout()->addWidget(message);
+        requireGuiModule(this);  // the message box
+        return nullptr;
+    }
+    learn_ = module->createLearnPage(document_, jobs_);
+    if (!learn_)
+        return nullptr;
+    // The page takes the holder's place in the tabs.
+    const int index = tabs_->indexOf(learnHolder_);
+    const bool current = tabs_->currentIndex() == index;
+    tabs_->insertTab(index, learn_, tr("Learning"));
+    if (current)
+        tabs_->setCurrentIndex(index);
+    tabs_->removeTab(index + 1);
+    learnHolder_->deleteLater();
+    learnHolder_ = nullptr;
+    const std::vector<std::int64_t> selected = runs_->selectedRuns();
+    if (selected.size() == 1)
+        module->showRun(learn_, selected.front());
+    return learn_;
 }
 
 void MainWindow::openPath(const QString& path)
@@ -590,6 +640,9 @@ void MainWindow::onLoaded()
                               .arg(locale.toString(s.items), locale.toString(s.annotators),
                                    locale.toString(static_cast<qlonglong>(s.answers)), locale.toString(s.classes)));
     stack_->setCurrentWidget(tabs_);
+    const bool readOnly = document_->isReadOnly();
+    readOnlyBanner_->setVisible(readOnly);
+    map_->computeButton()->setEnabled(!readOnly);  // a map is stored as a run
     updateTitle();
     addRecentProject(document_->path());
     updateRecentProjects();

@@ -50,14 +50,21 @@ public:
     // grid's selection is ringed on it.
     MapPage* mapPage() const { return map_; }
     RunsPage* runsPage() const { return runs_; }
-    // Null in a build without core/learn; showPage(Page::Learning) then does nothing.
-    LearnPage* learnPage() const { return learn_; }
+    // Null in a build without core/learn; showPage(Page::Learning) then does nothing. The page is
+    // made the first time the Learning tab is shown or this is called (guimodule.h: it lives in a
+    // module that loads LibTorch); this needs guimodule_impl.cpp linked in.
+    LearnPage* learnPage();
+    // Whether the Learning tab's page exists yet.
+    bool hasLearnPage() const { return learn_ != nullptr; }
     JobManager* jobManager() const { return jobs_; }
     JobsPanel* jobsPanel() const { return jobsPanel_; }
     QDockWidget* jobsDock() const { return jobsDock_; }
     QAction* exportAction() const { return exportAction_; }
     // File > Export Report: per-class triage figures (ReportDialog).
     QAction* reportAction() const { return reportAction_; }
+    // "Read-only: decisions cannot be saved", shown while the open project is read-only
+    // (ProjectDocument::isReadOnly()).
+    QLabel* readOnlyBanner() const { return readOnlyBanner_; }
     // The triage a report draws: the Review tab's, i.e. its source (a data-parameters run or the
     // crowd rule on the active run) with its thresholds.
     TriageSourceOptions reportTriageOptions() const;
@@ -95,6 +102,9 @@ protected:
     void dropEvent(QDropEvent* event) override;
 
 private:
+    // Makes the Learning tab's page from the module (guimodule.h) unless done; null when the
+    // build has no core/learn or the module cannot be loaded (the tab then says why).
+    QWidget* ensureLearnPage();
     void createActions();
     QWidget* createAnnouncement();
     void onRunAnnounced(std::int64_t run, const QString& message);
@@ -125,7 +135,10 @@ private:
     MapPage* map_ = nullptr;
     bool mapFilter_ = false;  // the Review grid shows the map's selection
     RunsPage* runs_ = nullptr;
-    LearnPage* learn_ = nullptr;
+    // The Learning tab: a holder made at once, replaced by the page (a LearnPage) when first
+    // needed; it stays, saying why, when the module cannot be loaded.
+    QWidget* learnHolder_ = nullptr;
+    QWidget* learn_ = nullptr;
     JobManager* jobs_ = nullptr;
     JobsPanel* jobsPanel_ = nullptr;
     QDockWidget* jobsDock_ = nullptr;
@@ -139,6 +152,7 @@ private:
     QAction* cancelAction_ = nullptr;
     QAction* exportAction_ = nullptr;
     QAction* reportAction_ = nullptr;
+    QLabel* readOnlyBanner_ = nullptr;
     QAction* quitAction_ = nullptr;
     QAction* aboutAction_ = nullptr;
     QAction* undoAction_ = nullptr;

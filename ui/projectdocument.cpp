@@ -121,6 +121,11 @@ Project* ProjectDocument::project() const
     return current_->project.get();
 }
 
+bool ProjectDocument::isReadOnly() const
+{
+    return current_->project && current_->project->readOnly();
+}
+
 QString ProjectDocument::path() const
 {
     return current_->path;
@@ -281,8 +286,10 @@ void ProjectDocument::loadReview()
     if (project) {
         try {
             review_ = loadReviewState(*project);
-            for (const std::vector<Decision>& step : review_.undoSteps())
-                undoStack_->push(new DecisionCommand(this, step));
+            // Undoing an earlier session's decision would write it.
+            if (!project->readOnly())
+                for (const std::vector<Decision>& step : review_.undoSteps())
+                    undoStack_->push(new DecisionCommand(this, step));
         } catch (const std::exception& e) {
             review_ = ReviewState(dataset.itemCount());
             undoStack_->clear();
@@ -298,6 +305,10 @@ void ProjectDocument::relabel(const QVector<int>& items, int label, const QStrin
 {
     if (items.isEmpty())
         return;
+    if (isReadOnly()) {
+        Q_EMIT reviewError(tr("Read-only: decisions cannot be saved"));
+        return;
+    }
     if (items.size() == 1)
         undoStack_->push(new RelabelCommand(this, items.front(), label, note));
     else
@@ -308,6 +319,10 @@ void ProjectDocument::accept(const QVector<int>& items, const QString& note)
 {
     if (items.isEmpty())
         return;
+    if (isReadOnly()) {
+        Q_EMIT reviewError(tr("Read-only: decisions cannot be saved"));
+        return;
+    }
     std::vector<Decision> rows;
     try {
         static const std::vector<int> none;

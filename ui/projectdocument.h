@@ -63,6 +63,11 @@ public:
     quint64 generation() const { return generation_; }
     // The open project store; null when nothing is loaded.
     Project* project() const;
+    // True when the open project was opened read-only (Project::readOnly(): this process cannot
+    // write its file or folder). Nothing that writes it is offered then: relabel() and accept()
+    // refuse with reviewError(), the undo history of earlier sessions is not loaded, and the
+    // pages disable their writing buttons; the main window shows a banner.
+    bool isReadOnly() const;
     QString path() const;
     // What the reader dropped or changed in the last successful load (LoadedDocument::warnings).
     QStringList loadWarnings() const;

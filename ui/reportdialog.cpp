@@ -1,5 +1,6 @@
 #include "reportdialog.h"
 
+#include "guimodule.h"
 #include "jobmanager.h"
 #include "projectdocument.h"
 
@@ -54,29 +55,9 @@ QString triageSummary(const Project& project, const TriageSourceOptions& triage)
 int ReportDialog::startReport(ProjectDocument* document, JobManager* jobs, const ProjectReportOptions& options,
                               const QString& folder)
 {
-    Project* project = document->project();
-    if (!project || folder.isEmpty())
-        return 0;
-    const std::string path = project->path();
-    const std::string target = QDir::cleanPath(folder).toStdString();
-    const std::shared_ptr<const Dataset> dataset = document->sharedDataset();
-    const QString title = options.classIndex >= 0
-                              ? tr("Report of %1").arg(QString::fromStdString(
-                                    dataset->classNames[static_cast<std::size_t>(options.classIndex)]))
-                              : tr("Report of every class");
-    return jobs->start(title, [path, target, dataset, options](Progress& progress) {
-        // A connection of its own: the GUI thread keeps the document's.
-        const Project own = Project::open(path);
-        auto report = std::make_shared<ProjectReport>(writeProjectReport(own, *dataset, target, options, progress));
-        return JobManager::Completion([report](QStringList& log) {
-            QString triage = QString::fromStdString(report->triage.source);
-            if (!report->triage.fallback.empty())
-                triage += QStringLiteral(" (%1)").arg(QString::fromStdString(report->triage.fallback));
-            log.append(tr("triage: %1").arg(triage));
-            for (const std::string& file : report->files)
-                log.append(tr("wrote %1").arg(QString::fromStdString(file)));
-        });
-    });
+    // Reports draw with OpenCV: the work is in the module (guimodule.h), loaded on first use.
+    const GuiModule* module = document->project() && !folder.isEmpty() ? requireGuiModule(nullptr) : nullptr;
+    return module ? module->startReport(document, jobs, options, folder) : 0;
 }
 
 ReportDialog::ReportDialog(ProjectDocument* document, JobManager* jobs, TriageSourceOptions triage, QWidget* parent)

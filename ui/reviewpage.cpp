@@ -749,7 +749,7 @@ void ReviewPage::onAggregationChanged()
                                      "consensus of a run: run Dawid-Skene to get one.")
                                 : tr("Open a project to review it."));
     }
-    runButton_->setEnabled(document_->hasDataset() && !isRunning() && startRun_);
+    runButton_->setEnabled(document_->hasDataset() && !document_->isReadOnly() && !isRunning() && startRun_);
     stack_->setCurrentWidget(run ? reviewPane_ : emptyPage_);
     query.copyFilters(document_->dataset(), query_);
     query_ = std::move(query);
@@ -1185,7 +1185,7 @@ void ReviewPage::requestVisibleThumbnails()
 void ReviewPage::setRunner(std::function<RunJob*()> start)
 {
     startRun_ = std::move(start);
-    runButton_->setEnabled(document_->hasDataset() && !isRunning() && startRun_);
+    runButton_->setEnabled(document_->hasDataset() && !document_->isReadOnly() && !isRunning() && startRun_);
 }
 
 void ReviewPage::runDawidSkene()
@@ -1221,7 +1221,7 @@ void ReviewPage::onJobFinished(JobStatus status)
     job_ = nullptr;
     runProgress_->hide();
     cancelButton_->hide();
-    runButton_->setEnabled(document_->hasDataset() && startRun_);
+    runButton_->setEnabled(document_->hasDataset() && !document_->isReadOnly() && startRun_);
     switch (status) {
     case JobStatus::Finished:
         runStage_->clear();

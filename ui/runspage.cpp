@@ -429,7 +429,8 @@ void RunsPage::updateButtons()
 {
     const bool running = job_ != nullptr;
     const bool project = document_->project() != nullptr;
-    runButton_->setEnabled(!running && project);
+    const bool readOnly = document_->isReadOnly();
+    runButton_->setEnabled(!running && project && !readOnly);
     runButton_->setToolTip(project ? tr("Run the strategy in the background; its result becomes the active run "
                                         "only when the project has none")
                                    : tr("Runs are stored in a project: open one, or make one with File > New "
@@ -441,7 +442,7 @@ void RunsPage::updateButtons()
     tolerance_->setEnabled(!running && readsParameter(info, "tolerance"));
     const std::vector<std::int64_t> runs = selectedRuns();
     const RunInfo* one = runs.size() == 1 ? document_->runList()->find(runs.front()) : nullptr;
-    makeActiveButton_->setEnabled(one && one->kind == "aggregate" && one->status == "done"
+    makeActiveButton_->setEnabled(!readOnly && one && one->kind == "aggregate" && one->status == "done"
                                   && one->id != document_->aggregationRunId() && !document_->isActivating());
     compareButton_->setEnabled(runs.size() == 2);
 }

@@ -64,6 +64,14 @@ public:
     int thumbnailSize() const;
     ThumbnailLoader& loader() { return *loader_; }
 
+    // The decoder the provider gives its loader: Qt's image readers (QImageReader, EXIF
+    // orientation applied, JPEGs decoded at a reduced scale by libjpeg), so that showing
+    // thumbnails loads no OpenCV. Same contract as decodeThumbnail: never throws; a missing,
+    // unreadable or unsupported file gives a failed Thumbnail naming the file and the problem;
+    // gray images become Gray8, colour ones Rgb8, those with alpha Rgba8, shrunk to fit a
+    // size x size box keeping their aspect ratio.
+    static std::shared_ptr<Thumbnail> decode(const std::string& path, int size);
+
 Q_SIGNALS:
     void thumbnailReady(int item);
 

@@ -7,6 +7,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QTimer>
+#include <QWindow>
 
 #include <cstdio>
 
@@ -22,6 +23,45 @@ void grabAndQuit(crowdsift::MainWindow& window, const QString& file, int exitCod
         QCoreApplication::exit(saved ? exitCode : 1);
     });
 }
+
+// --startup-probe: quits as soon as the window has been exposed (drawn on screen) and, when a
+// project was named, that project has loaded; for measuring the time to the first window
+// (bench/bench_startup). Prints nothing.
+class StartupProbe : public QObject {
+public:
+    StartupProbe(crowdsift::MainWindow& window, bool waitForProject)
+        : QObject(&window)
+        , waitForProject_(waitForProject)
+    {
+        QObject::connect(window.document(), &crowdsift::ProjectDocument::loaded, this, [this] {
+            loaded_ = true;
+            check();
+        });
+        QObject::connect(window.document(), &crowdsift::ProjectDocument::loadFailed, this, [] { QCoreApplication::exit(1); });
+    }
+    void watch(QWindow* handle) { handle->installEventFilter(this); }
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override
+    {
+        if (event->type() == QEvent::Expose && static_cast<QWindow*>(watched)->isExposed()) {
+            exposed_ = true;
+            check();
+        }
+        return false;
+    }
+
+private:
+    void check()
+    {
+        if (exposed_ && (loaded_ || !waitForProject_))
+            QTimer::singleShot(0, qApp, [] { QCoreApplication::exit(0); });
+    }
+
+    bool waitForProject_;
+    bool exposed_ = false;
+    bool loaded_ = false;
+};
 
 }  // namespace
 
@@ -51,7 +91,10 @@ int main(int argc, char** argv)
                                        QStringLiteral("name"), QStringLiteral("overview"));
     const QCommandLineOption sizeOption(QStringLiteral("size"),
                                         QStringLiteral("Window size, e.g. 1200x760."), QStringLiteral("WxH"));
-    parser.addOptions({screenshotOption, tabOption, sizeOption});
+    const QCommandLineOption probeOption(
+        QStringLiteral("startup-probe"),
+        QStringLiteral("Quit as soon as the window is shown and <path> (a project) has loaded; prints nothing."));
+    parser.addOptions({screenshotOption, tabOption, sizeOption, probeOption});
     parser.process(app);
 
     const QStringList positional = parser.positionalArguments();
@@ -89,6 +132,12 @@ int main(int argc, char** argv)
         window.resize(width, height);
     }
     window.showPage(page);
+    const QString probePath = parser.positionalArguments().isEmpty() ? QString() : parser.positionalArguments().front();
+    StartupProbe* probe = parser.isSet(probeOption) ? new StartupProbe(window, !probePath.isEmpty()) : nullptr;
+    if (probe)
+        window.winId();  // creates the native window, so its expose can be watched
+    if (probe)
+        probe->watch(window.windowHandle());
     window.show();
 
     const QString screenshot = parser.value(screenshotOption);

@@ -51,6 +51,8 @@ struct ThumbnailDecodeOptions {
 // problem. Thread-safe. Colour images become Rgb8 (Rgba8 with alpha), grayscale ones Gray8;
 // 16-bit and float images are scaled to 8 bits; JPEG EXIF orientation is applied.
 std::shared_ptr<Thumbnail> decodeThumbnail(const std::string& path, const ThumbnailDecodeOptions& options = {});
+// decodeThumbnail with the default options at `size` pixels: ThumbnailLoader's default decoder.
+std::shared_ptr<Thumbnail> decodeThumbnailAt(const std::string& path, int size);
 
 // Asynchronous thumbnail decoding for a grid that shows a window onto many images.
 //
@@ -84,8 +86,10 @@ public:
 
     // threads >= 1 workers; cacheBytes bounds the cache (the newest entry is always kept, even
     // alone above the bound); size is the thumbnail's longest side in pixels (>= 1).
+    // The default decoder is decodeThumbnailAt (OpenCV); an empty one throws
+    // std::invalid_argument.
     explicit ThumbnailLoader(int threads = 2, std::size_t cacheBytes = defaultCacheBytes, int size = 128,
-                             Decoder decoder = {});
+                             Decoder decoder = decodeThumbnailAt);
     ~ThumbnailLoader();
 
     ThumbnailLoader(const ThumbnailLoader&) = delete;

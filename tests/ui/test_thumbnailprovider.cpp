@@ -2,6 +2,7 @@
 #include "testdata.h"
 
 #include "data/dataset.h"
+#include "images/thumbnails.h"
 
 #include <QColor>
 #include <QDir>
@@ -12,6 +13,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
@@ -54,6 +56,7 @@ private Q_SLOTS:
     void readsDatasetSource();
     void requestOutsideSourceThrows();
     void destroyedWhileBusy();
+    void qtDecoderAgreesWithOpenCv();
 };
 
 void TestThumbnailProvider::deliversImagesSharingThePixels()
@@ -217,6 +220,72 @@ void TestThumbnailProvider::destroyedWhileBusy()
     const int atDestruction = received;
     QTest::qWait(50);
     QCOMPARE(received, atDestruction);
+}
+
+// The GUI decodes with Qt (no OpenCV at start-up); the command line and the report with OpenCV
+// (decodeThumbnail). Both give the same thumbnail: size, pixel format, and pixels within a few
+// levels (the two shrink differently), and both refuse a damaged file naming it.
+void TestThumbnailProvider::qtDecoderAgreesWithOpenCv()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    QImage gray(200, 100, QImage::Format_Grayscale8);
+    for (int y = 0; y < gray.height(); ++y)
+        for (int x = 0; x < gray.width(); ++x)
+            gray.scanLine(y)[x] = static_cast<uchar>((x + y) % 256);
+    QVERIFY(gray.save(dir.filePath("gray.png"), "PNG"));
+    QImage alpha(64, 48, QImage::Format_ARGB32);
+    for (int y = 0; y < alpha.height(); ++y)
+        for (int x = 0; x < alpha.width(); ++x)
+            alpha.setPixelColor(x, y, QColor(4 * x, 5 * y, 128, 255 - 3 * x));
+    QVERIFY(alpha.save(dir.filePath("alpha.png"), "PNG"));
+    QImage photo(640, 480, QImage::Format_RGB32);
+    for (int y = 0; y < photo.height(); ++y)
+        for (int x = 0; x < photo.width(); ++x)
+            photo.setPixelColor(x, y, QColor(x * 255 / 639, y * 255 / 479, (x + y) * 255 / 1118));
+    QVERIFY(photo.save(dir.filePath("photo.jpg"), "JPEG", 95));
+    {
+        QFile damaged(dir.filePath("damaged.jpg"));
+        QVERIFY(damaged.open(QIODevice::WriteOnly));
+        damaged.write("\xff\xd8\xff\xe0 not really a JPEG");
+    }
+
+    struct Case {
+        const char* file;
+        int width;
+        int height;
+        Thumbnail::Format format;
+    };
+    for (const Case& c : {Case{"gray.png", 128, 64, Thumbnail::Format::Gray8},
+                          Case{"alpha.png", 64, 48, Thumbnail::Format::Rgba8},
+                          Case{"photo.jpg", 128, 96, Thumbnail::Format::Rgb8}}) {
+        const std::string path = dir.filePath(c.file).toStdString();
+        const std::shared_ptr<Thumbnail> qt = ThumbnailProvider::decode(path, 128);
+        const std::shared_ptr<Thumbnail> cv = decodeThumbnailAt(path, 128);
+        QVERIFY2(!qt->failed(), qt->error.c_str());
+        QVERIFY2(!cv->failed(), cv->error.c_str());
+        QCOMPARE(qt->width, c.width);
+        QCOMPARE(qt->height, c.height);
+        QCOMPARE(cv->width, c.width);
+        QCOMPARE(cv->height, c.height);
+        QVERIFY2(qt->format == c.format, c.file);
+        QVERIFY2(cv->format == c.format, c.file);
+        QCOMPARE(qt->stride, cv->stride);
+        const int channels = c.format == Thumbnail::Format::Gray8 ? 1 : c.format == Thumbnail::Format::Rgb8 ? 3 : 4;
+        double difference = 0;
+        for (int y = 0; y < c.height; ++y)
+            for (int x = 0; x < c.width * channels; ++x) {
+                const std::size_t at = std::size_t(y) * qt->stride + x;
+                difference += std::abs(int(qt->pixels[at]) - int(cv->pixels[at]));
+            }
+        difference /= double(c.width) * c.height * channels;
+        QVERIFY2(difference < 3.0, qPrintable(QStringLiteral("%1: mean difference %2").arg(c.file).arg(difference)));
+    }
+    const std::string damaged = dir.filePath("damaged.jpg").toStdString();
+    const std::shared_ptr<Thumbnail> qt = ThumbnailProvider::decode(damaged, 128);
+    QVERIFY(qt->failed());
+    QVERIFY2(qt->error.rfind(damaged + ": not a readable image", 0) == 0, qt->error.c_str());
+    QVERIFY(decodeThumbnailAt(damaged, 128)->failed());
 }
 
 QTEST_MAIN(TestThumbnailProvider)
