@@ -1,6 +1,7 @@
 # The Debian package: `scripts/package` (or `cmake --build build --target crowdsift_package`,
 # then `cpack -G DEB` in build/) writes build/crowdsift_<version>_amd64.deb. Installed under /usr:
-#   bin/crowdsift, bin/crowdsift-cli, lib/crowdsift/crowdsift-cli-full (app/CMakeLists.txt);
+#   bin/crowdsift, bin/crowdsift-cli, lib/crowdsift/crowdsift-cli-full (app/CMakeLists.txt),
+#   lib/crowdsift/crowdsift_gui_learn.so (ui/CMakeLists.txt);
 #   share/man/man1/crowdsift.1.gz, crowdsift-cli.1.gz: written at build time by help2man from the
 #     programs' own --help (packaging/ManPage.cmake), so they cannot drift from the code;
 #   share/applications/crowdsift.desktop, share/metainfo/crowdsift.metainfo.xml,
@@ -26,6 +27,10 @@ add_custom_target(crowdsift_package)
 add_dependencies(crowdsift_package crowdsift-cli crowdsift-cli-full)
 if(CROWDSIFT_BUILD_GUI)
   add_dependencies(crowdsift_package crowdsift)
+  # The Learning tab and the report job, opened by crowdsift on first use (ui/CMakeLists.txt).
+  if(TARGET crowdsift_gui_learn)
+    add_dependencies(crowdsift_package crowdsift_gui_learn)
+  endif()
 endif()
 
 if(CROWDSIFT_PACKAGE_DATA)

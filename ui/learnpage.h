@@ -84,8 +84,8 @@ public:
     QComboBox* labelsBox() const { return labels_; }
     QSpinBox* loopIterationsBox() const { return loopIterations_; }
     // The CROWDLAB loop's start: data 0 = majority vote, else a run id (an aggregation run, or a
-    // training run such as learn-from-crowds whose probabilities give iteration 1). The active
-    // aggregation run is preselected.
+    // training run such as learn-from-crowds whose probabilities give iteration 1). Majority vote
+    // by default.
     QComboBox* loopStartBox() const { return loopStart_; }
     QPushButton* trainButton() const { return trainButton_; }
     QPushButton* loopButton() const { return loopButton_; }
@@ -280,7 +280,6 @@ private:
     int liveTicket_ = 0;   // counts live charts; reports that arrive after the charts moved on are dropped
     std::int64_t shownRun_ = 0;
     std::int64_t labelsActive_ = -1;  // the active run when the labels box was last filled
-    std::int64_t loopStartActive_ = -1;  // the same for the loop's start box
     // What the charts show: per fold, the epochs of the current iteration (live) or of the run.
     std::vector<std::vector<EpochRecord>> foldHistory_;
     int expectedEpochs_ = 0;  // > 0 while live: the epoch axis is fixed to it

@@ -57,12 +57,10 @@ void LearnPage::refreshRuns()
         labels_->setCurrentIndex(index >= 0 ? index : (labels_->count() > 0 ? 0 : -1));
     }
     {
-        // The loop's start: majority vote, or a finished aggregation or training run; the active
-        // run is preselected whenever it changes, as in the labels box.
+        // The loop's start: majority vote (the default, see the README's loop table), or a
+        // finished aggregation or training run; a run picked by hand stays while it is listed.
         const QSignalBlocker blocker(loopStart_);
-        const std::int64_t active = document_->aggregationRunId();
-        const QVariant picked = active == loopStartActive_ ? loopStart_->currentData() : QVariant();
-        loopStartActive_ = active;
+        const QVariant picked = loopStart_->currentData();
         loopStart_->clear();
         loopStart_->addItem(tr("Majority vote"), static_cast<qlonglong>(0));
         for (const RunInfo& run : runs)
@@ -71,9 +69,7 @@ void LearnPage::refreshRuns()
                     || (run.kind == "train"
                         && std::find(run.outputs.begin(), run.outputs.end(), "probabilities") != run.outputs.end())))
                 loopStart_->addItem(runTitle(run), static_cast<qlonglong>(run.id));
-        int index = picked.isValid() ? loopStart_->findData(picked) : -1;
-        if (index < 0)
-            index = loopStart_->findData(static_cast<qlonglong>(active));
+        const int index = picked.isValid() ? loopStart_->findData(picked) : -1;
         loopStart_->setCurrentIndex(index >= 0 ? index : 0);
     }
     {

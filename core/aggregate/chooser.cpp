@@ -1,6 +1,7 @@
 #include "aggregate/chooser.h"
 
 #include "aggregate/common.h"
+#include "aggregate/heldout.h"
 #include "aggregate/registry.h"
 #include "util/error.h"
 
@@ -14,36 +15,6 @@ namespace crowdsift {
 namespace {
 
 constexpr double kFloor = 1e-6;
-
-// fold of each entry of answers.byItem() (-1: complementary, always trained on).
-std::vector<int> assignFolds(const Answers& answers, int folds, std::uint64_t seed)
-{
-    std::vector<int> fold(answers.size(), -1);
-    for (int i = 0; i < answers.itemCount(); ++i) {
-        int next = static_cast<int>(mixSeed(seed, static_cast<std::uint64_t>(i)) % static_cast<std::uint64_t>(folds));
-        for (std::int64_t p = answers.itemOffsets()[static_cast<std::size_t>(i)];
-             p < answers.itemOffsets()[static_cast<std::size_t>(i) + 1]; ++p) {
-            if (answers.byItem()[static_cast<std::size_t>(p)].complementary())
-                continue;
-            fold[static_cast<std::size_t>(p)] = next;
-            next = (next + 1) % folds;
-        }
-    }
-    return fold;
-}
-
-Dataset withAnswers(const Dataset& d, Answers answers)
-{
-    Dataset t;
-    t.name = d.name;
-    t.classNames = d.classNames;
-    t.itemKeys = d.itemKeys;
-    t.splits = d.splits;
-    t.imagePaths = d.imagePaths;
-    t.annotatorIds = d.annotatorIds;
-    t.answers = std::move(answers);
-    return t;
-}
 
 // Per annotator of `train`: P(given | true) as K x K, [true][given], with the pooled model for
 // annotators without answers. GLAD is handled apart (its model depends on the item too).
@@ -308,20 +279,13 @@ ChooserReport chooseStrategy(const Dataset& dataset, const AggregationParams& pa
         specs.back().params["threads"] = params.threads;
     }
     const nlohmann::json threads = {{"threads", params.threads}};
-    const std::vector<int> fold = assignFolds(dataset.answers, report.folds, params.seed);
-    const std::vector<Answer> all = dataset.answers.triplets();  // by-item order, as `fold`
+    const std::vector<int> fold = answerFolds(dataset.answers, report.folds, params.seed);
 
     std::vector<double> sums(candidates.size(), 0.0);
     std::vector<std::int64_t> counts(candidates.size(), 0);
     const double steps = static_cast<double>(candidates.size()) * (report.folds + 1);
     for (int f = 0; f < report.folds; ++f) {
-        std::vector<Answer> kept;
-        kept.reserve(all.size());
-        for (std::size_t p = 0; p < all.size(); ++p)
-            if (fold[p] != f)
-                kept.push_back(all[p]);
-        const Dataset train =
-            withAnswers(dataset, Answers::fromTriplets(dataset.itemCount(), dataset.annotatorCount(), kept));
+        const Dataset train = withoutFold(dataset, fold, f);
         for (std::size_t c = 0; c < candidates.size(); ++c) {
             progress.step(static_cast<double>(f * candidates.size() + c), steps,
                           "auto: fold " + std::to_string(f + 1) + " of " + std::to_string(report.folds) + ", "

@@ -55,6 +55,33 @@ std::vector<int> stratifiedFolds(const std::vector<int>& labels, int folds, std:
 }
 
 
+FoldRows rowsOfFold(const std::vector<int>& fold, int f, bool single)
+{
+    FoldRows rows;
+    for (std::size_t i = 0; i < fold.size(); ++i) {
+        const int itemFold = fold[i];
+        if (single) {
+            if (itemFold >= 0)
+                rows.train.push_back(static_cast<int>(i));
+            rows.predict.push_back(static_cast<int>(i));
+        } else if (itemFold >= 0 && itemFold != f) {
+            rows.train.push_back(static_cast<int>(i));
+        } else if (itemFold == f || (itemFold < 0 && f == 0)) {
+            rows.predict.push_back(static_cast<int>(i));
+        }
+    }
+    return rows;
+}
+
+TrainConfig configOfFold(const TrainConfig& config, int f, int threads, int workers)
+{
+    TrainConfig fold = config;
+    fold.seed = config.seed + static_cast<std::uint64_t>(f);
+    fold.threads = std::max(1, threads / workers);
+    fold.checkpointPath.clear();
+    return fold;
+}
+
 int crossValidationWorkers(const ModelSpec& spec, const TrainConfig& config, int folds)
 {
     // One GPU trains one model at a time; a TorchScript backbone is not shared between threads.
@@ -130,24 +157,12 @@ CrossValidationResult crossValidate(const LearnInput& input, const Targets& targ
         const int f = static_cast<int>(block);
         try {
             progress.check();
-            std::vector<int> trainRows, predictRows;
-            for (std::size_t i = 0; i < result.fold.size(); ++i) {
-                const int itemFold = result.fold[i];
-                if (itemFold >= 0 && itemFold != f)
-                    trainRows.push_back(static_cast<int>(i));
-                else if (itemFold == f || (itemFold < 0 && f == 0))
-                    predictRows.push_back(static_cast<int>(i));
-            }
-            TrainConfig foldConfig = config;
-            foldConfig.seed = config.seed + static_cast<std::uint64_t>(f);
-            // Folds side by side share the cores: one torch thread each with two workers on two
-            // cores, so the results do not depend on how many run at once.
-            foldConfig.threads = std::max(1, threads / workers);
-            // The fold models are throw-away: a checkpoint would only keep the last one.
-            foldConfig.checkpointPath.clear();
+            const FoldRows rows = rowsOfFold(result.fold, f);
+            const std::vector<int>& trainRows = rows.train;
+            const std::vector<int>& predictRows = rows.predict;
 
             Progress foldToken([&](double fraction, const std::string& stage) { foldProgress.report(f, fraction, stage); }, 0);
-            Classifier model(spec, input, classes, foldConfig);
+            Classifier model(spec, input, classes, configOfFold(config, f, threads, workers));
             const TrainResult trained = model.fit(input, trainRows, targets, foldToken, [&](const EpochRecord& record) {
                 if (!onEpoch)
                     return;

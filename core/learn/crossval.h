@@ -81,6 +81,20 @@ private:
 // backbone. Small models use one core per fold far better than two cores per model.
 int crossValidationWorkers(const ModelSpec& spec, const TrainConfig& config, int folds);
 
+// Fold f's rows of `fold` (each item's fold, -1 = not trained on): it trains on the other folds'
+// items and predicts its own and, in fold 0, the items not trained on. With `single` (one model,
+// no cross-validation) it trains on every item with a fold and predicts every item.
+struct FoldRows {
+    std::vector<int> train;
+    std::vector<int> predict;
+};
+FoldRows rowsOfFold(const std::vector<int>& fold, int f, bool single = false);
+
+// `config` for fold f of folds run `workers` at a time: seed + f, threads / workers torch threads
+// (at least one, so results do not depend on how many run at once), no checkpoint (the fold
+// models are throw-away: a checkpoint would only keep the last one).
+TrainConfig configOfFold(const TrainConfig& config, int f, int threads, int workers);
+
 // Trains `folds` models, each on the other folds' items, and predicts its own fold, several at
 // once on the CPU (crossValidationWorkers). The result does not depend on how many run at once,
 // only on the threads each gets. Progress runs over all folds; onEpoch calls come one at a time

@@ -550,26 +550,12 @@ CrowdCrossValidation crossValidateCrowd(const LearnInput& input, const CrowdVote
         const int f = static_cast<int>(block);
         try {
             progress.check();
-            std::vector<int> trainRows, predictRows;
-            for (std::size_t i = 0; i < result.fold.size(); ++i) {
-                const int itemFold = result.fold[i];
-                if (folds == 1) {
-                    if (itemFold >= 0)
-                        trainRows.push_back(static_cast<int>(i));
-                    predictRows.push_back(static_cast<int>(i));
-                } else if (itemFold >= 0 && itemFold != f) {
-                    trainRows.push_back(static_cast<int>(i));
-                } else if (itemFold == f || (itemFold < 0 && f == 0)) {
-                    predictRows.push_back(static_cast<int>(i));
-                }
-            }
-            TrainConfig foldConfig = config;
-            foldConfig.seed = config.seed + static_cast<std::uint64_t>(f);
-            foldConfig.threads = std::max(1, threads / workers);
-            foldConfig.checkpointPath.clear();
+            const FoldRows rows = rowsOfFold(result.fold, f, folds == 1);
+            const std::vector<int>& trainRows = rows.train;
+            const std::vector<int>& predictRows = rows.predict;
             // The caller's token sees the folds as one run; its cancel stops every fold within one batch.
             Progress foldToken([&](double fraction, const std::string& stage) { foldProgress.report(f, fraction, stage); }, 0);
-            CrowdModel model(spec, input, classes, votes.annotators, foldConfig, crowd);
+            CrowdModel model(spec, input, classes, votes.annotators, configOfFold(config, f, threads, workers), crowd);
             auto fit = std::make_unique<CrowdFitResult>(model.fit(input, trainRows, votes, foldToken, [&](const EpochRecord& record) {
                 if (!onEpoch)
                     return;

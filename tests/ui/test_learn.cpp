@@ -446,8 +446,8 @@ void TestLearn::loopIsAnnouncedAndMadeActiveByTheCurator()
              static_cast<qlonglong>(run.id));
 }
 
-// The loop's start box offers majority vote and the finished aggregation runs, with the active
-// run (Dawid-Skene) preselected; a loop from it stores the start, scores it and its iterations on
+// The loop's start box offers majority vote (the default) and the finished aggregation runs; a
+// loop from the active run (Dawid-Skene) stores the start, scores it and its iterations on
 // held-out answers, says which iteration it kept and whether the start predicted better, and
 // "Use these settings" brings the start back.
 void TestLearn::loopStartsFromTheActiveRunAndSaysWhetherItImproved()
@@ -459,7 +459,7 @@ void TestLearn::loopStartsFromTheActiveRunAndSaysWhetherItImproved()
     const std::int64_t active = project->activeRun();
     QCOMPARE(page->loopStartBox()->count(), 3);  // majority vote, mv, ds
     QCOMPARE(page->loopStartBox()->itemData(0).toLongLong(), 0LL);
-    QCOMPARE(page->loopStartBox()->currentData().toLongLong(), static_cast<qlonglong>(active));
+    QCOMPARE(page->loopStartBox()->currentData().toLongLong(), 0LL);
 
     setSmallForm(page, 5, 3);
     page->loopStartBox()->setCurrentIndex(page->loopStartBox()->findData(static_cast<qlonglong>(active)));
