@@ -3,6 +3,7 @@
 #include "project/schema.h"
 #include "project/store_internal.h"
 #include "util/error.h"
+#include "util/json.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -87,6 +88,19 @@ void bindText(SQLite::Statement& statement, int index, const std::string& text)
 std::string columnText(const SQLite::Column& column)
 {
     return column.isNull() ? std::string() : column.getString();
+}
+
+nlohmann::json storedJson(const std::string& text, const std::string& path, const std::string& what)
+{
+    try {
+        requireJsonDepth(text, path);
+        return nlohmann::json::parse(text);
+    } catch (const InputError&) {
+        throw StoreError(path + ": the project file is damaged (JSON in " + what + " nested deeper than "
+                         + std::to_string(kMaxJsonDepth) + " levels)");
+    } catch (const nlohmann::json::parse_error& e) {
+        throw StoreError(path + ": the project file is damaged (bad JSON in " + what + ": " + e.what() + ")");
+    }
 }
 
 }  // namespace store
