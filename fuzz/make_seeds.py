@@ -118,6 +118,11 @@ put("rodrigues", "tabs-ragged", "0\t1\n2\n")
 put("rodrigues", "label-32767", "32767 -1\n")
 put("rodrigues", "float", "0.0 1.5\n")
 put("rodrigues", "cr-only", "0 1\r1 0\r")
+FEATURES = b"\n#features.npy\n"
+put("rodrigues", "features", b"0 1\n1 -1\n" + FEATURES + npy(np.arange(6, dtype="<f4").reshape(2, 3)))
+put("rodrigues", "features-wrong-rows", b"0 1\n" + FEATURES + npy(np.zeros((3, 2), dtype="<f8")))
+put("rodrigues", "features-huge-shape", b"0 1\n" + FEATURES + npy_header("<f4", "(1, 4611686018427387904)", data=b"\0" * 8))
+put("rodrigues", "features-zero-width", b"0 1\n1 0\n" + FEATURES + npy_header("<f4", "(2, 0, 9000000000000000000)"))
 
 # Truth: selector byte (0 .csv, 1 .txt, 2 .npy; +4 allow empty labels), then the file
 put("truth", "csv", b"\x00task,truth\n0,0\n1,1\n7,2\n")

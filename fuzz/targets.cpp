@@ -140,7 +140,13 @@ void fuzzCifar10h(std::string_view bytes)
 void fuzzRodrigues(std::string_view bytes)
 {
     const fs::path folder = freshFolder("rodrigues");
-    writeBytes(folder / "answers.txt", bytes);
+    const std::size_t marker = bytes.find(kFeaturesMarker);
+    if (marker == std::string_view::npos) {
+        writeBytes(folder / "answers.txt", bytes);
+    } else {
+        writeBytes(folder / "answers.txt", bytes.substr(0, marker));
+        writeBytes(folder / "features.npy", bytes.substr(marker + std::string_view(kFeaturesMarker).size()));
+    }
     readAs(folder, Format::Rodrigues);
 }
 

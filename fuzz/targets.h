@@ -27,6 +27,10 @@ void runTarget(const std::string& name, const std::uint8_t* data, std::size_t si
 // answers.json (no such line: the whole input is answers.json, without metadata).
 constexpr const char* kAnswersMarker = "\n#answers.json\n";
 
+// The rodrigues target reads its input as answers.txt, a line "#features.npy" and the
+// features.npy beside it (no such line: answers.txt alone).
+constexpr const char* kFeaturesMarker = "\n#features.npy\n";
+
 // A small real project file (the bytes of a .csift with a run, its params and summary, and
 // decisions), the seed of the project target.
 std::string projectSeed();

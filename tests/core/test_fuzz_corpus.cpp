@@ -73,6 +73,8 @@ private Q_SLOTS:
     void projectSeedAndDamage();
     void deepJsonInProject_data();
     void deepJsonInProject();
+    void damagedIndices_data();
+    void damagedIndices();
 };
 
 void TestFuzzCorpus::replay_data()
@@ -156,6 +158,47 @@ void TestFuzzCorpus::deepJsonInProject()
     QVERIFY2(message.contains(QString::fromStdString(path)), qPrintable(message));
     QVERIFY2(message.contains("the project file is damaged (JSON in " + where + " nested deeper than 256 levels)"),
              qPrintable(message));
+}
+
+// Item and class counts come from the stored indices: one index damaged to 2,000,000,000 (or
+// beyond 32 bits) made open() believe two billion items and loadDataset() die in
+// std::vector::reserve. Now the open says the project is damaged.
+void TestFuzzCorpus::damagedIndices_data()
+{
+    QTest::addColumn<QString>("update");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("item 2e9") << "UPDATE items SET idx = 2000000000 WHERE idx = 2"
+                              << "item indices are not contiguous: 3 rows, indices 0 to 2000000000";
+    QTest::newRow("item 2^32") << "UPDATE items SET idx = 4294967296 WHERE idx = 2"
+                               << "item indices are not contiguous: 3 rows, indices 0 to 4294967296";
+    QTest::newRow("item -5") << "UPDATE items SET idx = -5 WHERE idx = 0"
+                             << "item indices are not contiguous: 3 rows, indices -5 to 2";
+    QTest::newRow("class 32767") << "UPDATE classes SET idx = 32767 WHERE idx = 1"
+                                 << "class indices are not contiguous: 3 rows, indices 0 to 32767";
+}
+
+void TestFuzzCorpus::damagedIndices()
+{
+    QFETCH(QString, update);
+    QFETCH(QString, expected);
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("indices.csift").toStdString();
+    const std::string seed = fuzz::projectSeed();
+    std::ofstream(path, std::ios::binary).write(seed.data(), static_cast<std::streamsize>(seed.size()));
+    {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE);
+        db.exec("PRAGMA foreign_keys = OFF");
+        QCOMPARE(db.exec(update.toStdString()), 1);
+    }
+    QString message;
+    try {
+        Project project = Project::open(path);
+        project.loadDataset(Progress::none());
+    } catch (const StoreError& e) {
+        message = QString::fromStdString(e.what());
+    }
+    QVERIFY2(message.contains(QString::fromStdString(path + ": the project file is damaged (")), qPrintable(message));
+    QVERIFY2(message.contains(expected), qPrintable(message));
 }
 
 QTEST_GUILESS_MAIN(TestFuzzCorpus)
