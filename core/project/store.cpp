@@ -3,6 +3,7 @@
 #include "project/schema.h"
 #include "project/store_internal.h"
 #include "util/error.h"
+#include "util/json.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -87,6 +88,19 @@ void bindText(SQLite::Statement& statement, int index, const std::string& text)
 std::string columnText(const SQLite::Column& column)
 {
     return column.isNull() ? std::string() : column.getString();
+}
+
+nlohmann::json storedJson(const std::string& text, const std::string& path, const std::string& what)
+{
+    try {
+        requireJsonDepth(text, path);
+        return nlohmann::json::parse(text);
+    } catch (const InputError&) {
+        throw StoreError(path + ": the project file is damaged (JSON in " + what + " nested deeper than "
+                         + std::to_string(kMaxJsonDepth) + " levels)");
+    } catch (const nlohmann::json::parse_error& e) {
+        throw StoreError(path + ": the project file is damaged (bad JSON in " + what + ": " + e.what() + ")");
+    }
 }
 
 }  // namespace store
@@ -267,8 +281,21 @@ Project Project::open(const std::string& path)
 
 void Project::readHeader()
 {
-    itemCount_ = db_->execAndGet("SELECT coalesce(max(idx) + 1, 0) FROM items").getInt();
-    classCount_ = db_->execAndGet("SELECT coalesce(max(idx) + 1, 0) FROM classes").getInt();
+    // The counts size what loadDataset() and the runs allocate: a damaged index (item 2000000000
+    // of three, or one beyond 32 bits) is refused here, not believed.
+    const auto count = [&](const char* table, const char* what) {
+        const std::string from = std::string(" FROM ") + table;
+        const std::int64_t end = db_->execAndGet("SELECT coalesce(max(idx) + 1, 0)" + from).getInt64();
+        const std::int64_t rows = db_->execAndGet("SELECT count(*)" + from).getInt64();
+        const std::int64_t first = db_->execAndGet("SELECT coalesce(min(idx), 0)" + from).getInt64();
+        if (end != rows || first != 0)
+            throw StoreError(path_ + ": the project file is damaged (" + what + " indices are not contiguous: "
+                             + std::to_string(rows) + " rows, indices " + std::to_string(first) + " to "
+                             + std::to_string(end - 1) + ")");
+        return static_cast<int>(end);
+    };
+    itemCount_ = count("items", "item");
+    classCount_ = count("classes", "class");
 }
 
 int Project::schemaVersion() const

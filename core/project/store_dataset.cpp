@@ -192,7 +192,7 @@ std::vector<nlohmann::json> Project::annotatorSources() const
         while (select.executeStep())
             sources.push_back(select.getColumn(0).isNull()
                                   ? nlohmann::json()
-                                  : nlohmann::json::parse(select.getColumn(0).getString(), nullptr, false));
+                                  : store::storedJson(select.getColumn(0).getString(), path_, "an annotator's source"));
         return sources;
     });
 }

@@ -13,6 +13,7 @@
 #include "util/npy.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
 #include <cstdint>
@@ -59,6 +60,12 @@ auto guarded(const std::string& path, const std::string& doing, F&& body)
         throw storeError(path, doing, e);
     }
 }
+
+// JSON stored in the project (run params and summaries, annotator sources): refused as a damaged
+// project (StoreError naming `what`) when nested deeper than kMaxJsonDepth (util/json.h), since
+// nlohmann/json copies and dumps recursively and a hand-made record of 70,000 levels would
+// overflow the stack, or when it does not parse.
+nlohmann::json storedJson(const std::string& text, const std::string& path, const std::string& what);
 
 // Flushes a file or folder to the disk so that a rename that follows is not reordered before
 // the data it publishes.

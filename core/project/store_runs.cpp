@@ -32,11 +32,7 @@ nlohmann::json columnJson(const SQLite::Column& column, const std::string& path)
 {
     if (column.isNull())
         return nullptr;
-    try {
-        return nlohmann::json::parse(column.getString());
-    } catch (const nlohmann::json::parse_error& e) {
-        throw StoreError(path + ": the project file is damaged (bad JSON in a run record: " + e.what() + ")");
-    }
+    return store::storedJson(column.getString(), path, "a run record");
 }
 
 bool validStem(const std::string& name)
