@@ -169,7 +169,26 @@ bool LearnPage::useRunSettings(std::int64_t run)
     for (const SettingInfo& setting : trainSettings())
         if (setting.usedBy(UseForm) && std::string(setting.key) != "model" && std::string(setting.key) != "device")
             filler.field(setting, fields_.at(setting.key));
-    if (info.kind == "train") {
+    const bool complementary = info.kind == "train" && info.params.value("complementary", false) == true;
+    if (complementary) {
+        // A complementary-label run: its loss and transition into the "Complementary labels" box.
+        const std::string loss = info.params.value("strategy", std::string());
+        const std::string transition = info.params.value("transition", std::string("uniform"));
+        const int lossIndex = complementaryLoss_->findData(QString::fromStdString(loss));
+        if (lossIndex >= 0)
+            complementaryLoss_->setCurrentIndex(lossIndex);
+        else
+            filler.problems.append(tr("Run %1's loss %2 is not one of the complementary-label losses; kept %3")
+                                       .arg(run)
+                                       .arg(QString::fromStdString(loss), complementaryLoss_->currentText()));
+        const int transitionIndex = complementaryTransition_->findData(QString::fromStdString(transition));
+        if (transitionIndex >= 0)
+            complementaryTransition_->setCurrentIndex(transitionIndex);
+        else
+            filler.problems.append(tr("Run %1's transition %2 cannot be chosen in the form (a matrix file); kept %3")
+                                       .arg(run)
+                                       .arg(QString::fromStdString(transition), complementaryTransition_->currentText()));
+    } else if (info.kind == "train") {
         // A learn-from-crowds run: its strategy into the "Learn from crowds" box.
         const auto strategy = info.params.find("strategy");
         if (strategy != info.params.end() && strategy->is_string()) {

@@ -108,10 +108,6 @@ private Q_SLOTS:
         QVERIFY(run.out.contains(QRegularExpression("\\n\\s+3\\s+8\\s+\\d\\.\\d{4}\\s+\\d\\.\\d{4}\\s+-\\s+-")));
         QVERIFY(run.out.contains(QRegularExpression("accuracy against truth: 0\\.9\\d+ \\(out-of-sample\\)")));
         QVERIFY(run.out.contains(QRegularExpression("stored as run \\d+ in")));
-        // The kept iteration and the start's score (majority vote, one-hot) are printed.
-        QVERIFY2(run.out.contains(QRegularExpression("kept iteration [12]: its consensus best predicts held-out answers "
-                                                     "\\(mean log-likelihood -\\d+\\.\\d{4}; the start's -\\d+\\.\\d{4}\\)")),
-                 qPrintable(run.out));
         const crowdsift::NpyArray p = crowdsift::readNpy(probs.toStdString());
         QCOMPARE(p.type, crowdsift::NpyType::Float32);
         QCOMPARE(p.shape, (std::vector<std::size_t>{kItems, kClasses}));
@@ -151,6 +147,10 @@ private Q_SLOTS:
         QCOMPARE(first.captured(1), first.captured(2));
         QVERIFY(first.captured(3).toDouble() > mv.captured(1).toDouble());
         QVERIFY(run.out.contains(QRegularExpression("stored as run \\d+ in")));
+        // The kept iteration and the start's score (majority vote, one-hot) are printed.
+        QVERIFY2(run.out.contains(QRegularExpression("kept iteration [12]: its consensus best predicts held-out answers "
+                                                     "\\(mean log-likelihood -\\d+\\.\\d{4}; the start's -\\d+\\.\\d{4}\\)")),
+                 qPrintable(run.out));
 
         // Same layout as `aggregate -o`.
         const QString aggregated = dir_.filePath("ds.csv");

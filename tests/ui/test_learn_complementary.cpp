@@ -159,6 +159,15 @@ private Q_SLOTS:
         QVERIFY2(page->statusLabel()->text().contains(QStringLiteral("Complementary-label run %1 stored").arg(run.id)),
                  qPrintable(page->statusLabel()->text()));
 
+        // "Use these settings" puts its loss and transition back into the box.
+        loss->setCurrentIndex(loss->findData(QStringLiteral("scl-nl")));
+        transition->setCurrentIndex(transition->findData(QStringLiteral("uniform")));
+        QVERIFY(page->useRunSettings(run.id));
+        QCOMPARE(loss->currentData().toString(), QStringLiteral("fwd"));
+        QCOMPARE(transition->currentData().toString(), QStringLiteral("truth"));
+        QVERIFY2(!page->statusLabel()->text().contains(QStringLiteral("Learn from crowds")),
+                 qPrintable(page->statusLabel()->text()));
+
         // The Annotators tab shows the run's estimate at once: for fwd without anchors the
         // answers counted against its model's probabilities (transition_data), cell by cell.
         AnnotatorsPage* annotators = window.annotatorsPage();
