@@ -88,6 +88,7 @@ std::vector<LoopIteration> iterationsFromSummary(const nlohmann::json& summary)
         it.modelAccuracy = jsonNumber(row, "model_accuracy");
         it.modelWeight = jsonNumber(row, "model_weight");
         it.meanConsensusQuality = jsonNumber(row, "mean_consensus_quality");
+        it.heldOutScore = jsonNumber(row, "held_out_score");
         it.seconds = jsonNumber(row, "seconds");
         it.trainSamplesPerSecond = jsonNumber(row, "train_samples_per_s");
         iterations.push_back(it);
@@ -125,7 +126,7 @@ QWidget* LearnPage::createCharts()
     iterationTable_->setObjectName(QStringLiteral("iterationTable"));
     iterationTable_->setHorizontalHeaderLabels({tr("Iteration"), tr("Changed"), tr("Newly changed"),
                                                 tr("Consensus acc."), tr("Model acc."), tr("Model weight"),
-                                                tr("Seconds")});
+                                                tr("Seconds"), tr("Held-out")});
     iterationTable_->horizontalHeaderItem(ChangedColumn)
         ->setToolTip(tr("Items whose consensus differs from the previous iteration's"));
     iterationTable_->horizontalHeaderItem(NewlyChangedColumn)
@@ -135,6 +136,9 @@ QWidget* LearnPage::createCharts()
     iterationTable_->horizontalHeaderItem(ModelAccuracyColumn)
         ->setToolTip(tr("Accuracy of the out-of-sample model probabilities' argmax against the ground truth"));
     iterationTable_->horizontalHeaderItem(ModelWeightColumn)->setToolTip(tr("CROWDLAB's weight of the model"));
+    iterationTable_->horizontalHeaderItem(HeldOutColumn)
+        ->setToolTip(tr("How well the consensus predicts answers it did not see (mean log-likelihood, higher is "
+                        "better): the loop keeps the iteration with the highest, shown in bold"));
     iterationTable_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     iterationTable_->setSelectionBehavior(QAbstractItemView::SelectRows);
     iterationTable_->verticalHeader()->hide();
@@ -272,6 +276,7 @@ bool LearnPage::showRun(std::int64_t run)
             loopChart_->addIteration(iteration);
             appendIterationRow(iteration);
         }
+        markKeptIteration(info.summary.is_object() ? info.summary.value("kept_iteration", 0) : 0);
     } else {
         clearIterations(dataset.hasTruth(), 0);
         loopChart_->chart()->setTitle(tr("%1 is a training run, not a CROWDLAB loop").arg(shownTitle_));
@@ -336,12 +341,26 @@ void LearnPage::appendIterationRow(const LoopIteration& iteration)
         numberOrDash(iteration.modelAccuracy, 4),
         numberOrDash(iteration.modelWeight, 3),
         numberOrDash(iteration.seconds, 1),
+        numberOrDash(iteration.heldOutScore, 4),
     };
     for (int column = 0; column < IterationColumnCount; ++column) {
         auto* item = new QTableWidgetItem(cells[column]);
         item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         iterationTable_->setItem(row, column, item);
     }
+}
+
+void LearnPage::markKeptIteration(int iteration)
+{
+    for (int row = 0; row < iterationTable_->rowCount(); ++row)
+        for (int column = 0; column < IterationColumnCount; ++column) {
+            QTableWidgetItem* item = iterationTable_->item(row, column);
+            QFont font = item->font();
+            font.setBold(row + 1 == iteration);
+            item->setFont(font);
+            if (row + 1 == iteration)
+                item->setToolTip(tr("The iteration the loop kept: its consensus best predicts held-out answers"));
+        }
 }
 
 void LearnPage::beginLive(JobKind kind, int expectedEpochs, int expectedIterations, double majorityVote, double dawidSkene)

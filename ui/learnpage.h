@@ -64,7 +64,8 @@ class LearnPage : public QWidget {
     Q_OBJECT
 public:
     enum IterationColumn { IterationColumn, ChangedColumn, NewlyChangedColumn, ConsensusAccuracyColumn,
-                           ModelAccuracyColumn, ModelWeightColumn, SecondsColumn, IterationColumnCount };
+                           ModelAccuracyColumn, ModelWeightColumn, SecondsColumn, HeldOutColumn,
+                           IterationColumnCount };
 
     LearnPage(ProjectDocument* document, JobManager* jobs, QWidget* parent = nullptr);
 
@@ -222,6 +223,8 @@ private:
     void setFoldItems(int count);
     void clearIterations(bool truthKnown, int expectedIterations);
     void appendIterationRow(const LoopIteration& iteration);
+    // Bold row of the kept iteration (from 1; 0 = none, e.g. a loop stored before it kept one).
+    void markKeptIteration(int iteration);
     double dawidSkeneAccuracy() const;
     QString curveTitle(int fold) const;
 

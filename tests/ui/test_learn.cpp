@@ -475,6 +475,13 @@ void TestLearn::loopStartsFromTheActiveRunAndSaysWhetherItImproved()
     for (const nlohmann::json& it : run.summary["loop"])
         best = std::max(best, it["held_out_score"].get<double>());
     QCOMPARE(run.summary["loop"][static_cast<std::size_t>(kept - 1)]["held_out_score"].get<double>(), best);
+    // The iteration table shows each score and the kept iteration in bold.
+    QCOMPARE(page->iterationTable()->rowCount(), static_cast<int>(run.summary["loop"].size()));
+    for (int row = 0; row < page->iterationTable()->rowCount(); ++row) {
+        QCOMPARE(page->iterationTable()->item(row, LearnPage::HeldOutColumn)->text(),
+                 QString::number(run.summary["loop"][static_cast<std::size_t>(row)]["held_out_score"].get<double>(), 'f', 4));
+        QCOMPARE(page->iterationTable()->item(row, LearnPage::IterationColumn)->font().bold(), row + 1 == kept);
+    }
     const QString status = page->statusLabel()->text();
     QVERIFY2(status.contains(QStringLiteral("kept iteration %1").arg(kept)), qPrintable(status));
     QCOMPARE(run.summary["start_scores_better"].get<bool>(), best < run.summary["start_held_out_score"].get<double>());
