@@ -395,9 +395,7 @@ void AnnotatorsPage::refreshConfusion()
                                  ? tr("Annotator <b>%1</b> \u00b7 1 label").arg(name)
                                  : tr("Annotator <b>%1</b> \u00b7 %2 labels").arg(name, QLocale().toString(row.labels)));
     const int k = dataset.classCount();
-    QStringList names;
-    for (int c = 0; c < k; ++c)
-        names << className(c);
+    const QStringList names = classNames();
     if (heatmapMode() == HeatmapMode::Learned) {
         // Row t: the distribution of the annotator's answer for an item of class t, as the crowd
         // layer learned it (NaN rows: the annotator gave no votes).
@@ -505,20 +503,12 @@ void AnnotatorsPage::refreshComplementary()
             output = "transition_learned";
             how = tr("the T cpe-t learned");
         }
-        std::vector<std::size_t> shape;
-        const std::vector<float> values = readOutput(run, output, shape);
         const int k = dataset.classCount();
-        const auto kk = static_cast<std::size_t>(k);
-        if (shape != std::vector<std::size_t>{kk, kk}) {
+        const QVector<double> matrix = readClassMatrix(run, output);
+        if (matrix.isEmpty()) {
             complementary_->clear(tr("Run %1's transition does not match this dataset's classes.").arg(run));
             return;
         }
-        QStringList names;
-        for (int c = 0; c < k; ++c)
-            names << className(c);
-        QVector<double> matrix(k * k);
-        for (int i = 0; i < k * k; ++i)
-            matrix[i] = values[static_cast<std::size_t>(i)];
         QString title = tr("<b>Complementary transition estimated by run %1</b> (%2): %3")
                             .arg(run)
                             .arg(info ? QString::fromStdString(info->name) : QString(), how);
@@ -531,7 +521,7 @@ void AnnotatorsPage::refreshComplementary()
             title += tr("; mean |T − T<sub>truth</sub>| %1").arg(error / (k * k), 0, 'f', 4);
         }
         complementaryTitle_->setText(title);
-        complementary_->setMatrix(names, matrix, ConfusionHeatmap::Format::Fraction);
+        complementary_->setMatrix(classNames(), matrix, ConfusionHeatmap::Format::Fraction);
         return;
     }
     const bool byTruth = complementarySource_->currentIndex() == 1;
@@ -547,9 +537,7 @@ void AnnotatorsPage::refreshComplementary()
     const Eigen::MatrixXd q = byTruth ? complementaryTransition(dataset, RowMatrixXd(), dataset.truth)
                                       : complementaryTransition(dataset, result->posteriors);
     const int k = dataset.classCount();
-    QStringList names;
-    for (int c = 0; c < k; ++c)
-        names << className(c);
+    const QStringList names = classNames();
     QVector<double> values(k * k, 0.0);
     for (int y = 0; y < k; ++y)
         for (int c = 0; c < k; ++c)
@@ -628,9 +616,7 @@ void AnnotatorsPage::refreshManagersView()
 
     const Dataset& dataset = document_->dataset();
     const int k = dataset.classCount();
-    QStringList names;
-    for (int c = 0; c < k; ++c)
-        names << className(c);
+    const QStringList names = classNames();
     QVector<double> shares(k * k, 0.0);
     std::vector<double> rowTotal(static_cast<std::size_t>(k), 0.0);
     for (int item = 0; item < dataset.itemCount(); ++item) {
@@ -675,6 +661,24 @@ std::vector<float> AnnotatorsPage::readOutput(std::int64_t run, const char* name
         shape.clear();
         return {};
     }
+}
+
+QVector<double> AnnotatorsPage::readClassMatrix(std::int64_t run, const char* name) const
+{
+    std::vector<std::size_t> shape;
+    const std::vector<float> values = readOutput(run, name, shape);
+    const auto k = static_cast<std::size_t>(document_->dataset().classCount());
+    if (shape != std::vector<std::size_t>{k, k})
+        return {};
+    return QVector<double>(values.begin(), values.end());
+}
+
+QStringList AnnotatorsPage::classNames() const
+{
+    QStringList names;
+    for (int c = 0; c < document_->dataset().classCount(); ++c)
+        names << className(c);
+    return names;
 }
 
 void AnnotatorsPage::refreshCrowdRuns()
@@ -767,21 +771,12 @@ void AnnotatorsPage::refreshCommon()
         common_->clear(tr("No CoNAL run yet: run \u201cLearn from crowds\u201d with CoNAL on the Learning tab."));
         return;
     }
-    std::vector<std::size_t> shape;
-    const std::vector<float> values = readOutput(run, "common_confusion", shape);
-    const int k = document_->dataset().classCount();
-    const auto kk = static_cast<std::size_t>(k);
-    if (shape != std::vector<std::size_t>{kk, kk}) {
+    const QVector<double> matrix = readClassMatrix(run, "common_confusion");
+    if (matrix.isEmpty()) {
         common_->clear(tr("Run %1's common confusion does not match this dataset's classes.").arg(run));
         return;
     }
-    QStringList names;
-    for (int c = 0; c < k; ++c)
-        names << className(c);
-    QVector<double> matrix(k * k);
-    for (int i = 0; i < k * k; ++i)
-        matrix[i] = values[static_cast<std::size_t>(i)];
-    common_->setMatrix(names, matrix, ConfusionHeatmap::Format::Fraction);
+    common_->setMatrix(classNames(), matrix, ConfusionHeatmap::Format::Fraction);
     commonHint_->show();
 }
 

@@ -114,6 +114,11 @@ private:
     void refreshCommon();
     // Output `name` (float32) of run `run`, empty when it cannot be read; `shape` receives its shape.
     std::vector<float> readOutput(std::int64_t run, const char* name, std::vector<std::size_t>& shape) const;
+    // Output `name` of run `run` as K x K heatmap values (row-major), empty when it cannot be read
+    // or is not K x K for this dataset's K classes.
+    QVector<double> readClassMatrix(std::int64_t run, const char* name) const;
+    // The dataset's class names, in order, for a heatmap's axes.
+    QStringList classNames() const;
     QString annotatorName(int annotator) const;
     QString className(int label) const;
 
