@@ -95,6 +95,7 @@ put("peerannot", "valid", meta.encode() + MARKER + b'{"0": {"0": 1, "1": 2}, "1"
 put("peerannot", "answers-only", '{"5": {"w": 0}, "6": {"w": 1, "v": 1}}')
 put("peerannot", "complementary", meta.encode() + MARKER + b'{"0": {"0": {"not": 2}, "1": 1}}')
 put("peerannot", "deep-metadata", deep(2000).encode() + MARKER + b'{"0": {"0": 0}}')
+put("peerannot", "metadata-overflow", b'{"n_classes": 1e400}' + MARKER + b'{"0": {"0": 0}}')
 put("peerannot", "deep-answers", '{"0": {"0": ' + deep(2000) + "}}")
 put("peerannot", "deep-in-string", '{"0": {"0": 0}, "x": "' + "[" * 600 + '"}')
 put("peerannot", "label-2-63", '{"0": {"0": 9223372036854775808}}')

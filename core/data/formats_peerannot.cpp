@@ -177,6 +177,17 @@ Metadata readMetadata(const fs::path& path)
         doc = json::parse(text);
     } catch (const json::parse_error& e) {
         throwJsonError(file, text, e.byte > 0 ? e.byte - 1 : 0, e.what());
+    } catch (const json::out_of_range& e) {
+        // A number too large for a double ("1e400") is reported without a position; the message
+        // quotes the token, so find it to name the line.
+        const std::string what = e.what();
+        const std::size_t open = what.find("parsing '");
+        const std::size_t close = open == std::string::npos ? open : what.find('\'', open + 9);
+        const std::size_t position =
+            close == std::string::npos ? std::string::npos : text.find(what.substr(open + 9, close - open - 9));
+        const std::size_t bracket = what.find("] ");
+        throwJsonError(file, text, position == std::string::npos ? 0 : position,
+                       bracket == std::string::npos ? what : what.substr(bracket + 2));
     }
     if (!doc.is_object())
         throw InputError(file, "", "expected a JSON object");

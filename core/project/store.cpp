@@ -98,7 +98,8 @@ nlohmann::json storedJson(const std::string& text, const std::string& path, cons
     } catch (const InputError&) {
         throw StoreError(path + ": the project file is damaged (JSON in " + what + " nested deeper than "
                          + std::to_string(kMaxJsonDepth) + " levels)");
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
+        // parse_error and also out_of_range (a number such as 1e400 that overflows a double).
         throw StoreError(path + ": the project file is damaged (bad JSON in " + what + ": " + e.what() + ")");
     }
 }

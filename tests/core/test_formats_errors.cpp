@@ -178,6 +178,8 @@ void TestFormatsErrors::badInput_data()
     row("no answers.json", {"metadata.json", "{}"}, ".", peer, "answers.json", {"no such file"});
     row("metadata malformed", {"metadata.json", "{\"n_classes\": }", "answers.json", "{}"}, ".", peer,
         "metadata.json", {"line 1", "malformed JSON"});
+    row("metadata number overflow", {"metadata.json", "{\"name\": \"x\",\n \"n_classes\": 1e400}", "answers.json", "{}"},
+        ".", peer, "metadata.json", {"line 2", "malformed JSON", "number overflow parsing '1e400'"});
     row("metadata not an object", {"metadata.json", "[]", "answers.json", "{}"}, ".", peer, "metadata.json",
         {"expected a JSON object"});
     row("metadata bad n_classes", {"metadata.json", "{\"n_classes\": -2}", "answers.json", "{}"}, ".", peer,
