@@ -35,12 +35,9 @@ torch::Tensor toTensor(const RowMatrixXd& matrix)
         .clone();
 }
 
-double secondsSince(std::chrono::steady_clock::time_point start)
-{
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 }  // namespace
+
+using learn::secondsSince;
 
 TrainResult Classifier::fitComplementary(const LearnInput& input, const std::vector<int>& rows,
                                          const ComplementaryTargets& targets, const ComplementaryConfig& loss,
@@ -91,62 +88,40 @@ TrainResult Classifier::fitComplementary(const LearnInput& input, const std::vec
     }
 
     const auto count = static_cast<std::int64_t>(trainRows.size());
-    const std::int64_t batchSize = std::min<std::int64_t>(config.batchSize, count);
-    std::int64_t batches = (count + batchSize - 1) / batchSize;
-    if (count % batchSize == 1 && batches > 1)
-        --batches;
-    const std::int64_t totalSteps = batches * config.epochs;
-    const bool augmenting = d.netShape.isImage() && (config.augment || config.flip);
-
     TrainResult result;
     std::int64_t step = 0;
     for (int epoch = 1; epoch <= config.epochs; ++epoch) {
         const auto epochStart = std::chrono::steady_clock::now();
-        const std::string stage = "epoch " + std::to_string(epoch) + "/" + std::to_string(config.epochs);
-        d.net->train();
-        const torch::Tensor order = torch::randperm(count, generator, torch::kLong).to(d.device);
-        const Impl::AugmentDraws draws = augmenting ? d.drawAugmentation(count, generator) : Impl::AugmentDraws{};
         torch::Tensor lossSum = torch::zeros({}, torch::TensorOptions(d.device).dtype(torch::kDouble));
         torch::Tensor weightSum = torch::zeros({}, torch::TensorOptions(d.device).dtype(torch::kDouble));
         torch::Tensor avoided = torch::zeros({}, torch::TensorOptions(d.device).dtype(torch::kDouble));
-        double learningRate = 0;
-        for (std::int64_t b = 0; b < batches; ++b) {
-            progress.check();
-            const std::int64_t begin = b * batchSize;
-            const std::int64_t end = b + 1 == batches ? count : begin + batchSize;
-            const torch::Tensor index = order.slice(0, begin, end);
-            const torch::Tensor x = d.batchInput(trainData, index, augmenting, draws, begin, end);
-            learningRate = scheduledLearningRate(config, step, batches);
-            optimizer.zeroGrad(learningRate);
+        const double learningRate = d.runEpoch(epoch, trainData, count, generator, step, progress, [&](const Impl::Batch& b) {
+            optimizer.zeroGrad(b.learningRate);
             if (cpeOptimizer)
-                cpeOptimizer->zeroGrad(learningRate);
+                cpeOptimizer->zeroGrad(b.learningRate);
             torch::Tensor logits;
             {
                 learn::AutocastScope autocast(d.mixed);
-                logits = d.net->forward(x);
+                logits = d.net->forward(b.x);
             }
             logits = logits.to(torch::kFloat);
-            const torch::Tensor batchComplementary = complementary.index_select(0, index);
-            const torch::Tensor batchOrdinary = ordinary.index_select(0, index);
+            const torch::Tensor batchComplementary = complementary.index_select(0, b.index);
+            const torch::Tensor batchOrdinary = ordinary.index_select(0, b.index);
             const learn::ComplementaryBatchLoss batchLoss = learn::complementaryBatchLoss(
                 loss.loss, logits, batchComplementary, batchOrdinary, transitionTensor, cpeLogits, complementaryPrior);
             batchLoss.objective.backward();
-            optimizer.step(learningRate);
+            optimizer.step(b.learningRate);
             if (cpeOptimizer)
-                cpeOptimizer->step(learningRate);
-            {
-                torch::NoGradGuard noGrad;
-                const torch::Tensor answers = batchLoss.weight + batchOrdinary.sum();
-                lossSum += batchLoss.value.detach() * answers;
-                weightSum += answers;
-                // Complementary answers whose class is not the model's top class (cpe-i's network
-                // estimates the complementary distribution: its top class is the least likely "not").
-                const torch::Tensor top = loss.loss == ComplementaryLoss::CpeI ? logits.argmin(1, true) : logits.argmax(1, true);
-                avoided += batchComplementary.sum() - batchComplementary.gather(1, top).sum();
-            }
-            ++step;
-            progress.step(static_cast<double>(step), static_cast<double>(totalSteps), stage);
-        }
+                cpeOptimizer->step(b.learningRate);
+            torch::NoGradGuard noGrad;
+            const torch::Tensor answers = batchLoss.weight + batchOrdinary.sum();
+            lossSum += batchLoss.value.detach() * answers;
+            weightSum += answers;
+            // Complementary answers whose class is not the model's top class (cpe-i's network
+            // estimates the complementary distribution: its top class is the least likely "not").
+            const torch::Tensor top = loss.loss == ComplementaryLoss::CpeI ? logits.argmin(1, true) : logits.argmax(1, true);
+            avoided += batchComplementary.sum() - batchComplementary.gather(1, top).sum();
+        });
         EpochRecord record;
         record.epoch = epoch;
         const double answers = weightSum.item<double>();

@@ -24,11 +24,7 @@ namespace crowdsift {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double secondsSince(Clock::time_point start)
-{
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using learn::secondsSince;
 
 std::string lower(std::string text)
 {
@@ -399,55 +395,33 @@ CrowdFitResult CrowdModel::fit(const LearnInput& input, const std::vector<int>& 
     const double crowdLearningRate = impl_->crowd.learningRate;
 
     at::Generator generator = at::detail::createCPUGenerator(learn::mixSeed(config.seed, 1));
-    const std::int64_t batchSize = std::min<std::int64_t>(config.batchSize, count);
-    std::int64_t batches = (count + batchSize - 1) / batchSize;
-    if (count % batchSize == 1 && batches > 1)
-        --batches;
-    const std::int64_t totalSteps = batches * config.epochs;
-    const bool augmenting = d.netShape.isImage() && (config.augment || config.flip);
     std::int64_t step = 0;
     for (int epoch = 1; epoch <= config.epochs; ++epoch) {
         const auto epochStart = Clock::now();
-        const std::string stage = "epoch " + std::to_string(epoch) + "/" + std::to_string(config.epochs);
-        d.net->train();
         head->train();
-        const torch::Tensor order = torch::randperm(count, generator, torch::kLong);
-        const torch::Tensor deviceOrder = order.to(d.device);
-        const Classifier::Impl::AugmentDraws draws =
-            augmenting ? d.drawAugmentation(count, generator) : Classifier::Impl::AugmentDraws{};
         double lossSum = 0;
         std::int64_t correct = 0;
-        double learningRate = 0;
-        for (std::int64_t b = 0; b < batches; ++b) {
-            progress.check();
-            const std::int64_t begin = b * batchSize;
-            const std::int64_t end = b + 1 == batches ? count : begin + batchSize;
-            const torch::Tensor index = deviceOrder.slice(0, begin, end);
-            const torch::Tensor x = d.batchInput(trainData, index, augmenting, draws, begin, end);
-            const auto [voteRow, voteAnnotators, voteLabels] = batchVotes(order.slice(0, begin, end).contiguous());
-            learningRate = scheduledLearningRate(config, step, batches);
-            optimizer.zeroGrad(learningRate);
+        const double learningRate = d.runEpoch(epoch, trainData, count, generator, step, progress,
+                                               [&](const Classifier::Impl::Batch& b) {
+            const auto [voteRow, voteAnnotators, voteLabels] = batchVotes(b.order.slice(0, b.begin, b.end).contiguous());
+            optimizer.zeroGrad(b.learningRate);
             crowdOptimizer.zeroGrad(crowdLearningRate);
             torch::Tensor logits;
             {
                 learn::AutocastScope autocast(d.mixed);
-                logits = d.net->forward(x);
+                logits = d.net->forward(b.x);
             }
             logits = logits.to(torch::kFloat);
             const torch::Tensor p = torch::softmax(logits, 1);
-            const torch::Tensor voteLogits = head->forward(p, voteRow, voteAnnotators, embeddingInput(x));
+            const torch::Tensor voteLogits = head->forward(p, voteRow, voteAnnotators, embeddingInput(b.x));
             const torch::Tensor loss = head->loss(voteLogits, voteLabels);
             loss.backward();
-            optimizer.step(learningRate);
+            optimizer.step(b.learningRate);
             crowdOptimizer.step(crowdLearningRate);
-            {
-                torch::NoGradGuard noGrad;
-                lossSum += loss.item<double>() * static_cast<double>(end - begin);
-                correct += (logits.argmax(1) == majorityTensor.index_select(0, index)).sum().item<std::int64_t>();
-            }
-            ++step;
-            progress.step(static_cast<double>(step), static_cast<double>(totalSteps), stage);
-        }
+            torch::NoGradGuard noGrad;
+            lossSum += loss.item<double>() * static_cast<double>(b.end - b.begin);
+            correct += (logits.argmax(1) == majorityTensor.index_select(0, b.index)).sum().item<std::int64_t>();
+        });
         EpochRecord record;
         record.epoch = epoch;
         record.trainLoss = lossSum / static_cast<double>(count);

@@ -29,12 +29,8 @@ using learn::stratifiedSplit;
 using learn::targetTensors;
 using learn::validateConfig;
 using learn::validateRows;
+using learn::secondsSince;
 using learn::validateTargets;
-
-double secondsSince(Clock::time_point start)
-{
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 std::string firstLine(const std::string& text)
 {
@@ -189,58 +185,35 @@ TrainResult Classifier::fit(const LearnInput& input, const std::vector<int>& row
     std::vector<torch::Tensor> instanceColumns, classColumns;  // per epoch, on the CPU
     if (config.dataParams.enabled())
         dataParams.emplace(config.dataParams, count, d.classes, d.device);
-    const std::int64_t batchSize = std::min<std::int64_t>(config.batchSize, count);
-    // A last batch of one image would break batch norm in training mode: it joins the one before.
-    std::int64_t batches = (count + batchSize - 1) / batchSize;
-    if (count % batchSize == 1 && batches > 1)
-        --batches;
-    const std::int64_t totalSteps = batches * config.epochs;
-    const bool augmenting = d.netShape.isImage() && (config.augment || config.flip);
-
     TrainResult result;
     double bestLoss = std::numeric_limits<double>::infinity();
     std::vector<torch::Tensor> bestState;
     std::int64_t step = 0;
     for (int epoch = 1; epoch <= config.epochs; ++epoch) {
         const auto epochStart = Clock::now();
-        const std::string stage = "epoch " + std::to_string(epoch) + "/" + std::to_string(config.epochs);
-        d.net->train();
-        const torch::Tensor order = torch::randperm(count, generator, torch::kLong).to(d.device);
-        const Impl::AugmentDraws draws = augmenting ? d.drawAugmentation(count, generator) : Impl::AugmentDraws{};
         torch::Tensor lossSum = torch::zeros({}, torch::TensorOptions(d.device).dtype(torch::kDouble));
         torch::Tensor correct = torch::zeros({}, torch::TensorOptions(d.device).dtype(torch::kLong));
-        double learningRate = 0;
-        for (std::int64_t b = 0; b < batches; ++b) {
-            progress.check();
-            const std::int64_t begin = b * batchSize;
-            const std::int64_t end = b + 1 == batches ? count : begin + batchSize;
-            const torch::Tensor index = order.slice(0, begin, end);
-            const torch::Tensor x = d.batchInput(trainData, index, augmenting, draws, begin, end);
-            learningRate = scheduledLearningRate(config, step, batches);
-            optimizer.zeroGrad(learningRate);
+        const double learningRate = d.runEpoch(epoch, trainData, count, generator, step, progress, [&](const Impl::Batch& b) {
+            optimizer.zeroGrad(b.learningRate);
             torch::Tensor logits;
             {
                 AutocastScope autocast(d.mixed);
-                logits = d.net->forward(x);
+                logits = d.net->forward(b.x);
             }
             logits = logits.to(torch::kFloat);
-            const torch::Tensor batchLabels = trainLabels.index_select(0, index);
+            const torch::Tensor batchLabels = trainLabels.index_select(0, b.index);
             torch::Tensor scaled = logits;
             if (dataParams)
-                scaled = logits / dataParams->batchSigma(index, batchLabels);
-            const torch::Tensor loss = learn::softCrossEntropy(scaled, trainTargets.index_select(0, index), config.labelSmoothing);
+                scaled = logits / dataParams->batchSigma(b.index, batchLabels);
+            const torch::Tensor loss = learn::softCrossEntropy(scaled, trainTargets.index_select(0, b.index), config.labelSmoothing);
             loss.backward();
-            optimizer.step(learningRate);
+            optimizer.step(b.learningRate);
             if (dataParams)
                 dataParams->step();
-            {
-                torch::NoGradGuard noGrad;
-                lossSum += loss.detach() * (end - begin);
-                correct += (logits.argmax(1) == batchLabels).sum();
-            }
-            ++step;
-            progress.step(static_cast<double>(step), static_cast<double>(totalSteps), stage);
-        }
+            torch::NoGradGuard noGrad;
+            lossSum += loss.detach() * (b.end - b.begin);
+            correct += (logits.argmax(1) == batchLabels).sum();
+        });
         EpochRecord record;
         record.epoch = epoch;
         if (dataParams) {

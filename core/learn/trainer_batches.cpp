@@ -284,4 +284,45 @@ torch::Tensor Classifier::Impl::augment(torch::Tensor x, const AugmentDraws& dra
     return x;
 }
 
+double learn::secondsSince(std::chrono::steady_clock::time_point start)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::int64_t Classifier::Impl::batchesPerEpoch(std::int64_t count) const
+{
+    const std::int64_t batchSize = std::min<std::int64_t>(config.batchSize, count);
+    std::int64_t batches = (count + batchSize - 1) / batchSize;
+    if (count % batchSize == 1 && batches > 1)
+        --batches;
+    return batches;
+}
+
+double Classifier::Impl::runEpoch(int epoch, const torch::Tensor& data, std::int64_t count, at::Generator& generator,
+                                  std::int64_t& step, Progress& progress, const std::function<void(const Batch&)>& body)
+{
+    const std::int64_t batchSize = std::min<std::int64_t>(config.batchSize, count);
+    const std::int64_t batches = batchesPerEpoch(count);
+    const double totalSteps = static_cast<double>(batches * config.epochs);
+    const std::string stage = "epoch " + std::to_string(epoch) + "/" + std::to_string(config.epochs);
+    const bool augmenting = netShape.isImage() && (config.augment || config.flip);
+    net->train();
+    Batch batch;
+    batch.order = torch::randperm(count, generator, torch::kLong);
+    const torch::Tensor deviceOrder = batch.order.to(device);
+    const AugmentDraws draws = augmenting ? drawAugmentation(count, generator) : AugmentDraws{};
+    for (std::int64_t b = 0; b < batches; ++b) {
+        progress.check();
+        batch.begin = b * batchSize;
+        batch.end = b + 1 == batches ? count : batch.begin + batchSize;
+        batch.index = deviceOrder.slice(0, batch.begin, batch.end);
+        batch.x = batchInput(data, batch.index, augmenting, draws, batch.begin, batch.end);
+        batch.learningRate = scheduledLearningRate(config, step, batches);
+        body(batch);
+        ++step;
+        progress.step(static_cast<double>(step), totalSteps, stage);
+    }
+    return batch.learningRate;
+}
+
 }  // namespace crowdsift

@@ -9,7 +9,9 @@
 #include "learn/torch_models.h"
 #include "learn/trainer.h"
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -18,6 +20,9 @@
 namespace crowdsift {
 
 namespace learn {
+
+// Seconds from `start` to now (steady clock).
+double secondsSince(std::chrono::steady_clock::time_point start);
 
 // splitmix64: unrelated streams (initialisation, shuffles, augmentation) from one user seed.
 std::uint64_t mixSeed(std::uint64_t seed, std::uint64_t stream);
@@ -127,6 +132,28 @@ struct Classifier::Impl {
     // `data`, images made float, augmented with `draws` when `augmenting`, in the memory format.
     torch::Tensor batchInput(const torch::Tensor& data, const torch::Tensor& index, bool augmenting,
                              const AugmentDraws& draws, std::int64_t begin, std::int64_t end) const;
+
+    // Training batches per epoch over `count` rows: batches of config.batchSize (at most `count`),
+    // except that a last batch of one row joins the one before (it would break batch norm).
+    std::int64_t batchesPerEpoch(std::int64_t count) const;
+
+    // One training batch: epoch positions [begin, end); `order` the epoch's order on the CPU, so
+    // that order.slice(0, begin, end) are the batch's rows of the training data; `index` the
+    // same rows on the device; `x` the network input (batchInput); the scheduled learning rate.
+    struct Batch {
+        std::int64_t begin = 0, end = 0;
+        torch::Tensor order, index, x;
+        double learningRate = 0;
+    };
+
+    // One training epoch over the `count` rows of `data`: net in training mode, a fresh random
+    // order from `generator`, then the augmentation draws when the config asks for them (in that
+    // order, so a seed gives the same run); for each batch, checks for cancellation, builds the
+    // Batch with the learning rate of step `step` (scheduledLearningRate), calls `body` (zero the
+    // gradients, forward, backward, step) and reports step + 1 of batchesPerEpoch(count) x
+    // config.epochs under "epoch E/EPOCHS". Returns the last batch's learning rate.
+    double runEpoch(int epoch, const torch::Tensor& data, std::int64_t count, at::Generator& generator,
+                    std::int64_t& step, Progress& progress, const std::function<void(const Batch&)>& body);
 
     // Mean loss and accuracy over `data` against `targets` / `labels`, in eval mode.
     std::pair<double, double> evaluate(const torch::Tensor& data, const torch::Tensor& targets, const torch::Tensor& labels,
