@@ -6,8 +6,10 @@
 #include "reviewpage.h"
 #include "runspage.h"
 #include "trainingchart.h"
+#include "ui_test_helpers.h"
 
 #include "aggregate/registry.h"
+#include "cluster_dataset.h"
 #include "data/formats.h"
 #include "images/demo.h"
 #include "learn/trainer.h"
@@ -58,39 +60,25 @@ constexpr int kAnnotators = 6;
 // model of the features can correct. Seeded: the same dataset on every run.
 Dataset clusterDataset(bool withTruth, bool withFeatures)
 {
-    std::mt19937_64 random(20261122);
-    std::normal_distribution<float> noise(0.0f, 0.6f);
-    std::uniform_real_distribution<double> uniform(0.0, 1.0);
-    Dataset d;
-    d.name = "clusters";
-    d.source = "clusters";
-    d.classNames = {"red", "green", "blue"};
+    testing::ClusterSpec spec;
+    spec.name = "clusters";
+    spec.classNames = {"red", "green", "blue"};
     for (int w = 0; w < kAnnotators; ++w)
-        d.annotatorIds.push_back("w" + std::to_string(w));
-    if (withFeatures)
-        d.features.resize(kItems, kFeatures);
-    std::vector<Answer> answers;
-    for (int i = 0; i < kItems; ++i) {
-        const int label = i % kClasses;
-        d.itemKeys.push_back(std::to_string(i));
-        d.splits.push_back(Split::Train);
-        d.imagePaths.emplace_back();
-        d.truth.push_back(withTruth ? label : -1);
-        if (withFeatures)
-            for (int f = 0; f < kFeatures; ++f)
-                d.features(i, f) = (f % kClasses == label ? 2.5f : 0.0f) + noise(random);
+        spec.annotatorIds.push_back("w" + std::to_string(w));
+    spec.items = kItems;
+    spec.features = withFeatures ? kFeatures : 0;
+    spec.seed = 20261122;
+    Dataset d = testing::clusterDataset(spec, [](int i, int label, std::mt19937_64& random, std::vector<Answer>& answers) {
+        std::uniform_real_distribution<double> uniform(0.0, 1.0);
         for (int a = 0; a < 3; ++a) {
-            const int annotator = (i + 2 * a) % kAnnotators;
             int given = label;
             if (uniform(random) > 0.7)
                 given = (label + 1 + static_cast<int>(uniform(random) * 2.0)) % kClasses;
-            answers.push_back({i, annotator, given, false});
+            answers.push_back({i, (i + 2 * a) % kAnnotators, given, false});
         }
-    }
+    });
     if (!withTruth)
         d.truth.clear();
-    d.answers = Answers::fromTriplets(kItems, kAnnotators, answers);
-    d.validate();
     return d;
 }
 
@@ -205,9 +193,7 @@ QString TestLearn::createProject(const QString& name, bool withTruth, bool withF
 
 void TestLearn::open(MainWindow& window, const QString& path)
 {
-    QSignalSpy loaded(window.document(), &ProjectDocument::loaded);
-    window.openPath(path);
-    QVERIFY(loaded.wait(kTimeoutMs));
+    testing::openAndWait(window, path, kTimeoutMs);
 }
 
 void TestLearn::setSmallForm(LearnPage* page, int epochs, int iterations)

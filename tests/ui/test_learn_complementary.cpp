@@ -9,7 +9,9 @@
 #include "mainwindow.h"
 #include "projectdocument.h"
 #include "trainingchart.h"
+#include "ui_test_helpers.h"
 
+#include "cluster_dataset.h"
 #include "project/store.h"
 #include "util/npy.h"
 #include "util/progress.h"
@@ -40,38 +42,25 @@ constexpr int kFeatures = 6;
 // or with `complementary` false one ordinary (right) vote each. Seeded.
 Dataset complementaryDataset(bool complementary)
 {
-    std::mt19937_64 random(20261203);
-    std::normal_distribution<float> noise(0.0f, 0.6f);
-    Dataset d;
-    d.name = "cll";
-    d.source = "cll";
-    d.classNames = {"red", "green", "blue"};
-    d.annotatorIds = {"w0", "w1"};
-    d.features.resize(kItems, kFeatures);
-    std::vector<Answer> answers;
-    for (int i = 0; i < kItems; ++i) {
-        const int label = i % kClasses;
-        d.itemKeys.push_back(std::to_string(i));
-        d.splits.push_back(Split::Train);
-        d.imagePaths.emplace_back();
-        d.truth.push_back(label);
-        for (int f = 0; f < kFeatures; ++f)
-            d.features(i, f) = (f % kClasses == label ? 2.5f : 0.0f) + noise(random);
+    testing::ClusterSpec spec;
+    spec.name = "cll";
+    spec.classNames = {"red", "green", "blue"};
+    spec.annotatorIds = {"w0", "w1"};
+    spec.items = kItems;
+    spec.features = kFeatures;
+    spec.seed = 20261203;
+    return testing::clusterDataset(spec, [complementary](int i, int label, std::mt19937_64& random,
+                                                         std::vector<Answer>& answers) {
         for (int a = 0; a < 2; ++a) {
             const int wrong = (label + 1 + static_cast<int>(random() % 2)) % kClasses;
             answers.push_back({i, a, complementary ? wrong : label, complementary});
         }
-    }
-    d.answers = Answers::fromTriplets(kItems, 2, answers);
-    d.validate();
-    return d;
+    });
 }
 
 void open(MainWindow& window, const QString& path)
 {
-    QSignalSpy loaded(window.document(), &ProjectDocument::loaded);
-    window.openPath(path);
-    QVERIFY(loaded.wait(kTimeoutMs));
+    testing::openAndWait(window, path, kTimeoutMs);
 }
 
 }  // namespace

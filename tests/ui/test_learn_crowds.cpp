@@ -9,8 +9,10 @@
 #include "mainwindow.h"
 #include "projectdocument.h"
 #include "trainingchart.h"
+#include "ui_test_helpers.h"
 
 #include "aggregate/registry.h"
+#include "cluster_dataset.h"
 #include "learn/trainer.h"
 #include "learn_project/crowd_runs.h"
 #include "learn_project/learn_runs.h"
@@ -50,25 +52,16 @@ constexpr int kAnnotators = 5;
 // time. Seeded: the same dataset on every run.
 Dataset crowdDataset()
 {
-    std::mt19937_64 random(20261203);
-    std::normal_distribution<float> noise(0.0f, 0.6f);
-    std::uniform_real_distribution<double> uniform(0.0, 1.0);
-    Dataset d;
-    d.name = "crowd";
-    d.source = "crowd";
-    d.classNames = {"red", "green", "blue"};
+    testing::ClusterSpec spec;
+    spec.name = "crowd";
+    spec.classNames = {"red", "green", "blue"};
     for (int w = 0; w < kAnnotators; ++w)
-        d.annotatorIds.push_back("w" + std::to_string(w));
-    d.features.resize(kItems, kFeatures);
-    std::vector<Answer> answers;
-    for (int i = 0; i < kItems; ++i) {
-        const int label = i % kClasses;
-        d.itemKeys.push_back(std::to_string(i));
-        d.splits.push_back(Split::Train);
-        d.imagePaths.emplace_back();
-        d.truth.push_back(label);
-        for (int f = 0; f < kFeatures; ++f)
-            d.features(i, f) = (f % kClasses == label ? 2.5f : 0.0f) + noise(random);
+        spec.annotatorIds.push_back("w" + std::to_string(w));
+    spec.items = kItems;
+    spec.features = kFeatures;
+    spec.seed = 20261203;
+    return testing::clusterDataset(spec, [](int i, int label, std::mt19937_64& random, std::vector<Answer>& answers) {
+        std::uniform_real_distribution<double> uniform(0.0, 1.0);
         for (int a = 0; a < 3; ++a) {
             const int annotator = (i + a) % kAnnotators;
             int given = label;
@@ -78,10 +71,7 @@ Dataset crowdDataset()
                 given = (label + 1 + static_cast<int>(uniform(random) * 2.0)) % kClasses;
             answers.push_back({i, annotator, given, false});
         }
-    }
-    d.answers = Answers::fromTriplets(kItems, kAnnotators, answers);
-    d.validate();
-    return d;
+    });
 }
 
 std::vector<float> floats(const Project& project, std::int64_t run, const std::string& name, std::vector<std::size_t>& shape)
@@ -93,9 +83,7 @@ std::vector<float> floats(const Project& project, std::int64_t run, const std::s
 
 void open(MainWindow& window, const QString& path)
 {
-    QSignalSpy loaded(window.document(), &ProjectDocument::loaded);
-    window.openPath(path);
-    QVERIFY(loaded.wait(kTimeoutMs));
+    testing::openAndWait(window, path, kTimeoutMs);
 }
 
 }  // namespace

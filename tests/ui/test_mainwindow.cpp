@@ -9,6 +9,7 @@
 #include "recentprojects.h"
 #include "runspage.h"
 #include "tableroles.h"
+#include "pets_dataset.h"
 #include "testdata.h"
 
 #include "data/dataset.h"
@@ -47,32 +48,7 @@ namespace {
 constexpr int kLoadTimeoutMs = 30000;
 const QString kDogAnswers = QStringLiteral("datasets/dog-zhou/datasets/s4_Dog data/answer.csv");
 
-// Five pet photos, three annotators, three classes; every number below is counted by hand.
-//   annotator "1":  img-1 cat, img-2 dog, img-3 bird, img-4 cat, img-5 dog   (5 labels, 3 classes)
-//   annotator "2":  img-1 cat, img-2 dog, img-3 dog                          (3 labels, 2 classes)
-//   annotator "10": img-1 bird                                               (1 label,  1 class)
-// Votes: cat 3, dog 4, bird 2. Truth: cat, dog, bird, cat, unknown -> cat 2, dog 1, bird 1.
-Dataset petsDataset()
-{
-    Dataset d;
-    d.name = "pets-test";
-    d.source = "built by hand in test_mainwindow";
-    d.format = "test";
-    d.classNames = {"cat", "dog", "bird"};
-    d.itemKeys = {"img-1", "img-2", "img-3", "img-4", "img-5"};
-    d.splits.assign(5, Split::Train);
-    d.imagePaths.assign(5, "");
-    d.annotatorIds = {"1", "2", "10"};
-    d.truth = {0, 1, 2, 0, -1};
-    const std::vector<Answer> answers = {
-        {0, 0, 0}, {1, 0, 1}, {2, 0, 2}, {3, 0, 0}, {4, 0, 1},
-        {0, 1, 0}, {1, 1, 1}, {2, 1, 1},
-        {0, 2, 2},
-    };
-    d.answers = Answers::fromTriplets(5, 3, answers);
-    d.validate();
-    return d;
-}
+using testing::petsDataset;
 
 QString number(qlonglong value)
 {

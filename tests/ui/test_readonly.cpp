@@ -12,6 +12,7 @@
 #include "runspage.h"
 
 #include "data/dataset.h"
+#include "pets_dataset.h"
 #include "project/store.h"
 #include "util/progress.h"
 
@@ -37,25 +38,9 @@ namespace {
 
 constexpr int kLoadTimeoutMs = 30000;
 
-// Three annotators label five images of three classes.
 Dataset smallDataset()
 {
-    Dataset d;
-    d.name = "readonly-test";
-    d.source = "built by hand in test_readonly";
-    d.format = "test";
-    d.classNames = {"cat", "dog", "bird"};
-    d.itemKeys = {"img-1", "img-2", "img-3", "img-4", "img-5"};
-    d.splits.assign(5, Split::Train);
-    d.imagePaths.assign(5, "");
-    d.annotatorIds = {"1", "2", "10"};
-    d.truth = {0, 1, 2, 0, -1};
-    const std::vector<Answer> answers = {
-        {0, 0, 0}, {1, 0, 1}, {2, 0, 2}, {3, 0, 0}, {4, 0, 1}, {0, 1, 0}, {1, 1, 1}, {2, 1, 1}, {0, 2, 2},
-    };
-    d.answers = Answers::fromTriplets(5, 3, answers);
-    d.validate();
-    return d;
+    return testing::petsDataset("readonly-test");
 }
 
 bool waitForLoad(MainWindow& window)
