@@ -1,5 +1,6 @@
 #include "exportdialog.h"
 
+#include "dialogparts.h"
 #include "projectdocument.h"
 
 #include "project/final_labels.h"
@@ -83,21 +84,15 @@ ExportDialog::ExportDialog(ProjectDocument* document, QWidget* parent) : QDialog
     path_ = new QLineEdit;
     path_->setObjectName(QStringLiteral("exportPath"));
     path_->setMinimumWidth(360);
-    auto* browseButton = new QPushButton(tr("Browse…"));
-    auto* pathRow = new QHBoxLayout;
-    pathRow->addWidget(path_, 1);
-    pathRow->addWidget(browseButton);
+    QPushButton* browseButton = nullptr;
+    QHBoxLayout* pathRow = makeBrowseRow(path_, browseButton);
     curator_ = new QLineEdit(QStringLiteral("curator"));
     curator_->setObjectName(QStringLiteral("curatorId"));
     curatorLabel_ = new QLabel(tr("Curator id:"));
     summary_ = new QLabel;
     summary_->setWordWrap(true);
     summary_->setForegroundRole(QPalette::PlaceholderText);
-    error_ = new QLabel;
-    error_->setObjectName(QStringLiteral("exportError"));
-    error_->setWordWrap(true);
-    error_->setStyleSheet(QStringLiteral("color: #c0392b"));
-    error_->hide();
+    error_ = makeErrorLabel(QStringLiteral("exportError"));
 
     auto* form = new QFormLayout;
     form->addRow(tr("Format:"), format_);

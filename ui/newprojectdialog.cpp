@@ -1,5 +1,7 @@
 #include "newprojectdialog.h"
 
+#include "dialogparts.h"
+
 #include "util/error.h"
 
 #include <QCheckBox>
@@ -89,12 +91,7 @@ NewProjectDialog::NewProjectDialog(QWidget* parent) : QDialog(parent)
     auto* projectButton = new QPushButton(tr("Browse…"));
     exists_ = noteLabel("projectExists");
 
-    error_ = new QLabel;
-    error_->setObjectName(QStringLiteral("newProjectError"));
-    error_->setWordWrap(true);
-    error_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    error_->setStyleSheet(QStringLiteral("color: #c0392b"));
-    error_->hide();
+    error_ = makeErrorLabel(QStringLiteral("newProjectError"));
 
     auto* intro = new QLabel(tr("Crowdsift keeps its work (runs, models, review decisions) in a project file. "
                                 "The dataset is read once and stored in it; images stay where they are."));

@@ -1,5 +1,6 @@
 #include "reportdialog.h"
 
+#include "dialogparts.h"
 #include "guimodule.h"
 #include "jobmanager.h"
 #include "projectdocument.h"
@@ -79,19 +80,13 @@ ReportDialog::ReportDialog(ProjectDocument* document, JobManager* jobs, TriageSo
     folder_ = new QLineEdit;
     folder_->setObjectName(QStringLiteral("reportFolder"));
     folder_->setMinimumWidth(360);
-    auto* browseButton = new QPushButton(tr("Browse…"));
-    auto* folderRow = new QHBoxLayout;
-    folderRow->addWidget(folder_, 1);
-    folderRow->addWidget(browseButton);
+    QPushButton* browseButton = nullptr;
+    QHBoxLayout* folderRow = makeBrowseRow(folder_, browseButton);
     summary_ = new QLabel;
     summary_->setObjectName(QStringLiteral("reportSummary"));
     summary_->setWordWrap(true);
     summary_->setForegroundRole(QPalette::PlaceholderText);
-    error_ = new QLabel;
-    error_->setObjectName(QStringLiteral("reportError"));
-    error_->setWordWrap(true);
-    error_->setStyleSheet(QStringLiteral("color: #c0392b"));
-    error_->hide();
+    error_ = makeErrorLabel(QStringLiteral("reportError"));
 
     auto* form = new QFormLayout;
     form->addRow(tr("Class:"), class_);
