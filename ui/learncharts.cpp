@@ -143,7 +143,10 @@ QWidget* LearnPage::createCharts()
     iterationTable_->setSelectionBehavior(QAbstractItemView::SelectRows);
     iterationTable_->verticalHeader()->hide();
     iterationTable_->setAlternatingRowColors(true);
-    iterationTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    // Columns as wide as their headers and values (a narrow window scrolls rather than clip
+    // "Newly changed" to "iewly change"); the last takes what is left.
+    iterationTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    iterationTable_->horizontalHeader()->setStretchLastSection(true);
     // Room for five iterations, the loop's default limit, without scrolling.
     iterationTable_->setMinimumHeight(iterationTable_->horizontalHeader()->sizeHint().height()
                                       + 5 * iterationTable_->verticalHeader()->defaultSectionSize() + 4);
@@ -180,8 +183,16 @@ bool LearnPage::showsDataParams() const
     return sideCharts_->currentWidget() == instanceSigmaChart_;
 }
 
-void LearnPage::showDataParamsCharts(bool show)
+bool LearnPage::showsClassSigmas() const
 {
+    return showsDataParams() && !lowerCharts_->isHidden();
+}
+
+void LearnPage::showDataParamsCharts(bool show, bool classSigmas)
+{
+    // A Data Parameters run of the item level only has no class chart to show: the item sigmas
+    // take the whole height rather than sit above an empty chart.
+    lowerCharts_->setVisible(!show || classSigmas);
     if (show == showsDataParams())
         return;
     sideCharts_->setCurrentWidget(show ? static_cast<QWidget*>(instanceSigmaChart_) : loopChart_);
@@ -222,7 +233,8 @@ bool LearnPage::showRun(std::int64_t run)
     }
     foldHistory_.clear();
     // Before the curve's title, which names no fold for a Data Parameters run.
-    showDataParamsCharts(isDataParamsRun(info));
+    showDataParamsCharts(isDataParamsRun(info),
+                         std::find(info.outputs.begin(), info.outputs.end(), "sigma_class") != info.outputs.end());
     QString curveProblem;
     if (std::find(info.outputs.begin(), info.outputs.end(), "history") != info.outputs.end()) {
         try {
@@ -387,9 +399,9 @@ void LearnPage::beginLive(JobKind kind, int expectedEpochs, int expectedIteratio
         loopChart_->setReferences(majorityVote, dawidSkene);
     else
         loopChart_->chart()->setTitle(tr("Training only: no CROWDLAB loop"));
-    showDataParamsCharts(dataParams);
+    const DataParamsConfig levels = dataParamsConfig();
+    showDataParamsCharts(dataParams, levels.classLevel);
     if (dataParams) {
-        const DataParamsConfig levels = dataParamsConfig();
         instanceSigmaChart_->clear(levels.instanceLevel ? tr("Data Parameters · item sigmas (log scale)")
                                                         : tr("Data Parameters: class sigmas only"),
                                    expectedEpochs);

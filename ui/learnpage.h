@@ -113,6 +113,9 @@ public:
     ClassSigmaChart* classSigmaChart() const { return classSigmaChart_; }
     // Whether the Data Parameters charts stand where the loop chart and the iteration table do.
     bool showsDataParams() const;
+    // The class sigma chart is shown: a Data Parameters run of the class level (hidden for one
+    // of the item level only).
+    bool showsClassSigmas() const;
     // The form's field of setting `key` of trainSettings() (a spin box, check box, line edit or
     // combo box), nullptr for a setting the form does not show.
     QWidget* settingField(const std::string& key) const;
@@ -191,7 +194,8 @@ private:
     // the Data Parameters charts stacked behind the last two.
     QWidget* createCharts();
     // The sigma charts in place of the loop chart and the iteration table, or back.
-    void showDataParamsCharts(bool show);
+    // `classSigmas`: the Data Parameters run has (or will have) class sigmas to chart.
+    void showDataParamsCharts(bool show, bool classSigmas = true);
     // The dataset's class names, for the class sigma chart's legend.
     QStringList classNames() const;
 

@@ -977,6 +977,7 @@ void TestLearn::dataParamsStoresSigmasAndCurves()
     QCOMPARE(page->instanceSigmaChart()->epochCount(), kEpochs);
     QCOMPARE(page->instanceSigmaChart()->maxSeries()->count(), kEpochs);
     QCOMPARE(page->classSigmaChart()->classCount(), kClasses);
+    QVERIFY(page->showsClassSigmas());
     const std::vector<float> stored = classSigma.as<float>();
     for (int k = 0; k < kClasses; ++k) {
         QCOMPARE(page->classSigmaChart()->classSeries(k)->count(), kEpochs);
@@ -1034,6 +1035,8 @@ void TestLearn::cancelledDataParamsStoresNothing()
     QTRY_VERIFY_WITH_TIMEOUT(page->instanceSigmaChart()->epochCount() >= 2, kTimeoutMs);
     QVERIFY(window.jobManager()->isRunning(job));
     QCOMPARE(page->classSigmaChart()->classCount(), 0);  // the item level only
+    QVERIFY(page->showsDataParams());
+    QVERIFY(!page->showsClassSigmas());  // no empty class chart under the item sigmas
     page->cancelButton()->click();
     QVERIFY(window.jobManager()->waitFor(job, kTimeoutMs));
     QCOMPARE(window.jobManager()->job(job).status, JobStatus::Cancelled);
