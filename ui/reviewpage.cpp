@@ -2,6 +2,7 @@
 
 #include "inspectorpanel.h"
 #include "projectdocument.h"
+#include "reviewcommands.h"
 #include "runjob.h"
 #include "runlistmodel.h"
 #include "thumbnaildelegate.h"
@@ -33,6 +34,7 @@
 #include <QStringListModel>
 #include <QTimer>
 #include <QTreeWidget>
+#include <QUndoStack>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -438,6 +440,8 @@ ReviewPage::ReviewPage(ProjectDocument* document, QWidget* parent) : QWidget(par
             setTrajectoryStatus({}, false);
     });
     connect(document_, &ProjectDocument::runsChanged, this, &ReviewPage::onRunsChanged);
+    undoIndex_ = document_->undoStack()->index();
+    connect(document_->undoStack(), &QUndoStack::indexChanged, this, &ReviewPage::onUndoIndexChanged);
     onDocumentLoaded();
 }
 
@@ -1025,6 +1029,34 @@ QListView* ReviewPage::activeView() const
             return view;
     }
     return nullptr;
+}
+
+void ReviewPage::onUndoIndexChanged(int index)
+{
+    const int previous = undoIndex_;
+    undoIndex_ = index;
+    if (index >= previous)
+        return;  // a new step or a redo: the selection stays where the curator went on
+    // An undo: select the items the undone step decided, so that the curator is back where the
+    // mistake was (a relabel had moved on to the next tile). Only within the bands on show.
+    const auto* command = dynamic_cast<const DecisionCommand*>(document_->undoStack()->command(index));
+    if (!command)
+        return;
+    for (std::size_t t = 0; t < views_.size(); ++t) {
+        QListView* view = views_[t];
+        std::vector<int> rows;
+        for (const Decision& row : command->rows()) {
+            const int at = models_[t]->rowOf(row.item);
+            if (at >= 0)
+                rows.push_back(at);
+        }
+        if (rows.empty())
+            continue;
+        moveTo(view, rows.front());
+        for (std::size_t r = 1; r < rows.size(); ++r)
+            view->selectionModel()->select(view->model()->index(rows[r], 0), QItemSelectionModel::Select);
+        return;
+    }
 }
 
 void ReviewPage::advance(QListView* view)

@@ -200,6 +200,8 @@ private:
     void advance(QListView* view);
     // Tiles per line of `view`, and the tiles it shows at once (partly shown lines counted).
     int columns(const QListView* view) const;
+    // After an undo, selects the items of the step undone (where they are in the bands on show).
+    void onUndoIndexChanged(int index);
     int screenful(const QListView* view) const;
     void moveTo(QListView* view, int row);
     // An arrow `key` at the edge of `view`'s band moves into the next (Down, Right) or previous
@@ -268,6 +270,7 @@ private:
     bool settingFilters_ = false;
     int currentClass_ = 0;
     bool syncingSelection_ = false;
+    int undoIndex_ = 0;  // the undo stack's index last seen, to tell an undo from a new step
     bool settingRule_ = false;
 
     std::function<RunJob*()> startRun_;

@@ -155,8 +155,14 @@ void TestReviewKeys::redoByBothShortcuts()
 
     QTest::keyClick(view, Qt::Key_3);
     QCOMPARE(state.decisionOf(item), 2);
+    focusTile(Triage::Easy, 0);  // the curator went on elsewhere
     QTest::keyClick(QApplication::focusWidget(), Qt::Key_Z, Qt::ControlModifier);
     QCOMPARE(state.decisionOf(item), -1);
+    // Undo brings the selection back to the item whose decision it took back.
+    QCOMPARE(currentView(), view);
+    QCOMPARE(page_->bandModel(Triage::Hard)->itemAt(view->currentIndex().row()), item);
+    QCOMPARE(view->selectionModel()->selectedIndexes().size(), 1);
+    QCOMPARE(page_->inspector()->currentItem(), item);
     QTest::keyClick(QApplication::focusWidget(), Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
     QCOMPARE(state.decisionOf(item), 2);
     QTest::keyClick(QApplication::focusWidget(), Qt::Key_Z, Qt::ControlModifier);
