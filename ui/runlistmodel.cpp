@@ -30,6 +30,14 @@ QString RunListModel::title(const RunInfo& run)
 {
     if (run.kind == "aggregate" && run.name == "crowdlab-loop")
         return tr("CROWDLAB loop");
+    // An automatic run is named by what it chose: "Automatic → Dawid-Skene with a Dirichlet prior (ds-prior)".
+    // (The strategy's own parameters are under "params": {"strategy": "auto", "params": {"chosen": ...}}.)
+    if (run.kind == "aggregate" && run.name == "auto" && run.params.is_object() && run.params.contains("params")
+        && run.params["params"].is_object() && run.params["params"].contains("chosen")
+        && run.params["params"]["chosen"].is_string()) {
+        const std::string chosen = run.params["params"]["chosen"].get<std::string>();
+        return tr("Automatic → %1 (%2)").arg(strategyTitle(chosen), QString::fromStdString(chosen));
+    }
     if (run.kind == "aggregate") {
         const QString title = strategyTitle(run.name);
         return title == QString::fromStdString(run.name) ? title
@@ -40,6 +48,33 @@ QString RunListModel::title(const RunInfo& run)
     if (run.kind == "data-parameters")
         return tr("Data Parameters (%1)").arg(QString::fromStdString(run.name));
     return QStringLiteral("%1 (%2)").arg(QString::fromStdString(run.name), QString::fromStdString(run.kind));
+}
+
+QString RunListModel::chooserTip(const RunInfo& run)
+{
+    if (!run.summary.is_object() || !run.summary.contains("chooser") || !run.summary["chooser"].is_object())
+        return {};
+    const nlohmann::json& chooser = run.summary["chooser"];
+    const nlohmann::json scores = chooser.value("held_out_log_likelihood", nlohmann::json::object());
+    const nlohmann::json excluded = chooser.value("excluded", nlohmann::json::object());
+    if (!scores.is_object() || !chooser.contains("candidates") || !chooser["candidates"].is_array())
+        return {};
+    QStringList lines;
+    lines << tr("Held-out log-likelihood per answer (higher is better):");
+    for (const nlohmann::json& candidate : chooser["candidates"]) {
+        if (!candidate.is_string())
+            continue;
+        const std::string name = candidate.get<std::string>();
+        QString line = QString::fromStdString(name);
+        if (scores.contains(name) && scores[name].is_number())
+            line += QStringLiteral("  %1").arg(scores[name].get<double>(), 0, 'f', 4);
+        if (excluded.is_object() && excluded.contains(name) && excluded[name].is_string())
+            line += tr("  (excluded: %1)").arg(QString::fromStdString(excluded[name].get<std::string>()));
+        if (chooser.value("chosen", std::string()) == name)
+            line += tr("  ← chosen");
+        lines << line;
+    }
+    return lines.join(QLatin1Char('\n'));
 }
 
 QString RunListModel::strategyTitle(const std::string& name)
@@ -89,6 +124,8 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const
             return tr("Derived from run %1 (e.g. a retrain without the items that run ranked highest)").arg(run.parent);
         if (index.column() == IdColumn && active)
             return tr("The active run: the Review tab and export use its consensus");
+        if (index.column() == StrategyColumn)
+            return chooserTip(run);
         return {};
     case SortRole:
     case Qt::DisplayRole:

@@ -42,6 +42,9 @@ public:
     static QString title(const RunInfo& run);
     // An aggregation strategy's title from the registry ("Dawid-Skene"), else `name` itself.
     static QString strategyTitle(const std::string& name);
+    // An automatic run's candidates with their held-out scores and the choice, one per line
+    // (the Strategy column's tooltip); empty for any other run.
+    static QString chooserTip(const RunInfo& run);
     // The run's accuracy against the ground truth from its stored summary; NaN when unknown.
     static double accuracy(const RunInfo& run);
 

@@ -17,6 +17,11 @@ nlohmann::json runsJson(const Project& project)
                                 {"status", run.status}, {"created", run.created},   {"finished", run.finished},
                                 {"active", run.id == active},
                                 {"parent", run.parent != 0 ? nlohmann::json(run.parent) : nlohmann::json(nullptr)}};
+        // An automatic aggregation: the strategy it chose ({"strategy": "auto", "params": {"chosen": ...}}).
+        if (run.name == "auto" && run.params.is_object() && run.params.contains("params")
+            && run.params["params"].is_object() && run.params["params"].contains("chosen")
+            && run.params["params"]["chosen"].is_string())
+            entry["chosen"] = run.params["params"]["chosen"];
         if (run.summary.is_object()) {
             if (run.summary.contains("accuracy") && run.summary["accuracy"].is_number())
                 entry["accuracy"] = run.summary["accuracy"];
@@ -51,8 +56,11 @@ void printRuns(const nlohmann::json& runs)
             id += " <- " + std::to_string(run["parent"].get<std::int64_t>());
             anyParent = true;
         }
+        std::string name = run["name"].get<std::string>();
+        if (run.contains("chosen") && run["chosen"].is_string())
+            name += " -> " + run["chosen"].get<std::string>();  // "auto -> ds-prior"
         std::printf("%s %8s  %-15s  %-16s  %-9s  %-16s  %8s\n", active ? "*" : " ", id.c_str(),
-                    run["kind"].get<std::string>().c_str(), run["name"].get<std::string>().c_str(),
+                    run["kind"].get<std::string>().c_str(), name.c_str(),
                     run["status"].get<std::string>().c_str(), when,
                     numberCell(run.value("accuracy", std::nan("")), "%.4f").c_str());
         if (run.contains("error"))

@@ -230,6 +230,9 @@ private Q_SLOTS:
         const QJsonArray runs = infoJson({project})["runs"].toArray();
         QCOMPARE(runs.size(), 1);
         QCOMPARE(runs[0].toObject()["name"].toString(), QStringLiteral("auto"));
+        QCOMPARE(runs[0].toObject()["chosen"].toString(), chose.captured(1));
+        const Run listed = runCli({"runs", project});
+        QVERIFY2(listed.out.contains("auto -> " + chose.captured(1)), qPrintable(listed.out));
         const Run json = runCli({"aggregate", project, "-s", "auto", "--json", "--no-store"});
         const QJsonObject summary = QJsonDocument::fromJson(json.out.toUtf8()).object();
         QCOMPARE(summary["chooser"].toObject()["chosen"].toString(), chose.captured(1));

@@ -199,6 +199,18 @@ void TestRuns::autoIsTheDefaultAndStoresItsChoice()
     const std::string chosen = runs[0].params["params"]["chosen"].get<std::string>();
     QCOMPARE(runs[0].summary["chooser"]["chosen"].get<std::string>(), chosen);
     QCOMPARE(runs[0].summary["chooser"]["held_out_log_likelihood"].size(), chooserCandidates().size());
+
+    // The run list names the choice, and its tooltip lists every candidate's score.
+    const QString title = RunListModel::title(runs[0]);
+    QVERIFY2(title.startsWith(QStringLiteral("Automatic → ")), qPrintable(title));
+    QVERIFY2(title.endsWith(QStringLiteral("(%1)").arg(QString::fromStdString(chosen))), qPrintable(title));
+    const QStringList tip = RunListModel::chooserTip(runs[0]).split(QLatin1Char('\n'));
+    QCOMPARE(tip.size(), static_cast<int>(chooserCandidates().size()) + 1);
+    QCOMPARE(tip.filter(QStringLiteral("← chosen")).size(), 1);
+    QVERIFY(tip.filter(QStringLiteral("← chosen")).front().startsWith(QString::fromStdString(chosen) + QStringLiteral("  ")));
+    RunInfo other = runs[0];
+    other.summary.erase("chooser");
+    QVERIFY(RunListModel::chooserTip(other).isEmpty());
 }
 
 void TestRuns::runBecomesActive()
