@@ -3,12 +3,12 @@
 // fixed strategy failed on held-out real sets.
 //
 //   bench_chooser [--reference DIR] [--strategies a,b,...] [--only NAME] [--seeds N]
-//                 [--candidates a,b:key=value,...]
+//                 [--candidates a,b:key=value,...] [--folds F]
 //
 // --seeds N: each simulated crowd is drawn with N seeds (its own, then the next N - 1), so that a
 // figure is not one lucky draw; a summary per shape gives the mean accuracy of every strategy and
 // how often auto met the target. --candidates: auto chooses among these (chooser.h's candidate
-// specs) instead of its default ones.
+// specs) instead of its default ones; --folds F: auto's folds of answers (default 5).
 // For each dataset: the accuracy of every strategy, of auto, auto's choice and each candidate's
 // held-out log-likelihood per answer, and whether auto is at least majority vote's accuracy and
 // within 0.5 points of the best single candidate.
@@ -154,6 +154,7 @@ int main(int argc, char** argv)
     std::vector<std::string> names = {"mv", "wawa", "ds", "ds-prior", "cc-ds", "one-coin-ds", "wds", "glad", "mace", "auto"};
     std::string only;
     int seeds = 1;
+    int folds = AggregationParams().folds;
     std::vector<std::string> candidates = chooserCandidates();
     for (int a = 1; a < argc; ++a) {
         const std::string arg = argv[a];
@@ -165,10 +166,12 @@ int main(int argc, char** argv)
             only = argv[++a];
         else if (arg == "--candidates" && a + 1 < argc)
             candidates = split(argv[++a]);
+        else if (arg == "--folds" && a + 1 < argc)
+            folds = std::max(2, std::atoi(argv[++a]));
         else if (arg == "--seeds" && a + 1 < argc)
             seeds = std::max(1, std::atoi(argv[++a]));
         else {
-            std::fprintf(stderr, "usage: %s [--reference DIR] [--strategies a,b,...] [--only NAME] [--seeds N] [--candidates a,b,...]\n",
+            std::fprintf(stderr, "usage: %s [--reference DIR] [--strategies a,b,...] [--only NAME] [--seeds N] [--candidates a,b,...] [--folds F]\n",
                          argv[0]);
             return 2;
         }
@@ -193,7 +196,9 @@ int main(int argc, char** argv)
             const auto start = std::chrono::steady_clock::now();
             AggregationResult r;
             if (name == "auto") {
-                const ChooserReport report = chooseStrategy(d, AggregationParams(), r, Progress::none(), candidates);
+                AggregationParams chooserParams;
+                chooserParams.folds = folds;
+                const ChooserReport report = chooseStrategy(d, chooserParams, r, Progress::none(), candidates);
                 r.extra["chooser"] = report.toJson();
             } else {
                 r = aggregate(strategyOf(name), d, paramsOf(name));
