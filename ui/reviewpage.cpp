@@ -881,9 +881,10 @@ void ReviewPage::recomputeTriage()
 void ReviewPage::fillClassList()
 {
     const Dataset& dataset = document_->dataset();
-    const int classCount = dataset.classCount();
-    // counts[label + 1][category]; row 0 holds the items without consensus.
+    // counts[label + 1][category]; row 0 holds the items without consensus. Without a run the
+    // query knows no classes (one row), whatever the dataset has.
     const std::vector<BandCounts> counts = query_.counts(isDecided());
+    const int classCount = std::min(dataset.classCount(), static_cast<int>(counts.size()) - 1);
     BandCounts total{0, 0, 0};
     for (const BandCounts& row : counts) {
         for (std::size_t category = 0; category < 3; ++category)
