@@ -552,8 +552,11 @@ void AnnotatorsPage::refreshManagersView()
     refreshComplementary();
     QChart* chart = chart_->chart();
     chart->removeAllSeries();
-    for (QAbstractAxis* axis : chart->axes())
+    // removeAllSeries() deletes the series; removeAxis() hands the axis back to its caller.
+    for (QAbstractAxis* axis : chart->axes()) {
         chart->removeAxis(axis);
+        delete axis;
+    }
     bars_ = nullptr;
     histogram_.clear();
 

@@ -440,8 +440,12 @@ ReviewPage::ReviewPage(ProjectDocument* document, QWidget* parent) : QWidget(par
             setTrajectoryStatus({}, false);
     });
     connect(document_, &ProjectDocument::runsChanged, this, &ReviewPage::onRunsChanged);
-    undoIndex_ = document_->undoStack()->index();
-    connect(document_->undoStack(), &QUndoStack::indexChanged, this, &ReviewPage::onUndoIndexChanged);
+    // The stack is passed along: it also signals while the document is being destroyed (its
+    // destructor clears it), when document_ is no longer a ProjectDocument to ask.
+    QUndoStack* undoStack = document_->undoStack();
+    undoIndex_ = undoStack->index();
+    connect(undoStack, &QUndoStack::indexChanged, this,
+            [this, undoStack](int index) { onUndoIndexChanged(undoStack, index); });
     onDocumentLoaded();
 }
 
@@ -1032,7 +1036,7 @@ QListView* ReviewPage::activeView() const
     return nullptr;
 }
 
-void ReviewPage::onUndoIndexChanged(int index)
+void ReviewPage::onUndoIndexChanged(const QUndoStack* stack, int index)
 {
     const int previous = undoIndex_;
     undoIndex_ = index;
@@ -1040,7 +1044,7 @@ void ReviewPage::onUndoIndexChanged(int index)
         return;  // a new step or a redo: the selection stays where the curator went on
     // An undo: select the items the undone step decided, so that the curator is back where the
     // mistake was (a relabel had moved on to the next tile). Only within the bands on show.
-    const auto* command = dynamic_cast<const DecisionCommand*>(document_->undoStack()->command(index));
+    const auto* command = dynamic_cast<const DecisionCommand*>(stack->command(index));
     if (!command)
         return;
     for (std::size_t t = 0; t < views_.size(); ++t) {

@@ -25,6 +25,7 @@ class QSpinBox;
 class QStackedWidget;
 class QTimer;
 class QTreeWidget;
+class QUndoStack;
 
 namespace crowdsift {
 
@@ -201,7 +202,7 @@ private:
     // Tiles per line of `view`, and the tiles it shows at once (partly shown lines counted).
     int columns(const QListView* view) const;
     // After an undo, selects the items of the step undone (where they are in the bands on show).
-    void onUndoIndexChanged(int index);
+    void onUndoIndexChanged(const QUndoStack* stack, int index);
     int screenful(const QListView* view) const;
     void moveTo(QListView* view, int row);
     // An arrow `key` at the edge of `view`'s band moves into the next (Down, Right) or previous
