@@ -90,6 +90,14 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
             start = loopStartFromRun(*input.project, dataset, args->start);
         }
 
+        // The start's accuracy against the truth: the start run's labels (or most probable classes),
+        // else cleanlab's majority vote, the loop's own start.
+        double startAccuracy = std::nan("");
+        if (dataset.hasTruth())
+            startAccuracy = args->start == 0 ? accuracy(cleanlabMajorityVote(dataset), dataset.truth)
+                            : start.probabilities.size() > 0 ? accuracy(rowArgmax(start.probabilities), dataset.truth)
+                                                             : accuracy(start.labels, dataset.truth);
+
         double dsAccuracy = std::nan("");
         if (dataset.hasTruth())
             dsAccuracy = accuracy(aggregate("ds", dataset, nlohmann::json::object(), bar.token()).labels, dataset.truth);
@@ -104,12 +112,8 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
             printRow("majority vote", "", "", numberCell(majorityAccuracy), "", "", "");
             if (std::isfinite(dsAccuracy))
                 printRow("dawid-skene", "", "", numberCell(dsAccuracy), "", "", "");
-            if (args->start != 0) {
-                const double startAccuracy = start.probabilities.size() > 0
-                                                 ? accuracy(rowArgmax(start.probabilities), dataset.truth)
-                                                 : accuracy(start.labels, dataset.truth);
+            if (args->start != 0)
                 printRow("start: run " + std::to_string(args->start), "", "", numberCell(startAccuracy), "", "", "");
-            }
         }
         const LoopResult result = runCrowdlabLoop(
             dataset, learnInput, config, start, bar.token(),
@@ -136,6 +140,7 @@ void addCrowdlabLoopCommand(CLI::App& app, const GlobalOptions& global, int& exi
             params["start"] = args->start;
         nlohmann::json summary = loopSummary(result);
         summary["model"] = settings.spec.name;
+        summary["start_accuracy"] = finiteOrNull(startAccuracy);
         if (input.project && !args->noStore) {
             const bool hadActive = input.project->activeRun() != 0;
             const std::int64_t run = storeLoopRun(*input.project, dataset, params, result);

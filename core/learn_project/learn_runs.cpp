@@ -9,6 +9,7 @@
 #include "project/aggregation_runs.h"
 #include "project/run_service.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/npy.h"
 
 #include <algorithm>
@@ -23,11 +24,6 @@ namespace crowdsift {
 namespace fs = std::filesystem;
 
 namespace {
-
-nlohmann::json finiteOrNull(double value)
-{
-    return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
-}
 
 std::string datasetName(const Dataset& dataset)
 {

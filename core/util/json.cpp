@@ -3,6 +3,7 @@
 #include "util/error.h"
 
 #include <cstddef>
+#include <cmath>
 #include <string>
 
 namespace crowdsift {
@@ -58,6 +59,11 @@ std::string jsonText(const nlohmann::json& value, int indent, const std::string&
         throw InputError(file, "", "a name or id is not valid UTF-8 text, which JSON cannot hold (" + jsonProblem(e)
                                        + "); recode the dataset's ids as UTF-8");
     }
+}
+
+nlohmann::json finiteOrNull(double value)
+{
+    return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
 }
 
 }  // namespace crowdsift

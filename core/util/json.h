@@ -22,4 +22,7 @@ void requireJsonDepth(std::string_view text, const std::string& file);
 // a string in it is not valid UTF-8, which JSON cannot hold.
 std::string jsonText(const nlohmann::json& value, int indent, const std::string& file);
 
+// `value`, or null when it is NaN or infinite (which JSON cannot hold).
+nlohmann::json finiteOrNull(double value);
+
 }  // namespace crowdsift

@@ -12,6 +12,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cmath>
 #include <fstream>
 
 using crowdsift::testing::kClasses;
@@ -108,6 +109,49 @@ private Q_SLOTS:
         QCOMPARE(j["votes"].toInt(), 900);
         QVERIFY(j["accuracy"].toDouble() > 0.9);
         QVERIFY(!j.contains("run"));
+    }
+
+    // crowdlab-loop --start: from a Dawid-Skene run (its labels are the start, whose accuracy the
+    // JSON gives), from a learn-from-crowds run (its out-of-sample probabilities, shown as the
+    // start row of the table), and refusals for a run that is not there or a dataset path.
+    void loopStartsFromAnyRun()
+    {
+        const Run ds = runCli({"aggregate", project_, "-s", "ds", "--json"});
+        QVERIFY2(ds.exitCode == 0, qPrintable(ds.err));
+        const QJsonObject dsJson = QJsonDocument::fromJson(ds.out.toUtf8()).object();
+        const int dsRun = dsJson["run"].toInt();
+        QVERIFY(dsRun > 0);
+        const Run fromDs = runCli(QStringList{"crowdlab-loop", project_, "--start", QString::number(dsRun), "--folds", "2",
+                                              "--max-iter", "2", "--json", "--no-store"}
+                                  + quick);
+        QVERIFY2(fromDs.exitCode == 0, qPrintable(fromDs.err));
+        const QJsonObject loop = QJsonDocument::fromJson(fromDs.out.toUtf8()).object();
+        QCOMPARE(loop["start_accuracy"].toDouble(), dsJson["accuracy"].toDouble());
+        const int iterations = loop["iterations"].toInt();
+        QVERIFY(iterations >= 1 && iterations <= 2);
+        QVERIFY(loop["kept_iteration"].toInt() >= 1 && loop["kept_iteration"].toInt() <= iterations);
+        QVERIFY(!loop.contains("run"));
+
+        const Run crowd = runCli(QStringList{"learn-from-crowds", project_, "-s", "crowdlayer[mw]", "--folds", "2", "--json"}
+                                 + quick);
+        QVERIFY2(crowd.exitCode == 0, qPrintable(crowd.err));
+        const QJsonObject crowdJson = QJsonDocument::fromJson(crowd.out.toUtf8()).object();
+        const QString crowdRun = QString::number(crowdJson["run"].toInt());
+        const Run fromCrowd = runCli(QStringList{"crowdlab-loop", project_, "--start", crowdRun, "--folds", "2",
+                                                 "--max-iter", "1", "--no-store"}
+                                     + quick);
+        QVERIFY2(fromCrowd.exitCode == 0, qPrintable(fromCrowd.err));
+        const QRegularExpressionMatch startRow =
+            QRegularExpression("start: run " + crowdRun + "\\s+(\\d\\.\\d{4})").match(fromCrowd.out);
+        QVERIFY2(startRow.hasMatch(), qPrintable(fromCrowd.out));
+        QVERIFY(std::abs(startRow.captured(1).toDouble() - crowdJson["accuracy"].toDouble()) < 1e-4);
+
+        const Run missing = runCli(QStringList{"crowdlab-loop", project_, "--start", "999"} + quick);
+        QCOMPARE(missing.exitCode, 1);
+        QVERIFY2(missing.err.contains("999"), qPrintable(missing.err));
+        const Run dataset = runCli(QStringList{"crowdlab-loop", answers_, "--truth", truth_, "--start", "1"} + quick);
+        QCOMPARE(dataset.exitCode, 1);
+        QVERIFY2(dataset.err.contains("a start run needs a project"), qPrintable(dataset.err));
     }
 
     void badStrategyIsNamed()
