@@ -3,6 +3,7 @@
 #include "tableroles.h"
 
 #include "aggregate/registry.h"
+#include "project/aggregation_runs.h"
 
 #include <QDateTime>
 #include <QFont>
@@ -31,11 +32,7 @@ QString RunListModel::title(const RunInfo& run)
     if (run.kind == "aggregate" && run.name == "crowdlab-loop")
         return tr("CROWDLAB loop");
     // An automatic run is named by what it chose: "Automatic → Dawid-Skene with a Dirichlet prior (ds-prior)".
-    // (The strategy's own parameters are under "params": {"strategy": "auto", "params": {"chosen": ...}}.)
-    if (run.kind == "aggregate" && run.name == "auto" && run.params.is_object() && run.params.contains("params")
-        && run.params["params"].is_object() && run.params["params"].contains("chosen")
-        && run.params["params"]["chosen"].is_string()) {
-        const std::string chosen = run.params["params"]["chosen"].get<std::string>();
+    if (const std::string chosen = automaticChoice(run); !chosen.empty()) {
         return tr("Automatic → %1 (%2)").arg(strategyTitle(chosen), QString::fromStdString(chosen));
     }
     if (run.kind == "aggregate") {

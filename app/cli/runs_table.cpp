@@ -1,6 +1,7 @@
 #include "runs_table.h"
 
 #include "output.h"
+#include "project/aggregation_runs.h"
 
 #include <cmath>
 #include <cstdio>
@@ -17,11 +18,9 @@ nlohmann::json runsJson(const Project& project)
                                 {"status", run.status}, {"created", run.created},   {"finished", run.finished},
                                 {"active", run.id == active},
                                 {"parent", run.parent != 0 ? nlohmann::json(run.parent) : nlohmann::json(nullptr)}};
-        // An automatic aggregation: the strategy it chose ({"strategy": "auto", "params": {"chosen": ...}}).
-        if (run.name == "auto" && run.params.is_object() && run.params.contains("params")
-            && run.params["params"].is_object() && run.params["params"].contains("chosen")
-            && run.params["params"]["chosen"].is_string())
-            entry["chosen"] = run.params["params"]["chosen"];
+        // An automatic aggregation: the strategy it chose.
+        if (const std::string chosen = automaticChoice(run); !chosen.empty())
+            entry["chosen"] = chosen;
         if (run.summary.is_object()) {
             if (run.summary.contains("accuracy") && run.summary["accuracy"].is_number())
                 entry["accuracy"] = run.summary["accuracy"];

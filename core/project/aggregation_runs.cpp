@@ -254,4 +254,15 @@ std::int64_t latestAggregationRun(const Project& project)
     return 0;
 }
 
+std::string automaticChoice(const RunInfo& run)
+{
+    if (run.kind != "aggregate" || run.name != "auto" || !run.params.is_object())
+        return {};
+    const auto inner = run.params.find("params");
+    if (inner == run.params.end() || !inner->is_object())
+        return {};
+    const auto chosen = inner->find("chosen");
+    return chosen != inner->end() && chosen->is_string() ? chosen->get<std::string>() : std::string();
+}
+
 }  // namespace crowdsift

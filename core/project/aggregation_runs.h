@@ -83,4 +83,8 @@ std::int64_t chosenAggregationRun(const Project& project, std::int64_t requested
 // The id of the newest finished aggregation run, 0 when there is none.
 std::int64_t latestAggregationRun(const Project& project);
 
+// The strategy an automatic aggregation run chose (its params {"strategy": "auto", "params":
+// {"chosen": ...}}), e.g. "ds-prior"; empty for any other run, or an auto run without a choice.
+std::string automaticChoice(const RunInfo& run);
+
 }  // namespace crowdsift
