@@ -394,6 +394,37 @@ private Q_SLOTS:
         }
     }
 
+    // On a CUDA machine (skipped on one without): the crowd layers and their votes move to the
+    // GPU with the classifier, and small-cnn learns the corner images from the crowd there as on
+    // the CPU (scripts/build-learn-cuda runs this test on a GPU machine).
+    void crowdLayersTrainOnCuda()
+    {
+        if (!cudaAvailable())
+            QSKIP("no CUDA device on this machine");
+        const SimulatedCrowd crowd = simulatedCrowd(600, {symmetric(0.8), symmetric(0.65), symmetric(0.5)}, 0.9);
+        const Dataset& d = crowd.dataset;
+        const LearnInput input = cornerImages(d, 8);
+        ModelSpec spec;
+        spec.name = "small-cnn";
+        spec.width = 8;
+        TrainConfig config = defaultTrainConfig("small-cnn", true);
+        config.epochs = 8;
+        config.batchSize = 32;
+        config.augment = false;
+        config.flip = false;
+        QCOMPARE(config.device, std::string("cuda"));
+        for (const char* name : {"crowdlayer[mw]", "conal"}) {
+            CrowdModel model(spec, input, 3, 3, config, parseCrowdStrategy(name));
+            QCOMPARE(model.device(), std::string("cuda"));
+            const CrowdCrossValidation result =
+                crossValidateCrowd(input, crowdVotes(d), 3, spec, config, parseCrowdStrategy(name), 2);
+            const double accuracy = agreement(rowArgmax(result.probabilities), d.truth);
+            std::printf("%s, small-cnn on CUDA: out-of-sample accuracy %.4f\n", name, accuracy);
+            QVERIFY2(accuracy > 0.8, name);
+            QVERIFY(result.probabilities.allFinite());
+        }
+    }
+
     // The crowd layers sit on any classifier of the trainer. resnet18 (one epoch on 16 x 16
     // images, out of sample): probabilities and read-back confusions are distributions, every
     // fold trained, and the annotator layers left the identity (softmax of its rows has a
