@@ -3,6 +3,7 @@
 #include "output.h"
 #include "project/aggregation_runs.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -39,7 +40,18 @@ void printRuns(const nlohmann::json& runs)
         std::printf("  none yet (aggregate, train or crowdlab-loop store one)\n");
         return;
     }
-    std::printf("  %8s  %-15s  %-16s  %-9s  %-16s  %8s\n", "id", "kind", "name", "status", "created (UTC)", "accuracy");
+    // The name column is as wide as its longest name ("conal[scale=1e-05] mlp", "auto -> ds-prior").
+    const auto displayName = [](const nlohmann::json& run) {
+        std::string name = run["name"].get<std::string>();
+        if (run.contains("chosen") && run["chosen"].is_string())
+            name += " -> " + run["chosen"].get<std::string>();  // "auto -> ds-prior"
+        return name;
+    };
+    int nameWidth = 16;
+    for (const nlohmann::json& run : runs)
+        nameWidth = std::max(nameWidth, static_cast<int>(displayName(run).size()));
+    std::printf("  %8s  %-15s  %-*s  %-9s  %-16s  %8s\n", "id", "kind", nameWidth, "name", "status", "created (UTC)",
+                "accuracy");
     bool anyActive = false;
     bool anyParent = false;
     for (const nlohmann::json& run : runs) {
@@ -55,11 +67,9 @@ void printRuns(const nlohmann::json& runs)
             id += " <- " + std::to_string(run["parent"].get<std::int64_t>());
             anyParent = true;
         }
-        std::string name = run["name"].get<std::string>();
-        if (run.contains("chosen") && run["chosen"].is_string())
-            name += " -> " + run["chosen"].get<std::string>();  // "auto -> ds-prior"
-        std::printf("%s %8s  %-15s  %-16s  %-9s  %-16s  %8s\n", active ? "*" : " ", id.c_str(),
-                    run["kind"].get<std::string>().c_str(), name.c_str(),
+        const std::string name = displayName(run);
+        std::printf("%s %8s  %-15s  %-*s  %-9s  %-16s  %8s\n", active ? "*" : " ", id.c_str(),
+                    run["kind"].get<std::string>().c_str(), nameWidth, name.c_str(),
                     run["status"].get<std::string>().c_str(), when,
                     numberCell(run.value("accuracy", std::nan("")), "%.4f").c_str());
         if (run.contains("error"))

@@ -12,6 +12,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -95,6 +96,12 @@ private Q_SLOTS:
 
         const Run listed = runCli({"runs", project_});
         QVERIFY2(listed.exitCode == 0 && listed.out.contains("conal[scale=0.0001] mlp"), qPrintable(listed.out + listed.err));
+        // The name column fits the long name: the status lines up under its header.
+        const QStringList lines = listed.out.split('\n');
+        const auto header = std::find_if(lines.begin(), lines.end(), [](const QString& l) { return l.contains("status"); });
+        const auto row = std::find_if(lines.begin(), lines.end(), [](const QString& l) { return l.contains("conal[scale"); });
+        QVERIFY(header != lines.end() && row != lines.end());
+        QCOMPARE(row->indexOf(" done ") + 1, header->indexOf("status"));
     }
 
     void crowdLayerJsonOnADatasetStoresNothing()
