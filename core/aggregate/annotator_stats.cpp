@@ -53,19 +53,39 @@ std::vector<AnnotatorStats> annotatorStats(const Dataset& dataset, const Aggrega
 
         s.estimatedAccuracy = nan;
         s.spammerScore = nan;
-        if (static_cast<std::size_t>(w) < result.confusions.size()) {
-            const Eigen::MatrixXd& c = result.confusions[static_cast<std::size_t>(w)];
-            double right = 0.0;
+        // P(t) * share of the matrix's row t on its diagonal, over the rows with mass.
+        const auto diagonalShare = [&](const Eigen::MatrixXd& c) {
+            double on = 0.0;
             double mass = 0.0;
             for (int t = 0; t < k; ++t) {
                 const double prior = result.classPriors.size() == k ? result.classPriors(t) : 1.0 / k;
                 if (c.row(t).sum() <= 0)
                     continue;
-                right += prior * c(t, t) / c.row(t).sum();
+                on += prior * c(t, t) / c.row(t).sum();
                 mass += prior;
             }
-            if (mass > 0)
-                s.estimatedAccuracy = right / mass;
+            return mass > 0 ? on / mass : nan;
+        };
+        // A stored run made before the annotator joined has a zero matrix and no skill for it.
+        const auto u = static_cast<std::size_t>(w);
+        const bool weighed = u < result.confusions.size()
+                             && (!result.confusions[u].isZero()
+                                 || (w < result.annotatorSkill.size() && std::isfinite(result.annotatorSkill(w))));
+        if (weighed && s.labels == 0 && s.complementary > 0 && result.posteriors.rows() == dataset.itemCount()
+            && result.posteriors.cols() == k) {
+            // Only "not k" answers: its vote confusion matrix is empty (or a prior), so it is judged
+            // by its complementary transition matrix against the result's posteriors.
+            Eigen::MatrixXd q = Eigen::MatrixXd::Zero(k, k);
+            for (const auto& e : dataset.answers.ofAnnotator(w))
+                q.col(e.label) += result.posteriors.row(e.other).transpose();
+            s.estimatedAccuracy = 1.0 - diagonalShare(q);
+            for (int t = 0; t < k; ++t)
+                if (q.row(t).sum() > 0)
+                    q.row(t) /= q.row(t).sum();
+            s.spammerScore = spammerScore(q);
+        } else if (u < result.confusions.size()) {
+            const Eigen::MatrixXd& c = result.confusions[u];
+            s.estimatedAccuracy = diagonalShare(c);
             s.spammerScore = spammerScore(c);
         }
         s.skill = w < result.annotatorSkill.size() ? result.annotatorSkill(w) : nan;

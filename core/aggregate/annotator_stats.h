@@ -21,11 +21,16 @@ struct AnnotatorStats {
     double agreement = 0.0;
     // Probability of a right answer under the result's model:
     // sum_t prior_t * confusion(t, t) / sum over t of prior_t where the annotator's row has mass.
+    // An annotator with only complementary answers is judged by its complementary transition
+    // matrix Q(t, c) = P(says "not c" | true t), counted against the result's posteriors: the
+    // probability that its "not c" is right, 1 - the same sum over Q's diagonal.
     double estimatedAccuracy = 0.0;
-    // Raykar & Yu (2012) spammer score of the confusion matrix, in [0, 1]:
+    // Raykar & Yu (2012) spammer score of the confusion matrix (of Q for an annotator with only
+    // complementary answers), in [0, 1]:
     // 1 / (K (K - 1)) * sum over class pairs c < c' of ||row_c - row_c'||^2. Rows that are all
-    // alike (answers independent of the truth) give 0; the identity gives 1. Rows without mass
-    // are left out of the pairs; NaN when fewer than two rows have mass.
+    // alike (answers independent of the truth) give 0; the identity gives 1 (a "not c" uniform over
+    // the wrong classes gives 1 / (K - 1)^2). Rows without mass are left out of the pairs; NaN
+    // when fewer than two rows have mass.
     double spammerScore = 0.0;
     double skill = 0.0;      // the strategy's own annotator skill (see its registry entry)
 };

@@ -158,11 +158,28 @@ private Q_SLOTS:
         QVERIFY(std::isnan(loaded.annotatorSkill(3)));
         const auto oldStats = annotatorStats(d, loaded);
         QCOMPARE(oldStats[2].complementary, 4);
+        QVERIFY(std::isnan(oldStats[3].estimatedAccuracy) && std::isnan(oldStats[3].spammerScore));
 
         const AggregationResult fresh = aggregate("comp-ds", d);
         QCOMPARE(fresh.confusions.size(), std::size_t{4});
-        QVERIFY(std::isfinite(fresh.annotatorSkill(3)));
-        const nlohmann::json table = annotatorStatsJson(d, fresh, annotatorStats(d, fresh), false);
+        // Judged by their "not k" answers against the consensus. Against the truth vlm#1 is right on 3
+        // of the 4 items (item 3: "not a", its truth), vlm#2 on all 4; but the consensus cannot
+        // tell item 3's class (w0 says a, w1 b, vlm#1 "not a", vlm#2 "not b"), so both get the same
+        // figures, between those two: better than a "not k" uniform over the wrong classes
+        // (spammer score 1 / (K - 1)^2 = 0.25), far from a spammer (0).
+        const auto freshStats = annotatorStats(d, fresh);
+        const auto figures = [&](int w) {
+            const AnnotatorStats& s = freshStats[static_cast<std::size_t>(w)];
+            return QStringLiteral("annotator %1: accuracy %2, spammer score %3, skill %4")
+                .arg(w).arg(s.estimatedAccuracy).arg(s.spammerScore).arg(s.skill);
+        };
+        const QString both = figures(2) + "; " + figures(3);
+        QVERIFY2(std::abs(freshStats[2].estimatedAccuracy - freshStats[3].estimatedAccuracy) < 1e-9, qPrintable(both));
+        QVERIFY2(std::abs(freshStats[2].spammerScore - freshStats[3].spammerScore) < 1e-9, qPrintable(both));
+        QVERIFY2(freshStats[2].estimatedAccuracy > 0.8 && freshStats[2].estimatedAccuracy < 0.95, qPrintable(both));
+        QVERIFY2(freshStats[2].spammerScore > 0.25 && freshStats[2].spammerScore < 0.5, qPrintable(both));
+        QVERIFY2(fresh.annotatorSkill(2) > 0.75 && fresh.annotatorSkill(2) < 0.95, qPrintable(both));
+        const nlohmann::json table = annotatorStatsJson(d, fresh, freshStats, false);
         QCOMPARE(table[2]["kind"].get<std::string>(), std::string("machine"));
         QCOMPARE(table[0]["kind"].get<std::string>(), std::string("human"));
     }
