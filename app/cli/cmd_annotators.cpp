@@ -74,14 +74,22 @@ void addAnnotatorsCommand(CLI::App& app, const GlobalOptions& global, int& exitC
             return;
         }
         std::printf("Annotators of %s, from %s\n\n", dataset.name.c_str(), origin.c_str());
-        std::printf("%-20s %8s %8s %10s %9s %8s %8s\n", "annotator", "labels", "classes", "agreement", "accuracy",
-                    "non-spam", "skill");
+        // Complementary answers get their own column when the data has any.
+        bool complementary = false;
+        for (const AnnotatorStats& s : stats)
+            complementary = complementary || s.complementary > 0;
+        std::printf("%-20s %8s", "annotator", "labels");
+        if (complementary)
+            std::printf(" %8s", "not k");
+        std::printf(" %8s %10s %9s %8s %8s\n", "classes", "agreement", "accuracy", "non-spam", "skill");
         for (int w = 0; w < dataset.annotatorCount(); ++w) {
             const AnnotatorStats& s = stats[static_cast<std::size_t>(w)];
             const std::string id = dataset.annotatorIds[static_cast<std::size_t>(w)]
                                    + (dataset.isMachine(w) ? " [machine]" : "");
-            std::printf("%-20s %8d %8d %10s %9s %8s %8s\n", id.c_str(),
-                        s.labels, s.classesUsed, numberCell(s.agreement, "%.3f").c_str(),
+            std::printf("%-20s %8d", id.c_str(), s.labels);
+            if (complementary)
+                std::printf(" %8d", s.complementary);
+            std::printf(" %8d %10s %9s %8s %8s\n", s.classesUsed, numberCell(s.agreement, "%.3f").c_str(),
                         numberCell(s.estimatedAccuracy, "%.3f").c_str(), numberCell(s.spammerScore, "%.3f").c_str(),
                         numberCell(s.skill, "%.3f").c_str());
             if (args->confusions && static_cast<std::size_t>(w) < result.confusions.size()) {
@@ -97,6 +105,10 @@ void addAnnotatorsCommand(CLI::App& app, const GlobalOptions& global, int& exitC
         std::printf("\nagreement: share of the annotator's labels equal to the consensus; accuracy: P(right answer) "
                     "under the confusion matrix;\nnon-spam: Raykar & Yu's spammer score, higher is better: 0 = a spammer "
                     "(answers independent of the true class), 1 = perfect (spammer_score in --json).\n");
+        if (complementary)
+            std::printf("labels: votes ('class k'); not k: complementary answers. An annotator with only 'not k' answers "
+                        "is judged by them:\naccuracy = P(its 'not k' is right), non-spam from its P('not k' | true "
+                        "class) matrix.\n");
         if (!dataset.machineAnnotators.empty())
             std::printf("[machine]: a model's answers (crowdsift-cli annotate), weighed like anyone's.\n");
         exitCode = 0;

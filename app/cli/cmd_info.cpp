@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <string>
 
 namespace crowdsift::cli {
 
@@ -47,9 +48,21 @@ void addInfoCommand(CLI::App& app, const GlobalOptions& global, int& exitCode)
         } else {
             std::printf("%s", toText(summary).c_str());
             if (args->annotators) {
-                std::printf("\n  annotator              labels  classes used\n");
-                for (const auto& a : summary.annotatorTable)
-                    std::printf("  %-20s %8lld  %12d\n", a.id.c_str(), static_cast<long long>(a.labels), a.classesUsed);
+                // The same marks as `annotators`: a machine annotator's id ends in [machine]; the
+                // complementary answers among its labels get a column when the data has any.
+                const bool complementary = summary.complementaryAnswers > 0;
+                std::printf("\n  annotator              labels%s  classes used\n", complementary ? "     not k" : "");
+                bool anyMachine = false;
+                for (const auto& a : summary.annotatorTable) {
+                    const std::string id = a.id + (a.machine ? " [machine]" : "");
+                    anyMachine = anyMachine || a.machine;
+                    std::printf("  %-20s %8lld", id.c_str(), static_cast<long long>(a.labels));
+                    if (complementary)
+                        std::printf("  %8lld", static_cast<long long>(a.complementary));
+                    std::printf("  %12d\n", a.classesUsed);
+                }
+                if (anyMachine)
+                    std::printf("  [machine]: a model's answers (crowdsift-cli annotate)\n");
             }
             if (input.project)
                 printRuns(runs);

@@ -39,11 +39,13 @@ static std::vector<std::string> writeCsv(const Dataset& dataset, const Aggregati
         out += "\n";
     }
     const auto stats = annotatorStats(dataset, result);
-    std::string table = "annotator,labels,classes_used,agreement,estimated_accuracy,spammer_score,skill\n";
+    std::string table =
+        "annotator,kind,labels,complementary,classes_used,agreement,estimated_accuracy,spammer_score,skill\n";
     for (int w = 0; w < dataset.annotatorCount(); ++w) {
         const AnnotatorStats& s = stats[static_cast<std::size_t>(w)];
-        table += csvField(dataset.annotatorIds[static_cast<std::size_t>(w)]) + "," + std::to_string(s.labels) + ","
-                 + std::to_string(s.classesUsed) + "," + csvNumber(s.agreement) + ","
+        table += csvField(dataset.annotatorIds[static_cast<std::size_t>(w)]) + ","
+                 + (dataset.isMachine(w) ? "machine," : "human,") + std::to_string(s.labels) + ","
+                 + std::to_string(s.complementary) + "," + std::to_string(s.classesUsed) + "," + csvNumber(s.agreement) + ","
                  + csvNumber(s.estimatedAccuracy) + "," + csvNumber(s.spammerScore) + ","
                  + csvNumber(s.skill) + "\n";
     }

@@ -1,14 +1,22 @@
 // End-to-end: complementary answers through crowdsift-cli (import, info, aggregate's warning and
-// the strategies that read them), and `annotate`'s refusals that need no model.
+// the strategies that read them), a machine annotator's mark in every table, and `annotate`'s
+// refusals that need no model.
 
 #include "clirun.h"
+
+#include "data/formats.h"
+#include "project/store.h"
+#include "util/progress.h"
 
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <algorithm>
 
 using crowdsift::testing::runCli;
 using Run = crowdsift::testing::CliRun;
@@ -93,6 +101,70 @@ private Q_SLOTS:
         const QJsonObject j = QJsonDocument::fromJson(info.out.toUtf8()).object();
         QCOMPARE(j["complementary_answers"].toInt(), 4);
         QCOMPARE(j["votes"].toInt(), 0);
+    }
+
+    // A machine annotator (stored as `annotate` stores one) is marked in every table: info
+    // --annotators (text and JSON), annotators (text), and the .annotators.csv beside an
+    // aggregation export (kind column). A peerannot export has no place for the mark: read back,
+    // the machine is one more annotator.
+    void machineMarkInEveryTable()
+    {
+        QTemporaryDir dir;
+        const QString project = dir.filePath("p.csift");
+        QCOMPARE(runCli({"import", writeCsv(dir), "-o", project}).exitCode, 0);
+        {
+            crowdsift::Project p = crowdsift::Project::open(project.toStdString());
+            std::vector<crowdsift::Answer> answers;
+            for (int i = 0; i < 6; ++i)
+                answers.push_back({i, 0, (i + 2) % 3, true});
+            QCOMPARE(p.addMachineAnnotator("vlm", {{"model", "test"}}, answers), 3);
+        }
+
+        const Run info = runCli({"info", project, "--annotators"});
+        QCOMPARE(info.exitCode, 0);
+        QVERIFY2(info.out.contains("annotator              labels     not k  classes used"), qPrintable(info.out));
+        QVERIFY2(info.out.contains("  vlm [machine]               6         6             3\n"), qPrintable(info.out));
+        QVERIFY2(info.out.contains("  c                           6         6             3\n"), qPrintable(info.out));
+        QVERIFY2(info.out.contains("  a                           6         0             3\n"), qPrintable(info.out));
+        QVERIFY(info.out.contains("[machine]: a model's answers (crowdsift-cli annotate)"));
+        const Run infoJson = runCli({"info", project, "--annotators", "--json"});
+        const QJsonArray infoTable = QJsonDocument::fromJson(infoJson.out.toUtf8()).object()["annotator_table"].toArray();
+        QCOMPARE(infoTable.size(), 4);
+        QCOMPARE(infoTable[3].toObject()["kind"].toString(), QStringLiteral("machine"));
+        QCOMPARE(infoTable[0].toObject()["kind"].toString(), QStringLiteral("human"));
+
+        const QString csv = dir.filePath("out.csv");
+        const Run aggregate = runCli({"aggregate", project, "-s", "comp-ds", "-o", csv});
+        QVERIFY2(aggregate.exitCode == 0, qPrintable(aggregate.err));
+        QFile table(dir.filePath("out.annotators.csv"));
+        QVERIFY(table.open(QIODevice::ReadOnly));
+        const QStringList rows = QString::fromUtf8(table.readAll()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(rows.size(), 5);
+        QCOMPARE(rows[0], QStringLiteral("annotator,kind,labels,complementary,classes_used,agreement,estimated_accuracy,"
+                                         "spammer_score,skill"));
+        QVERIFY2(rows[1].startsWith("a,human,6,0,3,"), qPrintable(rows[1]));
+        // Its "not k" answers are all right: judged by them, it is near 1 on both figures.
+        const QStringList vlm = rows[4].split(',');
+        QCOMPARE(vlm.mid(0, 6), (QStringList{"vlm", "machine", "0", "6", "0", ""}));
+        QVERIFY2(vlm[6].toDouble() > 0.95 && vlm[7].toDouble() > 0.9, qPrintable(rows[4]));
+
+        const Run annotators = runCli({"annotators", project});
+        QCOMPARE(annotators.exitCode, 0);
+        QVERIFY2(annotators.out.contains("vlm [machine]") && !annotators.out.contains("c [machine]"),
+                 qPrintable(annotators.out));
+        // labels (votes) 0, not k 6, classes 0, agreement -, accuracy and non-spam from its "not k".
+        QVERIFY2(annotators.out.contains(QRegularExpression("\\nvlm \\[machine\\] +0 +6 +0 +- +0\\.9\\d\\d +0\\.9\\d\\d ")),
+                 qPrintable(annotators.out));
+        QVERIFY(annotators.out.contains("[machine]: a model's answers (crowdsift-cli annotate), weighed like anyone's."));
+
+        const QString folder = dir.filePath("curated");
+        const Run exported = runCli({"export", project, "-o", dir.filePath("final.csv"), "--peerannot", folder});
+        QVERIFY2(exported.exitCode == 0, qPrintable(exported.err));
+        crowdsift::ReadOptions options;
+        options.format = crowdsift::Format::Peerannot;
+        const crowdsift::Dataset back = crowdsift::readDataset(folder.toStdString(), options);
+        QVERIFY(std::find(back.annotatorIds.begin(), back.annotatorIds.end(), "vlm") != back.annotatorIds.end());
+        QVERIFY(back.machineAnnotators.empty());
     }
 
     void annotateNeedsAModelAndTrust()
