@@ -207,6 +207,9 @@ Dataset withCuratorAnnotator(const Dataset& dataset, const FinalLabels& labels, 
     Dataset out = dataset;
     const int curator = dataset.annotatorCount();
     out.annotatorIds.push_back(uniqueAnnotatorId(dataset, curatorId));
+    // The curator is a person; the machine marks, when there are any, stay one per annotator.
+    if (!out.machineAnnotators.empty())
+        out.machineAnnotators.push_back(0);
     std::vector<Answer> triplets = dataset.answers.triplets();
     for (int i = 0; i < labels.itemCount(); ++i) {
         const auto u = static_cast<std::size_t>(i);

@@ -268,6 +268,18 @@ private Q_SLOTS:
         QCOMPARE(curated.answers.size(), d.answers.size());
         QCOMPARE(curated.answers.countOfAnnotator(2), 0);
     }
+
+    // A dataset with a machine annotator: the curator joins as a person and the marks stay one per
+    // annotator (the curated dataset validates).
+    void curatorJoinsBesideAMachine()
+    {
+        Dataset d = handDataset();
+        d.machineAnnotators = {0, 1};
+        const Dataset curated = withCuratorAnnotator(d, finalLabels(d, handResult(), ReviewState(6)));
+        QCOMPARE(curated.machineAnnotators, (std::vector<std::uint8_t>{0, 1, 0}));
+        QVERIFY(curated.isMachine(1) && !curated.isMachine(2));
+        curated.validate();
+    }
 };
 
 QTEST_APPLESS_MAIN(TestFinalLabels)
