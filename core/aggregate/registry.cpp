@@ -1,6 +1,7 @@
 #include "aggregate/registry.h"
 
 #include "aggregate/chooser.h"
+#include "aggregate/common.h"
 #include "aggregate/complementary.h"
 #include "aggregate/dawid_skene.h"
 #include "aggregate/glad.h"
@@ -157,6 +158,13 @@ AggregationResult aggregate(const std::string& name, const Dataset& dataset, con
                                  "not a parameter of " + name + "; it reads: " + known);
             }
     const AggregationParams effective = AggregationParams::fromJson(params, info.defaults);
+    if (!info.readsComplementary && usableAnswerCount(dataset) == 0) {
+        const std::int64_t complementary = complementaryAnswerCount(dataset);
+        if (complementary > 0)
+            throw InputError(dataset.source.empty() ? dataset.name : dataset.source, "answers",
+                             name + " reads only votes ('class k'), and all " + std::to_string(complementary)
+                                 + " answers are complementary ('not class k'): aggregate with comp-ds or comp-vote");
+    }
     AggregationResult r = info.run(dataset, effective, progress);
     r.strategy = name;
     if (!info.readsComplementary)

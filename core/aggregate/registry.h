@@ -44,8 +44,9 @@ AggregationParams defaultParams(const std::string& name);
 // AggregationParams; keys the strategy does not read are rejected, so a typo never goes
 // unnoticed). A strategy that cannot read complementary answers skips them and says so: the
 // result's extra["warnings"] (an array of strings) names how many it ignored and the strategies
-// that read them. Throws InputError for a bad name or parameter, Cancelled when `progress` is
-// cancelled.
+// that read them; when every answer of `dataset` is complementary such a strategy has nothing to
+// read, and InputError says to use those (no silent run that labels nothing). Throws InputError
+// for a bad name or parameter, Cancelled when `progress` is cancelled.
 // Adds the warning above to `result` when `dataset` has complementary answers (for strategies run
 // outside aggregate(), such as CROWDLAB, that skip them too).
 void warnComplementarySkipped(AggregationResult& result, const Dataset& dataset);

@@ -7,9 +7,11 @@
 #include "aggregate/complementary.h"
 #include "aggregate/registry.h"
 #include "aggregate/simulate.h"
+#include "util/error.h"
 
 #include <QTest>
 
+#include <algorithm>
 #include <random>
 
 using namespace crowdsift;
@@ -236,6 +238,34 @@ private Q_SLOTS:
                 QVERIFY2(b.posteriors(i, k) < a.posteriors(i, k) || a.posteriors(i, k) == 1.0,
                          (info.name + " item " + std::to_string(i) + ": " + std::to_string(a.posteriors(i, k)) + " -> "
                           + std::to_string(b.posteriors(i, k))).c_str());
+            }
+        }
+    }
+
+    // Only complementary answers: a strategy that reads votes has nothing to read and says so,
+    // naming the two that do, instead of a run that labels nothing; those two label every item.
+    void onlyComplementaryNeedsAComplementaryStrategy()
+    {
+        std::vector<Answer> answers;
+        for (int i = 0; i < 6; ++i)
+            for (int w = 0; w < 2; ++w)
+                answers.push_back({i, w, (i + 1 + w) % 3, true});
+        const Dataset d = tinyDataset(6, 2, 3, answers);
+        for (const StrategyInfo& info : strategies()) {
+            if (info.readsComplementary) {
+                const AggregationResult r = aggregate(info.name, d);
+                QVERIFY2(std::count(r.labels.begin(), r.labels.end(), -1) == 0, info.name.c_str());
+                continue;
+            }
+            try {
+                aggregate(info.name, d);
+                QFAIL(("no error from " + info.name).c_str());
+            } catch (const InputError& e) {
+                const std::string what = e.what();
+                QVERIFY2(what.find(info.name + " reads only votes") != std::string::npos
+                             && what.find("all 12 answers are complementary") != std::string::npos
+                             && what.find("comp-ds or comp-vote") != std::string::npos,
+                         what.c_str());
             }
         }
     }
