@@ -49,7 +49,8 @@ class Progress;
 //   to_csv(index_label="task")). With a header, the first column holds item ids when the
 //   header's first cell is empty or one of task, item, question, id, index, image. Without ids,
 //   items are "0".."N-1" and annotators "0".."M-1". Integral floats ("3.0") are accepted.
-//   .npy: float (NaN = not labelled) or integer (negative = not labelled), keys "0".."N-1".
+//   .npy: float (NaN = not labelled) or integer (negative = not labelled), keys "0".."N-1"; a
+//   sibling features.npy with N rows fills Dataset::features (other dimensions flattened).
 //   With ReadOptions::complementary every label is a complementary one.
 // - Cifar10h: cifar10h-raw.csv, columns found by name: annotator_id, chosen_label,
 //   cifar10_test_test_idx, is_attn_check (rows with is_attn_check 1 are dropped) and, when
@@ -104,7 +105,7 @@ struct ReadOptions {
 // The readers report:
 // - repeated answers (same item, annotator and label) kept once;
 // - CIFAR-10H attention-check rows dropped;
-// - a Rodrigues feature file whose rows are not one per item, not loaded;
+// - a Rodrigues or .npy matrix feature file whose rows are not one per item, not loaded;
 // - peerannot images not matched to a task with answers (no -<task> suffix, or a task without
 //   answers), not used;
 // - truth entries that fall short of the items (items past the end have no truth).

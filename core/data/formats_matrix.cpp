@@ -209,6 +209,22 @@ fs::path findFeatureFile(const fs::path& folder)
     return candidates.empty() ? fs::path() : candidates.front();
 }
 
+// Fills dataset.features from `featureFile` when it has one row per item (other dimensions
+// flattened), else warns and leaves them empty.
+void loadFeatures(Dataset& dataset, const fs::path& featureFile, std::size_t rows, std::vector<ReadWarning>& warnings)
+{
+    const NpyArray features = readNpy(featureFile.string());
+    if (features.rank() >= 1 && features.shape[0] == rows && rows > 0) {
+        const std::size_t dims = features.count() / rows;
+        const std::vector<float> values = features.as<float>();
+        dataset.features.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(dims));
+        std::copy(values.begin(), values.end(), dataset.features.data());
+    } else {
+        warnings.push_back({featureFile.string(), "shape " + shapeText(features.shape) + " does not have one row per item ("
+                                                      + std::to_string(rows) + "); features not loaded"});
+    }
+}
+
 }  // namespace
 
 namespace formats {
@@ -216,9 +232,17 @@ namespace formats {
 Dataset readMatrix(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& warnings)
 {
     const std::string extension = normalizedName(fs::path(path).extension().string());
-    if (extension == ".npy")
-        return readMatrixNpy(path, options, warnings);
-    return readMatrixCsv(path, options, warnings);
+    if (extension != ".npy")
+        return readMatrixCsv(path, options, warnings);
+    Dataset dataset = readMatrixNpy(path, options, warnings);
+    // An ACL-style cl_labels.npy has no features of its own: a features.npy beside it (items in
+    // the matrix's row order) gives the models of `train` something to learn from.
+    const fs::path file = fs::absolute(fs::path(path)).lexically_normal();
+    const fs::path featureFile = file.parent_path() / "features.npy";
+    std::error_code ec;
+    if (file.filename() != "features.npy" && fs::is_regular_file(featureFile, ec))
+        loadFeatures(dataset, featureFile, static_cast<std::size_t>(dataset.itemCount()), warnings);
+    return dataset;
 }
 
 Dataset readRodrigues(const std::string& path, const ReadOptions& options, std::vector<ReadWarning>& warnings)
@@ -274,19 +298,8 @@ Dataset readRodrigues(const std::string& path, const ReadOptions& options, std::
     dataset.name = nameFromPath(name);
 
     const fs::path featureFile = findFeatureFile(file.parent_path());
-    if (!featureFile.empty()) {
-        const NpyArray features = readNpy(featureFile.string());
-        if (features.rank() >= 1 && features.shape[0] == rows && rows > 0) {
-            const std::size_t dims = features.count() / rows;
-            const std::vector<float> values = features.as<float>();
-            dataset.features.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(dims));
-            std::copy(values.begin(), values.end(), dataset.features.data());
-        } else {
-            warnings.push_back({featureFile.string(), "shape " + shapeText(features.shape)
-                                                          + " does not have one row per item ("
-                                                          + std::to_string(rows) + "); features not loaded"});
-        }
-    }
+    if (!featureFile.empty())
+        loadFeatures(dataset, featureFile, rows, warnings);
     return dataset;
 }
 

@@ -53,6 +53,7 @@ private Q_SLOTS:
     void repeatedJsonKeys();
     void attentionChecksDropped();
     void featuresNotLoaded();
+    void matrixNpyFeatures();
     void peerannotImagesNotUsed();
     void truthShorterThanKeys();
     void readDatasetIsTheSameDataset();
@@ -114,6 +115,31 @@ void TestReadWarnings::featuresNotLoaded()
     QCOMPARE(read.dataset.features.size(), Eigen::Index{0});
     QCOMPARE(read.warnings.size(), std::size_t{1});
     QCOMPARE(QFileInfo(QString::fromStdString(read.warnings[0].file)).fileName(), QString("features.npy"));
+    QCOMPARE(read.warnings[0].problem, std::string("shape (2, 4) does not have one row per item (4); features not loaded"));
+}
+
+// An ACL-style cl_labels.npy with a features.npy beside it: the features are the items' (in the
+// matrix's row order); with another row count they are not loaded, and said so.
+void TestReadWarnings::matrixNpyFeatures()
+{
+    QTemporaryDir dir;
+    const std::int64_t labels[] = {1, 2, 0, 2, 0, 1, 1, 0};
+    writeNpy(str(dir.filePath("cl_labels.npy")), labels, {4, 2});
+    const float features[] = {1, 2, 3, 4, 5, 6, 7, 8};
+    writeNpy(str(dir.filePath("features.npy")), features, {4, 2});
+    ReadOptions options;
+    options.format = Format::Matrix;
+    options.complementary = true;
+    options.classCount = 3;
+    DatasetRead read = readDatasetWithWarnings(str(dir.filePath("cl_labels.npy")), options);
+    QVERIFY2(read.warnings.empty(), qPrintable(texts(read.warnings)));
+    QCOMPARE(read.dataset.features.rows(), Eigen::Index{4});
+    QCOMPARE(read.dataset.features(2, 1), 6.0f);
+
+    writeNpy(str(dir.filePath("features.npy")), features, {2, 4});
+    read = readDatasetWithWarnings(str(dir.filePath("cl_labels.npy")), options);
+    QCOMPARE(read.dataset.features.size(), Eigen::Index{0});
+    QCOMPARE(read.warnings.size(), std::size_t{1});
     QCOMPARE(read.warnings[0].problem, std::string("shape (2, 4) does not have one row per item (4); features not loaded"));
 }
 
