@@ -8,14 +8,18 @@
 #include "util/npy.h"
 #include "util/progress.h"
 
+#include <QDir>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <random>
 
 using crowdsift::testing::kClasses;
+using crowdsift::testing::kDims;
 using crowdsift::testing::kItems;
 using crowdsift::testing::runCli;
 using Run = crowdsift::testing::CliRun;
@@ -114,6 +118,100 @@ private Q_SLOTS:
         const crowdsift::Project project = crowdsift::Project::open(project_.toStdString());
         const std::int64_t id = project.runs().back().id;
         QCOMPARE(project.runOutput(id, "transition_learned").shape, (std::vector<std::size_t>{kClasses, kClasses}));
+    }
+
+    // Only complementary answers, end to end: an ACL-style cl_labels.npy (two "not" labels per
+    // item, N x 2) with a features.npy beside it, imported with the README's command; info counts
+    // them; comp-ds labels the items; ds, which reads only votes, says to use comp-ds instead of
+    // labelling nothing; scl-nl trains on them.
+    void complementaryOnlyDataset()
+    {
+        const crowdsift::Dataset crowd = crowdsift::testing::syntheticCrowd();
+        std::mt19937_64 rng(5);
+        std::vector<std::int64_t> cl;
+        std::vector<std::int64_t> notPerClass(kClasses, 0);
+        for (int i = 0; i < kItems; ++i) {
+            std::vector<int> wrong;
+            for (int c = 0; c < kClasses; ++c)
+                if (c != crowd.truth[static_cast<std::size_t>(i)])
+                    wrong.push_back(c);
+            std::shuffle(wrong.begin(), wrong.end(), rng);
+            for (int j = 0; j < 2; ++j) {
+                cl.push_back(wrong[static_cast<std::size_t>(j)]);
+                ++notPerClass[static_cast<std::size_t>(wrong[static_cast<std::size_t>(j)])];
+            }
+        }
+        QVERIFY(QDir().mkpath(dir_.filePath("acl")));
+        const QString labels = dir_.filePath("acl/cl_labels.npy");
+        crowdsift::writeNpy(labels.toStdString(), cl.data(), {kItems, 2});
+        crowdsift::writeNpy(dir_.filePath("acl/features.npy").toStdString(), crowd.features.data(), {kItems, kDims});
+        const QString project = dir_.filePath("acl/cl.csift");
+        const Run import = runCli({"import", labels, "--format", "matrix", "--complementary-matrix", "--classes",
+                                   QString::number(kClasses), "-o", project});
+        QVERIFY2(import.exitCode == 0, qPrintable(import.err));
+
+        const Run info = runCli({"info", project});
+        QCOMPARE(info.exitCode, 0);
+        QVERIFY2(info.out.contains(QStringLiteral("Answers        %1 (0 votes, %1 complementary 'not k')").arg(2 * kItems)),
+                 qPrintable(info.out));
+        QVERIFY2(info.out.contains(QStringLiteral("Features       %1 per item").arg(kDims)), qPrintable(info.out));
+        QVERIFY2(info.out.contains("  #  class                      votes     not k\n"), qPrintable(info.out));
+        QVERIFY2(info.out.contains(QStringLiteral("  0  0                               0  %1\n").arg(notPerClass[0], 8)),
+                 qPrintable(info.out));
+        const QJsonObject j = QJsonDocument::fromJson(runCli({"info", project, "--json"}).out.toUtf8()).object();
+        QCOMPARE(j["votes"].toInt(), 0);
+        QCOMPARE(j["complementary_answers"].toInt(), 2 * kItems);
+        const QJsonArray classes = j["class_table"].toArray();
+        QCOMPARE(classes.size(), kClasses);
+        for (int c = 0; c < kClasses; ++c) {
+            QCOMPARE(classes[c].toObject()["votes"].toInt(), 0);
+            QCOMPARE(classes[c].toObject()["complementary"].toInt(), static_cast<int>(notPerClass[static_cast<std::size_t>(c)]));
+        }
+
+        // Two distinct "not" answers of three classes leave the true one: comp-vote finds it
+        // everywhere. comp-ds labels every item too, but its columns-as-independent-annotators
+        // model does not fit one labeller's distinct "not"s (no column ever repeats the other), so
+        // its accuracy here is not asserted (about half: see the report of issue 15).
+        for (const QString& strategy : {QStringLiteral("comp-vote"), QStringLiteral("comp-ds")}) {
+            const QString consensus = dir_.filePath("acl-" + strategy + ".npy");
+            const Run run = runCli({"aggregate", project, "-s", strategy, "-o", consensus});
+            QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+            const std::vector<int> labelled =
+                crowdsift::readNpy(dir_.filePath("acl-" + strategy + ".labels.npy").toStdString()).as<int>();
+            QCOMPARE(static_cast<int>(labelled.size()), kItems);
+            QCOMPARE(static_cast<int>(std::count(labelled.begin(), labelled.end(), -1)), 0);
+            if (strategy == "comp-vote") {
+                int right = 0;
+                for (int i = 0; i < kItems; ++i)
+                    right += labelled[static_cast<std::size_t>(i)] == crowd.truth[static_cast<std::size_t>(i)];
+                QCOMPARE(right, kItems);
+            }
+        }
+
+        for (const QStringList& arguments : {QStringList{"aggregate", project}, QStringList{"aggregate", project, "-s", "ds"}}) {
+            const Run ds = runCli(arguments);
+            QVERIFY(ds.exitCode != 0);
+            QVERIFY2(ds.err.contains(QStringLiteral("ds reads only votes ('class k'), and all %1 answers are "
+                                                    "complementary ('not class k'): aggregate with comp-ds or comp-vote")
+                                         .arg(2 * kItems)),
+                     qPrintable(ds.err));
+        }
+
+        const QString probs = dir_.filePath("acl-probs.npy");
+        const Run train = runCli(QStringList{"train", project, "--complementary", "-s", "scl-nl", "-o", probs, "--json"} + quick);
+        QVERIFY2(train.exitCode == 0, qPrintable(train.err));
+        const QJsonObject t = QJsonDocument::fromJson(train.out.toUtf8()).object();
+        QCOMPARE(t["strategy"].toString(), QStringLiteral("scl-nl"));
+        QCOMPARE(t["complementary_answers"].toInt(), 2 * kItems);
+        QCOMPARE(t["ordinary_answers"].toInt(), 0);
+        const std::vector<float> p = crowdsift::readNpy(probs.toStdString()).as<float>();
+        QCOMPARE(static_cast<int>(p.size()), kItems * kClasses);
+        int right = 0;
+        for (int i = 0; i < kItems; ++i) {
+            const auto row = p.begin() + static_cast<std::ptrdiff_t>(i) * kClasses;
+            right += std::max_element(row, row + kClasses) - row == crowd.truth[static_cast<std::size_t>(i)];
+        }
+        QVERIFY2(right >= kItems * 85 / 100, qPrintable(QString::number(right)));
     }
 
     void badUsesAreRefused()
