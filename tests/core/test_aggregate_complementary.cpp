@@ -179,6 +179,9 @@ private Q_SLOTS:
         qInfo("accuracy: comp-ds %.4f, comp-vote %.4f, ds on the votes only %.4f", accEm, accCounting, accVotes);
         QVERIFY2(accEm > accCounting && accEm > accVotes + 0.05,
                  (std::to_string(accEm) + " vs " + std::to_string(accCounting) + ", votes only " + std::to_string(accVotes)).c_str());
+        // Independent labellers' "not"s coincide on some items: no warning that they look like one
+        // labeller's set.
+        QVERIFY(!em.extra.contains("warnings"));
         const int m = votes.annotatorCount();
         const nlohmann::json& q = em.extra["complementary_transitions"];
         // About 600 answers per class and labeller: a share's sampling error is about 0.02.
