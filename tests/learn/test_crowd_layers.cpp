@@ -2,6 +2,7 @@
 #include "learn/torch_crowd.h"
 #include "learn_project/crowd_runs.h"
 
+#include "backbone_testdata.h"
 #include "input_error.h"
 #include "learn_testdata.h"
 #include "synthetic_crowd.h"
@@ -20,8 +21,6 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
-
-#include <torch/script.h>
 
 using namespace crowdsift;
 using namespace crowdsift::testing;
@@ -165,6 +164,37 @@ std::vector<int> pick(const std::vector<int>& values, const std::vector<int>& ro
 
 class TestCrowdLayers : public QObject {
     Q_OBJECT
+
+    // small-cnn learns the corner images from the votes of annotators of 80, 65 and 50 %
+    // accuracy, out of sample, with CrowdLayer and CoNAL, on the CPU (one thread) or on CUDA.
+    void smallCnnLearnsCorners(bool cuda)
+    {
+        const SimulatedCrowd crowd = simulatedCrowd(600, {symmetric(0.8), symmetric(0.65), symmetric(0.5)}, 0.9);
+        const Dataset& d = crowd.dataset;
+        const LearnInput input = cornerImages(d, 8);
+        ModelSpec spec;
+        spec.name = "small-cnn";
+        spec.width = 8;
+        TrainConfig config = defaultTrainConfig("small-cnn", cuda);
+        config.epochs = 8;
+        config.batchSize = 32;
+        if (!cuda)
+            config.threads = 1;
+        config.augment = false;
+        config.flip = false;
+        QCOMPARE(config.device, std::string(cuda ? "cuda" : "cpu"));
+        for (const char* name : {"crowdlayer[mw]", "conal"}) {
+            QCOMPARE(CrowdModel(spec, input, 3, 3, config, parseCrowdStrategy(name)).device(), config.device);
+            const CrowdCrossValidation result =
+                crossValidateCrowd(input, crowdVotes(d), 3, spec, config, parseCrowdStrategy(name), 2);
+            const double accuracy = agreement(rowArgmax(result.probabilities), d.truth);
+            std::printf("%s, small-cnn on 8 x 8 images, %s: out-of-sample accuracy %.4f\n", name, config.device.c_str(),
+                        accuracy);
+            QVERIFY2(accuracy > 0.8, name);
+            QVERIFY(result.probabilities.allFinite());
+            QCOMPARE(result.confusions.size(), std::size_t(3 * 3 * 3));
+        }
+    }
 
 private Q_SLOTS:
     void strategiesParseAndName()
@@ -370,29 +400,7 @@ private Q_SLOTS:
     // The image path: small-cnn learns from the crowd's votes on tiny synthetic images (8 x 8
     // gray, class k a bright 4 x 4 square in corner k plus noise) on the CPU, out of sample, far
     // above the chance of 1/3; the votes come from annotators of 80 %, 65 % and 50 % accuracy.
-    void smallCnnLearnsFromCrowdsOnImages()
-    {
-        const SimulatedCrowd crowd = simulatedCrowd(600, {symmetric(0.8), symmetric(0.65), symmetric(0.5)}, 0.9);
-        const Dataset& d = crowd.dataset;
-        const LearnInput input = cornerImages(d, 8);
-        ModelSpec spec;
-        spec.name = "small-cnn";
-        spec.width = 8;
-        TrainConfig config = defaultTrainConfig("small-cnn", false);
-        config.epochs = 8;
-        config.batchSize = 32;
-        config.threads = 1;
-        config.augment = false;
-        config.flip = false;
-        for (const char* name : {"crowdlayer[mw]", "conal"}) {
-            const CrowdCrossValidation result =
-                crossValidateCrowd(input, crowdVotes(d), 3, spec, config, parseCrowdStrategy(name), 2);
-            const double accuracy = agreement(rowArgmax(result.probabilities), d.truth);
-            std::printf("%s, small-cnn on 8 x 8 images: out-of-sample accuracy %.4f\n", name, accuracy);
-            QVERIFY2(accuracy > 0.8, name);
-            QCOMPARE(result.confusions.size(), std::size_t(3 * 3 * 3));
-        }
-    }
+    void smallCnnLearnsFromCrowdsOnImages() { smallCnnLearnsCorners(false); }
 
     // On a CUDA machine (skipped on one without): the crowd layers and their votes move to the
     // GPU with the classifier, and small-cnn learns the corner images from the crowd there as on
@@ -401,28 +409,7 @@ private Q_SLOTS:
     {
         if (!cudaAvailable())
             QSKIP("no CUDA device on this machine");
-        const SimulatedCrowd crowd = simulatedCrowd(600, {symmetric(0.8), symmetric(0.65), symmetric(0.5)}, 0.9);
-        const Dataset& d = crowd.dataset;
-        const LearnInput input = cornerImages(d, 8);
-        ModelSpec spec;
-        spec.name = "small-cnn";
-        spec.width = 8;
-        TrainConfig config = defaultTrainConfig("small-cnn", true);
-        config.epochs = 8;
-        config.batchSize = 32;
-        config.augment = false;
-        config.flip = false;
-        QCOMPARE(config.device, std::string("cuda"));
-        for (const char* name : {"crowdlayer[mw]", "conal"}) {
-            CrowdModel model(spec, input, 3, 3, config, parseCrowdStrategy(name));
-            QCOMPARE(model.device(), std::string("cuda"));
-            const CrowdCrossValidation result =
-                crossValidateCrowd(input, crowdVotes(d), 3, spec, config, parseCrowdStrategy(name), 2);
-            const double accuracy = agreement(rowArgmax(result.probabilities), d.truth);
-            std::printf("%s, small-cnn on CUDA: out-of-sample accuracy %.4f\n", name, accuracy);
-            QVERIFY2(accuracy > 0.8, name);
-            QVERIFY(result.probabilities.allFinite());
-        }
+        smallCnnLearnsCorners(true);
     }
 
     // The crowd layers sit on any classifier of the trainer. resnet18 (one epoch on 16 x 16
@@ -473,16 +460,7 @@ private Q_SLOTS:
         script.name = "torchscript";
         script.backbone = dir.filePath("backbone.pt").toStdString();
         script.hidden = {};
-        {
-            torch::jit::Module backbone("Backbone");
-            torch::manual_seed(7);
-            backbone.register_parameter("projection", torch::randn({24, 16 * 16}), false);
-            backbone.define(R"(
-def forward(self, x):
-    return torch.relu(torch.matmul(x.flatten(1), self.projection.t()))
-)");
-            backbone.save(script.backbone);
-        }
+        saveProjectionBackbone(script.backbone, 16 * 16);
         TrainConfig head = quickConfig(30);
         head.batchSize = 16;
         for (const char* name : {"crowdlayer[mw]", "conal"}) {

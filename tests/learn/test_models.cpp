@@ -3,6 +3,7 @@
 #include "util/error.h"
 
 #include <QTemporaryDir>
+#include "backbone_testdata.h"
 #include "input_error.h"
 
 #include <QtTest>
@@ -248,16 +249,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
         const std::string path = dir.filePath("backbone.pt").toStdString();
-        {
-            torch::jit::Module backbone("Backbone");
-            torch::manual_seed(7);
-            backbone.register_parameter("projection", torch::randn({24, 16 * 16}), false);
-            backbone.define(R"(
-def forward(self, x):
-    return torch.relu(torch.matmul(x.flatten(1), self.projection.t()))
-)");
-            backbone.save(path);
-        }
+        crowdsift::testing::saveProjectionBackbone(path, 16 * 16);
         std::vector<int> labels;
         const LearnInput input = quadrantImages(128, 16, labels);
         Targets targets;
