@@ -103,8 +103,9 @@ AnnotatorsPage::AnnotatorsPage(ProjectDocument* document, QWidget* parent) : QWi
     QHeaderView* header = table_->horizontalHeader();
     header->setHighlightSections(false);
     header->setStretchLastSection(false);
-    // The id takes what is left, like a file name; the numbers keep a steady width.
-    header->setSectionResizeMode(AnnotatorTableModel::IdColumn, QHeaderView::Stretch);
+    // The id is always readable ("mlp-machine (machine)" too): its column fits it; the share bar
+    // of the labels and the numbers keep a steady width (the table scrolls sideways when narrow).
+    header->setSectionResizeMode(AnnotatorTableModel::IdColumn, QHeaderView::ResizeToContents);
     header->setSectionResizeMode(AnnotatorTableModel::LabelsColumn, QHeaderView::Interactive);
     for (int column = AnnotatorTableModel::ClassesUsedColumn; column < AnnotatorTableModel::ColumnCount; ++column)
         header->setSectionResizeMode(column, QHeaderView::ResizeToContents);

@@ -9,10 +9,48 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 namespace crowdsift {
 
 namespace {
+
+// a < b with runs of digits compared as numbers ("w2" < "w10") and the rest byte by byte.
+bool naturalLess(const std::string& a, const std::string& b)
+{
+    const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    std::size_t i = 0;
+    std::size_t j = 0;
+    while (i < a.size() && j < b.size()) {
+        if (digit(a[i]) && digit(b[j])) {
+            std::size_t endA = i;
+            std::size_t endB = j;
+            while (endA < a.size() && digit(a[endA]))
+                ++endA;
+            while (endB < b.size() && digit(b[endB]))
+                ++endB;
+            std::size_t startA = i;
+            std::size_t startB = j;
+            while (startA + 1 < endA && a[startA] == '0')
+                ++startA;
+            while (startB + 1 < endB && b[startB] == '0')
+                ++startB;
+            if (endA - startA != endB - startB)
+                return endA - startA < endB - startB;
+            const int c = a.compare(startA, endA - startA, b, startB, endB - startB);
+            if (c != 0)
+                return c < 0;
+            i = endA;
+            j = endB;
+            continue;
+        }
+        if (a[i] != b[j])
+            return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[j]);
+        ++i;
+        ++j;
+    }
+    return a.size() - i < b.size() - j;
+}
 
 QString percent(double fraction)
 {
@@ -67,7 +105,13 @@ void AnnotatorTableModel::reload()
     ids.reserve(table.size());
     for (const auto& row : table)
         ids.push_back(row.id);
-    const std::vector<int> order = naturalIdOrder(ids);
+    // Digit runs compare as numbers in every id, so "2" sorts before "10" even beside an id that
+    // is not a number ("mlp-machine"), where naturalIdOrder falls back to plain text order.
+    std::vector<int> order(ids.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+        return naturalLess(ids[static_cast<std::size_t>(a)], ids[static_cast<std::size_t>(b)]);
+    });
     idRank_.assign(table.size(), 0);
     maxLabels_ = 0;
     for (const auto& row : table)

@@ -403,6 +403,19 @@ void TestAnnotators::complementaryHeatmapAndMachineRows()
     QCOMPARE(page.annotatorModel()->index(machine, AnnotatorTableModel::IdColumn).data().toString(),
              QStringLiteral("vlm#1 (machine)"));
     QVERIFY(!page.annotatorModel()->index(0, AnnotatorTableModel::IdColumn).data().toString().contains("machine"));
+    // Sorted by id, digit runs compare as numbers beside the machine's id too (0, 1, 2, ..., 39,
+    // vlm#1), and the id column is wide enough for "vlm#1 (machine)".
+    QTableView* table = page.annotatorTable();
+    table->sortByColumn(AnnotatorTableModel::IdColumn, Qt::AscendingOrder);
+    const QAbstractItemModel* sorted = table->model();
+    for (int row = 0; row < machine; ++row)
+        QCOMPARE(sorted->index(row, AnnotatorTableModel::IdColumn).data().toString(), QString::number(row));
+    QCOMPARE(sorted->index(machine, AnnotatorTableModel::IdColumn).data().toString(), QStringLiteral("vlm#1 (machine)"));
+    page.resize(900, 600);
+    page.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&page));
+    QVERIFY(table->columnWidth(AnnotatorTableModel::IdColumn)
+            >= table->fontMetrics().horizontalAdvance(QStringLiteral("vlm#1 (machine)")));
 
     const int k = demo_.classCount();
     ConfusionHeatmap* heatmap = page.complementaryHeatmap();
