@@ -14,6 +14,9 @@
 #include "util/progress.h"
 
 #include <QCheckBox>
+#include <QCryptographicHash>
+#include <QFileInfo>
+#include <QSettings>
 #include <QComboBox>
 #include <QCompleter>
 #include <QDoubleSpinBox>
@@ -44,6 +47,15 @@
 namespace crowdsift {
 
 namespace {
+
+// The QSettings key of a project's chosen triage source: the hash of its absolute path (a path
+// holds the '/' that QSettings reads as groups).
+QString triageSourceKey(const QString& projectPath)
+{
+    const QByteArray path = QFileInfo(projectPath).absoluteFilePath().toUtf8();
+    return QStringLiteral("review/triageSource/")
+           + QString::fromLatin1(QCryptographicHash::hash(path, QCryptographicHash::Sha1).toHex());
+}
 
 constexpr int kRequestDebounceMs = 30;
 
@@ -429,8 +441,14 @@ ReviewPage::ReviewPage(ProjectDocument* document, QWidget* parent) : QWidget(par
     for (QDoubleSpinBox* box : {easySpread_, hardSpread_, trajectoryEasyPosterior_})
         connect(box, &QDoubleSpinBox::valueChanged, this, &ReviewPage::onTrajectoryRuleEdited);
     connect(useCrowd_, &QCheckBox::toggled, this, &ReviewPage::onTrajectoryRuleEdited);
-    connect(source_, &QComboBox::activated, this,
-            [this](int index) { setTriageSource(source_->itemData(index).toLongLong()); });
+    // The curator's choice is remembered for this project (on this computer) and taken again when
+    // it is reopened, as long as that run is still there.
+    connect(source_, &QComboBox::activated, this, [this](int index) {
+        const std::int64_t run = source_->itemData(index).toLongLong();
+        setTriageSource(run);
+        if (triageSource() == run && !document_->path().isEmpty())
+            QSettings().setValue(triageSourceKey(document_->path()), QVariant::fromValue<qlonglong>(run));
+    });
     connect(trajectories_, &TrajectorySource::ready, this, &ReviewPage::onTrajectoryReady);
     connect(trajectories_, &TrajectorySource::failed, this, &ReviewPage::onTrajectoryFailed);
     connect(trajectories_, &TrajectorySource::busyChanged, this, [this](bool busy) {
@@ -721,6 +739,17 @@ void ReviewPage::onDocumentLoaded()
     // The loader scored the trajectories at the default window; the page may read another.
     if (loaded && loaded->window != trajectoryRule_.window)
         trajectories_->request(loaded->run->run, trajectoryRule_.window);
+    // The source the curator chose when the project was last open, if that run is still there.
+    const QVariant remembered =
+        document_->path().isEmpty() ? QVariant() : QSettings().value(triageSourceKey(document_->path()));
+    if (remembered.isValid()) {
+        const std::int64_t run = remembered.toLongLong();
+        if (run == 0 || source_->findData(QVariant::fromValue<qlonglong>(run)) >= 0) {
+            sourceChosen_ = true;
+            if (run != trajectoryRun_)
+                chooseSource(run);
+        }
+    }
 }
 
 void ReviewPage::updateActiveRunLabel()

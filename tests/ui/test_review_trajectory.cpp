@@ -17,6 +17,7 @@
 #include <QLabel>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QUndoStack>
 #include <QtTest>
@@ -139,10 +140,13 @@ private Q_SLOTS:
     void decisionsSurviveSwitching();
     void newRunTakesOverUnlessChosen();
     void unreadableRunFallsBackToTheCrowd();
+    void chosenSourceIsRememberedPerProject();
 };
 
 void TestReviewTrajectory::initTestCase()
 {
+    // QSettings then lives under ~/.qttest: the user's own settings stay untouched.
+    QStandardPaths::setTestModeEnabled(true);
     QVERIFY(dir_.isValid());
     dataset_ = testing::readSmallDemo(dir_.path() + "/demo", kDemoItems);
     QCOMPARE(dataset_.itemCount(), kDemoItems);
@@ -463,6 +467,49 @@ void TestReviewTrajectory::unreadableRunFallsBackToTheCrowd()
     QVERIFY(page_->trajectoryStatus()->isVisibleTo(page_.get()));
     QVERIFY2(page_->trajectoryStatus()->text().contains(QStringLiteral("one row per item")),
              qPrintable(page_->trajectoryStatus()->text()));
+}
+
+// The source the curator picks in the box is remembered for the project: reopened, the page
+// triages from it again (the crowd, although the loader read the newest Data Parameters run; or
+// that run once picked back), while another project still opens on its newest run.
+void TestReviewTrajectory::chosenSourceIsRememberedPerProject()
+{
+    open(projectPath_);
+    QCOMPARE(page_->triageSource(), dpRun_);
+    QComboBox* box = page_->sourceBox();
+    Q_EMIT box->activated(box->findData(QVariant::fromValue<qlonglong>(0)));
+    QCOMPARE(page_->triageSource(), std::int64_t(0));
+
+    document_ = std::make_unique<ProjectDocument>();
+    page_ = std::make_unique<ReviewPage>(document_.get());
+    open(projectPath_);
+    QVERIFY(document_->loadedTrajectory());
+    QCOMPARE(page_->triageSource(), std::int64_t(0));
+    QCOMPARE(page_->categories(), crowdCategories());
+    QCOMPARE(page_->sourceBox()->currentIndex(), 0);
+    // Chosen, not defaulted: a new run is listed, not taken.
+    const std::int64_t later = addTrajectoryRun(projectPath_, dsRun_);
+    document_->notifyRunsChanged();
+    QCOMPARE(page_->triageSource(), std::int64_t(0));
+
+    box = page_->sourceBox();
+    Q_EMIT box->activated(box->findData(QVariant::fromValue<qlonglong>(dpRun_)));
+    QCOMPARE(page_->triageSource(), dpRun_);
+    document_ = std::make_unique<ProjectDocument>();
+    page_ = std::make_unique<ReviewPage>(document_.get());
+    open(projectPath_);
+    QCOMPARE(page_->triageSource(), dpRun_);  // the older run, not the newest (`later`)
+    QTRY_COMPARE_WITH_TIMEOUT(page_->trajectories()->current()->run->run, dpRun_, kTimeoutMs);
+    QVERIFY(page_->query().hasTrajectoryTriage());
+    QCOMPARE(page_->categories(), expected(dpRun_, TrajectoryTriageRule()).categories);
+
+    // Another project has its own memory: none yet, so its newest run.
+    const QString other = dir_.path() + QStringLiteral("/other%1.csift").arg(++projects_);
+    testing::createDawidSkeneProject(other, dataset_);
+    const std::int64_t otherRun = addTrajectoryRun(other, Project::open(other.toStdString()).activeRun());
+    open(other);
+    QCOMPARE(page_->triageSource(), otherRun);
+    QVERIFY(later > dpRun_);
 }
 
 QTEST_MAIN(TestReviewTrajectory)
