@@ -130,6 +130,10 @@ AnnotatorsPage::AnnotatorsPage(ProjectDocument* document, QWidget* parent) : QWi
     learnedRun_->setObjectName(QStringLiteral("learnedRun"));
     learnedRun_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     connect(learnedRun_, qOverload<int>(&QComboBox::currentIndexChanged), this, &AnnotatorsPage::refreshConfusion);
+    // The run box says whose learned confusions are shown: only in that mode is it asked.
+    learnedRun_->setVisible(false);
+    connect(mode_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+            [this] { learnedRun_->setVisible(heatmapMode() == HeatmapMode::Learned); });
     confusion_ = new ConfusionHeatmap(annotatorPane);
     confusion_->setObjectName(QStringLiteral("confusionHeatmap"));
     confusion_->setAxisTitles(tr("Consensus"), tr("Given label"));
@@ -407,13 +411,22 @@ void AnnotatorsPage::refreshConfusion()
         }
         const auto m = static_cast<std::size_t>(dataset.annotatorCount());
         const auto kk = static_cast<std::size_t>(k);
+        // Machine annotators added after the run are the last ones: the run has no matrix for them.
+        const std::size_t learnedCount = learnedShape_.size() == 3 ? learnedShape_[0] : 0;
+        bool joinedLater = learnedCount > 0 && learnedCount < m;
+        for (std::size_t a = learnedCount; joinedLater && a < m; ++a)
+            joinedLater = dataset.isMachine(static_cast<int>(a));
         if (run == 0) {
             confusion_->clear(tr("No learn-from-crowds run yet: run \u201cLearn from crowds\u201d on the Learning tab "
                                  "(or crowdsift learn-from-crowds)."));
             confusionHint_->hide();
-        } else if (learnedShape_ != std::vector<std::size_t>{m, kk, kk}) {
+        } else if (learnedShape_.size() != 3 || learnedShape_[1] != kk || learnedShape_[2] != kk
+                   || (learnedCount != m && !joinedLater)) {
             confusion_->clear(tr("Run %1's learned confusions do not match this dataset's annotators and classes.")
                                   .arg(run));
+            confusionHint_->hide();
+        } else if (static_cast<std::size_t>(w) >= learnedCount) {
+            confusion_->clear(tr("%1 joined after run %2: the run learned no confusion for it.").arg(name).arg(run));
             confusionHint_->hide();
         } else {
             QVector<double> values(k * k);

@@ -25,6 +25,8 @@ public:
     void setAxisTitles(const QString& rows, const QString& columns);
 
     int classCount() const { return static_cast<int>(classNames_.size()); }
+    // The message shown instead of a matrix (clear()); empty while a matrix is shown.
+    QString message() const { return message_; }
     Format format() const { return format_; }
     double value(int row, int column) const;
     double total() const;

@@ -17,6 +17,7 @@
 #include "learn_project/crowd_runs.h"
 #include "learn_project/learn_runs.h"
 #include "project/aggregation_runs.h"
+#include "project/machine_annotators.h"
 #include "project/store.h"
 #include "util/npy.h"
 #include "util/progress.h"
@@ -107,6 +108,7 @@ private Q_SLOTS:
     void runWithOwnCrowdRateTakesItsVariant();
     void noCrowdRunDisablesTheSwitch();
     void learnedConfusionsAndCommonConfusion();
+    void machineAnnotatorJoinedAfterTheRun();
 };
 
 QString TestLearnCrowds::createProject(const QString& name, bool crowdRuns)
@@ -294,6 +296,8 @@ void TestLearnCrowds::learnedConfusionsAndCommonConfusion()
 
     // Opening the project keeps the heatmap on the aggregation run's counts.
     QCOMPARE(page->heatmapMode(), AnnotatorsPage::HeatmapMode::Counts);
+    // The run box belongs to the learned mode: it is shown only there.
+    QVERIFY(!page->learnedRunBox()->isVisibleTo(page));
 
     // The switch: the active run's model estimate of the annotator, then the learned one.
     page->selectAnnotator(0);
@@ -302,6 +306,7 @@ void TestLearnCrowds::learnedConfusionsAndCommonConfusion()
     QCOMPARE(page->confusionHeatmap()->classCount(), kClasses);
     page->setHeatmapMode(AnnotatorsPage::HeatmapMode::Learned);
     QCOMPARE(page->heatmapMode(), AnnotatorsPage::HeatmapMode::Learned);
+    QVERIFY(page->learnedRunBox()->isVisibleTo(page));
     for (std::int64_t run : {conalRun_, crowdLayerRun_}) {
         page->learnedRunBox()->setCurrentIndex(page->learnedRunBox()->findData(static_cast<qlonglong>(run)));
         std::vector<std::size_t> shape;
@@ -385,6 +390,39 @@ void TestLearnCrowds::learnedConfusionsAndCommonConfusion()
     // Every item with a consensus is in exactly one cell.
     QCOMPARE(listed, static_cast<int>(std::count_if(consensus->labels.begin(), consensus->labels.end(),
                                                     [](int label) { return label >= 0; })));
+}
+
+// A machine annotator added after a learn-from-crowds run (the last annotator) does not make
+// the run's learned confusions unreadable: everyone else's are shown as stored, the machine's
+// heatmap says the run learned none for it.
+void TestLearnCrowds::machineAnnotatorJoinedAfterTheRun()
+{
+    const QString path = createProject(QStringLiteral("joined"), true);
+    {
+        Project project = Project::open(path.toStdString());
+        const Dataset dataset = project.loadDataset(Progress::none());
+        std::vector<Answer> answers;
+        for (int i = 0; i < dataset.itemCount(); ++i)
+            answers.push_back({i, 0, dataset.truth[static_cast<std::size_t>(i)], false});
+        storeMachineAnnotators(project, "model", {{"model", "test"}}, MachineAnswerOptions(), {answers});
+    }
+    MainWindow window;
+    open(window, path);
+    AnnotatorsPage* page = window.annotatorsPage();
+    QCOMPARE(window.document()->dataset().annotatorCount(), kAnnotators + 1);
+    page->learnedRunBox()->setCurrentIndex(page->learnedRunBox()->findData(static_cast<qlonglong>(conalRun_)));
+    page->setHeatmapMode(AnnotatorsPage::HeatmapMode::Learned);
+    std::vector<std::size_t> shape;
+    const std::vector<float> stored = floats(Project::open(path.toStdString()), conalRun_, "annotator_confusions", shape);
+    QCOMPARE(shape, (std::vector<std::size_t>{kAnnotators, kClasses, kClasses}));
+    page->selectAnnotator(kAnnotators - 1);
+    QCOMPARE(page->confusionHeatmap()->classCount(), kClasses);
+    QVERIFY(page->confusionHeatmap()->message().isEmpty());
+    QCOMPARE(page->confusionHeatmap()->value(0, 0),
+             static_cast<double>(stored[static_cast<std::size_t>((kAnnotators - 1) * kClasses * kClasses)]));
+    page->selectAnnotator(kAnnotators);
+    QVERIFY2(page->confusionHeatmap()->message().contains(QStringLiteral("joined after run %1").arg(conalRun_)),
+             qPrintable(page->confusionHeatmap()->message()));
 }
 
 QTEST_MAIN(TestLearnCrowds)
