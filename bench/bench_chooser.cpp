@@ -3,12 +3,14 @@
 // fixed strategy failed on held-out real sets.
 //
 //   bench_chooser [--reference DIR] [--strategies a,b,...] [--only NAME] [--seeds N]
-//                 [--candidates a,b:key=value,...] [--folds F]
+//                 [--candidates a,b:key=value,...] [--folds F] [--margin Z]
 //
 // --seeds N: each simulated crowd is drawn with N seeds (its own, then the next N - 1), so that a
 // figure is not one lucky draw; a summary per shape gives the mean accuracy of every strategy and
 // how often auto met the target. --candidates: auto chooses among these (chooser.h's candidate
-// specs) instead of its default ones; --folds F: auto's folds of answers (default 5).
+// specs) instead of its default ones; --folds F: auto's folds of answers (default 5); --margin Z:
+// the standard errors by which a candidate must beat ds-prior's held-out score (default 2; 0: the
+// highest score wins).
 // For each dataset: the accuracy of every strategy, of auto, auto's choice and each candidate's
 // held-out log-likelihood per answer, and whether auto is at least majority vote's accuracy and
 // within 0.5 points of the best single candidate.
@@ -144,6 +146,7 @@ struct Summary {
     std::vector<double> sums;
     std::vector<int> nearBest;  // per strategy: draws where it was within 0.5 of the best single one
     int aboveMv = 0;
+    int significantlyBelowMv = 0;  // draws where McNemar's test puts auto below majority vote
     int withinBest = 0;
     double worstGap = 0;  // largest (best single strategy - auto), points
 };
@@ -155,6 +158,7 @@ int main(int argc, char** argv)
     std::string only;
     int seeds = 1;
     int folds = AggregationParams().folds;
+    double margin = AggregationParams().margin;
     std::vector<std::string> candidates = chooserCandidates();
     for (int a = 1; a < argc; ++a) {
         const std::string arg = argv[a];
@@ -168,10 +172,12 @@ int main(int argc, char** argv)
             candidates = split(argv[++a]);
         else if (arg == "--folds" && a + 1 < argc)
             folds = std::max(2, std::atoi(argv[++a]));
+        else if (arg == "--margin" && a + 1 < argc)
+            margin = std::max(0.0, std::atof(argv[++a]));
         else if (arg == "--seeds" && a + 1 < argc)
             seeds = std::max(1, std::atoi(argv[++a]));
         else {
-            std::fprintf(stderr, "usage: %s [--reference DIR] [--strategies a,b,...] [--only NAME] [--seeds N] [--candidates a,b,...] [--folds F]\n",
+            std::fprintf(stderr, "usage: %s [--reference DIR] [--strategies a,b,...] [--only NAME] [--seeds N] [--candidates a,b,...] [--folds F] [--margin Z]\n",
                          argv[0]);
             return 2;
         }
@@ -191,6 +197,8 @@ int main(int argc, char** argv)
                     c.seed > 0 ? (" seed " + std::to_string(c.seed)).c_str() : "", d.itemCount(), d.annotatorCount(),
                     d.answers.size(), d.classCount(), d.hasTruth() ? "" : " (no truth)");
         std::vector<double> acc(names.size(), NAN);
+        std::vector<int> mvLabels;
+        std::vector<int> autoLabels;
         for (std::size_t s = 0; s < names.size(); ++s) {
             const std::string& name = names[s];
             const auto start = std::chrono::steady_clock::now();
@@ -198,6 +206,7 @@ int main(int argc, char** argv)
             if (name == "auto") {
                 AggregationParams chooserParams;
                 chooserParams.folds = folds;
+                chooserParams.margin = margin;
                 const ChooserReport report = chooseStrategy(d, chooserParams, r, Progress::none(), candidates);
                 r.extra["chooser"] = report.toJson();
             } else {
@@ -205,13 +214,18 @@ int main(int argc, char** argv)
             }
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             acc[s] = 100 * accuracy(r.labels, d.truth);
+            if (name == "mv")
+                mvLabels = r.labels;
+            else if (name == "auto")
+                autoLabels = r.labels;
             char shown[32] = "-";
             if (std::isfinite(acc[s]))
                 std::snprintf(shown, sizeof shown, "%.2f %%", acc[s]);
             std::printf("  %-12s %8s  it=%-4d %7.3f s", name.c_str(), shown, r.iterations, seconds);
             if (r.extra.contains("chooser"))
-                std::printf("  chose %s  %s", r.extra["chooser"]["chosen"].get<std::string>().c_str(),
-                            r.extra["chooser"]["held_out_log_likelihood"].dump().c_str());
+                std::printf("  chose %s  %s  z %s", r.extra["chooser"]["chosen"].get<std::string>().c_str(),
+                            r.extra["chooser"]["held_out_log_likelihood"].dump().c_str(),
+                            r.extra["chooser"]["z_over_default"].dump().c_str());
             std::printf("\n");
         }
         if (!d.hasTruth())
@@ -236,6 +250,23 @@ int main(int argc, char** argv)
             sum.nearBest[s] += acc[s] >= best - 0.5 - 1e-9;
         if (std::isfinite(automatic)) {
             sum.aboveMv += !(automatic < mv - 1e-9);
+            if (!mvLabels.empty() && !autoLabels.empty()) {
+                // McNemar's test on the items where auto and majority vote differ: auto is
+                // significantly below (two-sided 5 %, continuity-corrected) when majority vote is
+                // right on more of them by (|c - b| - 1)^2 / (b + c) > 3.84.
+                int b = 0;  // auto right, majority vote wrong
+                int c = 0;  // the reverse
+                for (std::size_t i = 0; i < autoLabels.size(); ++i) {
+                    if (d.truth[i] < 0 || autoLabels[i] == mvLabels[i])
+                        continue;
+                    b += autoLabels[i] == d.truth[i];
+                    c += mvLabels[i] == d.truth[i];
+                }
+                const double chi = b + c > 0 ? std::pow(std::abs(c - b) - 1.0, 2) / (b + c) : 0.0;
+                sum.significantlyBelowMv += c > b && chi > 3.84;
+                std::printf("  auto against mv: %d items differ, auto right on %d, mv on %d%s\n", b + c, b, c,
+                            c > b && chi > 3.84 ? " (significantly below, McNemar p < 0.05)" : "");
+            }
             sum.withinBest += automatic >= best - 0.5 - 1e-9;
             sum.worstGap = std::max(sum.worstGap, best - automatic);
         }
@@ -244,13 +275,13 @@ int main(int argc, char** argv)
         std::printf("\nmean accuracy over the draws (%%):\n  %-20s", "shape");
         for (const std::string& name : names)
             std::printf(" %11s", name.c_str());
-        std::printf("   auto >= mv  within 0.5 of best  worst gap\n");
+        std::printf("   auto >= mv  significantly < mv  within 0.5 of best  worst gap\n");
         for (const Summary& s : summaries) {
             std::printf("  %-20s", s.name.c_str());
             for (double v : s.sums)
                 std::printf(" %11.2f", v / s.draws);
-            std::printf("   %d/%d        %d/%d               %.2f\n", s.aboveMv, s.draws, s.withinBest, s.draws,
-                        s.worstGap);
+            std::printf("   %d/%d        %d/%d              %d/%d               %.2f\n", s.aboveMv, s.draws,
+                        s.significantlyBelowMv, s.draws, s.withinBest, s.draws, s.worstGap);
             std::printf("  %-20s", "  within 0.5 of best");
             for (int v : s.nearBest)
                 std::printf(" %8d/%-2d", v, s.draws);

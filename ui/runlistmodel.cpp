@@ -56,8 +56,15 @@ QString RunListModel::chooserTip(const RunInfo& run)
     const nlohmann::json excluded = chooser.value("excluded", nlohmann::json::object());
     if (!scores.is_object() || !chooser.contains("candidates") || !chooser["candidates"].is_array())
         return {};
+    const bool kept = chooser.contains("default") && chooser["default"].is_string() && chooser.contains("margin")
+                      && chooser["margin"].is_number();
+    const nlohmann::json z = chooser.value("z_over_default", nlohmann::json::object());
     QStringList lines;
     lines << tr("Held-out log-likelihood per answer (higher is better):");
+    if (kept)
+        lines << tr("%1 is kept unless a candidate beats it by more than %2 standard errors")
+                     .arg(QString::fromStdString(chooser["default"].get<std::string>()))
+                     .arg(chooser["margin"].get<double>());
     for (const nlohmann::json& candidate : chooser["candidates"]) {
         if (!candidate.is_string())
             continue;
@@ -65,6 +72,10 @@ QString RunListModel::chooserTip(const RunInfo& run)
         QString line = QString::fromStdString(name);
         if (scores.contains(name) && scores[name].is_number())
             line += QStringLiteral("  %1").arg(scores[name].get<double>(), 0, 'f', 4);
+        if (kept && chooser["default"].get<std::string>() == name)
+            line += tr("  (default)");
+        else if (kept && z.is_object() && z.contains(name) && z[name].is_number())
+            line += tr("  %1 SE").arg(QString::asprintf("%+.2f", z[name].get<double>()));
         if (excluded.is_object() && excluded.contains(name) && excluded[name].is_string())
             line += tr("  (excluded: %1)").arg(QString::fromStdString(excluded[name].get<std::string>()));
         if (chooser.value("chosen", std::string()) == name)

@@ -187,13 +187,24 @@ void addAggregateCommand(CLI::App& app, const GlobalOptions& global, int& exitCo
                         result.converged ? "" : " (not converged)", seconds);
             if (summary.contains("chooser")) {
                 const nlohmann::json& c = summary["chooser"];
-                std::printf("auto: held-out log-likelihood per answer (%d folds, seed %llu):\n", c["folds"].get<int>(),
+                const bool kept = c["default"].is_string();
+                std::printf("auto: held-out log-likelihood per answer (%d folds, seed %llu)", c["folds"].get<int>(),
                             static_cast<unsigned long long>(c["seed"].get<std::uint64_t>()));
+                if (kept)
+                    std::printf("; %s is kept unless a candidate beats it by more than %g standard errors:\n",
+                                c["default"].get<std::string>().c_str(), c["margin"].get<double>());
+                else
+                    std::printf(", the highest wins:\n");
                 for (const auto& candidate : c["candidates"]) {
                     const std::string name = candidate.get<std::string>();
                     const nlohmann::json& score = c["held_out_log_likelihood"][name];
                     const bool excluded = c["excluded"].contains(name);
-                    std::printf("  %-12s %9.4f%s%s\n", name.c_str(), score.get<double>(),
+                    std::string versus;
+                    if (kept && name == c["default"].get<std::string>())
+                        versus = "  (default)";
+                    else if (kept && c["z_over_default"][name].is_number())
+                        versus = "  " + numberCell(c["z_over_default"][name].get<double>(), "%+.2f") + " SE";
+                    std::printf("  %-12s %9.4f%s%s%s\n", name.c_str(), score.get<double>(), versus.c_str(),
                                 name == c["chosen"].get<std::string>() ? "  <- chosen" : "",
                                 excluded ? ("  (excluded: " + c["excluded"][name].get<std::string>() + ")").c_str() : "");
                 }

@@ -4,6 +4,7 @@
 #include "aggregate/heldout.h"
 #include "aggregate/registry.h"
 #include "util/error.h"
+#include "util/json.h"
 
 #include <algorithm>
 #include <cmath>
@@ -15,6 +16,7 @@ namespace crowdsift {
 namespace {
 
 constexpr double kFloor = 1e-6;
+constexpr const char* kDefaultCandidate = "ds-prior";
 
 // Per annotator of `train`: P(given | true) as K x K, [true][given], with the pooled model for
 // annotators without answers. GLAD is handled apart (its model depends on the item too).
@@ -143,9 +145,11 @@ double gladItemHeldOut(const Dataset& full, const std::vector<int>& fold, int f,
     return sum;
 }
 
-// Sum of log P(label) over the held-out answers (fold `f`) under the fit `r` on `train`.
+// Adds log P(label) of each held-out answer (fold `f`) under the fit `r` on `train` to its item's
+// entry of `perItem`; returns their sum.
 double heldOutLogLikelihood(const std::string& strategy, const Dataset& full, const std::vector<int>& fold, int f,
-                            const Dataset& train, const AggregationResult& r, std::int64_t& count)
+                            const Dataset& train, const AggregationResult& r, std::int64_t& count,
+                            std::vector<double>& perItem)
 {
     const int k = full.classCount();
     if (strategy == "glad") {
@@ -160,8 +164,11 @@ double heldOutLogLikelihood(const std::string& strategy, const Dataset& full, co
         }
         pooledAlpha = weight > 0 ? pooledAlpha / weight : 1.0;
         double sum = 0;
-        for (int i = 0; i < full.itemCount(); ++i)
-            sum += gladItemHeldOut(full, fold, f, i, train, r, pooledAlpha, count);
+        for (int i = 0; i < full.itemCount(); ++i) {
+            const double item = gladItemHeldOut(full, fold, f, i, train, r, pooledAlpha, count);
+            perItem[static_cast<std::size_t>(i)] += item;
+            sum += item;
+        }
         return sum;
     }
     const std::vector<Eigen::MatrixXd> models = annotatorModels(strategy, train, r);
@@ -176,7 +183,9 @@ double heldOutLogLikelihood(const std::string& strategy, const Dataset& full, co
             double prob = 0;
             for (int t = 0; t < k; ++t)
                 prob += r.posteriors(i, t) * c(t, e.label);
-            sum += std::log(std::max(prob, kFloor));
+            const double logProb = std::log(std::max(prob, kFloor));
+            perItem[static_cast<std::size_t>(i)] += logProb;
+            sum += logProb;
             ++count;
         }
     }
@@ -206,6 +215,28 @@ std::vector<int> unanimousLabels(const Dataset& d)
 }
 
 }  // namespace
+
+double pairedStandardErrors(const std::vector<double>& a, const std::vector<double>& b, const std::vector<double>& answersOf)
+{
+    double diff = 0;
+    double answers = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        diff += a[i] - b[i];
+        answers += answersOf[i];
+    }
+    if (answers == 0)
+        return 0;
+    const double mean = diff / answers;
+    double spread = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const double d = a[i] - b[i] - mean * answersOf[i];
+        spread += d * d;
+    }
+    const double se = std::sqrt(spread) / answers;
+    if (se == 0)
+        return mean == 0 ? 0 : std::copysign(INFINITY, mean);
+    return mean / se;
+}
 
 double gladPredictive(int k, const std::vector<double>& alphas, const std::vector<int>& labels, double alpha, int label)
 {
@@ -248,8 +279,10 @@ nlohmann::json ChooserReport::toJson() const
     nlohmann::json disagreement = nlohmann::json::object();
     nlohmann::json excluded = nlohmann::json::object();
     nlohmann::json names = nlohmann::json::array();
+    nlohmann::json z = nlohmann::json::object();
     for (const CandidateScore& s : scores) {
         names.push_back(s.strategy);
+        z[s.strategy] = finiteOrNull(s.zOverDefault);
         scoresJson[s.strategy] = s.heldOutLogLikelihood;
         disagreement[s.strategy] = s.unanimousDisagreement;
         if (s.excluded)
@@ -261,7 +294,10 @@ nlohmann::json ChooserReport::toJson() const
             {"seed", seed},
             {"held_out_log_likelihood", scoresJson},
             {"unanimous_disagreement", disagreement},
-            {"excluded", excluded}};
+            {"excluded", excluded},
+            {"default", defaultCandidate.empty() ? nlohmann::json() : nlohmann::json(defaultCandidate)},
+            {"margin", margin},
+            {"z_over_default", z}};
 }
 
 ChooserReport chooseStrategy(const Dataset& dataset, const AggregationParams& params, AggregationResult& result,
@@ -283,6 +319,8 @@ ChooserReport chooseStrategy(const Dataset& dataset, const AggregationParams& pa
 
     std::vector<double> sums(candidates.size(), 0.0);
     std::vector<std::int64_t> counts(candidates.size(), 0);
+    std::vector<std::vector<double>> perItem(candidates.size(),
+                                             std::vector<double>(static_cast<std::size_t>(dataset.itemCount()), 0.0));
     const double steps = static_cast<double>(candidates.size()) * (report.folds + 1);
     for (int f = 0; f < report.folds; ++f) {
         const Dataset train = withoutFold(dataset, fold, f);
@@ -292,7 +330,7 @@ ChooserReport chooseStrategy(const Dataset& dataset, const AggregationParams& pa
                               + candidates[c]);
             const AggregationResult r = aggregate(specs[c].strategy, train, specs[c].params, Progress::none());
             progress.check();
-            sums[c] += heldOutLogLikelihood(specs[c].strategy, dataset, fold, f, train, r, counts[c]);
+            sums[c] += heldOutLogLikelihood(specs[c].strategy, dataset, fold, f, train, r, counts[c], perItem[c]);
         }
     }
 
@@ -326,6 +364,26 @@ ChooserReport chooseStrategy(const Dataset& dataset, const AggregationParams& pa
         if (!s.excluded && (best < 0 || s.heldOutLogLikelihood > report.scores[static_cast<std::size_t>(best)].heldOutLogLikelihood))
             best = static_cast<int>(c);
         report.scores.push_back(s);
+    }
+    const auto kept = std::find(candidates.begin(), candidates.end(), kDefaultCandidate);
+    if (kept != candidates.end() && !report.scores[static_cast<std::size_t>(kept - candidates.begin())].excluded
+        && params.margin > 0) {
+        const std::size_t d = static_cast<std::size_t>(kept - candidates.begin());
+        report.defaultCandidate = candidates[d];
+        report.margin = params.margin;
+        best = static_cast<int>(d);
+        std::vector<double> heldOut(static_cast<std::size_t>(dataset.itemCount()), 0.0);
+        for (int i = 0; i < dataset.itemCount(); ++i)
+            for (std::int64_t p = dataset.answers.itemOffsets()[static_cast<std::size_t>(i)];
+                 p < dataset.answers.itemOffsets()[static_cast<std::size_t>(i) + 1]; ++p)
+                heldOut[static_cast<std::size_t>(i)] += fold[static_cast<std::size_t>(p)] >= 0;
+        for (std::size_t c = 0; c < candidates.size(); ++c) {
+            CandidateScore& s = report.scores[c];
+            s.zOverDefault = c == d ? 0.0 : pairedStandardErrors(perItem[c], perItem[d], heldOut);
+            if (!s.excluded && c != d && s.zOverDefault > params.margin
+                && s.heldOutLogLikelihood > report.scores[static_cast<std::size_t>(best)].heldOutLogLikelihood)
+                best = static_cast<int>(c);
+        }
     }
     if (best < 0) {
         // Every candidate was excluded: majority vote, the one that cannot contradict the votes.

@@ -52,7 +52,7 @@ std::vector<std::string> AggregationParams::keys()
 {
     return {"max_iterations", "tolerance",   "threads",    "seed",       "random_ties",
             "m_step_iterations", "m_step_tolerance", "restarts", "variational", "spam_alpha",
-            "spam_beta",      "strategy_prior", "default_noise", "smoothing", "learn_priors", "prior_strength", "folds"};
+            "spam_beta",      "strategy_prior", "default_noise", "smoothing", "learn_priors", "prior_strength", "folds", "margin"};
 }
 
 nlohmann::json AggregationParams::toJson() const
@@ -75,6 +75,7 @@ nlohmann::json AggregationParams::toJson() const
         {"learn_priors", learnPriors},
         {"prior_strength", priorStrength},
         {"folds", folds},
+        {"margin", margin},
     };
 }
 
@@ -130,6 +131,11 @@ AggregationParams AggregationParams::fromJson(const nlohmann::json& json, const 
                 throw InputError(kSource, key, "must be 0 or more, got " + value.dump());
         } else if (key == "folds")
             p.folds = readInt(value, key, 2);
+        else if (key == "margin") {
+            p.margin = readDouble(value, key);
+            if (!(p.margin >= 0))
+                throw InputError(kSource, key, "must be 0 or more, got " + value.dump());
+        }
         else if (key == "learn_priors")
             p.learnPriors = readBool(value, key);
         else {

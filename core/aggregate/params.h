@@ -33,6 +33,10 @@ struct AggregationParams {
     double priorStrength = 0.0;
     // auto: folds of answers for the held-out likelihood (chooser.h). "folds"
     int folds = 5;
+    // auto: the default candidate (ds-prior) is replaced only by a candidate whose held-out score
+    // beats it by more than `margin` standard errors of their per-item differences (chooser.h);
+    // 0 takes the highest score. "margin"
+    double margin = 2.0;
 
     // GLAD: L-BFGS iterations per M-step at most, and the M-step stops once the gradient's
     // largest component is below m_step_tolerance (scipy's gtol; crowd-kit uses 25 and 1e-2).

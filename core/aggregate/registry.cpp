@@ -36,8 +36,8 @@ std::vector<StrategyInfo> makeStrategies()
 
     std::vector<StrategyInfo> s;
     s.push_back({"auto", "Automatic (held-out likelihood)",
-                 "the candidate strategy that best predicts held-out answers (no truth needed)",
-                 "that of the chosen strategy", {"folds", "seed", "threads"}, AggregationParams(), false, &autoAggregate});
+                 "ds-prior, unless another candidate predicts held-out answers better by more than margin standard errors (no truth needed)",
+                 "that of the chosen strategy", {"folds", "margin", "seed", "threads"}, AggregationParams(), false, &autoAggregate});
     s.push_back({"mv", "Majority vote", "most voted class; posteriors are the vote fractions",
                  "agreement with the majority-vote labels", votes, AggregationParams(), false, &majorityVote});
     s.push_back({"naive-soft", "NaiveSoft", "vote fractions as soft labels (peerannot NaiveSoft)",

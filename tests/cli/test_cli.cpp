@@ -221,9 +221,13 @@ private Q_SLOTS:
         QCOMPARE(runCli({"import", dog + "/answer.csv", "--truth", dog + "/truth.csv", "-o", project}).exitCode, 0);
         const Run run = runCli({"aggregate", project, "-s", "auto"});
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
-        QVERIFY2(run.out.contains("auto: held-out log-likelihood per answer (5 folds, seed 0):"), qPrintable(run.out));
-        for (const char* name : {"mv", "ds", "ds-prior", "cc-ds", "one-coin-ds", "wds", "glad", "mace"})
-            QVERIFY2(run.out.contains(QRegularExpression(QString("\\n  %1\\s+-?\\d+\\.\\d{4}").arg(name))), name);
+        QVERIFY2(run.out.contains("auto: held-out log-likelihood per answer (5 folds, seed 0); ds-prior is kept unless a "
+                                  "candidate beats it by more than 2 standard errors:"),
+                 qPrintable(run.out));
+        // Every candidate with its score and how many standard errors it is above ds-prior's.
+        for (const char* name : {"mv", "ds", "cc-ds", "one-coin-ds", "wds", "glad", "mace"})
+            QVERIFY2(run.out.contains(QRegularExpression(QString("\\n  %1\\s+-?\\d+\\.\\d{4}  [+-]\\d+\\.\\d\\d SE").arg(name))), name);
+        QVERIFY2(run.out.contains(QRegularExpression("\\n  ds-prior\\s+-?\\d+\\.\\d{4}  \\(default\\)")), qPrintable(run.out));
         const QRegularExpressionMatch chose = QRegularExpression("auto chose (\\S+)").match(run.out);
         QVERIFY(chose.hasMatch());
         QVERIFY(run.out.contains("<- chosen"));
@@ -237,6 +241,13 @@ private Q_SLOTS:
         const QJsonObject summary = QJsonDocument::fromJson(json.out.toUtf8()).object();
         QCOMPARE(summary["chooser"].toObject()["chosen"].toString(), chose.captured(1));
         QCOMPARE(summary["chooser"].toObject()["held_out_log_likelihood"].toObject().size(), 8);
+        QCOMPARE(summary["chooser"].toObject()["default"].toString(), QStringLiteral("ds-prior"));
+        QCOMPARE(summary["chooser"].toObject()["margin"].toDouble(), 2.0);
+        QCOMPARE(summary["chooser"].toObject()["z_over_default"].toObject()["ds-prior"].toDouble(), 0.0);
+        // Margin 0: the highest score wins, with no default.
+        const Run plain = runCli({"aggregate", project, "-s", "auto", "--param", "margin=0", "--no-store"});
+        QVERIFY2(plain.out.contains("(5 folds, seed 0), the highest wins:"), qPrintable(plain.out));
+        QVERIFY(!plain.out.contains(" SE"));
     }
 
     void aggregateNeverWritesOverItsInput()

@@ -74,6 +74,11 @@ private Q_SLOTS:
         qInfo("chose %s:%s", report.chosen.c_str(), qPrintable(scores));
         QVERIFY2(accepted.contains(QString::fromStdString(report.chosen)), qPrintable(scores));
         QCOMPARE(r.labels, aggregate(report.chosen, d).labels);
+        // The choice obeys the rule: ds-prior, or a candidate more than 2 standard errors above it.
+        QCOMPARE(report.defaultCandidate, std::string("ds-prior"));
+        for (const CandidateScore& s : report.scores)
+            if (s.strategy == report.chosen && s.strategy != "ds-prior")
+                QVERIFY2(s.zOverDefault > 2, qPrintable(scores));
         QCOMPARE(static_cast<int>(report.scores.size()), static_cast<int>(chooserCandidates().size()));
         for (const CandidateScore& s : report.scores)
             QVERIFY(s.heldOutAnswers == static_cast<std::int64_t>(d.answers.size()));
@@ -137,6 +142,85 @@ private Q_SLOTS:
         QCOMPARE(report.scores[0].heldOutLogLikelihood, report.scores[1].heldOutLogLikelihood);
         QCOMPARE(report.chosen, std::string("ds-prior:prior_strength=0"));
         QCOMPARE(r.labels, aggregate("ds", d).labels);
+    }
+
+    // The paired standard errors on a hand-computed case: item sums a = (-1, -2, -0.5), b = (-1.5,
+    // -2, -1) over 2, 1 and 1 held-out answers. d = (0.5, 0, 0.5), mean = 1 / 4 per answer,
+    // residuals d_i - mean n_i = (0, -0.25, 0.25), SE = sqrt(0.125) / 4, z = 2 sqrt(2).
+    void pairedStandardErrorsByHand()
+    {
+        const std::vector<double> a = {-1, -2, -0.5};
+        const std::vector<double> b = {-1.5, -2, -1};
+        const std::vector<double> n = {2, 1, 1};
+        QVERIFY(std::abs(pairedStandardErrors(a, b, n) - 2 * std::sqrt(2.0)) < 1e-12);
+        QVERIFY(std::abs(pairedStandardErrors(b, a, n) + 2 * std::sqrt(2.0)) < 1e-12);
+        QCOMPARE(pairedStandardErrors(a, a, n), 0.0);
+        // The same gain on every answer: no spread, infinitely many standard errors.
+        QCOMPARE(pairedStandardErrors({-1, -0.5}, {-1.2, -0.6}, {2, 1}), INFINITY);
+        QCOMPARE(pairedStandardErrors({}, {}, {}), 0.0);
+    }
+
+    // Small crowds of weak annotators (240 items x 5 answers from 39 annotators, full confusions,
+    // the benchmark's shape). Seed 6: majority vote's held-out score is the highest, by 1.68
+    // standard errors, so the plain highest score (margin 0) takes majority vote (67.08 %) and the
+    // default margin keeps ds-prior (72.50 %). Seed 3: majority vote beats ds-prior by 3.25
+    // standard errors and is chosen either way. Every candidate's z has the sign of its score's
+    // difference from ds-prior's.
+    void marginKeepsDsPriorUnlessClearlyBeaten_data()
+    {
+        QTest::addColumn<int>("seed");
+        QTest::addColumn<QString>("chosen");
+        QTest::addColumn<int>("permille");  // accuracy of the default choice
+        QTest::newRow("seed 6") << 6 << "ds-prior" << 725;
+        QTest::newRow("seed 3") << 3 << "mv" << 733;
+    }
+    void marginKeepsDsPriorUnlessClearlyBeaten()
+    {
+        QFETCH(int, seed);
+        QFETCH(QString, chosen);
+        QFETCH(int, permille);
+        CrowdSpec spec;
+        spec.items = 240;
+        spec.annotators = 39;
+        spec.answersPerItem = 5;
+        spec.workloadSkew = 1.0;
+        spec.accuracyLow = 0.5;
+        spec.accuracyHigh = 0.85;
+        spec.spammerShare = 0.2;
+        spec.model = CrowdModel::Confusion;
+        spec.seed = static_cast<std::uint64_t>(seed);
+        const Dataset d = simulateCrowd(spec);
+
+        AggregationResult plain;
+        AggregationParams highest = defaultParams("auto");
+        highest.margin = 0;
+        const ChooserReport first = chooseStrategy(d, highest, plain);
+        QCOMPARE(first.chosen, std::string("mv"));
+        QVERIFY(first.defaultCandidate.empty());
+        for (const CandidateScore& s : first.scores) {
+            QVERIFY(s.heldOutLogLikelihood <= first.scores[0].heldOutLogLikelihood);
+            QCOMPARE(s.zOverDefault, 0.0);
+        }
+
+        AggregationResult kept;
+        const ChooserReport report = chooseStrategy(d, defaultParams("auto"), kept);
+        QVERIFY2(report.chosen == chosen.toStdString(), qPrintable(QString::fromStdString(report.toJson().dump())));
+        QCOMPARE(report.defaultCandidate, std::string("ds-prior"));
+        QCOMPARE(report.margin, 2.0);
+        QCOMPARE(kept.labels, aggregate(report.chosen, d).labels);
+        QCOMPARE(qRound(1000 * accuracy(kept.labels, d.truth)), permille);
+        const CandidateScore& dsPrior = report.scores[2];
+        QCOMPARE(dsPrior.strategy, std::string("ds-prior"));
+        QCOMPARE(dsPrior.zOverDefault, 0.0);
+        for (std::size_t c = 0; c < report.scores.size(); ++c) {
+            const CandidateScore& s = report.scores[c];
+            QCOMPARE(s.heldOutLogLikelihood, first.scores[c].heldOutLogLikelihood);
+            if (c != 2)
+                QCOMPARE(s.zOverDefault > 0, s.heldOutLogLikelihood > dsPrior.heldOutLogLikelihood);
+            QCOMPARE(s.zOverDefault > 2, s.strategy == report.chosen && report.chosen != "ds-prior");
+        }
+        QCOMPARE(report.toJson()["z_over_default"]["mv"].get<double>(), report.scores[0].zOverDefault);
+        QCOMPARE(report.toJson()["default"].get<std::string>(), std::string("ds-prior"));
     }
 
     // Same seed: same folds, scores and choice, for any thread count; another seed moves the

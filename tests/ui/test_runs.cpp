@@ -205,7 +205,10 @@ void TestRuns::autoIsTheDefaultAndStoresItsChoice()
     QVERIFY2(title.startsWith(QStringLiteral("Automatic → ")), qPrintable(title));
     QVERIFY2(title.endsWith(QStringLiteral("(%1)").arg(QString::fromStdString(chosen))), qPrintable(title));
     const QStringList tip = RunListModel::chooserTip(runs[0]).split(QLatin1Char('\n'));
-    QCOMPARE(tip.size(), static_cast<int>(chooserCandidates().size()) + 1);
+    QCOMPARE(tip.size(), static_cast<int>(chooserCandidates().size()) + 2);
+    QCOMPARE(tip[1], QStringLiteral("ds-prior is kept unless a candidate beats it by more than 2 standard errors"));
+    QCOMPARE(tip.filter(QStringLiteral("(default)")).size(), 1);
+    QCOMPARE(tip.filter(QStringLiteral(" SE")).size(), static_cast<int>(chooserCandidates().size()) - 1);
     QCOMPARE(tip.filter(QStringLiteral("← chosen")).size(), 1);
     QVERIFY(tip.filter(QStringLiteral("← chosen")).front().startsWith(QString::fromStdString(chosen) + QStringLiteral("  ")));
     RunInfo other = runs[0];
