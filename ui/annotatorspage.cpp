@@ -8,6 +8,7 @@
 #include "sharebardelegate.h"
 #include "tableroles.h"
 
+#include "project/aggregation_runs.h"
 #include "project/store.h"
 #include "util/npy.h"
 
@@ -413,9 +414,7 @@ void AnnotatorsPage::refreshConfusion()
         const auto kk = static_cast<std::size_t>(k);
         // Machine annotators added after the run are the last ones: the run has no matrix for them.
         const std::size_t learnedCount = learnedShape_.size() == 3 ? learnedShape_[0] : 0;
-        bool joinedLater = learnedCount > 0 && learnedCount < m;
-        for (std::size_t a = learnedCount; joinedLater && a < m; ++a)
-            joinedLater = dataset.isMachine(static_cast<int>(a));
+        const bool joinedLater = learnedCount > 0 && onlyMachinesJoinedAfter(dataset, learnedCount);
         if (run == 0) {
             confusion_->clear(tr("No learn-from-crowds run yet: run \u201cLearn from crowds\u201d on the Learning tab "
                                  "(or crowdsift learn-from-crowds)."));

@@ -150,6 +150,17 @@ static void requireShape(const NpyArray& array, const std::vector<std::size_t>& 
                          + "' does not match the project's items, annotators or classes");
 }
 
+bool onlyMachinesJoinedAfter(const Dataset& dataset, std::size_t runAnnotators)
+{
+    const auto m = static_cast<std::size_t>(dataset.annotatorCount());
+    if (runAnnotators >= m)
+        return false;
+    for (std::size_t w = runAnnotators; w < m; ++w)
+        if (!dataset.isMachine(static_cast<int>(w)))
+            return false;
+    return true;
+}
+
 AggregationResult loadAggregationRun(const Project& project, const Dataset& dataset, std::int64_t run)
 {
     const RunInfo info = project.run(run);
@@ -183,14 +194,8 @@ AggregationResult loadAggregationRun(const Project& project, const Dataset& data
     NpyArray confusions = project.runOutput(run, "confusions");
     // Machine annotators added after the run (`annotate`) come last; the run knows nothing of
     // them: zero confusions (no mass) and NaN skill.
-    std::size_t known = m;
-    if (confusions.rank() == 3 && confusions.shape[0] < m) {
-        bool laterMachines = true;
-        for (std::size_t w = confusions.shape[0]; w < m; ++w)
-            laterMachines = laterMachines && dataset.isMachine(static_cast<int>(w));
-        if (laterMachines)
-            known = confusions.shape[0];
-    }
+    const std::size_t known =
+        confusions.rank() == 3 && onlyMachinesJoinedAfter(dataset, confusions.shape[0]) ? confusions.shape[0] : m;
     requireShape(confusions, {known, k, k}, run, "confusions");
     const auto c = confusions.as<double>();
     r.confusions.assign(m, Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(k)));

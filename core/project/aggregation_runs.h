@@ -75,6 +75,12 @@ AggregatedRun aggregateIntoRun(Project& project, std::int64_t run, const Dataset
 // confusion matrices and NaN skill: the run did not weigh them.
 AggregationResult loadAggregationRun(const Project& project, const Dataset& dataset, std::int64_t run);
 
+// Whether a run's per-annotator outputs for its first `runAnnotators` annotators still fit
+// `dataset` because every annotator after them is a machine annotator added later (`annotate`
+// appends machines last): runAnnotators < the annotator count and all of [runAnnotators, count)
+// are machines.
+bool onlyMachinesJoinedAfter(const Dataset& dataset, std::size_t runAnnotators);
+
 // The run a command works on: `requested` when nonzero (InputError listing the finished
 // aggregation runs when it is none of them), else the project's active run (InputError pointing
 // to `crowdsift-cli aggregate` when it has none yet).
