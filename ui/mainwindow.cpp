@@ -142,6 +142,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(tabs_, &QTabWidget::currentChanged, this, [this](int index) {
         if (learnHolder_ && tabs_->widget(index) == learnHolder_)
             ensureLearnPage();
+        // Coming back to Review, the keys go to the grid: otherwise the focus stays where the
+        // page switch left it (the Jobs list once a job started from another tab), and the
+        // curator's first 1-9 or Enter did nothing there.
+        if (tabs_->widget(index) == review_) {
+            const QWidget* focus = QApplication::focusWidget();
+            if (!focus || !review_->isAncestorOf(focus))
+                review_->focusGrid();
+        }
     });
     // Selecting a stored train or loop run on the Runs tab shows its curves on this one.
     connect(runs_->runTable()->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {

@@ -1103,6 +1103,17 @@ void ReviewPage::advance(QListView* view)
     view->setCurrentIndex(view->model()->index(current.row() + 1, 0));
 }
 
+void ReviewPage::focusGrid()
+{
+    QListView* view = activeView();
+    // None worked in yet: the first band with tiles (its first tile becomes current on focus).
+    for (QListView* band : views_)
+        if (!view && band->isVisible() && band->model() && band->model()->rowCount() > 0)
+            view = band;
+    if (view)
+        view->setFocus(Qt::OtherFocusReason);
+}
+
 int ReviewPage::columns(const QListView* view) const
 {
     return std::max(1, view->viewport()->width() / std::max(1, delegate_->tileSize().width()));

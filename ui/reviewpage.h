@@ -151,6 +151,9 @@ public:
     // every run in one place; `start` launches a Dawid-Skene run there and returns its job
     // (null when none started). Without a runner the Run button stays disabled.
     void setRunner(std::function<RunJob*()> start);
+    // Gives the keyboard to the grid the curator works in (the selected class's current grid),
+    // so that 1-9, Enter and the arrows act on it at once.
+    void focusGrid();
     // Starts "ds" on the open dataset in the background; no-op while one runs.
     void runDawidSkene();
     void cancelRun();

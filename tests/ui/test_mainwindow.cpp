@@ -7,6 +7,7 @@
 #include "overviewpage.h"
 #include "projectdocument.h"
 #include "recentprojects.h"
+#include "reviewpage.h"
 #include "runspage.h"
 #include "tableroles.h"
 #include "pets_dataset.h"
@@ -15,6 +16,8 @@
 #include "data/dataset.h"
 #include "data/formats.h"
 #include "images/demo.h"
+#include "aggregate/registry.h"
+#include "project/aggregation_runs.h"
 #include "project/store.h"
 #include "util/progress.h"
 
@@ -33,6 +36,9 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QListView>
+#include <QTreeWidget>
+#include <QDockWidget>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -140,6 +146,7 @@ private Q_SLOTS:
     void startsOnTheStartPage();
     void runsAndLearningRefuseWithoutAProject();
     void opensAProject();
+    void reviewTabGivesTheKeysToTheGrid();
     void annotatorTableSortsAndFilters();
     void badInputShowsAnErrorAndKeepsTheWindowUsable_data();
     void badInputShowsAnErrorAndKeepsTheWindowUsable();
@@ -290,6 +297,58 @@ void TestMainWindow::opensAProject()
     }
     QCOMPARE(window.findChild<QLabel*>(QStringLiteral("annotatorCount"))->text(), QStringLiteral("3 annotators"));
     QVERIFY(window.findChild<QLabel*>(QStringLiteral("countsLabel"))->text().contains(number(9) + QStringLiteral(" answers")));
+}
+
+// Back on Review, the keyboard is the grid's, wherever the focus was: the curator started a job on
+// another tab (the Jobs list showed and held the focus), came back, and 1-9 or Enter did nothing
+// until a tile was clicked. A focus already inside the page (the inspector) stays.
+void TestMainWindow::reviewTabGivesTheKeysToTheGrid()
+{
+    // The pets with a majority-vote run, so that Review has tiles.
+    const QString path = tmp_.filePath(QStringLiteral("pets-run.csift"));
+    {
+        const Dataset pets = petsDataset();
+        Project project = Project::create(QFile::encodeName(path).toStdString(), pets, Progress::none());
+        QVERIFY(storeAggregationRun(project, pets, aggregate("mv", pets), {{"strategy", "mv"}}, nlohmann::json::object()) > 0);
+    }
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    window.openPath(path);
+    QVERIFY(waitForLoad(window));
+    auto* tabs = window.findChild<QTabWidget*>(QStringLiteral("pages"));
+    auto* dock = window.findChild<QDockWidget*>(QStringLiteral("jobsDock"));
+    QVERIFY(tabs && dock);
+    tabs->setCurrentWidget(window.runsPage());
+    dock->show();
+    QTreeWidget* jobs = dock->findChild<QTreeWidget*>();
+    QVERIFY(jobs);
+    jobs->setFocus();
+    QTRY_COMPARE(QApplication::focusWidget(), static_cast<QWidget*>(jobs));
+
+    tabs->setCurrentWidget(window.reviewPage());
+    QTRY_VERIFY(QApplication::focusWidget() != nullptr);
+    QWidget* focus = QApplication::focusWidget();
+    QVERIFY2(qobject_cast<QListView*>(focus) && window.reviewPage()->isAncestorOf(focus),
+             focus->metaObject()->className());
+    QVERIFY(focus->isVisible());
+
+    // Focus inside the page is left where it is.
+    auto* inspector = window.reviewPage()->findChild<QWidget*>(QStringLiteral("inspector"));
+    QVERIFY(inspector);
+    QWidget* field = nullptr;
+    for (QWidget* child : inspector->findChildren<QWidget*>())
+        if (child->isVisible() && child->focusPolicy() != Qt::NoFocus && child->isEnabled()) {
+            field = child;
+            break;
+        }
+    QVERIFY(field);
+    field->setFocus();
+    QTRY_COMPARE(QApplication::focusWidget(), field);
+    tabs->setCurrentWidget(window.runsPage());
+    tabs->setCurrentWidget(window.reviewPage());
+    QTRY_VERIFY(QApplication::focusWidget() != nullptr);
+    QCOMPARE(QApplication::focusWidget(), field);
 }
 
 void TestMainWindow::annotatorTableSortsAndFilters()
