@@ -175,6 +175,8 @@ RunsPage::RunsPage(ProjectDocument* document, JobManager* jobs, QWidget* parent)
     differences_->setRootIsDecorated(false);
     differences_->setUniformRowHeights(true);
     differences_->setHeaderLabels({tr("Item"), tr("Task"), tr("First run"), tr("Second run")});
+    // Four short columns share the box's width rather than scroll sideways.
+    differences_->header()->setSectionResizeMode(QHeaderView::Stretch);
     auto* compareBox = new QGroupBox(tr("Comparison"));
     auto* compareLayout = new QVBoxLayout(compareBox);
     compareLayout->addWidget(comparisonText_);
@@ -185,6 +187,10 @@ RunsPage::RunsPage(ProjectDocument* document, JobManager* jobs, QWidget* parent)
     splitter->addWidget(compareBox);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
+    // The run list is what the curator reads; the comparison's four short columns need less.
+    // Without initial sizes both sides start at their size hints, about half each, and a title
+    // like "Automatic → Dawid-Skene, Dirichlet prior (ds-prior)" was cut in the Strategy column.
+    splitter->setSizes({640, 360});
     splitter->setChildrenCollapsible(false);
 
     auto* layout = new QVBoxLayout(this);
