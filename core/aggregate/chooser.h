@@ -55,13 +55,13 @@ double gladPredictive(int k, const std::vector<double>& alphas, const std::vecto
 
 // How many standard errors the mean per-answer held-out score of `a` is above that of `b`, given
 // each item's sum of held-out log-likelihoods (a[i], b[i]) and its number of held-out answers
-// (answers[i]). Differences are taken per item, since an item's held-out answers share its
+// (answersOf[i]). Differences are taken per item, since an item's held-out answers share its
 // posterior and are not independent; the standard error is that of a ratio of item sums,
 //     mean = sum_i d_i / sum_i n_i,  SE = sqrt(sum_i (d_i - mean n_i)^2) / sum_i n_i.
 // +-infinity when every item's difference is exactly its share of the mean and the mean is not 0;
 // 0 for identical scores or no answers.
 double pairedStandardErrors(const std::vector<double>& a, const std::vector<double>& b,
-                            const std::vector<double>& answers);
+                            const std::vector<double>& answersOf);
 
 // A candidate is a strategy name, optionally with parameters: "ds-prior:prior_strength=8"
 // (key=value pairs after colons, values as JSON, else as strings).
@@ -95,7 +95,8 @@ struct ChooserReport {
     std::string defaultCandidate;  // empty: the highest score won (margin 0, or no usable ds-prior)
     double margin = 0;
     // {"chosen", "candidates" (in order), "folds", "seed", "held_out_log_likelihood" {name: score},
-    // "unanimous_disagreement" {name: share}, "excluded" {name: reason}}
+    // "unanimous_disagreement" {name: share}, "excluded" {name: reason}, "default" (null when the
+    // highest score won), "margin", "z_over_default" {name: standard errors}}
     nlohmann::json toJson() const;
 };
 
